@@ -1,0 +1,1 @@
+"""Chaxin command line and local service launcher."""

@@ -1,0 +1,279 @@
+"""Start and stop the local Elasticsearch node and Redis server, idempotently.
+
+Elasticsearch is the real 8.14.1 distribution resolved from Maven Central
+(`services/elasticsearch/pom.xml`), plus a small analysis plugin compiled from
+`services/elasticsearch/plugin`. Nothing starts when ES_URL / REDIS_URL point elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from conf.settings import REPO_ROOT, Settings, get_settings
+
+ES_VERSION = "8.14.1"
+ES_ARTIFACT = f"org.elasticsearch.distribution.integ-test-zip:elasticsearch:{ES_VERSION}:zip"
+ES_SERVICE_DIR = REPO_ROOT / "services" / "elasticsearch"
+ES_USER = "chaxin-es"  # Elasticsearch refuses to run as root.
+
+
+class ServiceError(RuntimeError):
+    pass
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _pid_alive(pidfile: Path) -> int | None:
+    try:
+        pid = int(pidfile.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return None
+    return pid
+
+
+def _http_json(url: str, timeout: float = 2.0) -> dict[str, object] | None:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return json.loads(resp.read())  # type: ignore[no-any-return]
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+# ---------------------------------------------------------------- Elasticsearch
+
+
+def _java_home() -> str:
+    if os.environ.get("ES_JAVA_HOME"):
+        return os.environ["ES_JAVA_HOME"]
+    java = shutil.which("java")
+    if not java:
+        raise ServiceError("Java 17+ is needed to run Elasticsearch: apt-get install openjdk-17-jdk-headless")
+    return str(Path(os.path.realpath(java)).parent.parent)
+
+
+def _es_home(base: Path) -> Path:
+    return base / f"elasticsearch-{ES_VERSION}"
+
+
+def _resolve_distribution(base: Path) -> Path:
+    home = _es_home(base)
+    if (home / "bin" / "elasticsearch").exists():
+        return home
+    if not shutil.which("mvn"):
+        raise ServiceError("Maven is needed to fetch Elasticsearch: apt-get install maven")
+    _log(f"resolving Elasticsearch {ES_VERSION} from Maven Central ...")
+    base.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        "mvn", "-B", "-q", "-s", str(ES_SERVICE_DIR / "settings.xml"), "-f", str(ES_SERVICE_DIR / "pom.xml"),
+        "dependency:unpack", f"-Dartifact={ES_ARTIFACT}", f"-DoutputDirectory={base}",
+    ]  # fmt: skip
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if result.returncode != 0 or not (home / "bin" / "elasticsearch").exists():
+        raise ServiceError(f"Maven could not resolve {ES_ARTIFACT}:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    return home
+
+
+def _install_plugin(home: Path) -> None:
+    """Compile the analysis plugin against the distribution's own jars and drop it in."""
+    target = home / "plugins" / "chaxin-analysis"
+    src_dir = ES_SERVICE_DIR / "plugin"
+    sources = sorted((src_dir / "src").rglob("*.java"))
+    stamp = str(max(p.stat().st_mtime_ns for p in [*sources, src_dir / "plugin-descriptor.properties"]))
+    if (target / ".built").exists() and (target / ".built").read_text() == stamp:
+        return
+    build = home / ".plugin-build"
+    shutil.rmtree(build, ignore_errors=True)
+    (build / "classes").mkdir(parents=True)
+    javac = Path(_java_home()) / "bin" / "javac"
+    jar = Path(_java_home()) / "bin" / "jar"
+    subprocess.run(
+        [str(javac), "--release", "17", "-cp", str(home / "lib" / "*"), "-d", str(build / "classes"),
+         *map(str, sources)],
+        check=True,
+    )  # fmt: skip
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    subprocess.run([str(jar), "cf", str(target / "chaxin-analysis.jar"), "-C", str(build / "classes"), "."], check=True)
+    shutil.copy(src_dir / "plugin-descriptor.properties", target)
+    (target / ".built").write_text(stamp)
+    shutil.rmtree(build, ignore_errors=True)
+
+
+def _ensure_user() -> pwd.struct_passwd | None:
+    if os.geteuid() != 0:
+        return None
+    try:
+        return pwd.getpwnam(ES_USER)
+    except KeyError:
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", ES_USER], check=True
+        )
+        return pwd.getpwnam(ES_USER)
+
+
+def _chown_tree(path: Path, user: pwd.struct_passwd) -> None:
+    subprocess.run(["chown", "-R", f"{user.pw_uid}:{user.pw_gid}", str(path)], check=True)
+
+
+def es_start(settings: Settings) -> str:
+    url = settings.effective_es_url
+    if settings.es_url:
+        _log(f"ES_URL is set; not starting a local node ({url})")
+        return url
+    base = settings.services_dir / "elasticsearch"
+    pidfile = base / "es.pid"
+    if _pid_alive(pidfile) or _port_open(settings.es_port):
+        _wait_es_health(url, 120)
+        return url
+    home = _resolve_distribution(base)
+    _install_plugin(home)
+    data, logs = base / "data", base / "logs"
+    data.mkdir(parents=True, exist_ok=True)
+    logs.mkdir(parents=True, exist_ok=True)
+    user = _ensure_user()
+    if user is not None:
+        _chown_tree(base, user)
+    cmd = [
+        str(home / "bin" / "elasticsearch"), "-d", "-p", str(pidfile),
+        "-E", "network.host=127.0.0.1", "-E", f"http.port={settings.es_port}",
+        "-E", f"transport.port={settings.es_port + 100}",
+        "-E", "discovery.type=single-node", "-E", "xpack.security.enabled=false",
+        "-E", "cluster.name=chaxin-local", "-E", f"path.data={data}", "-E", f"path.logs={logs}",
+        "-E", "cluster.routing.allocation.disk.threshold_enabled=false",
+        "-E", "action.destructive_requires_name=false",
+    ]  # fmt: skip
+    env = {**os.environ, "ES_JAVA_HOME": _java_home(), "ES_JAVA_OPTS": f"-Xms{settings.es_heap} -Xmx{settings.es_heap}"}
+    env.pop("JAVA_HOME", None)
+    if user is not None:
+        cmd = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups", *cmd]
+    _log(f"starting Elasticsearch {ES_VERSION} on {url} ...")
+    with open(base / "launcher.log", "wb") as out:
+        result = subprocess.run(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
+    if result.returncode != 0:
+        tail = (base / "launcher.log").read_text(errors="replace")[-3000:]
+        raise ServiceError(f"Elasticsearch did not start (exit {result.returncode}):\n{tail}")
+    _wait_es_health(url, 180)
+    return url
+
+
+def _wait_es_health(url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        health = _http_json(f"{url}/_cluster/health?wait_for_status=yellow&timeout=5s", timeout=10)
+        if health and health.get("status") in ("yellow", "green"):
+            return
+        time.sleep(1)
+    raise ServiceError(f"Elasticsearch at {url} did not reach yellow health within {timeout:.0f}s")
+
+
+def es_stop(settings: Settings) -> None:
+    if settings.es_url:
+        return
+    pidfile = settings.services_dir / "elasticsearch" / "es.pid"
+    pid = _pid_alive(pidfile)
+    if pid is None:
+        return
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(60):
+        if _pid_alive(pidfile) is None and not _port_open(settings.es_port):
+            break
+        time.sleep(1)
+    else:
+        os.kill(pid, signal.SIGKILL)
+    _log("Elasticsearch stopped")
+
+
+# ---------------------------------------------------------------- Redis
+
+
+def redis_start(settings: Settings) -> str:
+    url = settings.effective_redis_url
+    if settings.redis_url:
+        _log(f"REDIS_URL is set; not starting a local Redis ({url})")
+        return url
+    if _port_open(settings.redis_port):
+        return url
+    server = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not Path(server).exists():
+        raise ServiceError("redis-server is needed: apt-get install redis-server")
+    base = settings.services_dir / "redis"
+    base.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [server, "--bind", "127.0.0.1", "--port", str(settings.redis_port), "--daemonize", "yes",
+         "--pidfile", str(base / "redis.pid"), "--dir", str(base), "--logfile", str(base / "redis.log"),
+         "--appendonly", "yes", "--save", ""],
+        check=True,
+    )  # fmt: skip
+    for _ in range(50):
+        if _port_open(settings.redis_port):
+            return url
+        time.sleep(0.1)
+    raise ServiceError("Redis did not start; see .services/redis/redis.log")
+
+
+def redis_stop(settings: Settings) -> None:
+    if settings.redis_url:
+        return
+    pid = _pid_alive(settings.services_dir / "redis" / "redis.pid")
+    if pid is not None:
+        os.kill(pid, signal.SIGTERM)
+        _log("Redis stopped")
+
+
+def start_all(settings: Settings | None = None) -> dict[str, str]:
+    settings = settings or get_settings()
+    return {"ES_URL": es_start(settings), "REDIS_URL": redis_start(settings)}
+
+
+def stop_all(settings: Settings | None = None) -> None:
+    settings = settings or get_settings()
+    es_stop(settings)
+    redis_stop(settings)
+
+
+def main(argv: list[str]) -> int:
+    action = argv[1] if len(argv) > 1 else "start"
+    try:
+        if action == "start":
+            for key, value in start_all().items():
+                print(f"{key}={value}")
+        elif action == "stop":
+            stop_all()
+        elif action == "es-stop":
+            es_stop(get_settings())
+        elif action == "es-start":
+            print(f"ES_URL={es_start(get_settings())}")
+        else:
+            print(f"usage: python -m chaxin.services [start|stop|es-start|es-stop]", file=sys.stderr)
+            return 2
+    except ServiceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

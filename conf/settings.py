@@ -1,0 +1,62 @@
+"""Settings read from the environment (and an optional .env file)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Everything configurable, with the defaults a developer machine needs."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    # Empty means "the node that `make services` starts"; see services_state_dir.
+    es_url: str = Field(default="", alias="ES_URL")
+    es_request_timeout: float = Field(default=30.0, alias="CHAXIN_ES_TIMEOUT")
+    redis_url: str = Field(default="", alias="REDIS_URL")
+    database_url: str = Field(default="", alias="DATABASE_URL")
+    index_prefix: str = Field(default="chaxin", alias="CHAXIN_INDEX_PREFIX")
+    services_dir: Path = Field(default=REPO_ROOT / ".services", alias="CHAXIN_SERVICES_DIR")
+    tokenizer_backend: Literal["rjieba", "jieba"] = Field(default="rjieba", alias="CHAXIN_TOKENIZER")
+    ingest_chunk_lines: int = Field(default=1000, ge=1, alias="CHAXIN_INGEST_CHUNK_LINES")
+    bulk_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, alias="CHAXIN_BULK_MAX_BYTES")
+    bulk_max_docs: int = Field(default=1000, ge=1, alias="CHAXIN_BULK_MAX_DOCS")
+    es_port: int = Field(default=9200, alias="CHAXIN_ES_PORT")
+    redis_port: int = Field(default=6379, alias="CHAXIN_REDIS_PORT")
+    es_heap: str = Field(default="1g", alias="CHAXIN_ES_HEAP")
+
+    @field_validator("index_prefix")
+    @classmethod
+    def _prefix_is_index_safe(cls, value: str) -> str:
+        # Elasticsearch index names must be lowercase and cannot start with -, _ or +.
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_\-]{0,40}", value):
+            raise ValueError("CHAXIN_INDEX_PREFIX must be lowercase letters, digits, '-' or '_'")
+        return value
+
+    @property
+    def effective_es_url(self) -> str:
+        return self.es_url or f"http://127.0.0.1:{self.es_port}"
+
+    @property
+    def effective_redis_url(self) -> str:
+        return self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.services_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{self.services_dir / 'chaxin.sqlite3'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,30 @@
+"""Text folding applied before tokenization, identically to documents and queries."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import opencc
+
+_WS = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    # Character-level folding (not the phrase-level Taiwan/HK variants): it keeps the text
+    # length, which lets highlights found on the folded text map back onto the original.
+    return opencc.OpenCC("t2s")
+
+
+def fold(text: str) -> str:
+    """NFKC (full-width to half-width), traditional to simplified, lowercase; length kept when possible."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _t2s().convert(text)
+    return text.lower()
+
+
+def normalize(text: str) -> str:
+    """Fold and collapse whitespace: the form that both index and query analysis start from."""
+    return _WS.sub(" ", fold(text)).strip()
