@@ -1,0 +1,271 @@
+"""`chaxin` command line: serve, worker, ingest, index, db, services."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from conf.settings import get_settings
+
+console = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    console.print(f"[bold red]错误：[/]{message}")
+    sys.exit(code)
+
+
+class DefaultCommandGroup(click.Group):
+    """A group that runs its default command when the first argument is not a sub-command.
+
+    It lets `chaxin ingest --format csl FILE` and `chaxin ingest errors JOB` live side by side.
+    """
+
+    default_command = "run"
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or args[0] not in self.commands:
+            if not (args and args[0] in ("--help", "-h")):
+                args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group()
+def app() -> None:
+    """Chaxin 查新平台."""
+
+
+# ------------------------------------------------------------------ services / db
+
+
+@app.group()
+def services() -> None:
+    """Local Elasticsearch and Redis (idle when ES_URL / REDIS_URL are set)."""
+
+
+@services.command("start")
+def services_start() -> None:
+    from chaxin.services import ServiceError, start_all
+
+    try:
+        for key, value in start_all().items():
+            click.echo(f"{key}={value}")
+    except ServiceError as exc:
+        _fail(str(exc))
+
+
+@services.command("stop")
+def services_stop() -> None:
+    from chaxin.services import stop_all
+
+    stop_all()
+
+
+@app.group()
+def db() -> None:
+    """Application database."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply Alembic migrations up to the newest."""
+    from appdb.session import upgrade
+
+    upgrade(get_settings().effective_database_url)
+    click.echo("database schema is up to date")
+
+
+# ------------------------------------------------------------------ index
+
+
+def _es_or_fail() -> Any:
+    from elasticsearch import ConnectionError as ESConnectionError
+
+    from conf.clients import make_es
+
+    settings = get_settings()
+    es = make_es(settings)
+    try:
+        es.cluster.health(timeout="5s")
+    except ESConnectionError:
+        _fail(f"无法连接 Elasticsearch（{settings.effective_es_url}）。请先运行 `make services`，或设置 ES_URL。")
+    return es
+
+
+@app.group()
+def index() -> None:
+    """Search index lifecycle."""
+
+
+@index.command("create")
+@click.option("--if-missing", is_flag=True, help="Do nothing if the alias already exists.")
+def index_create(if_missing: bool) -> None:
+    from ingest.index_admin import IndexAdminError, create
+    from mappings.analysis.tokenizer import get_tokenizer
+    from mappings.naming import IndexNames
+
+    settings = get_settings()
+    try:
+        name = create(_es_or_fail(), IndexNames(settings.index_prefix), get_tokenizer(settings.tokenizer_backend),
+                      if_missing=if_missing)  # fmt: skip
+    except IndexAdminError as exc:
+        _fail(str(exc))
+    click.echo(name)
+
+
+@index.command("rebuild")
+def index_rebuild() -> None:
+    """Re-tokenize every record into a new index, then swap the aliases in one call."""
+    from conf.clients import make_redis
+    from ingest.index_admin import IndexAdminError, rebuild
+    from mappings.analysis.tokenizer import get_tokenizer
+    from mappings.naming import IndexNames
+
+    settings = get_settings()
+    es = _es_or_fail()
+    try:
+        result = rebuild(es, make_redis(settings), IndexNames(settings.index_prefix),
+                         get_tokenizer(settings.tokenizer_backend),
+                         progress=lambda n: console.print(f"  copied {n}"))  # fmt: skip
+    except IndexAdminError as exc:
+        _fail(str(exc))
+    click.echo(f"rebuilt {result.copied} records: {result.old_index} -> {result.new_index}")
+
+
+@index.command("drop")
+@click.option("--yes", is_flag=True, required=True, help="Confirm deleting every index of this prefix.")
+def index_drop(yes: bool) -> None:
+    from ingest.index_admin import drop_all
+    from mappings.naming import IndexNames
+
+    drop_all(_es_or_fail(), IndexNames(get_settings().index_prefix))
+
+
+# ------------------------------------------------------------------ ingest
+
+
+@app.group(cls=DefaultCommandGroup)
+def ingest() -> None:
+    """Ingest files: `chaxin ingest --format csl PATH [--wait]`."""
+
+
+@ingest.command("run", hidden=True)
+@click.option("--format", "fmt", required=True, type=click.Choice(["csl"]), help="Source format.")
+@click.option("--wait", is_flag=True, help="Show progress and wait for the job to finish.")
+@click.argument("path", type=click.Path(path_type=Path))
+def ingest_run(fmt: str, wait: bool, path: Path) -> None:
+    from ingest.submit import SubmitError, submit
+
+    settings = get_settings()
+    try:
+        job_id, chunks = submit(settings, fmt, path)
+    except SubmitError as exc:
+        _fail(str(exc))
+    console.print(f"job {job_id}: {chunks} chunk(s) queued")
+    click.echo(job_id)
+    if wait:
+        _wait(job_id)
+
+
+@ingest.command("status")
+@click.argument("job_id", type=int)
+def ingest_status(job_id: int) -> None:
+    import json
+
+    status = _status(job_id)
+    click.echo(json.dumps(status, ensure_ascii=False, indent=2))
+
+
+@ingest.command("errors")
+@click.argument("job_id", type=int)
+def ingest_errors(job_id: int) -> None:
+    """List the records of a job that were quarantined, with position and reason."""
+    from appdb.jobs import job_errors
+    from appdb.session import session_factory
+
+    with session_factory(get_settings().effective_database_url)() as session:
+        for err in job_errors(session, job_id):
+            click.echo(f"{err['file']}\t{err['position']}\t{err['reason']}")
+
+
+def _status(job_id: int) -> dict[str, Any]:
+    from appdb.jobs import job_status
+    from appdb.session import session_factory
+
+    with session_factory(get_settings().effective_database_url)() as session:
+        status = job_status(session, job_id)
+    if status is None:
+        _fail(f"没有编号为 {job_id} 的任务")
+    assert status is not None
+    return status.as_dict()
+
+
+def _wait(job_id: int) -> None:
+    status = _status(job_id)
+    idle_since = time.monotonic()
+    last_done = -1
+    with Progress(
+        TextColumn("[bold]ingest[/] job {task.fields[job]}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("chunks · indexed {task.fields[indexed]} · failed {task.fields[failed]}"), TimeElapsedColumn(),
+        console=console, transient=False,
+    ) as progress:  # fmt: skip
+        bar = progress.add_task("ingest", total=status["chunks_total"], job=job_id, indexed=0, failed=0)
+        while True:
+            status = _status(job_id)
+            progress.update(bar, completed=status["chunks_done"], indexed=status["indexed"], failed=status["failed"])
+            if status["state"] in ("done", "failed"):
+                break
+            if status["chunks_done"] != last_done:
+                last_done, idle_since = status["chunks_done"], time.monotonic()
+            elif time.monotonic() - idle_since > 60:
+                console.print("[yellow]一分钟没有进展：是否有 worker 在运行？（`chaxin worker`）[/]")
+                idle_since = time.monotonic()
+            time.sleep(0.5)
+    click.echo(
+        f"job {job_id} {status['state']}: seen {status['seen']}, indexed {status['indexed']}, "
+        f"skipped {status['skipped']}, failed {status['failed']}"
+    )
+    if status["failed"]:
+        click.echo(f"see `chaxin ingest errors {job_id}` for the failed records")
+
+
+# ------------------------------------------------------------------ processes
+
+
+@app.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Run the API and the search pages."""
+    import uvicorn
+
+    from appdb.session import upgrade
+
+    upgrade(get_settings().effective_database_url)
+    uvicorn.run("web.app:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+@app.command()
+@click.option("--concurrency", default=2, show_default=True, type=int)
+@click.option("--loglevel", default="INFO", show_default=True)
+def worker(concurrency: int, loglevel: str) -> None:
+    """Run a Celery worker for ingestion tasks."""
+    from appdb.session import upgrade
+
+    upgrade(get_settings().effective_database_url)
+    os.execvp(
+        sys.executable,
+        [sys.executable, "-m", "celery", "-A", "ingest.celery_app:app", "worker",
+         f"--concurrency={concurrency}", f"--loglevel={loglevel}", "--without-gossip", "--without-mingle"],
+    )  # fmt: skip
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Getting documents in: parsers, the index writer, index lifecycle, and Celery tasks."""

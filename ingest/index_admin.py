@@ -1,0 +1,165 @@
+"""Index lifecycle: create the first physical index, and rebuild into a new one with an alias swap."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from elasticsearch import Elasticsearch, NotFoundError, helpers
+
+from ingest.document import index_document
+from mappings.analysis.tokenizer import Tokenizer
+from mappings.model import Record
+from mappings.naming import IndexNames, latest_mapping_version, load_mapping
+
+log = logging.getLogger(__name__)
+
+REBUILD_LOCK_TTL = 6 * 3600
+
+
+class IndexAdminError(RuntimeError):
+    pass
+
+
+def rebuild_lock_key(names: IndexNames) -> str:
+    return f"chaxin:{names.prefix}:{names.kind}:rebuild"
+
+
+def current_index(es: Elasticsearch, alias: str) -> str | None:
+    try:
+        found = es.indices.get_alias(name=alias)
+    except NotFoundError:
+        return None
+    indices = sorted(found.body)
+    return indices[-1] if indices else None
+
+
+def _body(tokenizer: Tokenizer, version: int, shards: int | None) -> dict[str, Any]:
+    body = load_mapping("records", version)
+    # The fingerprint says which tokenizer and dictionary built the index, for queries to match.
+    body["mappings"]["_meta"]["analysis"] = tokenizer.fingerprint
+    if shards:
+        body["settings"]["index"]["number_of_shards"] = shards
+    return body
+
+
+def create_physical(
+    es: Elasticsearch, names: IndexNames, tokenizer: Tokenizer, *, bulk_load: bool = False, shards: int | None = None
+) -> str:
+    version = latest_mapping_version("records")
+    name = names.physical(version)
+    body = _body(tokenizer, version, shards)
+    if bulk_load:
+        # warehouse-style: no refreshes while the bulk load runs; restored before the swap.
+        body["settings"]["index"]["refresh_interval"] = "-1"
+    es.indices.create(index=name, settings=body["settings"], mappings=body["mappings"])
+    return name
+
+
+def create(es: Elasticsearch, names: IndexNames, tokenizer: Tokenizer, *, if_missing: bool = True) -> str:
+    """Create the first physical index with both aliases. Returns the physical index name."""
+    existing = current_index(es, names.read_alias)
+    if existing:
+        if if_missing:
+            return existing
+        raise IndexAdminError(f"{names.read_alias} already points at {existing}; use rebuild")
+    name = create_physical(es, names, tokenizer)
+    es.indices.update_aliases(
+        actions=[
+            {"add": {"index": name, "alias": names.read_alias}},
+            {"add": {"index": name, "alias": names.write_alias, "is_write_index": True}},
+        ]
+    )
+    return name
+
+
+@contextmanager
+def rebuild_lock(r: redis.Redis, names: IndexNames) -> Iterator[None]:
+    lock = r.lock(rebuild_lock_key(names), timeout=REBUILD_LOCK_TTL, blocking=False)
+    if not lock.acquire():
+        raise IndexAdminError("another rebuild is running")
+    try:
+        yield
+    finally:
+        try:
+            lock.release()
+        except redis.exceptions.LockError:
+            log.warning("rebuild lock expired before release")
+
+
+def _scan_records(es: Elasticsearch, index: str) -> Iterator[dict[str, Any]]:
+    for hit in helpers.scan(es, index=index, query={"query": {"match_all": {}}}, size=1000, preserve_order=False):
+        yield hit["_source"]
+
+
+@dataclass
+class RebuildResult:
+    old_index: str | None
+    new_index: str
+    copied: int
+
+
+def rebuild(
+    es: Elasticsearch,
+    r: redis.Redis,
+    names: IndexNames,
+    tokenizer: Tokenizer,
+    *,
+    progress: Callable[[int], None] | None = None,
+    shards: int | None = None,
+) -> RebuildResult:
+    """Re-derive every record with the current tokenizer into a new index, then swap both aliases at once.
+
+    Ingest tasks wait while the rebuild lock is held, so no write lands in the old index unseen.
+    """
+    with rebuild_lock(r, names):
+        old = current_index(es, names.read_alias)
+        new = create_physical(es, names, tokenizer, bulk_load=True, shards=shards)
+        copied = 0
+        try:
+            if old:
+                actions = (
+                    {
+                        "_index": new,
+                        "_id": src["id"],
+                        "version": src["version"],
+                        "version_type": "external_gte",
+                        "_source": index_document(Record.model_validate(src), tokenizer),
+                    }
+                    for src in _scan_records(es, old)
+                )
+                for ok, item in helpers.streaming_bulk(
+                    es, actions, chunk_size=1000, max_chunk_bytes=10 * 1024 * 1024, raise_on_error=True
+                ):
+                    if ok:
+                        copied += 1
+                        if progress and copied % 1000 == 0:
+                            progress(copied)
+            es.indices.put_settings(index=new, settings={"index": {"refresh_interval": None}})
+            es.indices.refresh(index=new)
+            actions_: list[dict[str, Any]] = [
+                {"add": {"index": new, "alias": names.read_alias}},
+                {"add": {"index": new, "alias": names.write_alias, "is_write_index": True}},
+            ]
+            if old:
+                actions_ = [
+                    {"remove": {"index": old, "alias": names.read_alias}},
+                    {"remove": {"index": old, "alias": names.write_alias}},
+                    *actions_,
+                ]
+            es.indices.update_aliases(actions=actions_)
+        except BaseException:
+            es.indices.delete(index=new, ignore_unavailable=True)
+            raise
+        if old:
+            es.indices.delete(index=old, ignore_unavailable=True)
+        return RebuildResult(old, new, copied)
+
+
+def drop_all(es: Elasticsearch, names: IndexNames) -> None:
+    """Delete every physical index of this prefix (tests and `chaxin index drop`)."""
+    es.indices.delete(index=names.pattern, ignore_unavailable=True, allow_no_indices=True)

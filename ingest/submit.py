@@ -1,0 +1,59 @@
+"""Create an ingest job and queue its tasks, after the job is committed."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import redis
+from elasticsearch import ConnectionError as ESConnectionError
+
+from appdb.jobs import create_job
+from appdb.session import session_factory, upgrade
+from conf.clients import make_es, make_redis
+from conf.settings import Settings
+from ingest.chunks import plan_chunks
+from ingest.index_admin import create
+from mappings.analysis.tokenizer import get_tokenizer
+from mappings.naming import IndexNames
+
+FORMATS = ("csl",)
+
+
+class SubmitError(RuntimeError):
+    """Shown to the user as is."""
+
+
+def submit(settings: Settings, fmt: str, path: Path) -> tuple[int, int]:
+    """Plan, record and queue a job. Returns (job id, number of chunks)."""
+    if fmt not in FORMATS:
+        raise SubmitError(f"不支持的格式：{fmt}（可用：{', '.join(FORMATS)}）")
+    path = path.resolve()
+    if not path.is_file():
+        raise SubmitError(f"找不到文件：{path}")
+    # Check both services before writing anything, so a failure leaves no half-made job behind.
+    es = make_es(settings)
+    try:
+        es.cluster.health(timeout="5s")
+    except ESConnectionError:
+        raise SubmitError(
+            f"无法连接 Elasticsearch（{settings.effective_es_url}）。请先运行 `make services`，或设置 ES_URL。"
+        ) from None
+    try:
+        make_redis(settings).ping()
+    except redis.exceptions.ConnectionError:
+        raise SubmitError(f"无法连接 Redis（{settings.effective_redis_url}），任务无法排队。") from None
+    names = IndexNames(settings.index_prefix)
+    create(es, names, get_tokenizer(settings.tokenizer_backend), if_missing=True)
+
+    specs = plan_chunks(path, settings.ingest_chunk_lines)
+    url = settings.effective_database_url
+    upgrade(url)
+    with session_factory(url).begin() as session:
+        job_id = create_job(session, fmt, str(path), len(specs)).id
+
+    from ingest.tasks import ingest_chunk
+
+    for spec in specs:
+        ingest_chunk.apply_async(args=[job_id, fmt, str(path), names.prefix, asdict(spec)])
+    return job_id, len(specs)

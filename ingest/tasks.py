@@ -1,0 +1,111 @@
+"""Celery tasks. They carry a job ID, a file path and a line range, never documents."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from celery import Task
+from elasticsearch import ApiError, ConnectionError as ESConnectionError, Elasticsearch
+from elasticsearch import TransportError
+
+from appdb.jobs import ChunkSpec, chunk_done, mark_running, record_chunk
+from appdb.session import session_factory
+from conf.clients import make_es, make_redis
+from conf.settings import get_settings
+from ingest.celery_app import app
+from ingest.chunks import read_chunk
+from ingest.errors import RecordError
+from ingest.formats import csl
+from ingest.index_admin import rebuild_lock_key
+from ingest.writer import RetryableBulkError, write_records
+from mappings.analysis.tokenizer import get_tokenizer
+from mappings.model import Record
+from mappings.naming import IndexNames
+
+log = logging.getLogger(__name__)
+
+PARSERS = {"csl": csl.parse_line}
+
+
+@lru_cache(maxsize=1)
+def _es() -> Elasticsearch:
+    return make_es(get_settings())
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, (ESConnectionError, RetryableBulkError)):
+        return True
+    if isinstance(exc, ApiError) and exc.meta.status in (429, 502, 503, 504):
+        return True
+    return isinstance(exc, TransportError)
+
+
+def _version_now() -> int:
+    # Microseconds since the epoch: later ingests of the same record always carry a higher version.
+    return time.time_ns() // 1000
+
+
+@app.task(bind=True, acks_late=True, max_retries=30, name="ingest.chunk")
+def ingest_chunk(
+    self: Task,
+    job_id: int,
+    fmt: str,
+    path: str,
+    index_prefix: str,
+    chunk: dict[str, Any],
+) -> None:
+    settings = get_settings()
+    spec = ChunkSpec(**chunk)
+    names = IndexNames(index_prefix)
+    if make_redis(settings).exists(rebuild_lock_key(names)):
+        # A full rebuild is copying the index; writing now would land in the index being replaced.
+        raise self.retry(countdown=15)
+    Session = session_factory(settings.effective_database_url)
+    with Session.begin() as session:
+        if chunk_done(session, job_id, spec.chunk_no):
+            return
+        mark_running(session, job_id)
+
+    parse = PARSERS[fmt]
+    now = datetime.now(UTC)
+    version = _version_now()
+    records: list[tuple[str, Record]] = []
+    errors: list[tuple[str, str, str | None]] = []
+    seen = 0
+    for line_no, raw in read_chunk(Path(path), spec):
+        seen += 1
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            errors.append((f"第 {line_no} 行", f"不是 UTF-8 编码（字节 {exc.start}）", raw[:500].decode("utf-8", "replace")))
+            continue
+        if not text.strip():
+            seen -= 1
+            continue
+        try:
+            records.append((f"第 {line_no} 行", parse(text, now=now, version=version)))
+        except RecordError as exc:
+            errors.append((f"第 {line_no} 行", str(exc), text[:500]))
+
+    tokenizer = get_tokenizer(settings.tokenizer_backend)
+    try:
+        result = write_records(
+            _es(), names.write_alias, records, tokenizer,
+            max_docs=settings.bulk_max_docs, max_bytes=settings.bulk_max_bytes,
+        )  # fmt: skip
+    except Exception as exc:
+        if _is_retryable(exc):
+            countdown = min(60, 2 ** min(self.request.retries, 6))
+            log.warning("job %s chunk %s: Elasticsearch unavailable (%s); retry in %ss", job_id, spec.chunk_no, exc, countdown)
+            raise self.retry(exc=exc, countdown=countdown) from exc
+        raise
+    errors.extend((pos, reason, None) for pos, reason in result.failed)
+    with Session.begin() as session:
+        record_chunk(
+            session, job_id, spec, file=path, seen=seen, indexed=result.indexed, skipped=result.skipped, errors=errors
+        )

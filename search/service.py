@@ -1,0 +1,116 @@
+"""Run searches and shape results for callers (API, pages, benchmarks)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
+
+from mappings.analysis.tokenizer import Tokenizer
+from mappings.naming import IndexNames
+from search.errors import SearchUnavailable
+from search.fields import DOC_TYPE_LABELS, FACETS, HIGHLIGHT_FIELDS
+from search.highlight import map_fragment, map_values
+from search.simple_query import build_simple
+
+SUMMARY_FIELDS = (
+    "id", "source", "source_id", "doc_type", "title", "title_en", "authors", "abstract", "keywords", "venue",
+    "year", "category", "discipline", "doi", "tech_report",
+)  # fmt: skip
+
+
+def _unavailable(exc: Exception) -> SearchUnavailable:
+    return SearchUnavailable(f"检索服务暂时不可用（Elasticsearch：{type(exc).__name__}）")
+
+
+class SearchService:
+    def __init__(self, es: Elasticsearch, names: IndexNames, tokenizer: Tokenizer) -> None:
+        self.es = es
+        self.names = names
+        self.tokenizer = tokenizer
+
+    def _search(self, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            resp = self.es.search(index=self.names.read_alias, body=body)
+        except NotFoundError:
+            # No index yet: an empty platform, not an outage.
+            return {"hits": {"total": {"value": 0}, "hits": []}, "aggregations": {}}
+        except (TransportError, ApiError) as exc:
+            if isinstance(exc, ApiError) and exc.meta.status < 500:
+                raise
+            raise _unavailable(exc) from exc
+        return dict(resp.body)
+
+    def simple(
+        self,
+        q: str,
+        *,
+        page: int = 1,
+        size: int = 20,
+        filters: Mapping[str, Sequence[str]] | None = None,
+    ) -> dict[str, Any]:
+        body = build_simple(q, tokenizer=self.tokenizer, page=page, size=size, filters=filters)
+        body["_source"] = list(SUMMARY_FIELDS)
+        resp = self._search(body)
+        return {
+            "total": resp["hits"]["total"]["value"],
+            "page": page,
+            "size": size,
+            "hits": [self._hit(h) for h in resp["hits"]["hits"]],
+            "facets": self._facets(resp.get("aggregations", {})),
+        }
+
+    @staticmethod
+    def _hit(hit: dict[str, Any]) -> dict[str, Any]:
+        src = hit["_source"]
+        out = {k: src.get(k) for k in SUMMARY_FIELDS if k in src}
+        out["id"] = hit["_id"]
+        out["score"] = hit.get("_score")
+        out["highlight"] = _highlights(hit.get("highlight", {}), src)
+        return out
+
+    @staticmethod
+    def _facets(aggs: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {}
+        for facet in FACETS:
+            buckets = aggs.get(facet.name, {}).get("buckets", [])
+            out[facet.name] = [
+                {
+                    "value": str(b["key"]),
+                    "label": DOC_TYPE_LABELS.get(str(b["key"]), str(b["key"])) if facet.name == "doc_type"
+                    else str(b["key"]),
+                    "count": b["doc_count"],
+                }
+                for b in buckets
+            ]  # fmt: skip
+        return out
+
+    def get_record(self, record_id: str) -> dict[str, Any] | None:
+        try:
+            resp = self.es.get(index=self.names.read_alias, id=record_id)
+        except NotFoundError:
+            return None
+        except (TransportError, ApiError) as exc:
+            if isinstance(exc, ApiError) and exc.meta.status < 500:
+                raise
+            raise _unavailable(exc) from exc
+        return dict(resp["_source"])
+
+
+def _highlights(hl: dict[str, list[str]], src: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for display, field in HIGHLIGHT_FIELDS.items():
+        frags = hl.get(field)
+        if not frags:
+            continue
+        value = src.get(display)
+        if isinstance(value, list):
+            out[display] = map_values(frags, [str(v) for v in value])
+        elif isinstance(value, str):
+            mapped = [map_fragment(f, value) for f in frags]
+            out[display] = mapped[0] if display == "title" else mapped
+    if "title" not in out and src.get("title"):
+        out["title"] = html.escape(src["title"])
+    return out

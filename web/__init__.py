@@ -1,0 +1,1 @@
+"""HTTP: the JSON API and the server-rendered search pages."""

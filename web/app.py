@@ -1,0 +1,50 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from conf.settings import Settings, get_settings
+from search.errors import BadQuery, SearchUnavailable
+from web import api, health
+from web.state import AppState
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    app = FastAPI(title="Chaxin 查新平台", version="0.1.0")
+    app.state.chaxin = AppState.build(settings or get_settings())
+    app.include_router(api.router)
+    app.include_router(health.router)
+    from web import pages
+
+    app.include_router(pages.router)
+    pages.mount_static(app)
+
+    @app.exception_handler(SearchUnavailable)
+    async def _unavailable(request: Request, exc: SearchUnavailable) -> JSONResponse:
+        if _wants_html(request):
+            return pages.error_page(request, 503, "检索服务暂时不可用，请稍后再试。")
+        return JSONResponse({"error": {"message": str(exc)}}, status_code=503)
+
+    @app.exception_handler(BadQuery)
+    async def _bad_query(request: Request, exc: BadQuery) -> JSONResponse:
+        if _wants_html(request):
+            return pages.error_page(request, 400, str(exc))
+        return JSONResponse({"error": {"message": str(exc)}}, status_code=400)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        message = f"参数 {where} 无效：{first.get('msg', '')}"
+        if _wants_html(request):
+            return pages.error_page(request, 400, message)
+        return JSONResponse({"error": {"message": message, "detail": exc.errors()}}, status_code=400)
+
+    return app
