@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from celery import Celery
 
-from conf.settings import get_settings
+from conf.settings import Settings, get_settings
+
+CHUNK_TASK = "ingest.chunk"
 
 
-def make_celery() -> Celery:
-    settings = get_settings()
+def make_celery(settings: Settings | None = None, *, with_tasks: bool = True) -> Celery:
+    settings = settings or get_settings()
     app = Celery(
         "chaxin",
         broker=settings.effective_redis_url,
         backend=settings.effective_redis_url,
-        include=["ingest.tasks"],
+        include=["ingest.tasks"] if with_tasks else [],
     )
     app.conf.update(
         task_acks_late=True,
@@ -30,6 +34,16 @@ def make_celery() -> Celery:
         worker_hijack_root_logger=False,
     )
     return app
+
+
+@lru_cache(maxsize=8)
+def _producer(broker_url: str) -> Celery:
+    return make_celery(get_settings().model_copy(update={"redis_url": broker_url}), with_tasks=False)
+
+
+def producer_for(settings: Settings) -> Celery:
+    """A client-side app for sending tasks by name to the broker these settings name."""
+    return _producer(settings.effective_redis_url)
 
 
 app = make_celery()

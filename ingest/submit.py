@@ -12,6 +12,7 @@ from appdb.jobs import create_job
 from appdb.session import session_factory, upgrade
 from conf.clients import make_es, make_redis
 from conf.settings import Settings
+from ingest.celery_app import CHUNK_TASK, producer_for
 from ingest.chunks import plan_chunks
 from ingest.index_admin import create
 from mappings.analysis.tokenizer import get_tokenizer
@@ -52,8 +53,7 @@ def submit(settings: Settings, fmt: str, path: Path) -> tuple[int, int]:
     with session_factory(url).begin() as session:
         job_id = create_job(session, fmt, str(path), len(specs)).id
 
-    from ingest.tasks import ingest_chunk
-
+    producer = producer_for(settings)
     for spec in specs:
-        ingest_chunk.apply_async(args=[job_id, fmt, str(path), names.prefix, asdict(spec)])
+        producer.send_task(CHUNK_TASK, args=[job_id, fmt, str(path), names.prefix, asdict(spec)])
     return job_id, len(specs)

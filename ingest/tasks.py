@@ -17,7 +17,7 @@ from appdb.jobs import ChunkSpec, chunk_done, mark_running, record_chunk
 from appdb.session import session_factory
 from conf.clients import make_es, make_redis
 from conf.settings import get_settings
-from ingest.celery_app import app
+from ingest.celery_app import CHUNK_TASK, app
 from ingest.chunks import read_chunk
 from ingest.errors import RecordError
 from ingest.formats import csl
@@ -50,7 +50,7 @@ def _version_now() -> int:
     return time.time_ns() // 1000
 
 
-@app.task(bind=True, acks_late=True, max_retries=30, name="ingest.chunk")
+@app.task(bind=True, acks_late=True, max_retries=30, name=CHUNK_TASK)
 def ingest_chunk(
     self: Task,
     job_id: int,
@@ -99,11 +99,16 @@ def ingest_chunk(
             max_docs=settings.bulk_max_docs, max_bytes=settings.bulk_max_bytes,
         )  # fmt: skip
     except Exception as exc:
-        if _is_retryable(exc):
+        if _is_retryable(exc) and self.request.retries < (self.max_retries or 0):
             countdown = min(60, 2 ** min(self.request.retries, 6))
             log.warning("job %s chunk %s: Elasticsearch unavailable (%s); retry in %ss", job_id, spec.chunk_no, exc, countdown)
             raise self.retry(exc=exc, countdown=countdown) from exc
-        raise
+        # Out of retries, or a bug: the chunk's records are quarantined so the job still ends.
+        log.exception("job %s chunk %s failed", job_id, spec.chunk_no)
+        errors.extend((pos, f"写入索引失败：{type(exc).__name__}: {exc}"[:1000], None) for pos, _ in records)
+        with Session.begin() as session:
+            record_chunk(session, job_id, spec, file=path, seen=seen, indexed=0, skipped=0, errors=errors)
+        return
     errors.extend((pos, reason, None) for pos, reason in result.failed)
     with Session.begin() as session:
         record_chunk(

@@ -1,13 +1,440 @@
-"""Placeholder; replaced by the search pages."""
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
+"""Server-rendered search pages (Jinja2): home, result list, record detail, error pages.
 
-router = APIRouter()
+Everything works without JavaScript: the search box is a plain GET form, facets, chips and
+paging are links. Highlight fragments from the search service are already HTML-escaped with
+`<em>` tags and are the only values rendered with `|safe`; every other value is autoescaped.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+import re
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from mappings.analysis.normalize import fold
+from search.errors import BadQuery, SearchUnavailable
+from search.fields import DOC_TYPE_LABELS, FACETS, FACETS_BY_NAME
+from search.simple_query import MAX_PAGE_SIZE, MAX_QUERY_CHARS, MAX_WINDOW
+from web.state import AppState, app_state
+
+log = logging.getLogger(__name__)
+
+WEB_DIR = Path(__file__).resolve().parent
+STATIC_DIR = WEB_DIR / "static"
+TEMPLATES_DIR = WEB_DIR / "templates"
+
+DEFAULT_SIZE = 20
+SIZE_CHOICES = (10, 20, 50, 100)
+SNIPPET_CHARS = 200
+FACET_VISIBLE = 10  # values shown before the rest fold into "更多"
+PAGE_WINDOW = 4  # page links either side of the current page
+AUTHORS_IN_LIST = 5
+
+ACCESS_LEVEL_LABELS = {"public": "公开", "embargoed": "延期公开", "restricted": "限制"}
+STATUS_TITLES = {
+    400: "请求有误",
+    404: "页面不存在",
+    405: "不支持的请求方式",
+    500: "服务器内部错误",
+    503: "服务暂时不可用",
+}
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+State = Annotated[AppState, Depends(app_state)]
+
+
+# ---------------------------------------------------------------- URL helpers
+
+
+def record_url(record_id: str) -> str:
+    return "/records/" + quote(str(record_id), safe="")
+
+
+def keyword_url(keyword: str) -> str:
+    return "/?" + urlencode({"q": keyword})
+
+
+def search_url(q: str, filters: dict[str, list[str]], *, page: int = 1, size: int = DEFAULT_SIZE) -> str:
+    """The result-page URL for this query, these filters and this page (defaults left out)."""
+    params: list[tuple[str, str]] = []
+    if q:
+        params.append(("q", q))
+    for facet in FACETS:
+        for value in filters.get(facet.name, []):
+            params.append((facet.name, value))
+    if size != DEFAULT_SIZE:
+        params.append(("size", str(size)))
+    if page > 1:
+        params.append(("page", str(page)))
+    return "/?" + urlencode(params) if params else "/"
+
+
+def _with_value(filters: dict[str, list[str]], name: str, value: str) -> dict[str, list[str]]:
+    out = {k: list(v) for k, v in filters.items()}
+    values = out.setdefault(name, [])
+    if value not in values:
+        values.append(value)
+    return out
+
+
+def _without_value(filters: dict[str, list[str]], name: str, value: str) -> dict[str, list[str]]:
+    out = {k: [v for v in vs if not (k == name and v == value)] for k, vs in filters.items()}
+    return {k: v for k, v in out.items() if v}
+
+
+# ---------------------------------------------------------------- request parsing
+
+
+class _BadParam(Exception):
+    pass
+
+
+def _int_param(request: Request, name: str, default: int, label: str, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise _BadParam(f"参数“{label}”应为整数，收到的是“{raw[:40]}”。") from None
+    if not low <= value <= high:
+        raise _BadParam(f"参数“{label}”应在 {low} 到 {high} 之间。")
+    return value
+
+
+def _facet_filters(request: Request) -> dict[str, list[str]]:
+    """Facet parameters present in the query string, blanks and duplicates dropped, in FACETS order."""
+    out: dict[str, list[str]] = {}
+    for facet in FACETS:
+        values: list[str] = []
+        for raw in request.query_params.getlist(facet.name):
+            value = raw.strip()
+            if value and value not in values:
+                values.append(value)
+        if values:
+            out[facet.name] = values
+    return out
+
+
+def _value_label(facet_name: str, value: str) -> str:
+    if facet_name == "doc_type":
+        return DOC_TYPE_LABELS.get(value, value)
+    return value
+
+
+# ---------------------------------------------------------------- shaping hits
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _plain(fragment: str) -> str:
+    return html.unescape(_TAG.sub("", fragment))
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rstrip() + "…"
+
+
+def _hit_view(hit: dict[str, Any]) -> dict[str, Any]:
+    hl = hit.get("highlight") or {}
+    title_html = hl.get("title") or _escape(hit.get("title") or "（无题名）")
+
+    abstract_frags = hl.get("abstract") or []
+    if abstract_frags:
+        abstract_html = " … ".join(abstract_frags)
+        first = _plain(abstract_frags[0])
+        full = " ".join((hit.get("abstract") or "").split())
+        if full and not full.startswith(first[:10]):
+            abstract_html = "… " + abstract_html
+        if full and not full.endswith(_plain(abstract_frags[-1])[-10:]):
+            abstract_html += " …"
+    elif hit.get("abstract"):
+        abstract_html = _escape(_snippet(hit["abstract"]))
+    else:
+        abstract_html = ""
+
+    marked = {fold(_plain(f)): f for f in hl.get("keywords") or []}
+    keywords = [
+        {"html": marked.get(fold(kw)) or _escape(kw), "url": keyword_url(kw)}
+        for kw in hit.get("keywords") or []
+        if kw
+    ]
+
+    authors = [a.get("name") for a in sorted(hit.get("authors") or [], key=lambda a: a.get("order") or 0)]
+    authors = [a for a in authors if a]
+    doc_type = hit.get("doc_type") or ""
+    return {
+        "url": record_url(hit["id"]),
+        "title_html": title_html,
+        "title_en": hit.get("title_en"),
+        "doc_type": doc_type,
+        "doc_type_label": DOC_TYPE_LABELS.get(doc_type, doc_type),
+        "authors": authors[:AUTHORS_IN_LIST],
+        "authors_more": len(authors) > AUTHORS_IN_LIST,
+        "venue": hit.get("venue"),
+        "year": hit.get("year"),
+        "category": hit.get("category"),
+        "discipline": hit.get("discipline"),
+        "report_no": (hit.get("tech_report") or {}).get("report_no"),
+        "abstract_html": abstract_html,
+        "keywords": keywords,
+    }
+
+
+def _facet_views(
+    facets: dict[str, list[dict[str, Any]]], q: str, filters: dict[str, list[str]], size: int
+) -> list[dict[str, Any]]:
+    out = []
+    for facet in FACETS:
+        active = filters.get(facet.name, [])
+        items = []
+        for bucket in facets.get(facet.name, []):
+            value = str(bucket["value"])
+            is_active = value in active
+            target = (_without_value if is_active else _with_value)(filters, facet.name, value)
+            items.append(
+                {
+                    "label": bucket.get("label") or _value_label(facet.name, value),
+                    "count": bucket.get("count", 0),
+                    "active": is_active,
+                    "url": search_url(q, target, size=size),
+                }
+            )
+        if items:
+            out.append(
+                {
+                    "name": facet.name,
+                    "label": facet.label,
+                    "items": items[:FACET_VISIBLE],
+                    "more": items[FACET_VISIBLE:],
+                }
+            )
+    return out
+
+
+def _chips(q: str, filters: dict[str, list[str]], size: int) -> list[dict[str, str]]:
+    return [
+        {
+            "facet": FACETS_BY_NAME[name].label,
+            "label": _value_label(name, value),
+            "url": search_url(q, _without_value(filters, name, value), size=size),
+        }
+        for name, values in filters.items()
+        for value in values
+    ]
+
+
+def _pager(q: str, filters: dict[str, list[str]], page: int, size: int, total: int) -> dict[str, Any] | None:
+    last = min(math.ceil(total / size), MAX_WINDOW // size)
+    if last <= 1 and page <= 1:
+        return None
+
+    def url(p: int) -> str:
+        return search_url(q, filters, page=p, size=size)
+
+    lo, hi = max(1, page - PAGE_WINDOW), min(last, page + PAGE_WINDOW)
+    items: list[dict[str, Any]] = []
+    if lo > 1:
+        items.append({"page": 1, "url": url(1)})
+        if lo > 2:
+            items.append({"gap": True})
+    for p in range(lo, hi + 1):
+        items.append({"page": p, "url": url(p), "current": p == page})
+    if hi < last:
+        if hi < last - 1:
+            items.append({"gap": True})
+        items.append({"page": last, "url": url(last)})
+    return {
+        "prev": url(page - 1) if page > 1 else None,
+        "next": url(page + 1) if page < last else None,
+        "items": items,
+        "last": last,
+        "capped": math.ceil(total / size) > last,
+    }
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    base = {"q": "", "max_query_chars": MAX_QUERY_CHARS}
+    base.update(context)
+    response: HTMLResponse = templates.TemplateResponse(request, name, base, status_code=status)
+    return response
+
+
+def error_page(request: Request, status: int, message: str) -> Response:
+    """An HTML error page (Chinese) with this status code."""
+    q = request.query_params.get("q", "") if request.url.path == "/" else ""
+    return _render(
+        request,
+        "error.html",
+        {
+            "status": status,
+            "title": STATUS_TITLES.get(status, "出错了"),
+            "message": message,
+            "q": q[:MAX_QUERY_CHARS],
+        },
+        status=status,
+    )
+
+
+def _home(request: Request, state: AppState) -> HTMLResponse:
+    total: int | None = None
+    doc_types: list[dict[str, Any]] = []
+    categories: list[dict[str, Any]] = []
+    try:
+        overview = state.search.simple("", page=1, size=1)
+    except Exception:  # the home page renders even when the index is down or missing
+        log.warning("home page overview unavailable", exc_info=True)
+    else:
+        total = overview["total"]
+        for name, target in (("doc_type", doc_types), ("category", categories)):
+            for bucket in overview["facets"].get(name, [])[:12]:
+                target.append(
+                    {
+                        "label": bucket.get("label") or bucket["value"],
+                        "count": bucket["count"],
+                        "url": search_url("", {name: [str(bucket["value"])]}),
+                    }
+                )
+    return _render(
+        request, "home.html", {"total": total, "doc_types": doc_types, "categories": categories}
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def search_page(request: Request, state: State) -> Response:
+    q = request.query_params.get("q", "").strip()
+    filters = _facet_filters(request)
+    try:
+        size = _int_param(request, "size", DEFAULT_SIZE, "每页条数", 1, MAX_PAGE_SIZE)
+        page = _int_param(request, "page", 1, "页码", 1, MAX_WINDOW)
+    except _BadParam as exc:
+        return error_page(request, 400, str(exc))
+    if page * size > MAX_WINDOW:
+        return error_page(
+            request, 400, f"只能浏览前 {MAX_WINDOW} 条结果（每页 {size} 条时最多 {MAX_WINDOW // size} 页），请缩小检索范围。"
+        )
+    if not q and not filters:
+        return _home(request, state)
+
+    try:
+        result = state.search.simple(q, page=page, size=size, filters=filters)
+    except BadQuery as exc:
+        return error_page(request, 400, str(exc))
+    except SearchUnavailable:
+        return error_page(request, 503, "检索服务暂时不可用，请稍后再试。")
+
+    total = int(result["total"])
+    hits = [_hit_view(h) for h in result["hits"]]
+    first = (page - 1) * size + 1
+    context = {
+        "q": q,
+        "page": page,
+        "size": size,
+        "total": total,
+        "hits": hits,
+        "first": first,
+        "last_shown": first + len(hits) - 1,
+        "facets": _facet_views(result.get("facets") or {}, q, filters, size),
+        "chips": _chips(q, filters, size),
+        "clear_url": search_url(q, {}, size=size) if q else "/",
+        "pager": _pager(q, filters, page, size, total),
+        "first_page_url": search_url(q, filters, size=size),
+        "sizes": [{"size": s, "url": search_url(q, filters, size=s), "current": s == size} for s in SIZE_CHOICES],
+    }
+    return _render(request, "results.html", context)
+
+
+def _authors_view(authors: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Authors in order, each with the numbers of its affiliation; affiliations numbered once each."""
+    affiliations: list[str] = []
+    out = []
+    for author in sorted(authors, key=lambda a: a.get("order") or 0):
+        if not author.get("name"):
+            continue
+        marks: list[int] = []
+        aff = (author.get("affiliation") or "").strip()
+        if aff:
+            if aff not in affiliations:
+                affiliations.append(aff)
+            marks.append(affiliations.index(aff) + 1)
+        out.append({"name": author["name"], "marks": marks, "corresponding": bool(author.get("corresponding"))})
+    if len(affiliations) <= 1:  # one affiliation needs no numbering
+        for author in out:
+            author["marks"] = []
+    return out, affiliations
+
+
+def _citation(record: dict[str, Any]) -> str:
+    """Venue, year, volume(issue): pages, in the usual Chinese citation order."""
+    parts: list[str] = []
+    if record.get("year"):
+        parts.append(str(record["year"]))
+    vol_issue = ""
+    if record.get("volume"):
+        vol_issue += str(record["volume"])
+    if record.get("issue"):
+        vol_issue += f"({record['issue']})"
+    if vol_issue:
+        parts.append(vol_issue)
+    text = ", ".join(parts)
+    if record.get("pages"):
+        text += f": {record['pages']}" if text else f"页码 {record['pages']}"
+    return text
+
+
+@router.get("/records/{record_id:path}", response_class=HTMLResponse)
+def record_page(request: Request, state: State, record_id: str) -> Response:
+    try:
+        record = state.search.get_record(record_id)
+    except SearchUnavailable:
+        return error_page(request, 503, "检索服务暂时不可用，请稍后再试。")
+    if record is None:
+        return error_page(request, 404, "没有找到该文献记录，它可能已被删除或链接有误。")
+    authors, affiliations = _authors_view(record.get("authors") or [])
+    doc_type = record.get("doc_type") or ""
+    tech = record.get("tech_report") or None
+    if tech:
+        tech = dict(tech)
+        tech["access_label"] = ACCESS_LEVEL_LABELS.get(tech.get("access_level") or "", tech.get("access_level"))
+    context = {
+        "r": record,
+        "record_id": record_id,
+        "doc_type_label": DOC_TYPE_LABELS.get(doc_type, doc_type),
+        "authors": authors,
+        "affiliations": affiliations,
+        "citation": _citation(record),
+        "keywords": [{"text": kw, "url": keyword_url(kw)} for kw in record.get("keywords") or [] if kw],
+        "tech": tech,
+        "patent": record.get("patent") or None,
+        "standard": record.get("standard") or None,
+        "category_url": search_url("", {"category": [record["category"]]}) if record.get("category") else None,
+        "discipline_url": search_url("", {"discipline": [record["discipline"]]})
+        if record.get("discipline")
+        else None,
+        "references": record.get("references") or [],
+    }
+    return _render(request, "record.html", context)
 
 
 def mount_static(app: FastAPI) -> None:
-    return None
-
-
-def error_page(request: Request, status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"message": message}}, status_code=status)
+    """Serve web/static at /static."""
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -1,0 +1,177 @@
+"""Fixtures: real Elasticsearch, Redis, Celery worker and application database, isolated by prefix."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import redis
+from elasticsearch import Elasticsearch
+
+from conf.clients import make_es
+from conf.settings import REPO_ROOT, Settings
+from ingest.index_admin import create, drop_all
+from mappings.analysis.tokenizer import Tokenizer, get_tokenizer
+from mappings.model import DocType, Record
+from mappings.naming import IndexNames
+
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+DEMO = REPO_ROOT / "data" / "demo" / "csl_demo.jsonl.gz"
+# Tests queue their tasks in a Redis database of their own, so a developer's `make run`
+# worker (database 0) never picks them up.
+TEST_REDIS_DB = 15
+
+
+def shared_file(*parts: str) -> Path:
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"../shared data not available: {path}")
+    return path
+
+
+def settings_for(prefix: str, database_url: str = "") -> Settings:
+    base = Settings()
+    redis_url = base.effective_redis_url.rsplit("/", 1)[0] + f"/{TEST_REDIS_DB}"
+    return Settings(
+        CHAXIN_INDEX_PREFIX=prefix,
+        DATABASE_URL=database_url or base.effective_database_url,
+        REDIS_URL=redis_url,
+        ES_URL=base.effective_es_url,
+    )
+
+
+def new_prefix(kind: str) -> str:
+    return f"t{kind}-{secrets.token_hex(4)}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def services() -> None:
+    """`make test` starts them; starting again is a no-op, and makes a bare `pytest` work too."""
+    from chaxin.services import start_all
+
+    start_all(Settings())
+    redis.Redis.from_url(settings_for("x").effective_redis_url).flushdb()
+
+
+@pytest.fixture(scope="session")
+def es() -> Elasticsearch:
+    return make_es(Settings())
+
+
+@pytest.fixture(scope="session")
+def tokenizer() -> Tokenizer:
+    return get_tokenizer("rjieba")
+
+
+@pytest.fixture
+def index_names(es: Elasticsearch, tokenizer: Tokenizer) -> Iterator[IndexNames]:
+    """A fresh, empty records index (both aliases) under a unique prefix."""
+    names = IndexNames(new_prefix("idx"))
+    create(es, names, tokenizer)
+    yield names
+    drop_all(es, names)
+
+
+def make_record(rid: str, title: str, **fields: object) -> Record:
+    return Record.model_validate(
+        {
+            "id": rid,
+            "source": "test",
+            "source_id": rid,
+            "doc_type": DocType.journal_article,
+            "title": title,
+            "ingested_at": datetime(2026, 11, 1, tzinfo=UTC),
+            "version": 1,
+            **fields,
+        }
+    )
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Each database backend the platform supports; PostgreSQL when CI provides one."""
+    from appdb.session import upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'chaxin.sqlite3'}"
+    else:
+        url = os.environ.get("CHAXIN_TEST_PG_URL", "")
+        if not url:
+            pytest.skip("CHAXIN_TEST_PG_URL not set (CI sets it; see .ci/run)")
+        _reset_postgres(url)
+    upgrade(url)
+    return url
+
+
+def _reset_postgres(url: str) -> None:
+    from sqlalchemy import text
+
+    from appdb.session import engine_for
+
+    with engine_for(url).begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+
+
+class Worker:
+    """A real Celery worker process for one settings object."""
+
+    def __init__(self, settings: Settings, log_path: Path) -> None:
+        self.settings = settings
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "CHAXIN_INDEX_PREFIX": self.settings.index_prefix,
+            "DATABASE_URL": self.settings.effective_database_url,
+            "REDIS_URL": self.settings.effective_redis_url,
+            "ES_URL": self.settings.effective_es_url,
+        }
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "ingest.celery_app:app", "worker", "--concurrency=2",
+                 "--loglevel=INFO", "--without-gossip", "--without-mingle", "--pool=prefork"],
+                env=self.env(), stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT, start_new_session=True,
+            )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited: {self.log_path.read_text()[-3000:]}")
+            if "ready." in self.log_path.read_text(errors="replace"):
+                return
+            time.sleep(0.3)
+        raise RuntimeError("worker did not become ready")
+
+    def stop(self, sig: int = 15) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, 9)
+                self.proc.wait()
+        self.proc = None
+
+
+@pytest.fixture(scope="session")
+def pipeline(
+    database_url: str, es: Elasticsearch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Settings]:
+    """Settings wired to a running worker, for end-to-end ingest tests (once per database backend)."""
+    settings = settings_for(new_prefix("pipe"), database_url)
+    worker = Worker(settings, tmp_path_factory.mktemp("worker") / "worker.log")
+    worker.start()
+    yield settings
+    worker.stop()
+    drop_all(es, IndexNames(settings.index_prefix))

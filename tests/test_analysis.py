@@ -1,0 +1,68 @@
+"""The shared tokenizer module, and the index analyzers, checked on the real `_analyze` API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from mappings.analysis.normalize import fold, normalize
+from mappings.analysis.tokenizer import Tokenizer, get_tokenizer
+from mappings.naming import IndexNames
+
+
+def test_normalize_folds_width_case_and_traditional() -> None:
+    assert normalize("ＢＥＲＴ　模型１２３") == "bert 模型123"
+    assert normalize("數據庫與軟體開發") == "数据库与软体开发"
+    assert normalize("  石墨烯\n\t电池  ") == "石墨烯 电池"
+
+
+def test_fold_keeps_length_for_highlight_mapping() -> None:
+    text = "基於BERT的文本分類，ＧＰＵ加速"
+    assert len(fold(text)) == len(text)
+
+
+@pytest.mark.parametrize("backend", ["rjieba", "jieba"])
+def test_user_dictionary_term_kept_whole(backend: str) -> None:
+    tok = get_tokenizer(backend)
+    assert "石墨烯" in tok.analyze("石墨烯锂电池的制备")
+    assert "钙钛矿太阳能电池" in tok.analyze("高效钙钛矿太阳能电池研究")
+
+
+def test_custom_dictionary_changes_tokens_and_fingerprint(tmp_path: Path) -> None:
+    text = "拓扑量子计算芯片"
+    plain = Tokenizer("rjieba")
+    custom_dict = tmp_path / "userdict-v9.txt"
+    custom_dict.write_text("拓扑量子计算 5000 n\n", encoding="utf-8")
+    custom = Tokenizer("rjieba", user_dict=custom_dict)
+    assert "拓扑量子计算" not in plain.analyze(text)
+    assert "拓扑量子计算" in custom.analyze(text)
+    assert custom.fingerprint != plain.fingerprint
+
+
+def test_traditional_and_simplified_give_same_tokens() -> None:
+    tok = get_tokenizer("rjieba")
+    assert tok.analyze("飛行器姿態控制系統") == tok.analyze("飞行器姿态控制系统")
+
+
+def test_mixed_chinese_english_tokens() -> None:
+    tokens = get_tokenizer("rjieba").analyze("基于BERT的文本分类")
+    assert "bert" in tokens and "文本分类" in tokens
+    assert all(t.strip() for t in tokens), "no whitespace or punctuation tokens"
+
+
+def _analyze(es: Elasticsearch, index: str, analyzer: str, text: str) -> list[str]:
+    resp = es.indices.analyze(index=index, analyzer=analyzer, text=text)
+    return [t["token"] for t in resp["tokens"]]
+
+
+def test_jieba_field_analyzer_splits_on_whitespace_only(es: Elasticsearch, index_names: IndexNames) -> None:
+    assert _analyze(es, index_names.write_alias, "chaxin_jieba", "石墨烯 锂电池 bert") == ["石墨烯", "锂电池", "bert"]
+
+
+def test_cjk_analyzer_makes_bigrams_and_breaks_at_punctuation(es: Elasticsearch, index_names: IndexNames) -> None:
+    tokens = _analyze(es, index_names.write_alias, "chaxin_cjk", "石墨烯，电池")
+    assert tokens == ["石墨", "墨烯", "电池"]
+    assert "烯电" not in tokens
+    assert _analyze(es, index_names.write_alias, "chaxin_cjk", "基于BERT的") == ["基于", "bert", "的"]

@@ -1,0 +1,72 @@
+"""The HTTP API against a real index."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from elasticsearch import Elasticsearch
+from fastapi.testclient import TestClient
+
+from ingest.index_admin import create, drop_all
+from ingest.writer import write_records
+from mappings.analysis.tokenizer import Tokenizer
+from mappings.naming import IndexNames
+from tests.conftest import make_record, new_prefix, settings_for
+from web.app import create_app
+
+
+@pytest.fixture(scope="module")
+def client(es: Elasticsearch, tokenizer: Tokenizer) -> Iterator[TestClient]:
+    settings = settings_for(new_prefix("api"))
+    names = IndexNames(settings.index_prefix)
+    create(es, names, tokenizer)
+    records = [
+        make_record("a1", "石墨烯锂电池负极材料", keywords=["石墨烯"], year=2019, category="工学"),
+        make_record("a2", "深度学习文本分类", keywords=["深度学习"], year=2020, category="工学"),
+    ]
+    write_records(es, names.write_alias, [(r.id, r) for r in records], tokenizer, refresh=True)
+    with TestClient(create_app(settings)) as c:
+        yield c
+    drop_all(es, names)
+
+
+def test_search_response_shape(client: TestClient) -> None:
+    resp = client.get("/api/v1/search", params={"q": "石墨烯", "mode": "simple", "page": 1, "size": 20})
+    assert resp.status_code == 200
+    body = resp.json()
+    assert body["total"] == 1
+    hit = body["hits"][0]
+    assert {"id", "source_id", "doc_type", "title", "highlight"} <= hit.keys()
+    assert hit["id"] == "a1" and "<em>" in hit["highlight"]["title"]
+    assert set(body["facets"]) == {"doc_type", "year", "category", "discipline"}
+
+
+def test_facet_filter_parameters(client: TestClient) -> None:
+    body = client.get("/api/v1/search", params={"year": "2020"}).json()
+    assert [h["id"] for h in body["hits"]] == ["a2"]
+
+
+def test_record_and_404(client: TestClient) -> None:
+    resp = client.get("/api/v1/records/a1")
+    assert resp.status_code == 200 and resp.json()["title"] == "石墨烯锂电池负极材料"
+    assert "ix" not in resp.json(), "derived search fields stay out of the record"
+    missing = client.get("/api/v1/records/nope")
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"page": "0"}, {"size": "1000"}, {"page": "abc"}, {"mode": "sql"}, {"q": "石" * 600}, {"year": "二〇二〇"}],
+)
+def test_bad_parameters_get_400_in_chinese(client: TestClient, params: dict[str, str]) -> None:
+    resp = client.get("/api/v1/search", params=params)
+    assert resp.status_code == 400
+    message = resp.json()["error"]["message"]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in message)
+
+
+def test_healthz_ok(client: TestClient) -> None:
+    resp = client.get("/healthz")
+    assert resp.status_code == 200
+    assert resp.json()["services"] == {"elasticsearch": "ok", "redis": "ok", "database": "ok"}

@@ -1,0 +1,115 @@
+"""End to end through Celery: `chaxin ingest` -> tasks -> Elasticsearch, job rows in each database backend."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from appdb.jobs import job_errors, job_status
+from appdb.session import session_factory
+from conf.settings import REPO_ROOT, Settings
+from ingest.submit import SubmitError, submit
+from mappings.naming import IndexNames
+from tests.conftest import DEMO
+
+
+def wait_done(settings: Settings, job_id: int, timeout: float = 180) -> dict:  # type: ignore[type-arg]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with session_factory(settings.effective_database_url)() as session:
+            status = job_status(session, job_id)
+        assert status is not None
+        if status.state == "done":
+            return status.as_dict()
+        time.sleep(0.3)
+    raise AssertionError(f"job {job_id} not done: {status}")
+
+
+def count(es: Elasticsearch, settings: Settings) -> int:
+    alias = IndexNames(settings.index_prefix).read_alias
+    es.indices.refresh(index=alias)
+    return int(es.count(index=alias)["count"])
+
+
+def test_demo_corpus_ingests_completely_and_idempotently(pipeline: Settings, es: Elasticsearch) -> None:
+    before = count(es, pipeline) if es.indices.exists_alias(name=IndexNames(pipeline.index_prefix).read_alias) else 0
+    job_id, chunks = submit(pipeline, "csl", DEMO)
+    assert chunks == 2
+    status = wait_done(pipeline, job_id)
+    assert (status["seen"], status["indexed"], status["failed"]) == (2000, 2000, 0)
+    assert count(es, pipeline) == before + 2000
+    # The same file again: stable IDs, so nothing new appears.
+    again = wait_done(pipeline, submit(pipeline, "csl", DEMO)[0])
+    assert again["seen"] == 2000 and again["failed"] == 0
+    assert count(es, pipeline) == before + 2000
+
+
+def test_malformed_lines_are_recorded_and_the_rest_goes_in(
+    pipeline: Settings, es: Elasticsearch, tmp_path: Path
+) -> None:
+    good = {"id": "ok-1", "title": "一种新型钙钛矿太阳能电池的制备", "abstract": "摘要", "keywords": ["钙钛矿"]}
+    lines = [
+        json.dumps(good, ensure_ascii=False).encode(),
+        b'{"id": "bad-json", "title": ',
+        json.dumps({"id": "no-title", "abstract": "x"}).encode(),
+        json.dumps({"id": "bad-kw", "title": "题名", "keywords": "不是列表"}, ensure_ascii=False).encode(),
+        "不是 UTF-8 的一行".encode("gb18030"),
+        b"",
+        json.dumps({**good, "id": "ok-2", "title": "量子点发光二极管研究"}, ensure_ascii=False).encode(),
+    ]
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    job_id, _ = submit(pipeline, "csl", path)
+    status = wait_done(pipeline, job_id)
+    assert (status["indexed"], status["failed"]) == (2, 4)
+    with session_factory(pipeline.effective_database_url)() as session:
+        errors = job_errors(session, job_id)
+    positions = [e["position"] for e in errors]
+    assert positions == ["第 2 行", "第 3 行", "第 4 行", "第 5 行"]
+    assert all(e["file"] == str(path) and e["reason"] for e in errors)
+    assert "JSON" in errors[0]["reason"] and "题名" in errors[1]["reason"] and "UTF-8" in errors[3]["reason"]
+
+
+def test_bad_input_is_refused_before_anything_is_written(pipeline: Settings, tmp_path: Path) -> None:
+    with pytest.raises(SubmitError, match="找不到文件"):
+        submit(pipeline, "csl", tmp_path / "missing.jsonl")
+    with pytest.raises(SubmitError, match="不支持的格式"):
+        submit(pipeline, "marc21", DEMO)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    job_id, chunks = submit(pipeline, "csl", empty)
+    assert chunks == 0
+    with session_factory(pipeline.effective_database_url)() as session:
+        status = job_status(session, job_id)
+    assert status is not None and status.state == "done" and status.seen == 0
+
+
+def test_cli_ingest_wait_prints_summary(pipeline: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "two.jsonl"
+    path.write_text(
+        "\n".join(
+            json.dumps({"id": f"cli-{i}", "title": t}, ensure_ascii=False)
+            for i, t in enumerate(["基于深度学习的遥感影像分类", "碳纳米管增强复合材料力学性能"])
+        ),
+        encoding="utf-8",
+    )
+    env = {
+        **os.environ,
+        "CHAXIN_INDEX_PREFIX": pipeline.index_prefix,
+        "DATABASE_URL": pipeline.effective_database_url,
+        "REDIS_URL": pipeline.effective_redis_url,
+        "ES_URL": pipeline.effective_es_url,
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "chaxin.cli", "ingest", "--format", "csl", str(path), "--wait"],
+        env=env, capture_output=True, text=True, timeout=180, cwd=REPO_ROOT, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "seen 2, indexed 2, skipped 0, failed 0" in out.stdout
