@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import REPO_ROOT, log
+# Run as a script, this file's directory comes first on sys.path, where bench/ingest.py would
+# shadow the `ingest` package: put the repository root there instead, and import helpers as bench.*.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
+
+from bench.harness import REPO_ROOT, log  # noqa: E402
 
 SHARED_SOURCE = REPO_ROOT.parent / "shared" / "data" / "csl" / "csl_benchmark_2000_joined.jsonl"
 DEMO_SOURCE = REPO_ROOT / "data" / "demo" / "csl_demo.jsonl.gz"
