@@ -31,9 +31,8 @@ class DefaultCommandGroup(click.Group):
     default_command = "run"
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args or args[0] not in self.commands:
-            if not (args and args[0] in ("--help", "-h")):
-                args = [self.default_command, *args]
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
+            args = [self.default_command, *args]
         return super().parse_args(ctx, args)
 
 

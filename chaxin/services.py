@@ -267,7 +267,7 @@ def main(argv: list[str]) -> int:
         elif action == "es-start":
             print(f"ES_URL={es_start(get_settings())}")
         else:
-            print(f"usage: python -m chaxin.services [start|stop|es-start|es-stop]", file=sys.stderr)
+            print("usage: python -m chaxin.services [start|stop|es-start|es-stop]", file=sys.stderr)
             return 2
     except ServiceError as exc:
         print(f"error: {exc}", file=sys.stderr)

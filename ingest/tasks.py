@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from celery import Task
-from elasticsearch import ApiError, ConnectionError as ESConnectionError, Elasticsearch
-from elasticsearch import TransportError
+from elasticsearch import ApiError, Elasticsearch, TransportError
+from elasticsearch import ConnectionError as ESConnectionError
 
 from appdb.jobs import ChunkSpec, chunk_done, mark_running, record_chunk
 from appdb.session import session_factory
@@ -50,7 +50,8 @@ def _version_now() -> int:
     return time.time_ns() // 1000
 
 
-@app.task(bind=True, acks_late=True, max_retries=30, name=CHUNK_TASK)
+# Celery's decorator is untyped; the task body below is fully typed.
+@app.task(bind=True, acks_late=True, max_retries=30, name=CHUNK_TASK)  # type: ignore[untyped-decorator]
 def ingest_chunk(
     self: Task,
     job_id: int,

@@ -8,8 +8,8 @@ import pytest
 import redis
 from elasticsearch import Elasticsearch
 
-import ingest.index_admin as index_admin
 from conf.clients import make_redis
+from ingest import index_admin
 from ingest.index_admin import IndexAdminError, create, current_index, rebuild, rebuild_lock_key
 from ingest.writer import write_records
 from mappings.analysis.tokenizer import Tokenizer
