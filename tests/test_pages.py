@@ -174,7 +174,9 @@ def test_facet_link_filters(client: TestClient) -> None:
     r = client.get("/", params={"q": "锂电池"})
     assert r.status_code == 200
     assert "共找到 2 条结果" in r.text
-    link = re.search(r'<a class="facet-item" href="([^"]+)"><span class="facet-label">科技报告</span>', r.text)
+    link = re.search(
+        r'<a class="facet-item" href="([^"]+)"><span class="facet-label">科技报告</span>', r.text
+    )
     assert link, "doc_type facet value 科技报告 missing"
     url = unescape(link.group(1))
     assert "q=" in url and "doc_type=tech_report" in url and "page=" not in url
@@ -184,7 +186,9 @@ def test_facet_link_filters(client: TestClient) -> None:
     assert "共找到 1 条结果" in filtered.text
     assert _hit_ids(filtered.text) == ["r-report"]
     # the active filter shows as a removable chip; removing it keeps the query
-    chip = re.search(r'<a class="chip" href="([^"]+)"[^>]*><span aria-hidden="true">×</span> 科技报告', filtered.text)
+    chip = re.search(
+        r'<a class="chip" href="([^"]+)"[^>]*><span aria-hidden="true">×</span> 科技报告', filtered.text
+    )
     assert chip
     back = client.get(unescape(chip.group(1)))
     assert "共找到 2 条结果" in back.text
@@ -293,3 +297,16 @@ def test_error_page_for_html_clients(client: TestClient) -> None:
     r = client.get("/", params={"q": "石墨烯", "page": "abc"}, headers={"accept": "text/html"})
     assert r.status_code == 400
     assert "页码" in r.text
+
+
+def test_search_unavailable_gives_503_html(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHAXIN_INDEX_PREFIX", f"pagetest-{secrets.token_hex(4)}")
+    monkeypatch.setenv("ES_URL", "http://127.0.0.1:1")  # nothing listens here
+    with TestClient(create_app(Settings())) as c:
+        r = c.get("/", params={"q": "石墨烯"})
+        assert r.status_code == 503
+        assert r.headers["content-type"].startswith("text/html")
+        assert "检索服务暂时不可用" in r.text
+        home = c.get("/")  # the home page still renders, without the collection overview
+        assert home.status_code == 200
+        assert "科技文献与科技报告检索" in home.text and "已收录文献" not in home.text

@@ -314,9 +314,7 @@ def _home(request: Request, state: AppState) -> HTMLResponse:
                         "url": search_url("", {name: [str(bucket["value"])]}),
                     }
                 )
-    return _render(
-        request, "home.html", {"total": total, "doc_types": doc_types, "categories": categories}
-    )
+    return _render(request, "home.html", {"total": total, "doc_types": doc_types, "categories": categories})
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -330,7 +328,9 @@ def search_page(request: Request, state: State) -> Response:
         return error_page(request, 400, str(exc))
     if page * size > MAX_WINDOW:
         return error_page(
-            request, 400, f"只能浏览前 {MAX_WINDOW} 条结果（每页 {size} 条时最多 {MAX_WINDOW // size} 页），请缩小检索范围。"
+            request,
+            400,
+            f"只能浏览前 {MAX_WINDOW} 条结果（每页 {size} 条时最多 {MAX_WINDOW // size} 页），请缩小检索范围。",
         )
     if not q and not filters:
         return _home(request, state)
@@ -358,7 +358,10 @@ def search_page(request: Request, state: State) -> Response:
         "clear_url": search_url(q, {}, size=size) if q else "/",
         "pager": _pager(q, filters, page, size, total),
         "first_page_url": search_url(q, filters, size=size),
-        "sizes": [{"size": s, "url": search_url(q, filters, size=s), "current": s == size} for s in SIZE_CHOICES],
+        "sizes": [
+            {"size": s, "url": search_url(q, filters, size=s), "current": s == size}
+            for s in sorted({*SIZE_CHOICES, size})
+        ],
     }
     return _render(request, "results.html", context)
 
@@ -376,7 +379,9 @@ def _authors_view(authors: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], 
             if aff not in affiliations:
                 affiliations.append(aff)
             marks.append(affiliations.index(aff) + 1)
-        out.append({"name": author["name"], "marks": marks, "corresponding": bool(author.get("corresponding"))})
+        out.append(
+            {"name": author["name"], "marks": marks, "corresponding": bool(author.get("corresponding"))}
+        )
     if len(affiliations) <= 1:  # one affiliation needs no numbering
         for author in out:
             author["marks"] = []
@@ -414,7 +419,9 @@ def record_page(request: Request, state: State, record_id: str) -> Response:
     tech = record.get("tech_report") or None
     if tech:
         tech = dict(tech)
-        tech["access_label"] = ACCESS_LEVEL_LABELS.get(tech.get("access_level") or "", tech.get("access_level"))
+        tech["access_label"] = ACCESS_LEVEL_LABELS.get(
+            tech.get("access_level") or "", tech.get("access_level")
+        )
     context = {
         "r": record,
         "record_id": record_id,
@@ -426,7 +433,9 @@ def record_page(request: Request, state: State, record_id: str) -> Response:
         "tech": tech,
         "patent": record.get("patent") or None,
         "standard": record.get("standard") or None,
-        "category_url": search_url("", {"category": [record["category"]]}) if record.get("category") else None,
+        "category_url": search_url("", {"category": [record["category"]]})
+        if record.get("category")
+        else None,
         "discipline_url": search_url("", {"discipline": [record["discipline"]]})
         if record.get("discipline")
         else None,

@@ -1,0 +1,31 @@
+"""The services `make services` starts are the real thing."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from conf.settings import Settings
+
+
+def test_elasticsearch_root_reports_8_14() -> None:
+    settings = Settings()
+    info = httpx.get(settings.effective_es_url, timeout=10).json()
+    assert info["version"]["number"].startswith("8.14.")
+    assert info["tagline"] == "You Know, for Search"
+    assert info["cluster_name"]
+
+
+def test_elasticsearch_has_the_analysis_components_the_mappings_use() -> None:
+    settings = Settings()
+    body = {"tokenizer": "standard", "filter": ["cjk_width", "lowercase", "cjk_bigram"], "text": "ＡＢ石墨烯"}
+    resp = httpx.post(f"{settings.effective_es_url}/_analyze", json=body, timeout=10)
+    assert [t["token"] for t in resp.json()["tokens"]] == ["ab", "石墨", "墨烯"]
+
+
+@pytest.mark.parametrize("action", ["start"])
+def test_services_start_is_idempotent(action: str) -> None:
+    from chaxin.services import start_all
+
+    urls = start_all(Settings())
+    assert set(urls) == {"ES_URL", "REDIS_URL"}
