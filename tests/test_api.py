@@ -70,3 +70,11 @@ def test_healthz_ok(client: TestClient) -> None:
     resp = client.get("/healthz")
     assert resp.status_code == 200
     assert resp.json()["services"] == {"elasticsearch": "ok", "redis": "ok", "database": "ok"}
+
+
+def test_unknown_paths_get_chinese_errors(client: TestClient) -> None:
+    resp = client.get("/api/v1/nothing-here")
+    assert resp.status_code == 404 and resp.json()["error"]["message"] == "没有找到该页面或记录"
+    page = client.get("/nothing-here", headers={"accept": "text/html"})
+    assert page.status_code == 404 and "text/html" in page.headers["content-type"]
+    assert client.get("/api/v1/records/nope").json()["error"]["message"] == "没有找到该记录"

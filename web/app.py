@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from conf.settings import Settings, get_settings
 from search.errors import BadQuery, SearchUnavailable
@@ -45,6 +47,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         message = f"参数 {where} 无效：{first.get('msg', '')}"
         if _wants_html(request):
             return pages.error_page(request, 400, message)
-        return JSONResponse({"error": {"message": message, "detail": exc.errors()}}, status_code=400)
+        return JSONResponse(
+            {"error": {"message": message, "detail": jsonable_encoder(exc.errors())}}, status_code=400
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # Starlette's own details are English ("Not Found"); ours are already Chinese.
+        defaults = {404: "没有找到该页面或记录", 405: "不支持该请求方法"}
+        message = str(exc.detail)
+        if not any("\u4e00" <= ch <= "\u9fff" for ch in message):
+            message = defaults.get(exc.status_code, f"请求无法处理（HTTP {exc.status_code}）")
+        if _wants_html(request):
+            return pages.error_page(request, exc.status_code, message)
+        return JSONResponse({"error": {"message": message}}, status_code=exc.status_code, headers=exc.headers)
 
     return app
