@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from mappings.analysis.normalize import fold
+from mappings.analysis.normalize import fold, fold_with_offsets
 
 PRE, POST = "\ue000", "\ue001"
 
@@ -37,14 +37,16 @@ def _render(text: str, spans: list[tuple[int, int]]) -> str:
 
 
 def map_fragment(marked: str, display: str) -> str:
-    """HTML for one highlighted fragment: display text where it aligns, else the folded fragment."""
+    """HTML for one highlighted fragment: on the display text where it aligns, else on the folded text."""
     plain, spans = _spans(marked)
-    folded = fold(display)
-    if len(folded) == len(display):
+    aligned = fold_with_offsets(display)
+    if aligned is not None and plain:
+        folded, origin = aligned
         at = folded.find(plain)
         if at >= 0:
-            shifted = [(a + at, b + at) for a, b in spans]
-            return _render(display[at : at + len(plain)], [(a - at, b - at) for a, b in shifted])
+            first, last = origin[at], origin[at + len(plain) - 1] + 1
+            mapped = [(origin[at + a] - first, origin[at + b - 1] + 1 - first) for a, b in spans if b > a]
+            return _render(display[first:last], mapped)
     return _render(plain, spans)
 
 

@@ -111,3 +111,14 @@ def test_missing_index_is_an_empty_result(es: Elasticsearch, tokenizer: Tokenize
     service = SearchService(es, IndexNames(new_prefix("none")), tokenizer)
     assert service.simple("石墨烯")["total"] == 0
     assert service.get_record("r1") is None
+
+
+def test_highlight_maps_across_characters_that_fold_to_several(
+    service: SearchService, es: Elasticsearch, tokenizer: Tokenizer
+) -> None:
+    # NFKC turns "…" into "..." and "㎡" into "m2": the folded text is longer than the original.
+    rec = make_record("x2", "钙钛矿…太阳能㎡电池PCE", abstract="研究了钙钛矿…薄膜，面积1㎡的BERT电池。")
+    write_records(es, service.names.write_alias, [("x2", rec)], tokenizer, refresh=True)
+    hit = next(h for h in service.simple("钙钛矿 BERT")["hits"] if h["id"] == "x2")
+    assert hit["highlight"]["title"] == "<em>钙钛矿</em>…太阳能㎡电池PCE"
+    assert hit["highlight"]["abstract"] == ["研究了<em>钙钛矿</em>…薄膜，面积1㎡的<em>BERT</em>电池。"]

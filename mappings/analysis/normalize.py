@@ -25,6 +25,20 @@ def fold(text: str) -> str:
     return text.lower()
 
 
+def fold_with_offsets(text: str) -> tuple[str, list[int]] | None:
+    """fold(text) plus, for each folded character, the index of the original character it came from.
+
+    None when the folding cannot be aligned character by character (then callers show folded text).
+    """
+    pieces = [unicodedata.normalize("NFKC", ch).lower() for ch in text]
+    joined = "".join(pieces)
+    converted = _t2s().convert(joined)
+    if len(converted) != len(joined) or converted != fold(text):
+        return None
+    origin = [i for i, piece in enumerate(pieces) for _ in piece]
+    return converted, origin
+
+
 def normalize(text: str) -> str:
     """Fold and collapse whitespace: the form that both index and query analysis start from."""
     return _WS.sub(" ", fold(text)).strip()
