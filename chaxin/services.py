@@ -7,6 +7,7 @@ Elasticsearch is the real 8.14.1 distribution resolved from Maven Central
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pwd
@@ -138,12 +139,28 @@ def _chown_tree(path: Path, user: pwd.struct_passwd) -> None:
     subprocess.run(["chown", "-R", f"{user.pw_uid}:{user.pw_gid}", str(path)], check=True)
 
 
+def _es_base(settings: Settings) -> Path:
+    """Where the node's files live: `.services/elasticsearch`, unless the unprivileged user cannot reach it.
+
+    A checkout under a private home (/root is 0700) is not reachable by the `chaxin-es` user, so a
+    root-run node then keeps its files under /var/lib/chaxin-es, one folder per checkout.
+    """
+    base = (settings.services_dir / "elasticsearch").resolve()
+    if os.geteuid() != 0:
+        return base
+    reachable = all(p.stat().st_mode & 0o001 for p in base.parents if p.exists())
+    if reachable:
+        return base
+    digest = hashlib.sha1(str(base).encode()).hexdigest()[:12]
+    return Path("/var/lib/chaxin-es") / digest
+
+
 def es_start(settings: Settings) -> str:
     url = settings.effective_es_url
     if settings.es_url:
         _log(f"ES_URL is set; not starting a local node ({url})")
         return url
-    base = settings.services_dir / "elasticsearch"
+    base = _es_base(settings)
     pidfile = base / "es.pid"
     if _pid_alive(pidfile) or _port_open(settings.es_port):
         _wait_es_health(url, 120)
@@ -192,7 +209,7 @@ def _wait_es_health(url: str, timeout: float) -> None:
 def es_stop(settings: Settings) -> None:
     if settings.es_url:
         return
-    pidfile = settings.services_dir / "elasticsearch" / "es.pid"
+    pidfile = _es_base(settings) / "es.pid"
     pid = _pid_alive(pidfile)
     if pid is None:
         return

@@ -4,26 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from mappings.analysis.normalize import fold, normalize
+from mappings.analysis.normalize import fold
 from mappings.analysis.tokenizer import Tokenizer
 from mappings.model import Record
 
 
 def derived_fields(record: Record, tokenizer: Tokenizer) -> dict[str, Any]:
     """The `ix.*` search fields: jieba tokens for ranking, folded text for exact bigram matching."""
-    ix: dict[str, Any] = {
-        "title": tokenizer.joined(record.title),
-        # fold() keeps the length of the original, so highlights map back onto the display text.
-        "title_cjk": fold(record.title),
-    }
+    # Each text is folded once; the bigram field takes the folded text, the jieba field its tokens.
+    title = fold(record.title)
+    ix: dict[str, Any] = {"title": tokenizer.joined_folded(title), "title_cjk": title}
     if record.abstract:
-        ix["abstract"] = tokenizer.joined(record.abstract)
-        ix["abstract_cjk"] = fold(record.abstract)
+        abstract = fold(record.abstract)
+        ix["abstract"] = tokenizer.joined_folded(abstract)
+        ix["abstract_cjk"] = abstract
     if record.keywords:
-        ix["keywords"] = [tokenizer.joined(k) for k in record.keywords]
-        ix["keywords_cjk"] = [fold(k) for k in record.keywords]
-        ix["keywords_exact"] = [normalize(k) for k in record.keywords]
+        keywords = [fold(k) for k in record.keywords]
+        ix["keywords"] = [tokenizer.joined_folded(k) for k in keywords]
+        ix["keywords_cjk"] = keywords
+        ix["keywords_exact"] = [_collapse(k) for k in keywords]
     return ix
+
+
+def _collapse(folded: str) -> str:
+    return " ".join(folded.split())
 
 
 def index_document(record: Record, tokenizer: Tokenizer) -> dict[str, Any]:

@@ -8,6 +8,7 @@ An index records which backend and dictionary built it, so queries can use the s
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
-from mappings.analysis.normalize import normalize
+from mappings.analysis.normalize import fold, normalize
 
 DICT_DIR = Path(__file__).resolve().parent / "dict"
 USER_DICT = DICT_DIR / "userdict-v1.txt"
@@ -87,9 +88,15 @@ class Tokenizer:
             return lambda text: pj.lcut(text, HMM=True)
         raise ValueError(f"unknown tokenizer backend: {backend}")
 
+    def joined_folded(self, folded: str) -> str:
+        """Space-joined tokens of text that fold() already produced: the value of the jieba fields."""
+        # filter() with a compiled pattern's C method drops whitespace and punctuation-only tokens
+        # at a fraction of the cost of a per-token Python check.
+        return " ".join(filter(_WORD_CHAR.search, self._cut(folded)))
+
     def tokens(self, text: str) -> list[str]:
         """Tokens of already normalised text."""
-        return [t for t in self._cut(text) if _is_word(t)]
+        return self.joined_folded(text).split()
 
     def analyze(self, text: str) -> list[str]:
         """Normalise, then cut."""
@@ -97,12 +104,11 @@ class Tokenizer:
 
     def joined(self, text: str) -> str:
         """The value written to (and searched in) the whitespace-analysed jieba fields."""
-        return " ".join(self.analyze(text))
+        return self.joined_folded(fold(text))
 
 
-def _is_word(token: str) -> bool:
-    # A token counts if it holds at least one letter, digit or CJK character.
-    return any(ch.isalnum() for ch in token)
+# A token counts if it holds at least one letter, digit or CJK character (\w is Unicode-aware).
+_WORD_CHAR = re.compile(r"\w")
 
 
 @lru_cache(maxsize=4)
