@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import redis
 from elasticsearch import Elasticsearch
+from elasticsearch.serializer import OrjsonSerializer
 
 from conf.settings import Settings
 
@@ -15,6 +16,8 @@ def make_es(settings: Settings) -> Elasticsearch:
         request_timeout=settings.es_request_timeout,
         retry_on_timeout=True,
         max_retries=2,
+        # Bulk bodies are most of what ingest serialises; orjson does it several times faster.
+        serializer=OrjsonSerializer(),
     )
 
 
