@@ -24,7 +24,7 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
-from bench.harness import REPO_ROOT, log  # noqa: E402
+from bench.harness import REPO_ROOT, log
 
 SHARED_SOURCE = REPO_ROOT.parent / "shared" / "data" / "csl" / "csl_benchmark_2000_joined.jsonl"
 DEMO_SOURCE = REPO_ROOT / "data" / "demo" / "csl_demo.jsonl.gz"
@@ -74,7 +74,9 @@ class Pools:
 
 
 def build_pools(records: list[dict[str, Any]], source: str) -> Pools:
-    titles = sorted({r["title"].strip() for r in records if isinstance(r.get("title"), str) and r["title"].strip()})
+    titles = sorted(
+        {r["title"].strip() for r in records if isinstance(r.get("title"), str) and r["title"].strip()}
+    )
     sentences: list[str] = []
     seen: set[str] = set()
     for r in records:
@@ -82,7 +84,9 @@ def build_pools(records: list[dict[str, Any]], source: str) -> Pools:
             if s not in seen:
                 seen.add(s)
                 sentences.append(s)
-    keywords = sorted({k.strip() for r in records for k in (r.get("keywords") or []) if isinstance(k, str) and k.strip()})
+    keywords = sorted(
+        {k.strip() for r in records for k in (r.get("keywords") or []) if isinstance(k, str) and k.strip()}
+    )
     pairs = sorted({(r.get("category") or "", r.get("discipline") or "") for r in records})
     pairs = [p for p in pairs if p[0] and p[1]] or [("工学", "计算机科学与技术")]
     return Pools(titles, sentences, keywords, pairs, source=source, source_records=len(records))
@@ -144,7 +148,9 @@ def write_jsonl(records: list[dict[str, Any]], path: Path) -> int:
     return path.stat().st_size
 
 
-def build_corpus(n: int, seed: int, out: Path, source: Path | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def build_corpus(
+    n: int, seed: int, out: Path, source: Path | None = None
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     src = source or default_source()
     pools = build_pools(load_source(src), str(src))
     records = synthesize(pools, n, seed)

@@ -7,6 +7,7 @@ Nothing here imports project code at module level: the scripts must set the envi
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import resource
@@ -51,7 +52,11 @@ def redis_url_with_db(db: int) -> str:
 
 def isolate_env(*, prefix: str, redis_db: int, database_url: str) -> dict[str, str]:
     """Point this process (and the subprocesses it starts) at the benchmark's own prefix, queue and database."""
-    env = {"CHAXIN_INDEX_PREFIX": prefix, "REDIS_URL": redis_url_with_db(redis_db), "DATABASE_URL": database_url}
+    env = {
+        "CHAXIN_INDEX_PREFIX": prefix,
+        "REDIS_URL": redis_url_with_db(redis_db),
+        "DATABASE_URL": database_url,
+    }
     os.environ.update(env)
     return env
 
@@ -62,11 +67,40 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def peak_rss_mb() -> dict[str, float]:
-    """Peak resident set size of this process, and of the largest reaped child (Linux reports KiB)."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"self_mb": round(own, 1), "largest_reaped_child_mb": round(children, 1)}
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process in MB (Linux reports KiB).
+
+    RUSAGE_CHILDREN is no use for the subprocesses: a child forked from a large bench process
+    counts the parent's pages it held before exec. Subprocesses are sampled instead (Proc.sample_rss).
+    """
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            out += [int(x) for x in (task / "children").read_text().split()]
+    except OSError:
+        pass
+    return out
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Current RSS of a process and all its descendants (Linux /proc), in MB."""
+    total_kb = 0
+    stack = [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total_kb += int(line.split()[1])
+                    break
+        except OSError:
+            continue
+        stack += _children(p)
+    return round(total_kb / 1024, 1)
 
 
 def machine_info() -> dict[str, Any]:
@@ -93,9 +127,17 @@ class Proc:
             cwd=REPO_ROOT, start_new_session=True,
         )  # fmt: skip
 
+        self.peak_tree_rss_mb = 0.0
+
     @property
     def pid(self) -> int:
         return self.popen.pid
+
+    def sample_rss(self) -> float:
+        """Sample the RSS of this process tree; remembers the peak."""
+        rss = tree_rss_mb(self.popen.pid) if self.alive() else 0.0
+        self.peak_tree_rss_mb = max(self.peak_tree_rss_mb, rss)
+        return rss
 
     def alive(self) -> bool:
         return self.popen.poll() is None
@@ -125,21 +167,24 @@ class Proc:
 
 def start_worker(env: dict[str, str], log_path: Path, concurrency: int = 2, timeout: float = 60.0) -> Proc:
     """`chaxin worker` on the benchmark queue; returns once it answers a Celery ping."""
-    proc = Proc("worker", [CHAXIN, "worker", "--concurrency", str(concurrency), "--loglevel", "INFO"], env, log_path)
+    proc = Proc(
+        "worker", [CHAXIN, "worker", "--concurrency", str(concurrency), "--loglevel", "INFO"], env, log_path
+    )
     from ingest.celery_app import app  # env is set by now
 
     deadline = time.monotonic() + timeout
+    last: Exception | None = None
     while time.monotonic() < deadline:
         if not proc.alive():
             raise RuntimeError(f"worker exited early (code {proc.popen.returncode}):\n{proc.tail()}")
         try:
             if app.control.ping(timeout=0.5):
                 return proc
-        except Exception:  # noqa: BLE001 - broker not ready yet, keep polling
-            pass
+        except Exception as exc:  # noqa: BLE001 - broker not ready yet, keep polling
+            last = exc
         time.sleep(0.3)
     proc.stop()
-    raise RuntimeError(f"worker did not answer a ping within {timeout}s:\n{proc.tail()}")
+    raise RuntimeError(f"worker did not answer a ping within {timeout}s (last error: {last}):\n{proc.tail()}")
 
 
 def start_api(env: dict[str, str], log_path: Path, port: int, timeout: float = 60.0) -> Proc:
@@ -183,8 +228,10 @@ def wait_for_job(database_url: str, job_id: int, *, timeout: float, poll: float 
         if on_progress and status.chunks_done != last_done:
             last_done = status.chunks_done
             on_progress(status)
-        if worker is not None and not worker.alive():
-            raise RuntimeError(f"worker died while job {job_id} was running:\n{worker.tail()}")
+        if worker is not None:
+            if not worker.alive():
+                raise RuntimeError(f"worker died while job {job_id} was running:\n{worker.tail()}")
+            worker.sample_rss()
         if time.monotonic() > deadline:
             raise TimeoutError(f"job {job_id} not done after {timeout}s: {status.as_dict()}")
         time.sleep(poll)
@@ -208,7 +255,7 @@ def fmt_num(value: Any, digits: int = 1) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
-        if value != value:  # NaN
+        if math.isnan(value):
             return "-"
         return f"{value:,.{digits}f}"
     if isinstance(value, int):
@@ -216,10 +263,14 @@ def fmt_num(value: Any, digits: int = 1) -> str:
     return str(value)
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None, digits: int = 1) -> str:
+def table(
+    headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None, digits: int = 1
+) -> str:
     """A plain-text table; first column left-aligned, the rest right-aligned."""
     cells = [[fmt_num(c, digits) for c in row] for row in rows]
-    widths = [max(_width(h), *(_width(r[i]) for r in cells)) if cells else _width(h) for i, h in enumerate(headers)]
+    widths = [
+        max(_width(h), *(_width(r[i]) for r in cells)) if cells else _width(h) for i, h in enumerate(headers)
+    ]
     out: list[str] = []
     if title:
         out.append(title)

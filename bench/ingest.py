@@ -37,8 +37,8 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
-from bench import harness  # noqa: E402
-from bench.harness import log, table  # noqa: E402
+from bench import harness
+from bench.harness import log, table
 
 TARGET_RATIO = 0.8
 
@@ -47,16 +47,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--records", type=int, default=200_000, help="synthetic records (default 200000)")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--source", type=Path, default=None, help="CSL JSONL(.gz) to recombine (default: shared, else demo)")
-    p.add_argument("--out", type=Path, default=None, help="JSON results file (default bench/results/ingest-<ts>.json)")
-    p.add_argument("--jieba-sample", type=int, default=5000, help="records tokenized with the slow `jieba` backend")
+    p.add_argument(
+        "--source", type=Path, default=None, help="CSL JSONL(.gz) to recombine (default: shared, else demo)"
+    )
+    p.add_argument(
+        "--out", type=Path, default=None, help="JSON results file (default bench/results/ingest-<ts>.json)"
+    )
+    p.add_argument(
+        "--jieba-sample", type=int, default=5000, help="records tokenized with the slow `jieba` backend"
+    )
     p.add_argument("--breakdown-sample", type=int, default=20000,
-                   help="records used to split rjieba time into normalize / cut / token filter")  # fmt: skip
-    p.add_argument("--bulk", choices=["both", "streaming", "parallel"], default="both", help="ceiling variants to run")
+                   help="records used to split rjieba time into fold / cut / filter+join")  # fmt: skip
+    p.add_argument(
+        "--bulk", choices=["both", "streaming", "parallel"], default="both", help="ceiling variants to run"
+    )
     p.add_argument("--concurrency", type=int, default=2, help="worker processes for the pipeline run")
-    p.add_argument("--redis-db", type=int, default=11, help="Redis database used as the benchmark's Celery queue")
+    p.add_argument(
+        "--redis-db", type=int, default=11, help="Redis database used as the benchmark's Celery queue"
+    )
     p.add_argument("--database-url", default=None, help="job database (default: a temporary SQLite file)")
-    p.add_argument("--job-timeout", type=float, default=1800.0, help="give up waiting for the pipeline job (s)")
+    p.add_argument(
+        "--job-timeout", type=float, default=1800.0, help="give up waiting for the pipeline job (s)"
+    )
     p.add_argument("--keep-tmp", action="store_true", help="keep the temp dir (corpus, worker log)")
     return p.parse_args(argv)
 
@@ -87,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             bench.cleanup()
         except Exception as exc:  # noqa: BLE001 - never hide the run's own error
             log(f"cleanup failed: {exc}")
-        results["peak_rss"] = harness.peak_rss_mb()
+        results["peak_rss_mb"] = harness.peak_rss_mb()
         results["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         harness.write_json(out, results)
         if not args.keep_tmp:
@@ -119,7 +131,10 @@ class IngestBench:
         self.settings = get_settings()
         self.es = make_es(self.settings)
         self.es.cluster.health(timeout="5s")
-        self.results["elasticsearch"] = {"url": self.settings.effective_es_url, "version": _es_version(self.es)}
+        self.results["elasticsearch"] = {
+            "url": self.settings.effective_es_url,
+            "version": _es_version(self.es),
+        }
 
         path = self.build_corpus()
         records = self.parse(path)
@@ -164,27 +179,36 @@ class IngestBench:
         return records
 
     def tokenize(self, records: list[Any]) -> None:
-        from mappings.analysis.normalize import normalize
-        from mappings.analysis.tokenizer import _is_word, get_tokenizer
+        from mappings.analysis.normalize import fold
+        from mappings.analysis.tokenizer import get_tokenizer
 
         n = len(records)
         rng = random.Random(self.args.seed)
         sample_n = min(self.args.jieba_sample, n)
         sample = sorted(rng.sample(range(n), sample_n))
         sample_set = set(sample)
-        out: dict[str, Any] = {"what": "Tokenizer.analyze() on title, abstract and each keyword (normalize + cut + token filter)"}
+        out: dict[str, Any] = {
+            "what": "Tokenizer.joined() on title, abstract and each keyword: the value of the ix.* jieba fields "
+            "(fold + cut + drop non-word tokens)"
+        }
+
+        def cut_record(tk: Any, r: Any) -> tuple[Any, ...]:
+            return (
+                tk.joined(r.title),
+                tk.joined(r.abstract) if r.abstract else "",
+                [tk.joined(k) for k in r.keywords],
+            )
 
         # rjieba on every record.
         t0 = time.perf_counter()
         rj = get_tokenizer("rjieba")
-        rj.analyze("预热")
+        rj.joined("预热")
         load_rj = time.perf_counter() - t0
         log(f"tokenizing {n:,} records with rjieba ...")
         rj_tokens: dict[int, Any] = {}
-        chars = 0
         t0 = time.perf_counter()
         for i, r in enumerate(records):
-            toks = (rj.analyze(r.title), rj.analyze(r.abstract) if r.abstract else [], [rj.analyze(k) for k in r.keywords])
+            toks = cut_record(rj, r)
             if i in sample_set:
                 rj_tokens[i] = toks
         dt_rj = time.perf_counter() - t0
@@ -195,24 +219,23 @@ class IngestBench:
         # The pure-Python backend on a sample, extrapolated to the corpus.
         t0 = time.perf_counter()
         pj = get_tokenizer("jieba")
-        pj.analyze("预热")
+        pj.joined("预热")
         load_pj = time.perf_counter() - t0
         log(f"tokenizing a {sample_n:,}-record sample with jieba (pure Python) ...")
-        same = same_title = same_abstract = same_keywords = 0
-        diffs: list[dict[str, Any]] = []
         t0 = time.perf_counter()
-        pj_tokens = {
-            i: (pj.analyze(records[i].title), pj.analyze(records[i].abstract) if records[i].abstract else [],
-                [pj.analyze(k) for k in records[i].keywords])
-            for i in sample
-        }  # fmt: skip
+        pj_tokens = {i: cut_record(pj, records[i]) for i in sample}
         dt_pj = time.perf_counter() - t0
         rate_pj = sample_n / dt_pj
         out["jieba"] = {"records": sample_n, "seconds": round(dt_pj, 2), "records_per_s": round(rate_pj, 1),
                         "load_seconds": round(load_pj, 2), "extrapolated": True,
                         "extrapolated_seconds_for_corpus": round(n / rate_pj, 1)}  # fmt: skip
+
+        same = same_title = same_abstract = same_keywords = 0
+        diffs: list[dict[str, Any]] = []
         for i in sample:
-            a, b = rj_tokens[i], pj_tokens[i]
+            # Token lists: the joined field values split on the spaces that join them.
+            a = (rj_tokens[i][0].split(), rj_tokens[i][1].split(), [k.split() for k in rj_tokens[i][2]])
+            b = (pj_tokens[i][0].split(), pj_tokens[i][1].split(), [k.split() for k in pj_tokens[i][2]])
             same_title += a[0] == b[0]
             same_abstract += a[1] == b[1]
             same_keywords += a[2] == b[2]
@@ -230,34 +253,34 @@ class IngestBench:
             "examples": diffs,
         }
 
-        # Where rjieba's time goes, on a sample: normalize, the Rust cut, the Python token filter.
+        # Where rjieba's time goes, on a sample: fold, the Rust cut, and the rest (token filter + join),
+        # the last derived as joined() minus the first two so that it holds whatever joined() does.
         bn = min(self.args.breakdown_sample, n)
-        texts: list[str] = []
-        t0 = time.perf_counter()
+        raw_texts: list[str] = []
         for r in records[:bn]:
-            texts.append(normalize(r.title))
-            if r.abstract:
-                texts.append(normalize(r.abstract))
-            texts.extend(normalize(k) for k in r.keywords)
-        t_norm = time.perf_counter() - t0
+            raw_texts += [r.title, *([r.abstract] if r.abstract else []), *r.keywords]
+        t0 = time.perf_counter()
+        folded = [fold(t) for t in raw_texts]
+        t_fold = time.perf_counter() - t0
         cut = rj._cut
         t0 = time.perf_counter()
-        raw = [cut(t) for t in texts]
+        raw = [cut(t) for t in folded]
         t_cut = time.perf_counter() - t0
         t0 = time.perf_counter()
-        kept = [[t for t in ts if _is_word(t)] for ts in raw]
-        t_filter = time.perf_counter() - t0
-        total = t_norm + t_cut + t_filter
+        kept = [rj.joined(t) for t in raw_texts]
+        t_total = time.perf_counter() - t0
+        t_rest = max(0.0, t_total - t_fold - t_cut)
         out["rjieba_breakdown"] = {
             "records": bn,
-            "normalize_seconds": round(t_norm, 3),
+            "joined_seconds": round(t_total, 3),
+            "fold_seconds": round(t_fold, 3),
             "cut_seconds": round(t_cut, 3),
-            "token_filter_seconds": round(t_filter, 3),
-            "normalize_share": round(t_norm / total, 3),
-            "cut_share": round(t_cut / total, 3),
-            "token_filter_share": round(t_filter / total, 3),
-            "raw_tokens": sum(map(len, raw)),
-            "kept_tokens": sum(map(len, kept)),
+            "filter_and_join_seconds": round(t_rest, 3),
+            "fold_share": round(t_fold / t_total, 3),
+            "cut_share": round(t_cut / t_total, 3),
+            "filter_and_join_share": round(t_rest / t_total, 3),
+            "raw_tokens": sum(len(list(x)) for x in raw),
+            "kept_tokens": sum(len(x.split()) for x in kept),
         }
         self.results["tokenize"] = out
 
@@ -291,12 +314,18 @@ class IngestBench:
             index = create(self.es, names, get_tokenizer(self.settings.tokenizer_backend), if_missing=False)
             target = names.write_alias
 
-            def actions() -> Any:
+            def actions(target: str = target) -> Any:
                 # Exactly the action ingest/writer.py yields, with the document already built.
                 for r, d in zip(records, docs, strict=True):
-                    yield {"_index": target, "_id": r.id, "version": r.version, "version_type": "external_gte", "_source": d}
+                    yield {
+                        "_index": target,
+                        "_id": r.id,
+                        "version": r.version,
+                        "version_type": "external_gte",
+                        "_source": d,
+                    }
 
-            opts = {"chunk_size": self.settings.bulk_max_docs, "max_chunk_bytes": self.settings.bulk_max_bytes,
+            opts: dict[str, Any] = {"chunk_size": self.settings.bulk_max_docs, "max_chunk_bytes": self.settings.bulk_max_bytes,
                     "raise_on_error": False, "raise_on_exception": True}  # fmt: skip
             self._settle()
             log(f"ES ceiling: {mode}_bulk of {len(docs):,} documents into {index} ...")
@@ -358,12 +387,15 @@ class IngestBench:
         def progress(st: Any) -> None:
             if st.chunks_done and st.chunks_done % max(1, st.chunks_total // 10) == 0:
                 el = time.perf_counter() - t0
-                log(f"  {st.chunks_done}/{st.chunks_total} chunks, {st.seen:,} records, {st.seen / el:,.0f} records/s")
+                log(
+                    f"  {st.chunks_done}/{st.chunks_total} chunks, {st.seen:,} records, {st.seen / el:,.0f} records/s"
+                )
 
         status = harness.wait_for_job(self.database_url, job_id, timeout=self.args.job_timeout,
                                       on_progress=progress, worker=self.worker)  # fmt: skip
         dt = time.perf_counter() - t0
         es_cpu = (self._es_cpu_ms() - cpu0) / 1000
+        worker_rss = self.worker.peak_tree_rss_mb
         self.worker.stop()
         ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         worker_cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
@@ -378,8 +410,11 @@ class IngestBench:
             "submit_call_seconds": round(t_submit, 2), "seconds": round(dt, 2), "records_per_s": round(n / dt, 1),
             "job_reported_records_per_s": st["records_per_second"], "worker_cpu_seconds": round(worker_cpu, 1),
             "es_cpu_seconds": round(es_cpu, 1), "doc_count_after_refresh": count,
+            "worker_peak_rss_mb": worker_rss,
         }  # fmt: skip
-        log(f"pipeline: {n / dt:,.0f} records/s ({dt:.1f}s), state {st['state']}, indexed {st['indexed']:,}, count {count:,}")
+        log(
+            f"pipeline: {n / dt:,.0f} records/s ({dt:.1f}s), state {st['state']}, indexed {st['indexed']:,}, count {count:,}"
+        )
         drop_all(self.es, names)
 
     def summary(self) -> None:
@@ -408,8 +443,13 @@ class IngestBench:
         return sum(node["process"]["cpu"]["total_in_millis"] for node in stats["nodes"].values())
 
     def _settle(self, seconds: float = 3.0) -> None:
-        # Let Elasticsearch finish merges and deletions of the previous phase before timing the next.
+        # Let Elasticsearch finish merges and deletions of the previous phase before timing the next,
+        # and note the load average: other processes on the machine skew every figure.
         time.sleep(seconds)
+        self.es.cluster.health(wait_for_status="yellow", timeout="60s")
+        self.results.setdefault("load_average_before_phases", []).append(
+            [round(x, 2) for x in os.getloadavg()]
+        )
 
     def cleanup(self) -> None:
         if self.worker is not None:
@@ -446,7 +486,7 @@ class IngestBench:
                  t["jieba"]["extrapolated_seconds_for_corpus"], f"yes, from {t['jieba']['records']:,}"],
             ]  # fmt: skip
             parts.append(table(["backend", "records", "seconds", "records/s", f"s for {n:,}", "extrapolated"], rows,
-                               title="== (a) Tokenization, single process (normalize + cut + filter; title, abstract, keywords)"))  # fmt: skip
+                               title="== (a) Tokenization, single process (Tokenizer.joined on title, abstract, each keyword)"))  # fmt: skip
             a = t["agreement"]
             parts.append(table(["rjieba vs jieba", "share"], [
                 ["identical records", f"{a['identical_share']:.2%} ({a['identical_records']:,}/{a['sample']:,})"],
@@ -455,10 +495,11 @@ class IngestBench:
                 ["identical keyword lists", f"{a['identical_keywords_share']:.2%}"],
             ]))  # fmt: skip
             b = t["rjieba_breakdown"]
-            parts.append(table(["rjieba time split", "seconds", "share"], [
-                ["normalize (fold + t2s)", b["normalize_seconds"], f"{b['normalize_share']:.0%}"],
+            parts.append(table(["rjieba joined() time split", "seconds", "share"], [
+                ["fold (NFKC + t2s + lower)", b["fold_seconds"], f"{b['fold_share']:.0%}"],
                 ["rjieba cut (Rust)", b["cut_seconds"], f"{b['cut_share']:.0%}"],
-                ["token filter (_is_word)", b["token_filter_seconds"], f"{b['token_filter_share']:.0%}"],
+                ["token filter + join (rest)", b["filter_and_join_seconds"], f"{b['filter_and_join_share']:.0%}"],
+                ["total joined()", b["joined_seconds"], "100%"],
             ], title=f"   on the first {b['records']:,} records", digits=3))  # fmt: skip
         d = r.get("documents")
         if d:
@@ -468,7 +509,10 @@ class IngestBench:
             ], title="== Per-record work outside Elasticsearch, single process"))  # fmt: skip
         ce = r.get("ceiling")
         if ce:
-            rows = [[x["mode"], x["records"], x["failed"], x["seconds"], x["records_per_s"], x["es_cpu_seconds"]] for x in ce["runs"]]
+            rows = [
+                [x["mode"], x["records"], x["failed"], x["seconds"], x["records_per_s"], x["es_cpu_seconds"]]
+                for x in ce["runs"]
+            ]
             parts.append(table(["bulk (pre-built docs)", "records", "failed", "seconds", "records/s", "ES CPU s"], rows,
                                title="== (b) Elasticsearch ceiling (chunk 1000 docs / 5 MB, external_gte versions)"))  # fmt: skip
         p = r.get("pipeline")
@@ -494,9 +538,12 @@ class IngestBench:
                 ["ES bulk seconds (ceiling)", s["es_ceiling_seconds"]],
                 ["pipeline seconds", s["pipeline_seconds"]],
             ], title="== Summary"))  # fmt: skip
-        rss = r.get("peak_rss")
+        rss = r.get("peak_rss_mb")
         if rss:
-            parts.append(f"peak RSS: bench process {rss['self_mb']:,.0f} MB; largest reaped child {rss['largest_reaped_child_mb']:,.0f} MB")
+            line = f"peak RSS: bench process {rss:,.0f} MB (holds the whole corpus as records and documents)"
+            if p and p.get("worker_peak_rss_mb"):
+                line += f"; worker, all processes (sampled) {p['worker_peak_rss_mb']:,.0f} MB"
+            parts.append(line)
         return "\n\n".join(parts)
 
 
@@ -515,7 +562,12 @@ def _first_difference(record: Any, a: Any, b: Any) -> dict[str, Any]:
                         return {"id": record.source_id, "field": name, "rjieba": kx, "jieba": ky}
             # Show the first window where the token lists part ways.
             k = next((i for i, (u, v) in enumerate(zip(x, y)) if u != v), min(len(x), len(y)))
-            return {"id": record.source_id, "field": name, "rjieba": x[max(0, k - 2) : k + 4], "jieba": y[max(0, k - 2) : k + 4]}
+            return {
+                "id": record.source_id,
+                "field": name,
+                "rjieba": x[max(0, k - 2) : k + 4],
+                "jieba": y[max(0, k - 2) : k + 4],
+            }
     return {"id": record.source_id}
 
 

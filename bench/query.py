@@ -1,0 +1,414 @@
+"""Query benchmark: the JSON search API against the same request sent straight to Elasticsearch.
+
+    .venv/bin/python bench/query.py [--prefix smoke] [--out FILE]
+
+Without --prefix it ingests the demo corpus (data/demo/csl_demo.jsonl.gz, 2,000 records) into a
+fresh prefix (bench-<hex>) with `ingest.submit.submit()` and a `chaxin worker` subprocess, and drops
+that index at the end. With --prefix it reuses an index that already holds data (left untouched).
+
+It starts `chaxin serve` on a free port, takes a fixed set of simple queries from the corpus
+(keyword pairs, 6-10 character title runs, single keywords, English acronyms), then runs them
+  - through GET /api/v1/search?q=...&size=20, and
+  - as the equivalent body (search.simple_query.build_simple + _source, as search/service.py
+    builds it) POSTed to <ES>/<prefix>-records/_search,
+at concurrency 1 and 16, after a warm-up pass, and reports p50/p95/p99 latency and throughput.
+Figures are printed and written to bench/results/query-<timestamp>.json. Not a test: no assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import random
+import re
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+# Run as a script, this file's directory comes first on sys.path, where bench/ingest.py would
+# shadow the `ingest` package: put the repository root there instead, and import helpers as bench.*.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
+
+from bench import harness
+from bench.harness import log, percentile, table
+
+DEMO = harness.REPO_ROOT / "data" / "demo" / "csl_demo.jsonl.gz"
+ENGLISH_PREFERRED = ("BERT", "GIS", "GPS", "CNN", "LSTM", "SVM", "DNA")
+_CJK = re.compile(r"^[\u4e00-\u9fff]+$")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument(
+        "--prefix", default=None, help="reuse this populated index prefix (e.g. smoke) instead of ingesting"
+    )
+    p.add_argument(
+        "--source",
+        type=Path,
+        default=DEMO,
+        help="CSL JSONL(.gz): ingested (without --prefix) and queried from",
+    )
+    p.add_argument("--seed", type=int, default=7, help="seed for picking the queries")
+    p.add_argument("--size", type=int, default=20)
+    p.add_argument("--concurrency", default="1,16", help="comma-separated concurrency levels")
+    p.add_argument("--passes-c1", type=int, default=3, help="passes over the query set at concurrency 1")
+    p.add_argument("--requests", type=int, default=640, help="requests per target at concurrency > 1")
+    p.add_argument("--port", type=int, default=0, help="API port (default: a free one)")
+    p.add_argument(
+        "--redis-db", type=int, default=11, help="Redis database used as the benchmark's Celery queue"
+    )
+    p.add_argument("--database-url", default=None, help="job database (default: a temporary SQLite file)")
+    p.add_argument(
+        "--out", type=Path, default=None, help="JSON results file (default bench/results/query-<ts>.json)"
+    )
+    p.add_argument("--keep-tmp", action="store_true")
+    return p.parse_args(argv)
+
+
+# ------------------------------------------------------------------ the query set
+
+
+def load_records(path: Path) -> list[dict[str, Any]]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as fh:  # type: ignore[operator]
+        rows = [json.loads(line) for line in fh if line.strip()]
+    return sorted(rows, key=lambda r: str(r.get("id", "")))
+
+
+def pick_queries(records: list[dict[str, Any]], seed: int) -> list[dict[str, str]]:
+    """32 queries, the same for the same corpus and seed: 10 keyword pairs, 12 title runs, 8 keywords, 2 English."""
+    rng = random.Random(seed)
+    out: list[dict[str, str]] = []
+    seen: set[str] = set()
+
+    def add(kind: str, q: str) -> bool:
+        q = q.strip()
+        if q and q not in seen:
+            seen.add(q)
+            out.append({"kind": kind, "q": q})
+            return True
+        return False
+
+    with_kw = [r for r in records if len([k for k in r.get("keywords") or [] if 2 <= len(k) <= 10]) >= 2]
+    while sum(1 for x in out if x["kind"] == "keyword pair") < 10:
+        r = rng.choice(with_kw)
+        a, b = rng.sample([k for k in r["keywords"] if 2 <= len(k) <= 10], 2)
+        add("keyword pair", f"{a} {b}")
+    titles = [r["title"] for r in records if len(r.get("title") or "") >= 12]
+    while sum(1 for x in out if x["kind"] == "title run") < 12:
+        t = rng.choice(titles)
+        n = rng.randint(6, 10)
+        start = rng.randint(0, len(t) - n)
+        run = t[start : start + n]
+        if _CJK.match(run):  # only Chinese characters, no punctuation or Latin at the edges
+            add("title run", run)
+    singles = sorted(
+        {k for r in records for k in r.get("keywords") or [] if 2 <= len(k) <= 8 and _CJK.match(k)}
+    )
+    while sum(1 for x in out if x["kind"] == "keyword") < 8:
+        add("keyword", rng.choice(singles))
+    text = " ".join((r.get("title") or "") + " " + " ".join(r.get("keywords") or []) for r in records)
+    counts = Counter(re.findall(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9]{1,7}(?![A-Za-z0-9])", text))
+    english = [w for w in ENGLISH_PREFERRED if counts.get(w)] + [
+        w for w, _ in counts.most_common() if w not in ENGLISH_PREFERRED
+    ]
+    for w in english[:2]:
+        add("english", w)
+    return out
+
+
+# ------------------------------------------------------------------ load generation
+
+
+def run_load(send: Any, queries: list[str], concurrency: int, n_requests: int) -> dict[str, Any]:
+    """Send n_requests (cycling through queries) from `concurrency` threads; latencies in ms."""
+    lat: list[float] = []
+    errors: list[str] = []
+    took: list[int] = []
+    lock = threading.Lock()
+    counter = iter(range(n_requests))
+
+    def worker() -> None:
+        while True:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                return
+            q = queries[i % len(queries)]
+            t0 = time.perf_counter()
+            try:
+                resp = send(q)
+                # The body is read but not parsed: parsing is the caller's cost, not the server's.
+                ms = (time.perf_counter() - t0) * 1000
+                status = resp.status_code
+                es_took = _took(resp) if status == 200 else None
+                with lock:
+                    if status == 200:
+                        lat.append(ms)
+                        if es_took is not None:
+                            took.append(es_took)
+                    else:
+                        errors.append(f"HTTP {status}")
+            except Exception as exc:  # noqa: BLE001 - counted, reported
+                with lock:
+                    errors.append(type(exc).__name__)
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        for f in [pool.submit(worker) for _ in range(concurrency)]:
+            f.result()
+    wall = time.perf_counter() - t0
+    return {
+        "concurrency": concurrency,
+        "requests": n_requests,
+        "ok": len(lat),
+        "errors": len(errors),
+        "error_kinds": dict(Counter(errors)),
+        "wall_seconds": round(wall, 3),
+        "throughput_rps": round(len(lat) / wall, 1) if wall else None,
+        "p50_ms": round(percentile(lat, 50), 2),
+        "p95_ms": round(percentile(lat, 95), 2),
+        "p99_ms": round(percentile(lat, 99), 2),
+        "mean_ms": round(sum(lat) / len(lat), 2) if lat else None,
+        "max_ms": round(max(lat), 2) if lat else None,
+        "es_took_p50_ms": round(percentile(took, 50), 1) if took else None,
+    }
+
+
+# ------------------------------------------------------------------ main
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    tmp = Path(tempfile.mkdtemp(prefix="chaxin-bench-query-"))
+    created = args.prefix is None
+    prefix = args.prefix or harness.new_prefix()
+    database_url = args.database_url or f"sqlite:///{tmp / 'jobs.sqlite3'}"
+    env = harness.isolate_env(prefix=prefix, redis_db=args.redis_db, database_url=database_url)
+    log(f"prefix {prefix} ({'created by this run' if created else 'reused'}), temp dir {tmp}")
+    levels = [int(x) for x in args.concurrency.split(",") if x.strip()]
+    results: dict[str, Any] = {
+        "benchmark": "query",
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": harness.machine_info(),
+        "load_average_at_start": os.getloadavg(),
+        "params": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "prefix": prefix,
+        "prefix_created": created,
+    }
+    out = args.out or harness.default_out("query")
+    procs: list[harness.Proc] = []
+    es = None
+    try:
+        from conf.clients import make_es
+        from conf.settings import get_settings
+
+        settings = get_settings()
+        es = make_es(settings)
+        es.cluster.health(wait_for_status="yellow", timeout="60s")
+        from mappings.naming import IndexNames
+
+        names = IndexNames(prefix)
+        if created:
+            results["ingest"] = ingest_demo(args, env, tmp, database_url, settings, procs)
+        es.indices.refresh(index=names.read_alias)
+        count = es.count(index=names.read_alias)["count"]
+        results["index"] = {"alias": names.read_alias, "records": count,
+                            "analysis": _index_analysis(es, names.read_alias)}  # fmt: skip
+        if not count:
+            raise SystemExit(f"{names.read_alias} is empty: ingest something first or drop --prefix")
+        log(f"{names.read_alias}: {count:,} records")
+
+        queries = pick_queries(load_records(args.source), args.seed)
+        results["queries"] = queries
+        qs = [x["q"] for x in queries]
+
+        port = args.port or harness.free_port()
+        log(f"starting `chaxin serve --port {port}` ...")
+        api = harness.start_api(env, tmp / "api.log", port)
+        procs.append(api)
+        results["runs"] = bench_queries(args, settings, names, port, qs, levels, results)
+        results["api_rss_mb_after_runs"] = api.sample_rss()
+    except BaseException as exc:
+        results["error"] = f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        for proc in procs:
+            proc.stop()
+        if created and es is not None:
+            from ingest.index_admin import drop_all
+            from mappings.naming import IndexNames
+
+            try:
+                drop_all(es, IndexNames(prefix))
+            except Exception as exc:  # noqa: BLE001
+                log(f"could not drop indices of {prefix}: {exc}")
+        results["load_average_at_end"] = os.getloadavg()
+        results["peak_rss_mb"] = harness.peak_rss_mb()
+        results["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        harness.write_json(out, results)
+        if not args.keep_tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(report(results))
+    print(f"\nresults written to {out}")
+    return 0
+
+
+def ingest_demo(args: argparse.Namespace, env: dict[str, str], tmp: Path, database_url: str,
+                settings: Any, procs: list[harness.Proc]) -> dict[str, Any]:  # fmt: skip
+    from appdb.session import upgrade
+    from ingest.submit import submit
+
+    upgrade(database_url)
+    log(f"ingesting {args.source} with a `chaxin worker` ...")
+    worker = harness.start_worker(env, tmp / "worker.log", concurrency=2)
+    procs.append(worker)
+    t0 = time.perf_counter()
+    job_id, chunks = submit(settings, "csl", args.source)
+    status = harness.wait_for_job(database_url, job_id, timeout=600, worker=worker)
+    dt = time.perf_counter() - t0
+    worker.stop()
+    procs.remove(worker)
+    st = status.as_dict()
+    log(f"job {job_id} {st['state']}: indexed {st['indexed']:,}, failed {st['failed']} in {dt:.1f}s")
+    return {"job_id": job_id, "chunks": chunks, "state": st["state"], "seen": st["seen"], "indexed": st["indexed"],
+            "failed": st["failed"], "seconds": round(dt, 2)}  # fmt: skip
+
+
+def _index_analysis(es: Any, alias: str) -> str | None:
+    found = es.indices.get_mapping(index=alias)
+    for body in found.body.values():
+        return body.get("mappings", {}).get("_meta", {}).get("analysis")
+    return None
+
+
+def bench_queries(args: argparse.Namespace, settings: Any, names: Any, port: int, qs: list[str],
+                  levels: list[int], results: dict[str, Any]) -> list[dict[str, Any]]:  # fmt: skip
+    import httpx
+
+    from mappings.analysis.tokenizer import get_tokenizer
+    from search.service import SUMMARY_FIELDS
+    from search.simple_query import build_simple
+
+    tokenizer = get_tokenizer("rjieba")
+    bodies: dict[str, bytes] = {}
+    for q in qs:
+        body = build_simple(q, tokenizer=tokenizer, page=1, size=args.size)
+        body["_source"] = list(SUMMARY_FIELDS)
+        bodies[q] = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    es_url = f"{settings.effective_es_url.rstrip('/')}/{names.read_alias}/_search"
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    api_client = httpx.Client(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60.0)
+    es_client = httpx.Client(limits=limits, timeout=60.0, headers={"content-type": "application/json"})
+
+    def send_api(q: str) -> httpx.Response:
+        return api_client.get("/api/v1/search", params={"q": q, "size": args.size})
+
+    def send_es(q: str) -> httpx.Response:
+        return es_client.post(es_url, content=bodies[q])
+
+    try:
+        # Warm-up, and a check that both paths see the same hits.
+        log(f"warm-up: {len(qs)} queries through the API and straight to Elasticsearch ...")
+        mismatches: list[dict[str, Any]] = []
+        totals: dict[str, int] = {}
+        for q in qs:
+            a = api_client.get("/api/v1/search", params={"q": q, "size": args.size})
+            e = es_client.post(es_url, content=bodies[q])
+            a.raise_for_status()
+            e.raise_for_status()
+            at, et = a.json()["total"], e.json()["hits"]["total"]["value"]
+            ids_a = [h["id"] for h in a.json()["hits"]]
+            ids_e = [h["_id"] for h in e.json()["hits"]["hits"]]
+            totals[q] = at
+            if at != et or ids_a != ids_e:
+                mismatches.append({"q": q, "api_total": at, "es_total": et, "same_ids": ids_a == ids_e})
+        results["query_totals"] = totals
+        results["zero_hit_queries"] = [q for q, t in totals.items() if t == 0]
+        results["api_es_mismatches"] = mismatches
+        if mismatches:
+            log(f"WARNING: {len(mismatches)} queries differ between API and ES: {mismatches[:3]}")
+
+        runs: list[dict[str, Any]] = []
+        for c in levels:
+            n = len(qs) * args.passes_c1 if c == 1 else args.requests
+            for target, send in (("API", send_api), ("ES", send_es)):
+                log(f"{target} at concurrency {c}: {n} requests ...")
+                run = run_load(send, qs, c, n)
+                run["target"] = target
+                runs.append(run)
+                log(f"  p50 {run['p50_ms']} ms, p95 {run['p95_ms']} ms, p99 {run['p99_ms']} ms, "
+                    f"{run['throughput_rps']} req/s, {run['errors']} errors")  # fmt: skip
+        return runs
+    finally:
+        api_client.close()
+        es_client.close()
+
+
+def report(results: dict[str, Any]) -> str:
+    parts: list[str] = []
+    idx = results.get("index")
+    if idx:
+        ing = results.get("ingest")
+        lines = [["index", idx["alias"]], ["records", idx["records"]], ["analysis", idx["analysis"] or "-"]]
+        if ing:
+            lines.append(
+                [
+                    "ingested by this run",
+                    f"job {ing['job_id']}, {ing['indexed']:,} indexed in {ing['seconds']}s",
+                ]
+            )
+        qs = results.get("queries") or []
+        kinds = Counter(x["kind"] for x in qs)
+        lines.append(["queries", f"{len(qs)} ({', '.join(f'{v} {k}' for k, v in kinds.items())})"])
+        lines.append(["zero-hit queries", len(results.get("zero_hit_queries") or [])])
+        lines.append(["API vs ES result mismatches", len(results.get("api_es_mismatches") or [])])
+        parts.append(table(["setup", "value"], lines, title="== Query benchmark"))
+    runs = results.get("runs")
+    if runs:
+        rows = [[r["target"], r["concurrency"], r["ok"], r["errors"], r["p50_ms"], r["p95_ms"], r["p99_ms"], r["mean_ms"],
+                 r["throughput_rps"], r["es_took_p50_ms"]] for r in runs]  # fmt: skip
+        parts.append(table(["target", "conc.", "requests", "errors", "p50 ms", "p95 ms", "p99 ms", "mean ms", "req/s",
+                            "ES took p50"], rows, title="== Latency and throughput (size=20)"))  # fmt: skip
+        ratio_rows = []
+        by = {(r["target"], r["concurrency"]): r for r in runs}
+        for c in sorted({r["concurrency"] for r in runs}):
+            a, e = by.get(("API", c)), by.get(("ES", c))
+            if a and e:
+                ratio_rows.append([c, _ratio(a["p50_ms"], e["p50_ms"]), _ratio(a["p95_ms"], e["p95_ms"]),
+                                   _ratio(a["p99_ms"], e["p99_ms"]), _ratio(a["throughput_rps"], e["throughput_rps"])])  # fmt: skip
+        parts.append(table(["concurrency", "p50 API/ES", "p95 API/ES", "p99 API/ES", "req/s API/ES"], ratio_rows,
+                           title="== API overhead (ratios)", digits=2))  # fmt: skip
+    rss = results.get("peak_rss_mb")
+    if rss:
+        api_rss = results.get("api_rss_mb_after_runs")
+        parts.append(f"peak RSS: bench process {rss:,.0f} MB; API process {api_rss or 0:,.0f} MB; load average at start "
+                     f"{', '.join(f'{x:.2f}' for x in results['load_average_at_start'])}")  # fmt: skip
+    return "\n\n".join(parts)
+
+
+def _took(resp: Any) -> int | None:
+    # Elasticsearch's own time for the search; the API response has no such field.
+    if "/_search" not in str(resp.request.url):
+        return None
+    took = resp.json().get("took")
+    return int(took) if took is not None else None
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 2) if a and b else None
+
+
+if __name__ == "__main__":
+    os.chdir(harness.REPO_ROOT)
+    sys.exit(main())
