@@ -38,6 +38,16 @@ def current_index(es: Elasticsearch, alias: str) -> str | None:
     return indices[-1] if indices else None
 
 
+def index_fingerprint(es: Elasticsearch, alias: str) -> str | None:
+    """The tokenizer fingerprint the index behind `alias` was built with."""
+    index = current_index(es, alias)
+    if index is None:
+        return None
+    meta = es.indices.get_mapping(index=index)[index]["mappings"].get("_meta", {})
+    value = meta.get("analysis")
+    return str(value) if value else None
+
+
 def _body(tokenizer: Tokenizer, version: int, shards: int | None) -> dict[str, Any]:
     body = load_mapping("records", version)
     # The fingerprint says which tokenizer and dictionary built the index, for queries to match.

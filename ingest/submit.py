@@ -14,7 +14,7 @@ from conf.clients import make_es, make_redis
 from conf.settings import Settings
 from ingest.celery_app import CHUNK_TASK, producer_for
 from ingest.chunks import plan_chunks
-from ingest.index_admin import create
+from ingest.index_admin import create, index_fingerprint
 from mappings.analysis.tokenizer import get_tokenizer
 from mappings.naming import IndexNames
 
@@ -45,7 +45,15 @@ def submit(settings: Settings, fmt: str, path: Path) -> tuple[int, int]:
     except redis.exceptions.ConnectionError:
         raise SubmitError(f"无法连接 Redis（{settings.effective_redis_url}），任务无法排队。") from None
     names = IndexNames(settings.index_prefix)
-    create(es, names, get_tokenizer(settings.tokenizer_backend), if_missing=True)
+    tokenizer = get_tokenizer(settings.tokenizer_backend)
+    create(es, names, tokenizer, if_missing=True)
+    built_with = index_fingerprint(es, names.write_alias)
+    if built_with != tokenizer.fingerprint:
+        # Mixing analyses in one index would make queries miss documents cut the other way.
+        raise SubmitError(
+            f"索引由分词器 {built_with} 构建，当前分词器为 {tokenizer.fingerprint}。"
+            "请先运行 `chaxin index rebuild`，再导入。"
+        )
 
     specs = plan_chunks(path, settings.ingest_chunk_lines)
     url = settings.effective_database_url

@@ -9,6 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import redis
 from celery import Task
 from elasticsearch import ApiError, Elasticsearch, TransportError
 from elasticsearch import ConnectionError as ESConnectionError
@@ -37,6 +38,11 @@ def _es() -> Elasticsearch:
     return make_es(get_settings())
 
 
+@lru_cache(maxsize=1)
+def _redis() -> redis.Redis:
+    return make_redis(get_settings())
+
+
 def _is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, (ESConnectionError, RetryableBulkError)):
         return True
@@ -63,7 +69,7 @@ def ingest_chunk(
     settings = get_settings()
     spec = ChunkSpec(**chunk)
     names = IndexNames(index_prefix)
-    if make_redis(settings).exists(rebuild_lock_key(names)):
+    if _redis().exists(rebuild_lock_key(names)):
         # A full rebuild is copying the index; writing now would land in the index being replaced.
         raise self.retry(countdown=15)
     Session = session_factory(settings.effective_database_url)

@@ -87,6 +87,19 @@ class SearchService:
             ]  # fmt: skip
         return out
 
+    def index_analysis(self) -> str | None:
+        """The tokenizer fingerprint recorded by the index that queries run against."""
+        try:
+            found = self.es.indices.get_mapping(index=self.names.read_alias)
+        except NotFoundError:
+            return None
+        except (TransportError, ApiError) as exc:
+            raise _unavailable(exc) from exc
+        for body in found.body.values():
+            value = body["mappings"].get("_meta", {}).get("analysis")
+            return str(value) if value else None
+        return None
+
     def get_record(self, record_id: str) -> dict[str, Any] | None:
         try:
             resp = self.es.get(index=self.names.read_alias, id=record_id)

@@ -70,6 +70,7 @@ def test_healthz_ok(client: TestClient) -> None:
     resp = client.get("/healthz")
     assert resp.status_code == 200
     assert resp.json()["services"] == {"elasticsearch": "ok", "redis": "ok", "database": "ok"}
+    assert resp.json()["analysis"]["match"] is True
 
 
 def test_unknown_paths_get_chinese_errors(client: TestClient) -> None:

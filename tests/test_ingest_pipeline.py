@@ -113,3 +113,12 @@ def test_cli_ingest_wait_prints_summary(pipeline: Settings, tmp_path: Path) -> N
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "seen 2, indexed 2, skipped 0, failed 0" in out.stdout
+
+
+def test_ingest_refuses_an_index_built_by_another_tokenizer(pipeline: Settings, es: Elasticsearch) -> None:
+    names = IndexNames(pipeline.index_prefix)
+    wait_done(pipeline, submit(pipeline, "csl", DEMO)[0])  # makes sure the index exists
+    other = pipeline.model_copy(update={"tokenizer_backend": "jieba"})
+    with pytest.raises(SubmitError, match="index rebuild"):
+        submit(other, "csl", DEMO)
+    assert es.indices.exists_alias(name=names.read_alias)

@@ -49,4 +49,9 @@ def healthz(state: Annotated[AppState, Depends(app_state)]) -> JSONResponse:
     }
     if down:
         body["down"] = down
+    else:
+        # Queries must be cut like the index was; a mismatch needs `chaxin index rebuild`.
+        built = state.search.index_analysis()
+        query = state.search.tokenizer.fingerprint
+        body["analysis"] = {"index": built, "query": query, "match": built in (None, query)}
     return JSONResponse(body, status_code=503 if down else 200)

@@ -65,7 +65,7 @@ class Tokenizer:
 
     @property
     def fingerprint(self) -> str:
-        return f"{self.backend}:{self.dict_version}"
+        return f"{self.backend}:{self.dict_version}:{RULES_VERSION}"
 
     @staticmethod
     def _load(backend: str, entries: list[DictEntry]) -> _Cutter:
@@ -107,8 +107,10 @@ class Tokenizer:
         return self.joined_folded(fold(text))
 
 
-# A token counts if it holds at least one letter, digit or CJK character (\w is Unicode-aware).
-_WORD_CHAR = re.compile(r"\w")
+# A token counts if it holds at least one letter, digit or CJK character ([^\W_]: \w without "_").
+_WORD_CHAR = re.compile(r"[^\W_]")
+# Bump when the token rules above change: it is part of the fingerprint an index records.
+RULES_VERSION = "r2"
 
 
 @lru_cache(maxsize=4)
