@@ -90,6 +90,8 @@ def _resolve_distribution(base: Path) -> Path:
     cmd = [
         "mvn", "-B", "-q", "-s", str(ES_SERVICE_DIR / "settings.xml"), "-f", str(ES_SERVICE_DIR / "pom.xml"),
         "dependency:unpack", f"-Dartifact={ES_ARTIFACT}", f"-DoutputDirectory={base}",
+        # The plugin's "already unpacked" markers belong beside what they describe, not in the repo.
+        f"-Dmdep.markersDirectory={base / '.unpack-markers'}",
     ]  # fmt: skip
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode != 0 or not (home / "bin" / "elasticsearch").exists():
