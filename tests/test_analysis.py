@@ -61,8 +61,13 @@ def test_jieba_field_analyzer_splits_on_whitespace_only(es: Elasticsearch, index
     assert _analyze(es, index_names.write_alias, "chaxin_jieba", "石墨烯 锂电池 bert") == ["石墨烯", "锂电池", "bert"]
 
 
-def test_cjk_analyzer_makes_bigrams_and_breaks_at_punctuation(es: Elasticsearch, index_names: IndexNames) -> None:
-    tokens = _analyze(es, index_names.write_alias, "chaxin_cjk", "石墨烯，电池")
+def test_cjk_analyzers_bigrams_for_queries_and_unigrams_too_in_the_index(
+    es: Elasticsearch, index_names: IndexNames
+) -> None:
+    index = index_names.write_alias
+    tokens = _analyze(es, index, "chaxin_cjk_search", "石墨烯，电池")
     assert tokens == ["石墨", "墨烯", "电池"]
-    assert "烯电" not in tokens
-    assert _analyze(es, index_names.write_alias, "chaxin_cjk", "基于BERT的") == ["基于", "bert", "的"]
+    assert "烯电" not in tokens, "no bigram across punctuation"
+    assert _analyze(es, index, "chaxin_cjk_search", "基于BERT的") == ["基于", "bert", "的"]
+    indexed = _analyze(es, index, "chaxin_cjk", "基于BERT的")
+    assert indexed == ["基", "基于", "于", "bert", "的"]

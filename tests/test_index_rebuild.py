@@ -13,7 +13,7 @@ from ingest import index_admin
 from ingest.index_admin import IndexAdminError, create, current_index, rebuild, rebuild_lock_key
 from ingest.writer import write_records
 from mappings.analysis.tokenizer import Tokenizer
-from mappings.naming import IndexNames
+from mappings.naming import IndexNames, latest_mapping_version
 from tests.conftest import make_record, settings_for
 
 TITLES = ["拓扑量子计算芯片的设计", "石墨烯锂电池负极材料", "基于BERT的文本分类"]
@@ -97,4 +97,5 @@ def test_create_is_idempotent_and_refuses_to_clobber(
     with pytest.raises(IndexAdminError):
         create(es, index_names, tokenizer, if_missing=False)
     assert index_names.read_alias.startswith(index_names.prefix + "-")
-    assert first is not None and first.startswith(f"{index_names.prefix}-records-v1-")
+    version = latest_mapping_version("records")
+    assert first is not None and first.startswith(f"{index_names.prefix}-records-v{version}-")

@@ -62,6 +62,10 @@ def test_exact_phrase_does_not_cross_punctuation(service: SearchService, es: Ela
     body = {"query": {"match_phrase": {"ix.title_cjk": "墨烯锂电"}}}
     resp = es.search(index=service.names.read_alias, body=body)
     assert [h["_id"] for h in resp["hits"]["hits"]] == ["r1"]
+    # One character, and a run that ends beside Latin text, are matched exactly too.
+    for value, expected in (("隔", ["r2"]), ("于BERT", ["r3"]), ("烯，电", ["r2"]), ("烯电", [])):
+        resp = es.search(index=service.names.read_alias, query={"match_phrase": {"ix.title_cjk": value}})
+        assert [h["_id"] for h in resp["hits"]["hits"]] == expected, value
 
 
 def test_exact_total_facets_and_filters(service: SearchService) -> None:

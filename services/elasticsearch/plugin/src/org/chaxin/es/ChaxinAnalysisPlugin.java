@@ -2,6 +2,7 @@ package org.chaxin.es;
 
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
@@ -19,6 +20,8 @@ import org.elasticsearch.common.settings.Settings;
 import org.elasticsearch.common.settings.SettingsFilter;
 import org.elasticsearch.features.NodeFeature;
 import org.elasticsearch.index.analysis.PreConfiguredTokenFilter;
+import org.elasticsearch.index.analysis.TokenFilterFactory;
+import org.elasticsearch.indices.analysis.AnalysisModule.AnalysisProvider;
 import org.elasticsearch.index.analysis.PreConfiguredTokenizer;
 import org.elasticsearch.plugins.ActionPlugin;
 import org.elasticsearch.plugins.AnalysisPlugin;
@@ -55,6 +58,11 @@ public class ChaxinAnalysisPlugin extends Plugin implements AnalysisPlugin, Acti
         Predicate<NodeFeature> clusterSupportsFeature
     ) {
         return List.of(new RootInfoHandler(() -> clusterService));
+    }
+
+    @Override
+    public Map<String, AnalysisProvider<TokenFilterFactory>> getTokenFilters() {
+        return Map.of("cjk_bigram", (indexSettings, environment, name, settings) -> new CjkBigramFilterFactory(name, settings));
     }
 
     @Override
