@@ -31,6 +31,8 @@ from mappings.naming import IndexNames
 log = logging.getLogger(__name__)
 
 PARSERS = {"csl": csl.parse_line}
+# With backoff capped at 60 s, about half an hour of Elasticsearch outage before records are quarantined.
+ES_RETRIES = 35
 
 
 @lru_cache(maxsize=1)
@@ -57,7 +59,7 @@ def _version_now() -> int:
 
 
 # Celery's decorator is untyped; the task body below is fully typed.
-@app.task(bind=True, acks_late=True, max_retries=30, name=CHUNK_TASK)  # type: ignore[untyped-decorator]
+@app.task(bind=True, acks_late=True, max_retries=ES_RETRIES, name=CHUNK_TASK)  # type: ignore[untyped-decorator]
 def ingest_chunk(
     self: Task,
     job_id: int,
@@ -71,7 +73,9 @@ def ingest_chunk(
     names = IndexNames(index_prefix)
     if _redis().exists(rebuild_lock_key(names)):
         # A full rebuild is copying the index; writing now would land in the index being replaced.
-        raise self.retry(countdown=15)
+        # Re-queue rather than retry: a long rebuild must not use up the retries kept for outages.
+        self.apply_async(args=[job_id, fmt, path, index_prefix, chunk], countdown=15)
+        return
     Session = session_factory(settings.effective_database_url)
     with Session.begin() as session:
         if chunk_done(session, job_id, spec.chunk_no):

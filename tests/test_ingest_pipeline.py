@@ -122,3 +122,22 @@ def test_ingest_refuses_an_index_built_by_another_tokenizer(pipeline: Settings, 
     with pytest.raises(SubmitError, match="index rebuild"):
         submit(other, "csl", DEMO)
     assert es.indices.exists_alias(name=names.read_alias)
+
+
+def test_ingest_waits_for_a_running_rebuild(pipeline: Settings, tmp_path: Path) -> None:
+    from conf.clients import make_redis
+    from ingest.index_admin import rebuild_lock_key
+
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps({"id": "lock-1", "title": "重组胶原蛋白水凝胶的制备"}, ensure_ascii=False), "utf-8")
+    lock = make_redis(pipeline).lock(rebuild_lock_key(IndexNames(pipeline.index_prefix)), timeout=120)
+    assert lock.acquire()
+    try:
+        job_id, _ = submit(pipeline, "csl", path)
+        time.sleep(3)
+        with session_factory(pipeline.effective_database_url)() as session:
+            status = job_status(session, job_id)
+        assert status is not None and status.chunks_done == 0, "nothing written while the rebuild runs"
+    finally:
+        lock.release()
+    assert wait_done(pipeline, job_id, timeout=60)["indexed"] == 1
