@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     ingest_chunk_lines: int = Field(default=1000, ge=1, alias="CHAXIN_INGEST_CHUNK_LINES")
     bulk_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, alias="CHAXIN_BULK_MAX_BYTES")
     bulk_max_docs: int = Field(default=1000, ge=1, alias="CHAXIN_BULK_MAX_DOCS")
+    # One shard suits a developer's corpus; 1.05 billion records want tens of shards of 30-50 GB each.
+    index_shards: int | None = Field(default=None, ge=1, le=1024, alias="CHAXIN_INDEX_SHARDS")
     es_port: int = Field(default=9200, alias="CHAXIN_ES_PORT")
     redis_port: int = Field(default=6379, alias="CHAXIN_REDIS_PORT")
     es_heap: str = Field(default="1g", alias="CHAXIN_ES_HEAP")

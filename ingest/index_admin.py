@@ -70,14 +70,16 @@ def create_physical(
     return name
 
 
-def create(es: Elasticsearch, names: IndexNames, tokenizer: Tokenizer, *, if_missing: bool = True) -> str:
+def create(
+    es: Elasticsearch, names: IndexNames, tokenizer: Tokenizer, *, if_missing: bool = True, shards: int | None = None
+) -> str:
     """Create the first physical index with both aliases. Returns the physical index name."""
     existing = current_index(es, names.read_alias)
     if existing:
         if if_missing:
             return existing
         raise IndexAdminError(f"{names.read_alias} already points at {existing}; use rebuild")
-    name = create_physical(es, names, tokenizer)
+    name = create_physical(es, names, tokenizer, shards=shards)
     es.indices.update_aliases(
         actions=[
             {"add": {"index": name, "alias": names.read_alias}},

@@ -46,7 +46,7 @@ def submit(settings: Settings, fmt: str, path: Path) -> tuple[int, int]:
         raise SubmitError(f"无法连接 Redis（{settings.effective_redis_url}），任务无法排队。") from None
     names = IndexNames(settings.index_prefix)
     tokenizer = get_tokenizer(settings.tokenizer_backend)
-    create(es, names, tokenizer, if_missing=True)
+    create(es, names, tokenizer, if_missing=True, shards=settings.index_shards)
     built_with = index_fingerprint(es, names.write_alias)
     if built_with != tokenizer.fingerprint:
         # Mixing analyses in one index would make queries miss documents cut the other way.
