@@ -13,6 +13,8 @@ from mappings.naming import IndexNames
 from search.errors import SearchUnavailable
 from search.fields import DOC_TYPE_LABELS, FACETS, HIGHLIGHT_FIELDS
 from search.highlight import map_fragment, map_values
+from search.pro_query import build_pro
+from search.query import HistoryResolver
 from search.simple_query import build_simple
 
 SUMMARY_FIELDS = (
@@ -99,6 +101,29 @@ class SearchService:
             value = body["mappings"].get("_meta", {}).get("analysis")
             return str(value) if value else None
         return None
+
+    def pro(
+        self,
+        q: str,
+        *,
+        page: int = 1,
+        size: int = 20,
+        filters: Mapping[str, Sequence[str]] | None = None,
+        history: HistoryResolver | None = None,
+    ) -> dict[str, Any]:
+        """An analyst's expression; the response adds how it was read and its CNKI form."""
+        request = build_pro(q, tokenizer=self.tokenizer, page=page, size=size, filters=filters, history=history)
+        request.body["_source"] = list(SUMMARY_FIELDS)
+        resp = self._search(request.body)
+        return {
+            "total": resp["hits"]["total"]["value"],
+            "page": page,
+            "size": size,
+            "normalized": request.normalized,
+            "cnki": request.cnki,
+            "hits": [self._hit(h) for h in resp["hits"]["hits"]],
+            "facets": self._facets(resp.get("aggregations", {})),
+        }
 
     def get_record(self, record_id: str) -> dict[str, Any] | None:
         try:

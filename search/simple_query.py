@@ -67,6 +67,36 @@ def _highlight(tokens: list[str], text: str) -> dict[str, Any]:
     return {"pre_tags": ["\ue000"], "post_tags": ["\ue001"], "fields": fields, "require_field_match": True}
 
 
+def check_paging(page: int, size: int) -> None:
+    if page < 1:
+        raise BadQuery("页码应从 1 开始")
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise BadQuery(f"每页条数应在 1 到 {MAX_PAGE_SIZE} 之间")
+    if page * size > MAX_WINDOW:
+        raise BadQuery(f"只能浏览前 {MAX_WINDOW} 条结果，请缩小检索范围")
+
+
+def request_body(
+    query: dict[str, Any], *, page: int, size: int, filters: Mapping[str, Sequence[str]] | None
+) -> dict[str, Any]:
+    """Paging, facet filters and facet aggregations around a query; the total is always exact."""
+    check_paging(page, size)
+    filter_clauses = _filters(filters or {})
+    if filter_clauses:
+        # Filters narrow the hits and the facet counts alike, so every number on the page agrees.
+        query = {"bool": {"must": [query], "filter": filter_clauses}}
+    return {
+        "query": query,
+        "from": (page - 1) * size,
+        "size": size,
+        "track_total_hits": True,
+        "aggs": {
+            f.name: {"terms": {"field": f.field, "size": f.size, **({"order": {"_key": "desc"}} if f.numeric else {})}}
+            for f in FACETS
+        },
+    }
+
+
 def build_simple(
     q: str,
     *,
@@ -78,27 +108,9 @@ def build_simple(
     """The search body: query, filters, facets, highlights, exact total."""
     if len(q) > MAX_QUERY_CHARS:
         raise BadQuery(f"检索词过长（{len(q)} 字），上限 {MAX_QUERY_CHARS} 字")
-    if page < 1:
-        raise BadQuery("页码应从 1 开始")
-    if not 1 <= size <= MAX_PAGE_SIZE:
-        raise BadQuery(f"每页条数应在 1 到 {MAX_PAGE_SIZE} 之间")
-    if page * size > MAX_WINDOW:
-        raise BadQuery(f"只能浏览前 {MAX_WINDOW} 条结果，请缩小检索范围")
+    check_paging(page, size)
     query, tokens = _text_query(q, tokenizer)
-    filter_clauses = _filters(filters or {})
-    body: dict[str, Any] = {
-        "query": query,
-        "from": (page - 1) * size,
-        "size": size,
-        "track_total_hits": True,
-        "aggs": {
-            f.name: {"terms": {"field": f.field, "size": f.size, **({"order": {"_key": "desc"}} if f.numeric else {})}}
-            for f in FACETS
-        },
-    }
-    if filter_clauses:
-        # Filters narrow the hits and the facet counts alike, so every number on the page agrees.
-        body["query"] = {"bool": {"must": [query], "filter": filter_clauses}}
+    body = request_body(query, page=page, size=size, filters=filters)
     if tokens:
         body["highlight"] = _highlight(tokens, normalize(q))
     return body

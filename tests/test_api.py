@@ -79,3 +79,22 @@ def test_unknown_paths_get_chinese_errors(client: TestClient) -> None:
     page = client.get("/nothing-here", headers={"accept": "text/html"})
     assert page.status_code == 404 and "text/html" in page.headers["content-type"]
     assert client.get("/api/v1/records/nope").json()["error"]["message"] == "没有找到该记录"
+
+
+def test_pro_mode_search_and_readings(client: TestClient) -> None:
+    resp = client.get("/api/v1/search", params={"q": "TI='石墨烯' OR TI='文本' AND PY>=2020", "mode": "pro"})
+    assert resp.status_code == 200
+    body = resp.json()
+    assert body["normalized"] == "(TI='石墨烯' OR TI='文本') AND PY>=2020"
+    assert body["cnki"] == "TI='石墨烯' OR TI='文本' AND PY>=2020"
+    assert [h["id"] for h in body["hits"]] == ["a2"], "left to right: (石墨烯 OR 文本) AND PY>=2020"
+    assert "<em>" in body["hits"][0]["highlight"]["title"]
+
+
+@pytest.mark.parametrize("q", ["TI='石墨烯", "TI=", "XX='a'", "(TI='a'", "TI='a' AND", "(" * 100 + "TI='a'"])
+def test_pro_mode_errors_have_position(client: TestClient, q: str) -> None:
+    resp = client.get("/api/v1/search", params={"q": q, "mode": "pro"})
+    assert resp.status_code == 400
+    error = resp.json()["error"]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in error["message"])
+    assert "position" in error and "expected" in error

@@ -8,6 +8,7 @@ import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from search.fields import FACETS
+from search.query import MAX_QUERY_CHARS
 from web.state import AppState, app_state
 
 router = APIRouter(prefix="/api/v1")
@@ -28,11 +29,13 @@ def facet_filters(request: Request) -> dict[str, list[str]]:
 def search(
     state: State,
     filters: Annotated[dict[str, list[str]], Depends(facet_filters)],
-    q: Annotated[str, Query(max_length=500, description="检索词")] = "",
-    mode: Annotated[Literal["simple"], Query(description="simple: 自由词检索")] = "simple",
+    q: Annotated[str, Query(max_length=5 * MAX_QUERY_CHARS, description="检索词或检索式")] = "",
+    mode: Annotated[Literal["simple", "pro"], Query(description="simple: 自由词检索；pro: 专业检索式")] = "simple",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Response:
+    if mode == "pro":
+        return json_response(state.search.pro(q, page=page, size=size, filters=filters))
     return json_response(state.search.simple(q, page=page, size=size, filters=filters))
 
 

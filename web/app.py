@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from conf.settings import Settings, get_settings
 from search.errors import BadQuery, SearchUnavailable
+from search.query import QueryError
 from web import api, health
 from web.state import AppState
 
@@ -35,10 +36,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"error": {"message": str(exc)}}, status_code=503)
 
     @app.exception_handler(BadQuery)
-    async def _bad_query(request: Request, exc: BadQuery) -> JSONResponse:
+    async def _bad_query(request: Request, exc: BadQuery) -> Response:
+        # Expression errors carry the character position and what was expected there.
+        error = exc.to_dict() if isinstance(exc, QueryError) else {"message": str(exc)}
         if _wants_html(request):
-            return pages.error_page(request, 400, str(exc))
-        return JSONResponse({"error": {"message": str(exc)}}, status_code=400)
+            return pages.error_page(request, 400, str(error["message"]))
+        return JSONResponse({"error": error}, status_code=400)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
