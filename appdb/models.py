@@ -57,3 +57,37 @@ class IngestError(Base):
     position: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text)
     snippet: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class SearchHistoryEntry(Base):
+    """One search an analyst ran, numbered per owner (#1, #2, ...), with the query it compiled to."""
+
+    __tablename__ = "search_history"
+    __table_args__ = (UniqueConstraint("owner", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # A user ID once accounts exist; until then an anonymous session token.
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    expression: Mapped[str] = mapped_column(Text)
+    normalized: Mapped[str] = mapped_column(Text)
+    cnki: Mapped[str] = mapped_column(Text)
+    # The compiled query is kept so that `#n` means what ran then, not a re-reading of it.
+    query_json: Mapped[str] = mapped_column(Text)
+    total: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SavedStrategy(Base):
+    """A named search strategy (检索策略) an analyst saved to load again."""
+
+    __tablename__ = "saved_strategies"
+    __table_args__ = (UniqueConstraint("owner", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    expression: Mapped[str] = mapped_column(Text)
+    normalized: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -110,12 +110,14 @@ class SearchService:
         size: int = 20,
         filters: Mapping[str, Sequence[str]] | None = None,
         history: HistoryResolver | None = None,
-    ) -> dict[str, Any]:
-        """An analyst's expression; the response adds how it was read and its CNKI form."""
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """An analyst's expression. Returns the response, which adds how the expression was read and its
+        CNKI form, and the compiled query (filters included) for the search history to keep."""
         request = build_pro(q, tokenizer=self.tokenizer, page=page, size=size, filters=filters, history=history)
+        query = request.body["query"]
         request.body["_source"] = list(SUMMARY_FIELDS)
         resp = self._search(request.body)
-        return {
+        result = {
             "total": resp["hits"]["total"]["value"],
             "page": page,
             "size": size,
@@ -124,6 +126,7 @@ class SearchService:
             "hits": [self._hit(h) for h in resp["hits"]["hits"]],
             "facets": self._facets(resp.get("aggregations", {})),
         }
+        return result, query
 
     def get_record(self, record_id: str) -> dict[str, Any] | None:
         try:

@@ -17,8 +17,11 @@ from web.app import create_app
 
 
 @pytest.fixture(scope="module")
-def client(es: Elasticsearch, tokenizer: Tokenizer) -> Iterator[TestClient]:
-    settings = settings_for(new_prefix("api"))
+def client(es: Elasticsearch, tokenizer: Tokenizer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    from appdb.session import upgrade
+
+    settings = settings_for(new_prefix("api"), f"sqlite:///{tmp_path_factory.mktemp('api') / 'api.sqlite3'}")
+    upgrade(settings.effective_database_url)
     names = IndexNames(settings.index_prefix)
     create(es, names, tokenizer)
     records = [
@@ -98,3 +101,39 @@ def test_pro_mode_errors_have_position(client: TestClient, q: str) -> None:
     error = resp.json()["error"]
     assert any("\u4e00" <= ch <= "\u9fff" for ch in error["message"])
     assert "position" in error and "expected" in error
+
+
+def test_history_numbers_and_combines_searches(client: TestClient) -> None:
+    client.cookies.clear()
+    first = client.get("/api/v1/search", params={"q": "TI='石墨烯'", "mode": "pro"})
+    assert first.status_code == 200 and "chaxin_sid" in first.cookies
+    assert first.json()["history_number"] == 1
+    second = client.get("/api/v1/search", params={"q": "KY='深度学习' OR KY='石墨烯'", "mode": "pro"}).json()
+    assert second["history_number"] == 2 and second["total"] == 2
+    both = client.get("/api/v1/search", params={"q": "#2 NOT #1", "mode": "pro"}).json()
+    assert [h["id"] for h in both["hits"]] == ["a2"] and both["history_number"] == 3
+    assert client.get("/api/v1/search", params={"q": "#1 AND #2", "mode": "pro"}).json()["total"] == 1
+    unknown = client.get("/api/v1/search", params={"q": "#99", "mode": "pro"})
+    assert unknown.status_code == 400 and "#99" in unknown.json()["error"]["message"]
+
+    entries = client.get("/api/v1/history").json()["entries"]
+    assert [e["number"] for e in entries] == [1, 2, 3, 4]
+    assert entries[2]["normalized"] == "#2 NOT #1" and entries[2]["total"] == 1
+    renamed = client.patch("/api/v1/history/2", json={"name": "关键词对照"}).json()
+    assert renamed["name"] == "关键词对照"
+    rerun = client.post("/api/v1/history/3/rerun").json()
+    assert rerun["history_number"] == 5 and rerun["total"] == 1
+
+    saved = client.post("/api/v1/strategies", json={"name": "石墨烯策略", "from_history": 1})
+    assert saved.status_code == 201
+    assert client.post("/api/v1/strategies", json={"name": "石墨烯策略", "expression": "TI='x'"}).status_code == 400
+    listed = client.get("/api/v1/strategies").json()["strategies"]
+    assert [s["name"] for s in listed] == ["石墨烯策略"]
+    ran = client.post(f"/api/v1/strategies/{listed[0]['id']}/run").json()
+    assert ran["total"] == 1 and ran["history_number"] == 6
+
+    # Another session sees none of it.
+    client.cookies.clear()
+    assert client.get("/api/v1/history").json()["entries"] == []
+    assert client.post(f"/api/v1/strategies/{listed[0]['id']}/run").status_code == 404
+    assert client.post("/api/v1/history/1/rerun").status_code == 404

@@ -6,9 +6,13 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from pydantic import BaseModel, Field
 
+from search.errors import BadQuery
 from search.fields import FACETS
+from search.history import HistoryEntry, NotFound
 from search.query import MAX_QUERY_CHARS
+from web.identity import session_owner
 from web.state import AppState, app_state
 
 router = APIRouter(prefix="/api/v1")
@@ -28,6 +32,7 @@ def facet_filters(request: Request) -> dict[str, list[str]]:
 @router.get("/search", response_model=None, responses={200: {"description": "命中、分面与高亮"}})
 def search(
     state: State,
+    owner: Annotated[str, Depends(session_owner)],
     filters: Annotated[dict[str, list[str]], Depends(facet_filters)],
     q: Annotated[str, Query(max_length=5 * MAX_QUERY_CHARS, description="检索词或检索式")] = "",
     mode: Annotated[Literal["simple", "pro"], Query(description="simple: 自由词检索；pro: 专业检索式")] = "simple",
@@ -35,8 +40,91 @@ def search(
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Response:
     if mode == "pro":
-        return json_response(state.search.pro(q, page=page, size=size, filters=filters))
+        return json_response(run_pro(state, owner, q, page=page, size=size, filters=filters))
     return json_response(state.search.simple(q, page=page, size=size, filters=filters))
+
+
+def run_pro(
+    state: AppState, owner: str, q: str, *, page: int = 1, size: int = 20, filters: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
+    """Run an expression, resolving `#n` against the owner's history, and number it in that history."""
+    result, query = state.search.pro(q, page=page, size=size, filters=filters, history=state.history.resolver(owner))
+    result["history_number"] = state.history.add(
+        owner, expression=q, normalized=result["normalized"], cnki=result["cnki"], query=query, total=result["total"]
+    )
+    return result
+
+
+Owner = Annotated[str, Depends(session_owner)]
+
+
+def _entry(e: HistoryEntry) -> dict[str, Any]:
+    return {"number": e.number, "expression": e.expression, "normalized": e.normalized, "cnki": e.cnki,
+            "total": e.total, "name": e.name, "created_at": e.created_at}  # fmt: skip
+
+
+@router.get("/history", response_model=None)
+def history(state: State, owner: Owner) -> Response:
+    """The caller's search history, oldest first (#1, #2, ...)."""
+    return json_response({"entries": [_entry(e) for e in state.history.entries(owner)]})
+
+
+@router.post("/history/{number}/rerun", response_model=None)
+def rerun(state: State, owner: Owner, number: int, page: int = 1, size: int = 20) -> Response:
+    """Run a history entry's expression again; the new run gets the next number."""
+    try:
+        entry = state.history.get(owner, number)
+    except NotFound as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
+    return json_response(run_pro(state, owner, entry.expression, page=page, size=size))
+
+
+class Rename(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+
+
+@router.patch("/history/{number}", response_model=None)
+def rename(state: State, owner: Owner, number: int, body: Rename) -> Response:
+    try:
+        return json_response(_entry(state.history.rename(owner, number, body.name)))
+    except NotFound as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
+
+
+class NewStrategy(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    expression: str | None = Field(default=None, max_length=2000)
+    from_history: int | None = Field(default=None, ge=1)
+
+
+@router.post("/strategies", response_model=None, status_code=201)
+def save_strategy(state: State, owner: Owner, body: NewStrategy) -> Response:
+    """Save an expression, or a history entry's expression, as a named strategy (检索策略)."""
+    expression = body.expression
+    if body.from_history is not None:
+        try:
+            expression = state.history.get(owner, body.from_history).expression
+        except NotFound as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from None
+    if not expression:
+        raise BadQuery("请提供检索式，或要保存的检索历史编号")
+    return Response(orjson.dumps(state.history.save_strategy(owner, body.name, expression)),
+                    media_type="application/json", status_code=201)  # fmt: skip
+
+
+@router.get("/strategies", response_model=None)
+def strategies(state: State, owner: Owner) -> Response:
+    return json_response({"strategies": state.history.strategies(owner)})
+
+
+@router.post("/strategies/{strategy_id}/run", response_model=None)
+def run_strategy(state: State, owner: Owner, strategy_id: int, page: int = 1, size: int = 20) -> Response:
+    """Load a saved strategy and run it; it enters the history like any search."""
+    try:
+        strategy = state.history.strategy(owner, strategy_id)
+    except NotFound as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
+    return json_response(run_pro(state, owner, strategy["expression"], page=page, size=size))
 
 
 @router.get("/records/{record_id}", response_model=None)

@@ -12,6 +12,7 @@ from conf.settings import Settings, get_settings
 from search.errors import BadQuery, SearchUnavailable
 from search.query import QueryError
 from web import api, health
+from web.identity import install_session_cookie
 from web.state import AppState
 
 
@@ -22,6 +23,7 @@ def _wants_html(request: Request) -> bool:
 def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Chaxin 查新平台", version="0.1.0")
     app.state.chaxin = AppState.build(settings or get_settings())
+    install_session_cookie(app)
     app.include_router(api.router)
     app.include_router(health.router)
     from web import pages

@@ -8,10 +8,12 @@ import redis
 from elasticsearch import Elasticsearch
 from fastapi import Request
 
+from appdb.session import session_factory
 from conf.clients import make_es, make_redis
 from conf.settings import Settings
 from mappings.analysis.tokenizer import get_tokenizer
 from mappings.naming import IndexNames
+from search.history import HistoryStore
 from search.service import SearchService
 
 
@@ -21,6 +23,7 @@ class AppState:
     es: Elasticsearch
     redis: redis.Redis
     search: SearchService
+    history: HistoryStore
 
     @classmethod
     def build(cls, settings: Settings) -> AppState:
@@ -30,6 +33,7 @@ class AppState:
             es=es,
             redis=make_redis(settings),
             search=SearchService(es, IndexNames(settings.index_prefix), get_tokenizer(settings.tokenizer_backend)),
+            history=HistoryStore(session_factory(settings.effective_database_url)),
         )
 
 

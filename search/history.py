@@ -1,0 +1,143 @@
+"""Search history (#1, #2, ...) and saved strategies, per owner.
+
+The owner is a parameter everywhere: an anonymous session token today, a user ID once accounts exist.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from appdb.models import SavedStrategy, SearchHistoryEntry
+from search.errors import BadQuery
+from search.query import HistoryResolver, normalized, parse
+
+MAX_NAME = 200
+
+
+class NotFound(LookupError):
+    """No such history entry or strategy for this owner."""
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    number: int
+    expression: str
+    normalized: str
+    cnki: str
+    total: int
+    name: str | None
+    created_at: str | None
+
+    @classmethod
+    def of(cls, row: SearchHistoryEntry) -> HistoryEntry:
+        return cls(row.number, row.expression, row.normalized, row.cnki, row.total, row.name,
+                   row.created_at.isoformat() if row.created_at else None)  # fmt: skip
+
+
+def _check_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise BadQuery("名称不能为空")
+    if len(name) > MAX_NAME:
+        raise BadQuery(f"名称过长（上限 {MAX_NAME} 字）")
+    return name
+
+
+class HistoryStore:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    def resolver(self, owner: str) -> HistoryResolver:
+        """`#n` -> the compiled query of that entry, or None (the compiler reports unknown numbers)."""
+
+        def resolve(number: int) -> dict[str, Any] | None:
+            with self.sessions() as session:
+                row = self._row(session, owner, number)
+                return json.loads(row.query_json) if row else None
+
+        return resolve
+
+    @staticmethod
+    def _row(session: Session, owner: str, number: int) -> SearchHistoryEntry | None:
+        return session.scalar(
+            select(SearchHistoryEntry).where(SearchHistoryEntry.owner == owner, SearchHistoryEntry.number == number)
+        )
+
+    def add(self, owner: str, *, expression: str, normalized: str, cnki: str, query: dict[str, Any],
+            total: int) -> int:  # fmt: skip
+        """Store a search and return its number. Two concurrent searches of one owner retry, never clash."""
+        for _ in range(5):
+            try:
+                with self.sessions.begin() as session:
+                    last = session.scalar(
+                        select(func.max(SearchHistoryEntry.number)).where(SearchHistoryEntry.owner == owner)
+                    )
+                    number = (last or 0) + 1
+                    session.add(SearchHistoryEntry(
+                        owner=owner, number=number, expression=expression, normalized=normalized, cnki=cnki,
+                        query_json=json.dumps(query, ensure_ascii=False), total=total, created_at=datetime.now(UTC),
+                    ))  # fmt: skip
+                return number
+            except IntegrityError:
+                continue
+        raise RuntimeError("could not number the history entry")
+
+    def entries(self, owner: str) -> list[HistoryEntry]:
+        with self.sessions() as session:
+            rows = session.scalars(
+                select(SearchHistoryEntry).where(SearchHistoryEntry.owner == owner).order_by(SearchHistoryEntry.number)
+            )
+            return [HistoryEntry.of(r) for r in rows]
+
+    def get(self, owner: str, number: int) -> HistoryEntry:
+        with self.sessions() as session:
+            row = self._row(session, owner, number)
+            if row is None:
+                raise NotFound(f"检索历史中没有 #{number}")
+            return HistoryEntry.of(row)
+
+    def rename(self, owner: str, number: int, name: str) -> HistoryEntry:
+        name = _check_name(name)
+        with self.sessions.begin() as session:
+            row = self._row(session, owner, number)
+            if row is None:
+                raise NotFound(f"检索历史中没有 #{number}")
+            row.name = name
+            return HistoryEntry.of(row)
+
+    def save_strategy(self, owner: str, name: str, expression: str) -> dict[str, Any]:
+        name = _check_name(name)
+        reading = normalized(parse(expression))  # refuses what would not run again
+        try:
+            with self.sessions.begin() as session:
+                row = SavedStrategy(owner=owner, name=name, expression=expression, normalized=reading,
+                                    created_at=datetime.now(UTC))  # fmt: skip
+                session.add(row)
+                session.flush()
+                return _strategy(row)
+        except IntegrityError:
+            raise BadQuery(f"已有名为「{name}」的检索策略") from None
+
+    def strategies(self, owner: str) -> list[dict[str, Any]]:
+        with self.sessions() as session:
+            rows = session.scalars(select(SavedStrategy).where(SavedStrategy.owner == owner).order_by(SavedStrategy.id))
+            return [_strategy(r) for r in rows]
+
+    def strategy(self, owner: str, strategy_id: int) -> dict[str, Any]:
+        with self.sessions() as session:
+            row = session.get(SavedStrategy, strategy_id)
+            if row is None or row.owner != owner:
+                raise NotFound("没有该检索策略")
+            return _strategy(row)
+
+
+def _strategy(row: SavedStrategy) -> dict[str, Any]:
+    return {"id": row.id, "name": row.name, "expression": row.expression, "normalized": row.normalized,
+            "created_at": row.created_at.isoformat() if row.created_at else None}  # fmt: skip
