@@ -23,6 +23,9 @@ def derived_fields(record: Record, tokenizer: Tokenizer) -> dict[str, Any]:
         ix["keywords"] = [tokenizer.joined_folded(k) for k in keywords]
         ix["keywords_cjk"] = keywords
         ix["keywords_exact"] = [_collapse(k) for k in keywords]
+    if record.clc:
+        # The top-level class (one letter, A-Z) is the facet analysts browse the 中图分类 by.
+        ix["clc_top"] = sorted({c.strip()[:1].upper() for c in record.clc if c.strip()[:1].isalpha()})
     return ix
 
 

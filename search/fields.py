@@ -19,7 +19,24 @@ FACETS: tuple[Facet, ...] = (
     Facet("year", "year", "年份", size=30, numeric=True),
     Facet("category", "category", "学科门类"),
     Facet("discipline", "discipline", "学科"),
+    Facet("venue", "venue", "来源", size=15),
+    Facet("clc", "ix.clc_top", "中图分类"),
+    Facet("language", "language", "语种"),
+    Facet("access_level", "tech_report.access_level", "公开范围"),
 )
+
+# Labels for facet values that are codes in the index.
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "language": {"zh": "中文", "en": "英文", "ja": "日文", "de": "德文", "fr": "法文", "ru": "俄文"},
+    "access_level": {"public": "公开", "embargoed": "延期公开", "restricted": "限制"},
+}
+
+# Sort orders a search accepts; relevance first. Citation counts join once they exist.
+SORTS: dict[str, list[dict[str, object]]] = {
+    "relevance": [{"_score": "desc"}, {"id": "asc"}],
+    "year_desc": [{"year": {"order": "desc", "missing": "_last"}}, {"_score": "desc"}, {"id": "asc"}],
+    "year_asc": [{"year": {"order": "asc", "missing": "_last"}}, {"_score": "desc"}, {"id": "asc"}],
+}
 FACETS_BY_NAME = {f.name: f for f in FACETS}
 
 # jieba-token fields rank; bigram fields add recall for runs that jieba cut differently.

@@ -27,11 +27,12 @@ def build_pro(
     size: int = 20,
     filters: Mapping[str, Sequence[str]] | None = None,
     history: HistoryResolver | None = None,
+    sort: str = "relevance",
 ) -> ProRequest:
     """Parse, compile and wrap an analyst's expression; QueryError (a BadQuery) on anything unreadable."""
     ast = parse(q)
     body = request_body(compile_query(ast, tokenizer=tokenizer, history=history), page=page, size=size,
-                        filters=filters)  # fmt: skip
+                        filters=filters, sort=sort)  # fmt: skip
     # Exact (phrase) matches light up on the bigram fields, which map back onto the display text.
     body["highlight"] = {
         "pre_tags": ["\ue000"],

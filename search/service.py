@@ -11,7 +11,7 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 from mappings.analysis.tokenizer import Tokenizer
 from mappings.naming import IndexNames
 from search.errors import SearchUnavailable
-from search.fields import DOC_TYPE_LABELS, FACETS, HIGHLIGHT_FIELDS
+from search.fields import DOC_TYPE_LABELS, FACETS, HIGHLIGHT_FIELDS, VALUE_LABELS
 from search.highlight import map_fragment, map_values
 from search.pro_query import build_pro
 from search.query import HistoryResolver
@@ -52,8 +52,9 @@ class SearchService:
         page: int = 1,
         size: int = 20,
         filters: Mapping[str, Sequence[str]] | None = None,
+        sort: str = "relevance",
     ) -> dict[str, Any]:
-        body = build_simple(q, tokenizer=self.tokenizer, page=page, size=size, filters=filters)
+        body = build_simple(q, tokenizer=self.tokenizer, page=page, size=size, filters=filters, sort=sort)
         body["_source"] = list(SUMMARY_FIELDS)
         resp = self._search(body)
         return {
@@ -78,15 +79,11 @@ class SearchService:
         out: dict[str, list[dict[str, Any]]] = {}
         for facet in FACETS:
             buckets = aggs.get(facet.name, {}).get("buckets", [])
+            labels = DOC_TYPE_LABELS if facet.name == "doc_type" else VALUE_LABELS.get(facet.name, {})
             out[facet.name] = [
-                {
-                    "value": str(b["key"]),
-                    "label": DOC_TYPE_LABELS.get(str(b["key"]), str(b["key"])) if facet.name == "doc_type"
-                    else str(b["key"]),
-                    "count": b["doc_count"],
-                }
+                {"value": str(b["key"]), "label": labels.get(str(b["key"]), str(b["key"])), "count": b["doc_count"]}
                 for b in buckets
-            ]  # fmt: skip
+            ]
         return out
 
     def index_analysis(self) -> str | None:
@@ -110,10 +107,13 @@ class SearchService:
         size: int = 20,
         filters: Mapping[str, Sequence[str]] | None = None,
         history: HistoryResolver | None = None,
+        sort: str = "relevance",
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """An analyst's expression. Returns the response, which adds how the expression was read and its
         CNKI form, and the compiled query (filters included) for the search history to keep."""
-        request = build_pro(q, tokenizer=self.tokenizer, page=page, size=size, filters=filters, history=history)
+        request = build_pro(
+            q, tokenizer=self.tokenizer, page=page, size=size, filters=filters, history=history, sort=sort
+        )
         query = request.body["query"]
         request.body["_source"] = list(SUMMARY_FIELDS)
         resp = self._search(request.body)

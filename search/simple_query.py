@@ -8,7 +8,7 @@ from typing import Any
 from mappings.analysis.normalize import normalize
 from mappings.analysis.tokenizer import Tokenizer
 from search.errors import BadQuery
-from search.fields import BIGRAM_FIELDS, FACETS, FACETS_BY_NAME, HIGHLIGHT_FIELDS, JIEBA_FIELDS
+from search.fields import BIGRAM_FIELDS, FACETS, FACETS_BY_NAME, HIGHLIGHT_FIELDS, JIEBA_FIELDS, SORTS
 
 MAX_QUERY_CHARS = 500
 MAX_PAGE_SIZE = 100
@@ -77,10 +77,17 @@ def check_paging(page: int, size: int) -> None:
 
 
 def request_body(
-    query: dict[str, Any], *, page: int, size: int, filters: Mapping[str, Sequence[str]] | None
+    query: dict[str, Any],
+    *,
+    page: int,
+    size: int,
+    filters: Mapping[str, Sequence[str]] | None,
+    sort: str = "relevance",
 ) -> dict[str, Any]:
-    """Paging, facet filters and facet aggregations around a query; the total is always exact."""
+    """Paging, sorting, facet filters and facet aggregations around a query; the total is always exact."""
     check_paging(page, size)
+    if sort not in SORTS:
+        raise BadQuery(f"未知的排序方式：{sort}（可用：{'、'.join(SORTS)}）")
     filter_clauses = _filters(filters or {})
     if filter_clauses:
         # Filters narrow the hits and the facet counts alike, so every number on the page agrees.
@@ -90,6 +97,7 @@ def request_body(
         "from": (page - 1) * size,
         "size": size,
         "track_total_hits": True,
+        "sort": SORTS[sort],
         "aggs": {
             f.name: {"terms": {"field": f.field, "size": f.size, **({"order": {"_key": "desc"}} if f.numeric else {})}}
             for f in FACETS
@@ -104,13 +112,14 @@ def build_simple(
     page: int = 1,
     size: int = 20,
     filters: Mapping[str, Sequence[str]] | None = None,
+    sort: str = "relevance",
 ) -> dict[str, Any]:
     """The search body: query, filters, facets, highlights, exact total."""
     if len(q) > MAX_QUERY_CHARS:
         raise BadQuery(f"检索词过长（{len(q)} 字），上限 {MAX_QUERY_CHARS} 字")
     check_paging(page, size)
     query, tokens = _text_query(q, tokenizer)
-    body = request_body(query, page=page, size=size, filters=filters)
+    body = request_body(query, page=page, size=size, filters=filters, sort=sort)
     if tokens:
         body["highlight"] = _highlight(tokens, normalize(q))
     return body

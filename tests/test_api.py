@@ -25,8 +25,10 @@ def client(es: Elasticsearch, tokenizer: Tokenizer, tmp_path_factory: pytest.Tem
     names = IndexNames(settings.index_prefix)
     create(es, names, tokenizer)
     records = [
-        make_record("a1", "石墨烯锂电池负极材料", keywords=["石墨烯"], year=2019, category="工学"),
-        make_record("a2", "深度学习文本分类", keywords=["深度学习"], year=2020, category="工学"),
+        make_record("a1", "石墨烯锂电池负极材料", keywords=["石墨烯"], year=2019, category="工学",
+                    clc=["TM912", "O613.71"], language="zh", venue="电源技术"),
+        make_record("a2", "深度学习文本分类", keywords=["深度学习"], year=2020, category="工学",
+                    clc=["TP391.1"], language="zh", venue="计算机应用"),
     ]
     write_records(es, names.write_alias, [(r.id, r) for r in records], tokenizer, refresh=True)
     with TestClient(create_app(settings)) as c:
@@ -42,7 +44,9 @@ def test_search_response_shape(client: TestClient) -> None:
     hit = body["hits"][0]
     assert {"id", "source_id", "doc_type", "title", "highlight"} <= hit.keys()
     assert hit["id"] == "a1" and "<em>" in hit["highlight"]["title"]
-    assert set(body["facets"]) == {"doc_type", "year", "category", "discipline"}
+    assert set(body["facets"]) == {
+        "doc_type", "year", "category", "discipline", "venue", "clc", "language", "access_level"
+    }
 
 
 def test_facet_filter_parameters(client: TestClient) -> None:
@@ -137,3 +141,18 @@ def test_history_numbers_and_combines_searches(client: TestClient) -> None:
     assert client.get("/api/v1/history").json()["entries"] == []
     assert client.post(f"/api/v1/strategies/{listed[0]['id']}/run").status_code == 404
     assert client.post("/api/v1/history/1/rerun").status_code == 404
+
+
+def test_sorting_and_more_facets(client: TestClient) -> None:
+    newest = client.get("/api/v1/search", params={"sort": "year_desc"}).json()
+    assert [h["id"] for h in newest["hits"]] == ["a2", "a1"]
+    oldest = client.get("/api/v1/search", params={"sort": "year_asc"}).json()
+    assert [h["id"] for h in oldest["hits"]] == ["a1", "a2"]
+    assert client.get("/api/v1/search", params={"sort": "cited"}).status_code == 400
+    facets = newest["facets"]
+    assert {b["value"]: b["count"] for b in facets["clc"]} == {"T": 2, "O": 1}
+    assert facets["language"] == [{"value": "zh", "label": "中文", "count": 2}]
+    assert {b["value"] for b in facets["venue"]} == {"电源技术", "计算机应用"}
+    only_o = client.get("/api/v1/search", params={"clc": "O", "q": "TI='石墨烯' OR TI='文本'", "mode": "pro"}).json()
+    assert [h["id"] for h in only_o["hits"]] == ["a1"]
+    assert only_o["normalized"] == "TI='石墨烯' OR TI='文本'", "a facet filter leaves the expression alone"

@@ -38,17 +38,27 @@ def search(
     mode: Annotated[Literal["simple", "pro"], Query(description="simple: 自由词检索；pro: 专业检索式")] = "simple",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
+    sort: Annotated[Literal["relevance", "year_desc", "year_asc"], Query(description="排序")] = "relevance",
 ) -> Response:
     if mode == "pro":
-        return json_response(run_pro(state, owner, q, page=page, size=size, filters=filters))
-    return json_response(state.search.simple(q, page=page, size=size, filters=filters))
+        return json_response(run_pro(state, owner, q, page=page, size=size, filters=filters, sort=sort))
+    return json_response(state.search.simple(q, page=page, size=size, filters=filters, sort=sort))
 
 
 def run_pro(
-    state: AppState, owner: str, q: str, *, page: int = 1, size: int = 20, filters: dict[str, list[str]] | None = None
+    state: AppState,
+    owner: str,
+    q: str,
+    *,
+    page: int = 1,
+    size: int = 20,
+    filters: dict[str, list[str]] | None = None,
+    sort: str = "relevance",
 ) -> dict[str, Any]:
     """Run an expression, resolving `#n` against the owner's history, and number it in that history."""
-    result, query = state.search.pro(q, page=page, size=size, filters=filters, history=state.history.resolver(owner))
+    result, query = state.search.pro(
+        q, page=page, size=size, filters=filters, history=state.history.resolver(owner), sort=sort
+    )
     result["history_number"] = state.history.add(
         owner, expression=q, normalized=result["normalized"], cnki=result["cnki"], query=query, total=result["total"]
     )
