@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
@@ -11,7 +11,8 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 from mappings.analysis.tokenizer import Tokenizer
 from mappings.naming import IndexNames
 from search.errors import SearchUnavailable
-from search.fields import DOC_TYPE_LABELS, FACETS, HIGHLIGHT_FIELDS, VALUE_LABELS
+from search.errors import BadQuery
+from search.fields import DOC_TYPE_LABELS, FACETS, HIGHLIGHT_FIELDS, SORTS, VALUE_LABELS
 from search.highlight import map_fragment, map_values
 from search.pro_query import build_pro
 from search.query import HistoryResolver
@@ -127,6 +128,59 @@ class SearchService:
             "facets": self._facets(resp.get("aggregations", {})),
         }
         return result, query
+
+    def query_for(
+        self,
+        q: str,
+        *,
+        mode: str = "simple",
+        filters: Mapping[str, Sequence[str]] | None = None,
+        history: HistoryResolver | None = None,
+    ) -> dict[str, Any]:
+        """The query (with filters) a search runs, without paging: what an export walks through."""
+        if mode == "pro":
+            return dict(build_pro(q, tokenizer=self.tokenizer, filters=filters, history=history).body["query"])
+        return dict(build_simple(q, tokenizer=self.tokenizer, filters=filters)["query"])
+
+    def iter_records(
+        self, query: dict[str, Any], *, sort: str = "relevance", limit: int = 50_000, batch: int = 1000
+    ) -> Iterator[dict[str, Any]]:
+        """Every matching record in result order, past the 10,000-hit window: a point in time and search_after."""
+        if sort not in SORTS:
+            raise BadQuery(f"未知的排序方式：{sort}")
+        try:
+            pit = self.es.open_point_in_time(index=self.names.read_alias, keep_alive="2m")["id"]
+        except NotFoundError:
+            return
+        except (TransportError, ApiError) as exc:
+            raise _unavailable(exc) from exc
+        try:
+            after: list[Any] | None = None
+            sent = 0
+            while sent < limit:
+                body: dict[str, Any] = {
+                    "query": query, "size": min(batch, limit - sent), "sort": SORTS[sort],
+                    "pit": {"id": pit, "keep_alive": "2m"}, "track_total_hits": False,
+                }  # fmt: skip
+                if after is not None:
+                    body["search_after"] = after
+                try:
+                    resp = self.es.search(body=body)
+                except (TransportError, ApiError) as exc:
+                    raise _unavailable(exc) from exc
+                hits = resp["hits"]["hits"]
+                if not hits:
+                    return
+                for hit in hits:
+                    yield hit["_source"]
+                sent += len(hits)
+                after = hits[-1]["sort"]
+                pit = resp.get("pit_id", pit)
+        finally:
+            try:
+                self.es.close_point_in_time(id=pit)
+            except (TransportError, ApiError):
+                pass  # it expires on its own within keep_alive
 
     def get_record(self, record_id: str) -> dict[str, Any] | None:
         try:

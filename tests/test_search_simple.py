@@ -126,3 +126,26 @@ def test_highlight_maps_across_characters_that_fold_to_several(
     hit = next(h for h in service.simple("钙钛矿 BERT")["hits"] if h["id"] == "x2")
     assert hit["highlight"]["title"] == "<em>钙钛矿</em>…太阳能㎡电池PCE"
     assert hit["highlight"]["abstract"] == ["研究了<em>钙钛矿</em>…薄膜，面积1㎡的<em>BERT</em>电池。"]
+
+
+def test_iter_records_walks_every_hit_in_order(service: SearchService) -> None:
+    query = service.query_for("", filters={"category": ["工学"]})
+    walked = [r["id"] for r in service.iter_records(query, sort="year_desc", batch=2)]
+    listed = [h["id"] for h in service.simple("", filters={"category": ["工学"]}, sort="year_desc", size=50)["hits"]]
+    assert walked == listed and len(walked) >= 4
+    assert [r["id"] for r in service.iter_records(query, sort="year_desc", limit=3, batch=2)] == listed[:3]
+
+
+def test_iter_records_goes_past_the_result_window(es: Elasticsearch, tokenizer: Tokenizer) -> None:
+    names = IndexNames(new_prefix("deep"))
+    create(es, names, tokenizer)
+    try:
+        records = [make_record(f"d{i:05d}", f"深度分页测试记录{i}", year=2000 + i % 20) for i in range(10_050)]
+        write_records(es, names.write_alias, [(r.id, r) for r in records], tokenizer, refresh=True)
+        service = SearchService(es, names, tokenizer)
+        ids = [r["id"] for r in service.iter_records(service.query_for(""), sort="year_asc")]
+        assert len(ids) == len(set(ids)) == 10_050
+        pro = service.query_for("TI='分页测试'", mode="pro")
+        assert sum(1 for _ in service.iter_records(pro, limit=10_020)) == 10_020
+    finally:
+        drop_all(es, names)
