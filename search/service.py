@@ -10,8 +10,7 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 
 from mappings.analysis.tokenizer import Tokenizer
 from mappings.naming import IndexNames
-from search.errors import SearchUnavailable
-from search.errors import BadQuery
+from search.errors import BadQuery, SearchUnavailable
 from search.fields import DOC_TYPE_LABELS, FACETS, HIGHLIGHT_FIELDS, SORTS, VALUE_LABELS
 from search.highlight import map_fragment, map_values
 from search.pro_query import build_pro
