@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from conf.settings import get_settings
+from ingest.formats import FORMATS
 
 console = Console(stderr=True)
 
@@ -156,7 +157,7 @@ def ingest() -> None:
 
 
 @ingest.command("run", hidden=True)
-@click.option("--format", "fmt", required=True, type=click.Choice(["csl"]), help="Source format.")
+@click.option("--format", "fmt", required=True, type=click.Choice(list(FORMATS)), help="Source format.")
 @click.option("--wait", is_flag=True, help="Show progress and wait for the job to finish.")
 @click.argument("path", type=click.Path(path_type=Path))
 def ingest_run(fmt: str, wait: bool, path: Path) -> None:

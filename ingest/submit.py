@@ -8,17 +8,16 @@ from pathlib import Path
 import redis
 from elasticsearch import ConnectionError as ESConnectionError
 
-from appdb.jobs import create_job
+from appdb.jobs import ChunkSpec, create_job
 from appdb.session import session_factory, upgrade
 from conf.clients import make_es, make_redis
 from conf.settings import Settings
 from ingest.celery_app import CHUNK_TASK, producer_for
 from ingest.chunks import plan_chunks
+from ingest.formats import FORMATS, LINE_FORMATS
 from ingest.index_admin import create, index_fingerprint
 from mappings.analysis.tokenizer import get_tokenizer
 from mappings.naming import IndexNames
-
-FORMATS = ("csl",)
 
 
 class SubmitError(RuntimeError):
@@ -30,8 +29,10 @@ def submit(settings: Settings, fmt: str, path: Path) -> tuple[int, int]:
     if fmt not in FORMATS:
         raise SubmitError(f"不支持的格式：{fmt}（可用：{', '.join(FORMATS)}）")
     path = path.resolve()
-    if not path.is_file():
+    if not path.exists():
         raise SubmitError(f"找不到文件：{path}")
+    if fmt in LINE_FORMATS and not path.is_file():
+        raise SubmitError(f"格式 {fmt} 需要一个文件，而不是目录：{path}")
     # Check both services before writing anything, so a failure leaves no half-made job behind.
     es = make_es(settings)
     try:
@@ -55,13 +56,20 @@ def submit(settings: Settings, fmt: str, path: Path) -> tuple[int, int]:
             "请先运行 `chaxin index rebuild`，再导入。"
         )
 
-    specs = plan_chunks(path, settings.ingest_chunk_lines)
+    if fmt in LINE_FORMATS:
+        work = [(path, spec) for spec in plan_chunks(path, settings.ingest_chunk_lines)]
+    else:
+        # One task per file; hidden files (.DS_Store, editor swap files) are not sources.
+        files = [path] if path.is_file() else sorted(
+            p for p in path.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )  # fmt: skip
+        work = [(f, ChunkSpec(i, 1, 0, None)) for i, f in enumerate(files)]
     url = settings.effective_database_url
     upgrade(url)
     with session_factory(url).begin() as session:
-        job_id = create_job(session, fmt, str(path), len(specs)).id
+        job_id = create_job(session, fmt, str(path), len(work)).id
 
     producer = producer_for(settings)
-    for spec in specs:
-        producer.send_task(CHUNK_TASK, args=[job_id, fmt, str(path), names.prefix, asdict(spec)])
-    return job_id, len(specs)
+    for file, spec in work:
+        producer.send_task(CHUNK_TASK, args=[job_id, fmt, str(file), names.prefix, asdict(spec)])
+    return job_id, len(work)

@@ -21,7 +21,7 @@ from conf.settings import get_settings
 from ingest.celery_app import CHUNK_TASK, app
 from ingest.chunks import read_chunk
 from ingest.errors import RecordError
-from ingest.formats import csl
+from ingest.formats import LINE_FORMATS, parse_file
 from ingest.index_admin import rebuild_lock_key
 from ingest.writer import RetryableBulkError, write_records
 from mappings.analysis.tokenizer import get_tokenizer
@@ -30,7 +30,6 @@ from mappings.naming import IndexNames
 
 log = logging.getLogger(__name__)
 
-PARSERS = {"csl": csl.parse_line}
 # With backoff capped at 60 s, about half an hour of Elasticsearch outage before records are quarantined.
 ES_RETRIES = 35
 
@@ -58,6 +57,49 @@ def _version_now() -> int:
     return time.time_ns() // 1000
 
 
+Parsed = tuple[list[tuple[str, Record]], list[tuple[str, str, str | None]], int]
+
+
+def _parse_lines(fmt: str, path: Path, spec: ChunkSpec, *, now: datetime, version: int) -> Parsed:
+    parse = LINE_FORMATS[fmt]
+    records: list[tuple[str, Record]] = []
+    errors: list[tuple[str, str, str | None]] = []
+    seen = 0
+    for line_no, raw in read_chunk(path, spec):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            seen += 1
+            errors.append((f"第 {line_no} 行", f"不是 UTF-8 编码（字节 {exc.start}）", raw[:500].decode("utf-8", "replace")))
+            continue
+        if not text.strip():
+            continue
+        seen += 1
+        try:
+            records.append((f"第 {line_no} 行", parse(text, now=now, version=version)))
+        except RecordError as exc:
+            errors.append((f"第 {line_no} 行", str(exc), text[:500]))
+    return records, errors, seen
+
+
+def _parse_file(fmt: str, path: Path, *, now: datetime, version: int) -> Parsed:
+    records: list[tuple[str, Record]] = []
+    errors: list[tuple[str, str, str | None]] = []
+    seen = 0
+    try:
+        for item in parse_file(fmt, path, now=now, version=version):
+            seen += 1
+            if isinstance(item, RecordError):
+                errors.append((f"第 {seen} 项", str(item), None))
+            else:
+                records.append((f"第 {seen} 项", item))
+    except Exception as exc:
+        log.exception("parser %s failed on %s", fmt, path)
+        errors.append(("文件", f"无法解析（{type(exc).__name__}: {exc}）"[:1000], None))
+        seen = max(seen, 1)
+    return records, errors, seen
+
+
 # Celery's decorator is untyped; the task body below is fully typed.
 @app.task(bind=True, acks_late=True, max_retries=ES_RETRIES, name=CHUNK_TASK)  # type: ignore[untyped-decorator]
 def ingest_chunk(
@@ -82,26 +124,12 @@ def ingest_chunk(
             return
         mark_running(session, job_id)
 
-    parse = PARSERS[fmt]
     now = datetime.now(UTC)
     version = _version_now()
-    records: list[tuple[str, Record]] = []
-    errors: list[tuple[str, str, str | None]] = []
-    seen = 0
-    for line_no, raw in read_chunk(Path(path), spec):
-        seen += 1
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            errors.append((f"第 {line_no} 行", f"不是 UTF-8 编码（字节 {exc.start}）", raw[:500].decode("utf-8", "replace")))
-            continue
-        if not text.strip():
-            seen -= 1
-            continue
-        try:
-            records.append((f"第 {line_no} 行", parse(text, now=now, version=version)))
-        except RecordError as exc:
-            errors.append((f"第 {line_no} 行", str(exc), text[:500]))
+    if fmt in LINE_FORMATS:
+        records, errors, seen = _parse_lines(fmt, Path(path), spec, now=now, version=version)
+    else:
+        records, errors, seen = _parse_file(fmt, Path(path), now=now, version=version)
 
     tokenizer = get_tokenizer(settings.tokenizer_backend)
     try:

@@ -141,3 +141,37 @@ def test_ingest_waits_for_a_running_rebuild(pipeline: Settings, tmp_path: Path) 
     finally:
         lock.release()
     assert wait_done(pipeline, job_id, timeout=60)["indexed"] == 1
+
+
+def test_directory_of_jats_files(pipeline: Settings, es: Elasticsearch, tmp_path: Path) -> None:
+    from tests.conftest import shared_file
+
+    source = shared_file("jats")
+    files = sorted(p for p in source.rglob("*") if p.is_file() and p.suffix in (".xml", ".nxml"))
+    job_id, chunks = submit(pipeline, "jats", source)
+    status = wait_done(pipeline, job_id)
+    others = [p for p in source.rglob("*") if p.is_file() and p not in files and not p.name.startswith(".")]
+    assert chunks == len(files) + len(others)
+    assert status["indexed"] == len(files) == 34, status
+    assert status["failed"] == len(others)
+    with session_factory(pipeline.effective_database_url)() as session:
+        errors = job_errors(session, job_id)
+    # Files in the folder that are not JATS (SOURCE.md) are errors naming the file; the rest went in.
+    assert all(not e["file"].endswith((".xml", ".nxml")) for e in errors), errors[:3]
+
+
+def test_directory_with_a_file_of_the_wrong_format(pipeline: Settings, tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "a.ris").write_text(
+        "TY  - JOUR\nAU  - 张三\nTI  - 钙钛矿太阳能电池稳定性研究\nJO  - 物理学报\nPY  - 2021\nER  - \n", "utf-8"
+    )
+    (folder / "b.txt").write_text("这不是 RIS 文件\n", "utf-8")
+    (folder / ".hidden").write_text("ignored", "utf-8")
+    job_id, chunks = submit(pipeline, "ris", folder)
+    assert chunks == 2
+    status = wait_done(pipeline, job_id)
+    assert (status["indexed"], status["failed"]) == (1, 1)
+    with session_factory(pipeline.effective_database_url)() as session:
+        errors = job_errors(session, job_id)
+    assert errors[0]["file"].endswith("b.txt") and "RIS" in errors[0]["reason"]

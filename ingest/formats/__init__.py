@@ -1,1 +1,34 @@
-"""One parser module per source format."""
+"""One parser module per source format, and the registry `chaxin ingest --format` reads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+
+from ingest.errors import RecordError
+from ingest.formats import csl, jats, tagged
+from mappings.model import Record
+
+LineParser = Callable[..., Record]
+FileParser = Callable[..., Iterator[Record | RecordError]]
+
+# Line formats are split into line ranges, so one large file spreads over many tasks.
+LINE_FORMATS: dict[str, LineParser] = {"csl": csl.parse_line}
+
+# File formats make one task per file; a directory is walked and every file in it is tried.
+FILE_FORMATS: dict[str, FileParser] = {
+    "jats": jats.parse_file,
+    "ris": partial(tagged.parse_file, fmt="ris"),
+    "endnote": partial(tagged.parse_file, fmt="endnote"),
+    "refworks": partial(tagged.parse_file, fmt="refworks"),
+    "noteexpress": partial(tagged.parse_file, fmt="noteexpress"),
+    "wos": partial(tagged.parse_file, fmt="wos"),
+}
+
+FORMATS = (*LINE_FORMATS, *FILE_FORMATS)
+
+
+def parse_file(fmt: str, path: Path, *, now: datetime, version: int) -> Iterator[Record | RecordError]:
+    return FILE_FORMATS[fmt](path, now=now, version=version)
