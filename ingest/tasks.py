@@ -78,7 +78,7 @@ def _parse_lines(fmt: str, path: Path, spec: ChunkSpec, *, now: datetime, versio
         try:
             records.append((f"第 {line_no} 行", parse(text, now=now, version=version)))
         except RecordError as exc:
-            errors.append((f"第 {line_no} 行", str(exc), text[:500]))
+            errors.append((f"第 {line_no} 行", str(exc), text.rstrip("\r\n")[:500]))
     return records, errors, seen
 
 

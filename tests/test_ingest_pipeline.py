@@ -175,3 +175,20 @@ def test_directory_with_a_file_of_the_wrong_format(pipeline: Settings, tmp_path:
     with session_factory(pipeline.effective_database_url)() as session:
         errors = job_errors(session, job_id)
     assert errors[0]["file"].endswith("b.txt") and "RIS" in errors[0]["reason"]
+
+
+def test_job_status_and_errors_over_http(pipeline: Settings, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+
+    path = tmp_path / "two.jsonl"
+    path.write_text('{"id": "h1", "title": "高熵合金的力学性能"}\n{"id": "h2"}\n', "utf-8")
+    job_id, _ = submit(pipeline, "csl", path)
+    wait_done(pipeline, job_id)
+    with TestClient(create_app(pipeline)) as client:
+        status = client.get(f"/api/v1/ingest/jobs/{job_id}").json()
+        assert (status["state"], status["seen"], status["indexed"], status["failed"]) == ("done", 2, 1, 1)
+        errors = client.get(f"/api/v1/ingest/jobs/{job_id}/errors").json()["errors"]
+        assert errors == [{"file": str(path), "position": "第 2 行", "reason": "缺少题名（title）", "snippet": '{"id": "h2"}'}]
+        assert client.get("/api/v1/ingest/jobs/999999").status_code == 404

@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from conf.settings import Settings, get_settings
 from search.errors import BadQuery, SearchUnavailable
 from search.query import QueryError
-from web import api, health
+from web import api, health, ingest_api
 from web.identity import install_session_cookie
 from web.state import AppState
 
@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.chaxin = AppState.build(settings or get_settings())
     install_session_cookie(app)
     app.include_router(api.router)
+    app.include_router(ingest_api.router)
     app.include_router(health.router)
     from web import pages
 
