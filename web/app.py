@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from conf.settings import Settings, get_settings
 from search.errors import BadQuery, SearchUnavailable
 from search.query import QueryError
-from web import api, health, ingest_api
+from web import api, export_api, health, ingest_api
 from web.identity import install_session_cookie
 from web.state import AppState
 
@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_session_cookie(app)
     app.include_router(api.router)
     app.include_router(ingest_api.router)
+    app.include_router(export_api.router)
     app.include_router(health.router)
     from web import pages
 
