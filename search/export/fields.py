@@ -14,14 +14,6 @@ from typing import Any
 
 RecordDict = Mapping[str, Any]
 
-DOC_TYPE_LABELS = {
-    "journal_article": "期刊论文",
-    "thesis": "学位论文",
-    "conference_paper": "会议论文",
-    "patent": "专利",
-    "standard": "标准",
-    "tech_report": "科技报告",
-}
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef]")
 # Control characters break line-based formats and XML (XLSX); tab and newline are handled separately.

@@ -24,7 +24,6 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from search.export.fields import (
-    DOC_TYPE_LABELS,
     RecordDict,
     affiliations,
     authors,
@@ -37,6 +36,7 @@ from search.export.fields import (
     year,
 )
 from search.export.gbt7714 import format_entry
+from search.fields import DOC_TYPE_LABELS
 
 Cell = str | int | None
 
