@@ -43,6 +43,9 @@ from bench import harness
 from bench.harness import log, percentile, table
 
 DEMO = harness.REPO_ROOT / "data" / "demo" / "csl_demo.jsonl.gz"
+# 10,000 records, so that the export timing covers a 10,000-record result set; the demo file otherwise.
+CSL_10K = harness.REPO_ROOT.parent / "shared" / "data" / "csl" / "csl_10k.jsonl"
+DEFAULT_SOURCE = CSL_10K if CSL_10K.exists() else DEMO
 ENGLISH_PREFERRED = ("BERT", "GIS", "GPS", "CNN", "LSTM", "SVM", "DNA")
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 
@@ -55,8 +58,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--source",
         type=Path,
-        default=DEMO,
-        help="CSL JSONL(.gz): ingested (without --prefix) and queried from",
+        default=DEFAULT_SOURCE,
+        help="CSL JSONL(.gz): ingested (without --prefix) and queried from (default: csl_10k if present)",
     )
     p.add_argument("--seed", type=int, default=7, help="seed for picking the queries")
     p.add_argument("--size", type=int, default=20)
@@ -238,6 +241,10 @@ def main(argv: list[str] | None = None) -> int:
         api = harness.start_api(env, tmp / "api.log", port)
         procs.append(api)
         results["runs"] = bench_queries(args, settings, names, port, qs, levels, results)
+        records = load_records(args.source)
+        results["pro_queries"] = pick_pro_queries(records, args.seed)
+        results["pro_runs"] = bench_pro(args, settings, names, port, results["pro_queries"], levels)
+        results["exports"] = bench_exports(port, limit=10_000)
         results["api_rss_mb_after_runs"] = api.sample_rss()
     except BaseException as exc:
         results["error"] = f"{type(exc).__name__}: {exc}"
@@ -355,6 +362,95 @@ def bench_queries(args: argparse.Namespace, settings: Any, names: Any, port: int
         es_client.close()
 
 
+def pick_pro_queries(records: list[dict[str, Any]], seed: int) -> list[str]:
+    """Analyst expressions built from the corpus: field terms, in-value operators, nesting."""
+    rng = random.Random(seed + 1)
+    full = [r for r in records if r.get("abstract") and len(r.get("keywords") or []) >= 2]
+    runs = [m for r in full for m in re.findall(r"[\u4e00-\u9fff]{2,4}", r["title"])]
+
+    def run() -> str:
+        return rng.choice(runs)
+
+    def kw() -> str:
+        return rng.choice(rng.choice(full)["keywords"]).replace("'", "")
+
+    shapes = [
+        lambda: f"TI='{run()}' AND KY='{kw()}'",
+        lambda: f"SU='{kw()}' OR TI='{run()}'",
+        lambda: f"TKA='{run()}'*'{run()}' NOT AB='{run()}'",
+        lambda: f"(TI='{run()}' OR AB='{run()}') AND SU='{kw()}'",
+        lambda: f"SU=('{run()}'+'{run()}')-'{run()}'",
+        lambda: f"TI%'{run()}' AND AB%'{run()}'",
+    ]
+    return [shapes[i % len(shapes)]() for i in range(24)]
+
+
+def bench_pro(args: argparse.Namespace, settings: Any, names: Any, port: int, qs: list[str],
+              levels: list[int]) -> list[dict[str, Any]]:  # fmt: skip
+    """Pro mode through the API (parse, compile, search, history row) against the compiled query sent to ES."""
+    import httpx
+
+    from mappings.analysis.tokenizer import get_tokenizer
+    from search.pro_query import build_pro
+    from search.service import SUMMARY_FIELDS
+
+    tokenizer = get_tokenizer("rjieba")
+    bodies: dict[str, bytes] = {}
+    for q in qs:
+        body = build_pro(q, tokenizer=tokenizer, page=1, size=args.size).body
+        body["_source"] = list(SUMMARY_FIELDS)
+        bodies[q] = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    es_url = f"{settings.effective_es_url.rstrip('/')}/{names.read_alias}/_search"
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    api_client = httpx.Client(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60.0)
+    es_client = httpx.Client(limits=limits, timeout=60.0, headers={"content-type": "application/json"})
+
+    def send_api(q: str) -> httpx.Response:
+        return api_client.get("/api/v1/search", params={"q": q, "mode": "pro", "size": args.size})
+
+    def send_es(q: str) -> httpx.Response:
+        return es_client.post(es_url, content=bodies[q])
+
+    try:
+        for q in qs:  # warm-up, and every expression must be accepted
+            send_api(q).raise_for_status()
+            send_es(q).raise_for_status()
+        runs: list[dict[str, Any]] = []
+        for c in levels:
+            n = len(qs) * args.passes_c1 if c == 1 else args.requests
+            for target, send in (("API pro", send_api), ("ES pro", send_es)):
+                log(f"{target} at concurrency {c}: {n} requests ...")
+                run = run_load(send, qs, c, n)
+                run["target"] = target
+                runs.append(run)
+                log(f"  p50 {run['p50_ms']} ms, p95 {run['p95_ms']} ms, {run['throughput_rps']} req/s")
+        return runs
+    finally:
+        api_client.close()
+        es_client.close()
+
+
+def bench_exports(port: int, *, limit: int) -> list[dict[str, Any]]:
+    """Time an export of the whole index (up to `limit` records) in every format through the API."""
+    import httpx
+
+    from search.export import FORMATS
+
+    out: list[dict[str, Any]] = []
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600.0) as client:
+        for name in FORMATS:
+            t0 = time.perf_counter()
+            size = 0
+            with client.stream("GET", "/api/v1/export", params={"format": name, "limit": limit}) as resp:
+                resp.raise_for_status()
+                for chunk in resp.iter_bytes():
+                    size += len(chunk)
+            dt = time.perf_counter() - t0
+            out.append({"format": name, "seconds": round(dt, 2), "megabytes": round(size / 1e6, 2)})
+            log(f"export {name}: {dt:.2f}s, {size / 1e6:.1f} MB")
+    return out
+
+
 def report(results: dict[str, Any]) -> str:
     parts: list[str] = []
     idx = results.get("index")
@@ -389,6 +485,18 @@ def report(results: dict[str, Any]) -> str:
                                    _ratio(a["p99_ms"], e["p99_ms"]), _ratio(a["throughput_rps"], e["throughput_rps"])])  # fmt: skip
         parts.append(table(["concurrency", "p50 API/ES", "p95 API/ES", "p99 API/ES", "req/s API/ES"], ratio_rows,
                            title="== API overhead (ratios)", digits=2))  # fmt: skip
+    pro = results.get("pro_runs")
+    if pro:
+        rows = [[r["target"], r["concurrency"], r["ok"], r["errors"], r["p50_ms"], r["p95_ms"], r["p99_ms"],
+                 r["throughput_rps"]] for r in pro]  # fmt: skip
+        parts.append(table(["target", "conc.", "requests", "errors", "p50 ms", "p95 ms", "p99 ms", "req/s"], rows,
+                           title=f"== Pro mode ({len(results.get('pro_queries') or [])} expressions)"))  # fmt: skip
+    exports = results.get("exports")
+    if exports:
+        n = (results.get("index") or {}).get("records", 0)
+        rows = [[e["format"], min(n, 10_000), e["seconds"], e["megabytes"],
+                 round(min(n, 10_000) / e["seconds"]) if e["seconds"] else None] for e in exports]  # fmt: skip
+        parts.append(table(["format", "records", "seconds", "MB", "records/s"], rows, title="== Export through the API"))
     rss = results.get("peak_rss_mb")
     if rss:
         api_rss = results.get("api_rss_mb_after_runs")

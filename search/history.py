@@ -6,6 +6,8 @@ The owner is a parameter everywhere: an anonymous session token today, a user ID
 from __future__ import annotations
 
 import json
+import random
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -72,8 +74,11 @@ class HistoryStore:
 
     def add(self, owner: str, *, expression: str, normalized: str, cnki: str, query: dict[str, Any],
             total: int) -> int:  # fmt: skip
-        """Store a search and return its number. Two concurrent searches of one owner retry, never clash."""
-        for _ in range(5):
+        """Store a search and return its number. Concurrent searches of one owner retry, never clash."""
+        for attempt in range(50):
+            if attempt:
+                # Another search of the same owner took the number; back off a little, with jitter.
+                time.sleep(random.uniform(0, 0.005 * attempt))
             try:
                 with self.sessions.begin() as session:
                     last = session.scalar(

@@ -156,3 +156,16 @@ def test_sorting_and_more_facets(client: TestClient) -> None:
     only_o = client.get("/api/v1/search", params={"clc": "O", "q": "TI='石墨烯' OR TI='文本'", "mode": "pro"}).json()
     assert [h["id"] for h in only_o["hits"]] == ["a1"]
     assert only_o["normalized"] == "TI='石墨烯' OR TI='文本'", "a facet filter leaves the expression alone"
+
+
+def test_concurrent_searches_of_one_session_get_distinct_numbers(client: TestClient) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    client.cookies.clear()
+    client.get("/api/v1/history")  # takes a session cookie
+    with ThreadPoolExecutor(16) as pool:
+        responses = list(pool.map(lambda i: client.get("/api/v1/search", params={"q": f"TI='石墨烯{i}'", "mode": "pro"}),
+                                  range(48)))  # fmt: skip
+    assert all(r.status_code == 200 for r in responses)
+    numbers = sorted(r.json()["history_number"] for r in responses)
+    assert numbers == list(range(1, 49))
