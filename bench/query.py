@@ -299,6 +299,18 @@ def _index_analysis(es: Any, alias: str) -> str | None:
     return None
 
 
+def _http_clients(settings: Any, names: Any, port: int) -> tuple[str, Any, Any]:
+    """The ES search URL, and pooled clients for the API and for Elasticsearch, sized for c=16."""
+    import httpx
+
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    return (
+        f"{settings.effective_es_url.rstrip('/')}/{names.read_alias}/_search",
+        httpx.Client(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60.0),
+        httpx.Client(limits=limits, timeout=60.0, headers={"content-type": "application/json"}),
+    )
+
+
 def bench_queries(args: argparse.Namespace, settings: Any, names: Any, port: int, qs: list[str],
                   levels: list[int], results: dict[str, Any]) -> list[dict[str, Any]]:  # fmt: skip
     import httpx
@@ -313,10 +325,7 @@ def bench_queries(args: argparse.Namespace, settings: Any, names: Any, port: int
         body = build_simple(q, tokenizer=tokenizer, page=1, size=args.size)
         body["_source"] = list(SUMMARY_FIELDS)
         bodies[q] = json.dumps(body, ensure_ascii=False).encode("utf-8")
-    es_url = f"{settings.effective_es_url.rstrip('/')}/{names.read_alias}/_search"
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    api_client = httpx.Client(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60.0)
-    es_client = httpx.Client(limits=limits, timeout=60.0, headers={"content-type": "application/json"})
+    es_url, api_client, es_client = _http_clients(settings, names, port)
 
     def send_api(q: str) -> httpx.Response:
         return api_client.get("/api/v1/search", params={"q": q, "size": args.size})
@@ -400,10 +409,7 @@ def bench_pro(args: argparse.Namespace, settings: Any, names: Any, port: int, qs
         body = build_pro(q, tokenizer=tokenizer, page=1, size=args.size).body
         body["_source"] = list(SUMMARY_FIELDS)
         bodies[q] = json.dumps(body, ensure_ascii=False).encode("utf-8")
-    es_url = f"{settings.effective_es_url.rstrip('/')}/{names.read_alias}/_search"
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    api_client = httpx.Client(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60.0)
-    es_client = httpx.Client(limits=limits, timeout=60.0, headers={"content-type": "application/json"})
+    es_url, api_client, es_client = _http_clients(settings, names, port)
 
     def send_api(q: str) -> httpx.Response:
         return api_client.get("/api/v1/search", params={"q": q, "mode": "pro", "size": args.size})
