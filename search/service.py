@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
@@ -23,8 +24,18 @@ SUMMARY_FIELDS = (
 )  # fmt: skip
 
 
-def _unavailable(exc: Exception) -> SearchUnavailable:
-    return SearchUnavailable(f"检索服务暂时不可用（Elasticsearch：{type(exc).__name__}）")
+@contextmanager
+def _engine() -> Iterator[None]:
+    """Unreachable Elasticsearch and 5xx answers become SearchUnavailable (503); 4xx, NotFoundError
+    among them, pass through for the caller to read."""
+    try:
+        yield
+    except ApiError as exc:
+        if exc.meta.status < 500:
+            raise
+        raise SearchUnavailable(f"检索服务暂时不可用（Elasticsearch：{type(exc).__name__}）") from exc
+    except TransportError as exc:
+        raise SearchUnavailable(f"检索服务暂时不可用（Elasticsearch：{type(exc).__name__}）") from exc
 
 
 class SearchService:
@@ -35,14 +46,11 @@ class SearchService:
 
     def _search(self, body: dict[str, Any]) -> dict[str, Any]:
         try:
-            resp = self.es.search(index=self.names.read_alias, body=body)
+            with _engine():
+                resp = self.es.search(index=self.names.read_alias, body=body)
         except NotFoundError:
             # No index yet: an empty platform, not an outage.
             return {"hits": {"total": {"value": 0}, "hits": []}, "aggregations": {}}
-        except (TransportError, ApiError) as exc:
-            if isinstance(exc, ApiError) and exc.meta.status < 500:
-                raise
-            raise _unavailable(exc) from exc
         return dict(resp.body)
 
     def simple(
@@ -89,11 +97,10 @@ class SearchService:
     def index_analysis(self) -> str | None:
         """The tokenizer fingerprint recorded by the index that queries run against."""
         try:
-            found = self.es.indices.get_mapping(index=self.names.read_alias)
+            with _engine():
+                found = self.es.indices.get_mapping(index=self.names.read_alias)
         except NotFoundError:
             return None
-        except (TransportError, ApiError) as exc:
-            raise _unavailable(exc) from exc
         for body in found.body.values():
             value = body["mappings"].get("_meta", {}).get("analysis")
             return str(value) if value else None
@@ -148,11 +155,10 @@ class SearchService:
         if sort not in SORTS:
             raise BadQuery(f"未知的排序方式：{sort}")
         try:
-            pit = self.es.open_point_in_time(index=self.names.read_alias, keep_alive="2m")["id"]
+            with _engine():
+                pit = self.es.open_point_in_time(index=self.names.read_alias, keep_alive="2m")["id"]
         except NotFoundError:
             return
-        except (TransportError, ApiError) as exc:
-            raise _unavailable(exc) from exc
         try:
             after: list[Any] | None = None
             sent = 0
@@ -163,10 +169,8 @@ class SearchService:
                 }  # fmt: skip
                 if after is not None:
                     body["search_after"] = after
-                try:
+                with _engine():
                     resp = self.es.search(body=body)
-                except (TransportError, ApiError) as exc:
-                    raise _unavailable(exc) from exc
                 hits = resp["hits"]["hits"]
                 if not hits:
                     return
@@ -183,13 +187,10 @@ class SearchService:
 
     def get_record(self, record_id: str) -> dict[str, Any] | None:
         try:
-            resp = self.es.get(index=self.names.read_alias, id=record_id)
+            with _engine():
+                resp = self.es.get(index=self.names.read_alias, id=record_id)
         except NotFoundError:
             return None
-        except (TransportError, ApiError) as exc:
-            if isinstance(exc, ApiError) and exc.meta.status < 500:
-                raise
-            raise _unavailable(exc) from exc
         return dict(resp["_source"])
 
 

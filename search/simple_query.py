@@ -117,7 +117,6 @@ def build_simple(
     """The search body: query, filters, facets, highlights, exact total."""
     if len(q) > MAX_QUERY_CHARS:
         raise BadQuery(f"检索词过长（{len(q)} 字），上限 {MAX_QUERY_CHARS} 字")
-    check_paging(page, size)
     query, tokens = _text_query(q, tokenizer)
     body = request_body(query, page=page, size=size, filters=filters, sort=sort)
     if tokens:
