@@ -299,6 +299,21 @@ def _index_analysis(es: Any, alias: str) -> str | None:
     return None
 
 
+def load_levels(args: argparse.Namespace, qs: list[str], levels: list[int], targets: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target at each concurrency level: passes over the set at c=1, a fixed request count above."""
+    runs: list[dict[str, Any]] = []
+    for c in levels:
+        n = len(qs) * args.passes_c1 if c == 1 else args.requests
+        for target, send in targets.items():
+            log(f"{target} at concurrency {c}: {n} requests ...")
+            run = run_load(send, qs, c, n)
+            run["target"] = target
+            runs.append(run)
+            log(f"  p50 {run['p50_ms']} ms, p95 {run['p95_ms']} ms, p99 {run['p99_ms']} ms, "
+                f"{run['throughput_rps']} req/s, {run['errors']} errors")  # fmt: skip
+    return runs
+
+
 def _http_clients(settings: Any, names: Any, port: int) -> tuple[str, Any, Any]:
     """The ES search URL, and pooled clients for the API and for Elasticsearch, sized for c=16."""
     import httpx
@@ -355,17 +370,7 @@ def bench_queries(args: argparse.Namespace, settings: Any, names: Any, port: int
         if mismatches:
             log(f"WARNING: {len(mismatches)} queries differ between API and ES: {mismatches[:3]}")
 
-        runs: list[dict[str, Any]] = []
-        for c in levels:
-            n = len(qs) * args.passes_c1 if c == 1 else args.requests
-            for target, send in (("API", send_api), ("ES", send_es)):
-                log(f"{target} at concurrency {c}: {n} requests ...")
-                run = run_load(send, qs, c, n)
-                run["target"] = target
-                runs.append(run)
-                log(f"  p50 {run['p50_ms']} ms, p95 {run['p95_ms']} ms, p99 {run['p99_ms']} ms, "
-                    f"{run['throughput_rps']} req/s, {run['errors']} errors")  # fmt: skip
-        return runs
+        return load_levels(args, qs, levels, {"API": send_api, "ES": send_es})
     finally:
         api_client.close()
         es_client.close()
@@ -421,16 +426,7 @@ def bench_pro(args: argparse.Namespace, settings: Any, names: Any, port: int, qs
         for q in qs:  # warm-up, and every expression must be accepted
             send_api(q).raise_for_status()
             send_es(q).raise_for_status()
-        runs: list[dict[str, Any]] = []
-        for c in levels:
-            n = len(qs) * args.passes_c1 if c == 1 else args.requests
-            for target, send in (("API pro", send_api), ("ES pro", send_es)):
-                log(f"{target} at concurrency {c}: {n} requests ...")
-                run = run_load(send, qs, c, n)
-                run["target"] = target
-                runs.append(run)
-                log(f"  p50 {run['p50_ms']} ms, p95 {run['p95_ms']} ms, {run['throughput_rps']} req/s")
-        return runs
+        return load_levels(args, qs, levels, {"API pro": send_api, "ES pro": send_es})
     finally:
         api_client.close()
         es_client.close()
