@@ -15,6 +15,8 @@ class DocType(StrEnum):
     patent = "patent"
     standard = "standard"
     tech_report = "tech_report"
+    book = "book"  # monographs from library catalogues (MARC)
+    other = "other"  # anything a source cannot place; kept rather than forced into a wrong type
 
 
 class AccessLevel(StrEnum):
@@ -28,8 +30,9 @@ class _Strict(BaseModel):
 
 
 class Author(_Strict):
-    name: str
-    affiliation: str | None = None
+    name: str  # as written; matching uses the folded form the indexer derives
+    affiliation: str | None = None  # the first affiliation, for display and citation
+    affiliations: list[str] = Field(default_factory=list)  # every affiliation, in the source's order
     order: int = Field(ge=1)
     corresponding: bool = False
 
@@ -47,6 +50,8 @@ class Reference(_Strict):
     pages: str | None = None
     doi: str | None = None
     patent_number: str | None = None
+    # Who cited it, where the source says: patent citations carry "cited by examiner" / "cited by applicant".
+    category: str | None = None
 
 
 class TechReportInfo(_Strict):
@@ -59,8 +64,12 @@ class TechReportInfo(_Strict):
 
 
 class PatentInfo(_Strict):
-    publication_number: str | None = None
+    publication_number: str | None = None  # canonical: country + number + kind code, "US6970935B2"
     application_number: str | None = None
+    kind: str | None = None  # the kind code alone, "B2", "A1"
+    country: str | None = None
+    application_date: date | None = None
+    publication_date: date | None = None
     ipc: list[str] = Field(default_factory=list)
     cpc: list[str] = Field(default_factory=list)
     applicants: list[str] = Field(default_factory=list)
@@ -71,6 +80,27 @@ class StandardInfo(_Strict):
     status: str | None = None
     issue_date: date | None = None
     implementation_date: date | None = None
+    ics: list[str] = Field(default_factory=list)
+    ccs: list[str] = Field(default_factory=list)  # 中国标准文献分类号
+    replaces: list[str] = Field(default_factory=list)  # canonical standard numbers
+    replaced_by: list[str] = Field(default_factory=list)
+
+
+class ThesisInfo(_Strict):
+    degree: str | None = None  # 博士 / 硕士 / ...
+    institution: str | None = None
+    supervisor: str | None = None
+
+
+class SourceRef(_Strict):
+    """One source that supplied a record: traces the record back to the raw file it came from."""
+
+    source: str
+    source_id: str
+    version: int = Field(ge=1)
+    raw_sha256: str | None = None  # key of the raw file in the raw store
+    file: str | None = None  # the file's name as submitted
+    position: str | None = None  # where in the file: "第 3 行", "第 2 篇文章"
 
 
 class Record(_Strict):
@@ -91,14 +121,22 @@ class Record(_Strict):
     issue: str | None = None
     pages: str | None = None
     doi: str | None = None
+    issn: list[str] = Field(default_factory=list)
+    isbn: list[str] = Field(default_factory=list)
+    publisher: str | None = None
+    url: str | None = None
     clc: list[str] = Field(default_factory=list)
     discipline: str | None = None
     category: str | None = None
     language: str | None = None
     funds: list[str] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)
+    full_text: str | None = None  # body text (GROBID TEI, a tech report's PDF); searched by FT
+    # Every source that supplied this record; `source`/`source_id` above name the first.
+    sources: list[SourceRef] = Field(default_factory=list)
     ingested_at: datetime
     version: int = Field(ge=1, description="monotonically increasing; the external version of index writes")
     tech_report: TechReportInfo | None = None
     patent: PatentInfo | None = None
     standard: StandardInfo | None = None
+    thesis: ThesisInfo | None = None
