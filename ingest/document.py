@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mappings.analysis.normalize import fold
+from mappings.analysis.normalize import fold, fold_name
 from mappings.analysis.tokenizer import Tokenizer
 from mappings.model import Record
 
@@ -23,10 +23,30 @@ def derived_fields(record: Record, tokenizer: Tokenizer) -> dict[str, Any]:
         ix["keywords"] = [tokenizer.joined_folded(k) for k in keywords]
         ix["keywords_cjk"] = keywords
         ix["keywords_exact"] = [_collapse(k) for k in keywords]
+    if record.full_text:
+        full_text = fold(record.full_text)
+        ix["full_text"] = tokenizer.joined_folded(full_text)
+        ix["full_text_cjk"] = full_text
+    if record.authors:
+        ix.update(_author_fields(record))
     if record.clc:
         # The top-level class (one letter, A-Z) is the facet analysts browse the 中图分类 by.
         ix["clc_top"] = sorted({c.strip()[:1].upper() for c in record.clc if c.strip()[:1].isalpha()})
     return ix
+
+
+def _author_fields(record: Record) -> dict[str, Any]:
+    # authors is an object array, not nested: order and the corresponding flag only survive as
+    # fields of their own, which FI and RP match so a co-author never passes for the first author.
+    ordered = sorted(record.authors, key=lambda a: a.order)
+    names = [fold_name(a.name) for a in ordered]
+    fields: dict[str, Any] = {"author_names": list(dict.fromkeys(n for n in names if n))}
+    if names[0]:
+        fields["first_author"] = names[0]
+    corresponding = [n for a, n in zip(ordered, names, strict=True) if a.corresponding and n]
+    if corresponding:
+        fields["corresponding_authors"] = corresponding
+    return fields
 
 
 def _collapse(folded: str) -> str:

@@ -42,3 +42,16 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]] | None:
 def normalize(text: str) -> str:
     """Fold and collapse whitespace: the form that both index and query analysis start from."""
     return _WS.sub(" ", fold(text)).strip()
+
+
+_NAME_PUNCT = re.compile(r"[.,，、·•・]+")
+_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff]) (?=[\u3400-\u9fff])")
+
+
+def fold_name(name: str) -> str:
+    """The form author names are matched in: folded, name punctuation dropped, "张 三" joined.
+
+    "Smith, J." and "smith j" meet, as do 張三 and 张三; the name as written is kept beside it.
+    """
+    text = normalize(_NAME_PUNCT.sub(" ", fold(name)))
+    return _CJK_GAP.sub("", text)

@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from mappings.analysis.normalize import normalize
+from mappings.analysis.normalize import fold_name, normalize
 from mappings.analysis.tokenizer import Tokenizer
 from search.query.ast import (
     Between,
@@ -185,7 +185,9 @@ class _Compiler:
 
     def keyword(self, spec: FieldSpec, mode: MatchMode, leaf: Text | Truncation) -> Q:
         field = spec.es_fields[0]
-        value = _tidy(leaf.text)
+        value = fold_name(leaf.text) if spec.names else _tidy(leaf.text)
+        if spec.names and not value.strip("*?"):
+            raise QueryCompileError("检索值中没有可检索的姓名", leaf.pos)
         extra: dict[str, Any] = {"case_insensitive": True} if spec.case_insensitive else {}
         if isinstance(leaf, Truncation):
             return {"wildcard": {field: {"value": _wildcard_escape(value), **extra}}}

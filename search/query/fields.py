@@ -19,7 +19,7 @@ FUZZY = "%"
 
 class Kind(Enum):
     TEXT = "text"  # Chinese/Latin text through the ix.* fields (member rules below)
-    NAME = "name"  # authors.name keyword
+    NAME = "name"  # folded author names (ix.author_names and friends)
     AFFILIATION = "affiliation"  # authors.affiliation (standard analyzer) + .kw
     KEYWORD = "keyword"  # a keyword field compared whole (venue, identifiers, labels)
     PREFIX = "prefix"  # a keyword field matched by prefix (classification codes)
@@ -44,6 +44,7 @@ ABSTRACT = TextIndex("abstract", jieba="ix.abstract", phrase="ix.abstract_cjk", 
 # CNKI offers no position operators on KY, so proximity is off for this member.
 KEYWORDS = TextIndex("keywords", jieba="ix.keywords", equal="ix.keywords_exact")
 TKA_MEMBERS = (TITLE, KEYWORDS, ABSTRACT)
+FULL_TEXT = TextIndex("full_text", jieba="ix.full_text", phrase="ix.full_text_cjk", proximity=True)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class FieldSpec:
     closed: bool = False
     strip: str = ""  # a regex (any case) removed from the start of a value: DOI resolver prefixes
     lowercase: bool = False
+    names: bool = False  # values folded like indexed author names (fold_name) before matching
 
     @property
     def proximity(self) -> bool:
@@ -91,8 +93,6 @@ DOC_TYPES: MappingProxyType[str, str] = MappingProxyType(
     {**{code: code for code in DOC_TYPE_LABELS}, **{label: code for code, label in DOC_TYPE_LABELS.items()}}
 )
 
-_NESTING = "索引中的作者是普通对象数组（非 nested），姓名与{what}无法对应到同一位作者；请改用 AU"
-
 FIELDS: tuple[FieldSpec, ...] = (
     # SU (主题) will get synonym expansion some day; until then it reads the same members as TKA.
     _text("SU", "主题", TKA_MEMBERS, aliases=("TS",)),
@@ -100,17 +100,16 @@ FIELDS: tuple[FieldSpec, ...] = (
     _text("TI", "篇名", (TITLE,)),
     _text("KY", "关键词", (KEYWORDS,)),
     _text("AB", "摘要", (ABSTRACT,)),
-    # No full-text field is indexed yet: FT searches what we have (title, keywords, abstract).
-    # Change the members once a full-text field exists; queries keep their meaning otherwise.
-    _text("FT", "全文", TKA_MEMBERS),
-    FieldSpec("AU", "作者", Kind.NAME, frozenset({EXACT, FUZZY}), ("authors.name",), truncation=True,
-              case_insensitive=True),
-    # FI/RP are refused rather than answered like AU: a 查新 report must not list papers where the
-    # person is merely a co-author. They need a `first_author`/`corresponding_authors` keyword
-    # field (or nested authors) in a later mapping version.
-    FieldSpec("FI", "第一作者", Kind.UNSUPPORTED, unsupported="FI（第一作者）暂不支持：" + _NESTING.format(what="作者顺序")),
-    FieldSpec("RP", "通讯作者", Kind.UNSUPPORTED,
-              unsupported="RP（通讯作者）暂不支持：" + _NESTING.format(what="通讯作者标记")),
+    # Records without a full text still answer FT from their title, keywords and abstract.
+    _text("FT", "全文", (*TKA_MEMBERS, FULL_TEXT)),
+    # Names are matched folded (full/half width, traditional/simplified, "Smith, J." = "smith j").
+    FieldSpec("AU", "作者", Kind.NAME, frozenset({EXACT, FUZZY}), ("ix.author_names",), truncation=True,
+              names=True),
+    # authors is not nested: FI and RP read fields of their own so a co-author never passes for them.
+    FieldSpec("FI", "第一作者", Kind.NAME, frozenset({EXACT, FUZZY}), ("ix.first_author",), truncation=True,
+              names=True),
+    FieldSpec("RP", "通讯作者", Kind.NAME, frozenset({EXACT, FUZZY}), ("ix.corresponding_authors",),
+              truncation=True, names=True),
     FieldSpec("AF", "作者单位", Kind.AFFILIATION, frozenset({EXACT, FUZZY}),
               ("authors.affiliation", "authors.affiliation.kw")),
     FieldSpec("JN", "文献来源", Kind.KEYWORD, frozenset({EXACT, FUZZY}), ("venue",), case_insensitive=True,
