@@ -31,7 +31,8 @@ class JobStatus:
     chunks_done: int
     seen: int
     indexed: int
-    skipped: int
+    skipped: int  # already in the index as is: a repeated or late write
+    merged: int  # of the indexed, records another source had already supplied
     failed: int
     message: str | None
     created_at: str | None
@@ -44,7 +45,9 @@ class JobStatus:
 
 
 def create_job(session: Session, fmt: str, path: str, chunks_total: int) -> IngestJob:
-    job = IngestJob(format=fmt, path=path, state="queued" if chunks_total else "done", chunks_total=chunks_total)
+    job = IngestJob(
+        format=fmt, path=path, state="queued" if chunks_total else "done", chunks_total=chunks_total
+    )
     if not chunks_total:
         job.finished_at = datetime.now(UTC)
         job.message = "文件为空"
@@ -77,10 +80,13 @@ def record_chunk(
     seen: int,
     indexed: int,
     skipped: int,
+    merged: int = 0,
     errors: list[tuple[str, str, str | None]],
 ) -> bool:
     """Store one finished chunk with its errors, exactly once. Returns False if it was already stored."""
-    session.execute(delete(IngestError).where(IngestError.job_id == job_id, IngestError.chunk_no == spec.chunk_no))
+    session.execute(
+        delete(IngestError).where(IngestError.job_id == job_id, IngestError.chunk_no == spec.chunk_no)
+    )
     for position, reason, snippet in errors:
         session.add(
             IngestError(
@@ -91,7 +97,7 @@ def record_chunk(
     session.add(
         IngestChunk(
             job_id=job_id, chunk_no=spec.chunk_no, start_line=spec.start_line, end_line=spec.end_line,
-            seen=seen, indexed=indexed, skipped=skipped, failed=len(errors),
+            seen=seen, indexed=indexed, skipped=skipped, merged=merged, failed=len(errors),
         )
     )  # fmt: skip
     try:
@@ -99,7 +105,9 @@ def record_chunk(
     except IntegrityError:
         session.rollback()
         return False
-    done = session.scalar(select(func.count()).select_from(IngestChunk).where(IngestChunk.job_id == job_id)) or 0
+    done = (
+        session.scalar(select(func.count()).select_from(IngestChunk).where(IngestChunk.job_id == job_id)) or 0
+    )
     job = session.get(IngestJob, job_id)
     if job is not None and done >= job.chunks_total and job.state != "done":
         job.state = "done"
@@ -121,10 +129,11 @@ def job_status(session: Session, job_id: int) -> JobStatus | None:
             func.coalesce(func.sum(IngestChunk.seen), 0),
             func.coalesce(func.sum(IngestChunk.indexed), 0),
             func.coalesce(func.sum(IngestChunk.skipped), 0),
+            func.coalesce(func.sum(IngestChunk.merged), 0),
             func.coalesce(func.sum(IngestChunk.failed), 0),
         ).where(IngestChunk.job_id == job_id)
     ).one()
-    done, seen, indexed, skipped, failed = (int(v) for v in row)
+    done, seen, indexed, skipped, merged, failed = (int(v) for v in row)
     rate = None
     if job.started_at and seen:
         start = job.started_at if job.started_at.tzinfo else job.started_at.replace(tzinfo=UTC)
@@ -134,7 +143,8 @@ def job_status(session: Session, job_id: int) -> JobStatus | None:
         rate = round(seen / elapsed, 1) if elapsed > 0 else None
     return JobStatus(
         id=job.id, format=job.format, path=job.path, state=job.state, chunks_total=job.chunks_total,
-        chunks_done=done, seen=seen, indexed=indexed, skipped=skipped, failed=failed, message=job.message,
+        chunks_done=done, seen=seen, indexed=indexed, skipped=skipped, merged=merged, failed=failed,
+        message=job.message,
         created_at=_iso(job.created_at), started_at=_iso(job.started_at), finished_at=_iso(job.finished_at),
         records_per_second=rate,
     )  # fmt: skip
@@ -142,8 +152,9 @@ def job_status(session: Session, job_id: int) -> JobStatus | None:
 
 def job_errors(session: Session, job_id: int, limit: int = 1000) -> list[dict[str, Any]]:
     rows = session.scalars(
-        select(IngestError).where(IngestError.job_id == job_id).order_by(IngestError.chunk_no, IngestError.id).limit(limit)
+        select(IngestError)
+        .where(IngestError.job_id == job_id)
+        .order_by(IngestError.chunk_no, IngestError.id)
+        .limit(limit)
     )
-    return [
-        {"file": e.file, "position": e.position, "reason": e.reason, "snippet": e.snippet} for e in rows
-    ]
+    return [{"file": e.file, "position": e.position, "reason": e.reason, "snippet": e.snippet} for e in rows]

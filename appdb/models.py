@@ -41,6 +41,7 @@ class IngestChunk(Base):
     seen: Mapped[int] = mapped_column(Integer, default=0)
     indexed: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[int] = mapped_column(Integer, default=0)
+    merged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     failed: Mapped[int] = mapped_column(Integer, default=0)
     finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -95,7 +95,9 @@ def _es_or_fail() -> Any:
     try:
         es.cluster.health(timeout="5s")
     except ESConnectionError:
-        _fail(f"无法连接 Elasticsearch（{settings.effective_es_url}）。请先运行 `make services`，或设置 ES_URL。")
+        _fail(
+            f"无法连接 Elasticsearch（{settings.effective_es_url}）。请先运行 `make services`，或设置 ES_URL。"
+        )
     return es
 
 
@@ -174,6 +176,30 @@ def ingest_run(fmt: str, wait: bool, path: Path) -> None:
         _wait(job_id)
 
 
+@ingest.command("replay")
+@click.option("--wait", is_flag=True, help="Show progress and wait for each job to finish.")
+def ingest_replay(wait: bool) -> None:
+    """Parse every file in the raw store again, each with the format it arrived in.
+
+    After a parser fix, this brings every record up to date; unchanged records are not rewritten.
+    """
+    from ingest.raw_store import RawStore
+    from ingest.submit import SubmitError, submit
+
+    settings = get_settings()
+    store = RawStore(settings.effective_raw_store_dir)
+    for entry in store.entries():
+        path = store.path_for(entry["sha256"])
+        for fmt in entry.get("formats", []):
+            try:
+                job_id, _ = submit(settings, fmt, path, name=(entry.get("names") or [path.name])[0])
+            except SubmitError as exc:
+                _fail(str(exc))
+            console.print(f"job {job_id}: {fmt} {entry['names'][0]}")
+            if wait:
+                _wait(job_id)
+
+
 @ingest.command("status")
 @click.argument("job_id", type=int)
 def ingest_status(job_id: int) -> None:
@@ -213,13 +239,21 @@ def _wait(job_id: int) -> None:
     last_done = -1
     with Progress(
         TextColumn("[bold]ingest[/] job {task.fields[job]}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("chunks · indexed {task.fields[indexed]} · failed {task.fields[failed]}"), TimeElapsedColumn(),
+        TextColumn("chunks · indexed {task.fields[indexed]} · merged {task.fields[merged]} · failed {task.fields[failed]}"), TimeElapsedColumn(),
         console=console, transient=False,
     ) as progress:  # fmt: skip
-        bar = progress.add_task("ingest", total=status["chunks_total"], job=job_id, indexed=0, failed=0)
+        bar = progress.add_task(
+            "ingest", total=status["chunks_total"], job=job_id, indexed=0, merged=0, failed=0
+        )
         while True:
             status = _status(job_id)
-            progress.update(bar, completed=status["chunks_done"], indexed=status["indexed"], failed=status["failed"])
+            progress.update(
+                bar,
+                completed=status["chunks_done"],
+                indexed=status["indexed"],
+                merged=status["merged"],
+                failed=status["failed"],
+            )
             if status["state"] in ("done", "failed"):
                 break
             if status["chunks_done"] != last_done:
@@ -230,7 +264,7 @@ def _wait(job_id: int) -> None:
             time.sleep(0.5)
     click.echo(
         f"job {job_id} {status['state']}: seen {status['seen']}, indexed {status['indexed']}, "
-        f"skipped {status['skipped']}, failed {status['failed']}"
+        f"merged {status['merged']}, unchanged {status['skipped']}, failed {status['failed']}"
     )
     if status["failed"]:
         click.echo(f"see `chaxin ingest errors {job_id}` for the failed records")

@@ -22,10 +22,18 @@ class Settings(BaseSettings):
     es_url: str = Field(default="", alias="ES_URL")
     es_request_timeout: float = Field(default=30.0, alias="CHAXIN_ES_TIMEOUT")
     redis_url: str = Field(default="", alias="REDIS_URL")
+    # A task taken by a worker that then died unacknowledged (SIGKILL, OOM, power loss) goes back to
+    # the queue after this many seconds. Keep it above the longest chunk plus its retry countdown (60 s),
+    # or a slow task is handed out twice (harmless, chunks are recorded once, but wasted work).
+    broker_visibility_timeout: int = Field(default=600, ge=1, alias="CHAXIN_BROKER_VISIBILITY_TIMEOUT")
     database_url: str = Field(default="", alias="DATABASE_URL")
     index_prefix: str = Field(default="chaxin", alias="CHAXIN_INDEX_PREFIX")
     services_dir: Path = Field(default=REPO_ROOT / ".services", alias="CHAXIN_SERVICES_DIR")
     tokenizer_backend: Literal["rjieba", "jieba"] = Field(default="rjieba", alias="CHAXIN_TOKENIZER")
+    # Every source file an ingest reads is kept here under its SHA-256; empty means services_dir/raw.
+    raw_store_dir: Path | None = Field(default=None, alias="CHAXIN_RAW_STORE")
+    # Uploads through POST /api/v1/ingest larger than this are refused (bytes).
+    upload_max_bytes: int = Field(default=2 * 1024**3, ge=1, alias="CHAXIN_UPLOAD_MAX_BYTES")
     ingest_chunk_lines: int = Field(default=1000, ge=1, alias="CHAXIN_INGEST_CHUNK_LINES")
     bulk_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, alias="CHAXIN_BULK_MAX_BYTES")
     bulk_max_docs: int = Field(default=1000, ge=1, alias="CHAXIN_BULK_MAX_DOCS")
@@ -50,6 +58,10 @@ class Settings(BaseSettings):
     @property
     def effective_redis_url(self) -> str:
         return self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0"
+
+    @property
+    def effective_raw_store_dir(self) -> Path:
+        return self.raw_store_dir or self.services_dir / "raw"
 
     @property
     def effective_database_url(self) -> str:

@@ -16,6 +16,7 @@ from ingest.celery_app import CHUNK_TASK, producer_for
 from ingest.chunks import plan_chunks
 from ingest.formats import FORMATS, LINE_FORMATS
 from ingest.index_admin import create, index_fingerprint
+from ingest.raw_store import RawStore
 from mappings.analysis.tokenizer import get_tokenizer
 from mappings.naming import IndexNames
 
@@ -24,13 +25,33 @@ class SubmitError(RuntimeError):
     """Shown to the user as is."""
 
 
-def submit(settings: Settings, fmt: str, path: Path) -> tuple[int, int]:
-    """Plan, record and queue a job. Returns (job id, number of chunks)."""
+class ServiceUnavailable(SubmitError):
+    """Elasticsearch or Redis cannot be reached: nothing was written, try again later."""
+
+
+def _shown_name(submitted: Path, file: Path, name: str | None) -> str:
+    # Errors name the file as the user gave it: the submitted path, or an upload's own name.
+    if name and submitted.is_file():
+        return name
+    if name:
+        return f"{name}/{file.relative_to(submitted)}"
+    return str(file)
+
+
+def submit(
+    settings: Settings, fmt: str, path: Path, *, name: str | None = None, move: bool = False
+) -> tuple[int, int]:
+    """Plan, record and queue a job. Returns (job id, number of chunks).
+
+    Each file is first kept in the raw store, and tasks read it from there: the job can always
+    be replayed, and a source file edited or deleted after submitting changes nothing. `name`
+    and `move` are for uploads, whose temporary file has no meaningful name of its own.
+    """
     if fmt not in FORMATS:
         raise SubmitError(f"不支持的格式：{fmt}（可用：{', '.join(FORMATS)}）")
     path = path.resolve()
     if not path.exists():
-        raise SubmitError(f"找不到文件：{path}")
+        raise SubmitError(f"找不到文件：{name or path}")
     if fmt in LINE_FORMATS and not path.is_file():
         raise SubmitError(f"格式 {fmt} 需要一个文件，而不是目录：{path}")
     # Check both services before writing anything, so a failure leaves no half-made job behind.
@@ -38,13 +59,15 @@ def submit(settings: Settings, fmt: str, path: Path) -> tuple[int, int]:
     try:
         es.cluster.health(timeout="5s")
     except ESConnectionError:
-        raise SubmitError(
+        raise ServiceUnavailable(
             f"无法连接 Elasticsearch（{settings.effective_es_url}）。请先运行 `make services`，或设置 ES_URL。"
         ) from None
     try:
         make_redis(settings).ping()
     except redis.exceptions.ConnectionError:
-        raise SubmitError(f"无法连接 Redis（{settings.effective_redis_url}），任务无法排队。") from None
+        raise ServiceUnavailable(
+            f"无法连接 Redis（{settings.effective_redis_url}），任务无法排队。"
+        ) from None
     names = IndexNames(settings.index_prefix)
     tokenizer = get_tokenizer(settings.tokenizer_backend)
     create(es, names, tokenizer, if_missing=True, shards=settings.index_shards)
@@ -56,20 +79,29 @@ def submit(settings: Settings, fmt: str, path: Path) -> tuple[int, int]:
             "请先运行 `chaxin index rebuild`，再导入。"
         )
 
+    store = RawStore(settings.effective_raw_store_dir)
     if fmt in LINE_FORMATS:
-        work = [(path, spec) for spec in plan_chunks(path, settings.ingest_chunk_lines)]
+        stored = store.put(path, fmt=fmt, name=name or str(path), move=move)
+        work = [(stored, spec) for spec in plan_chunks(stored.path, settings.ingest_chunk_lines)]
     else:
         # One task per file; hidden files (.DS_Store, editor swap files) are not sources.
         files = [path] if path.is_file() else sorted(
             p for p in path.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
         )  # fmt: skip
-        work = [(f, ChunkSpec(i, 1, 0, None)) for i, f in enumerate(files)]
+        work = [
+            (store.put(f, fmt=fmt, name=_shown_name(path, f, name), move=move), ChunkSpec(i, 1, 0, None))
+            for i, f in enumerate(files)
+        ]
     url = settings.effective_database_url
     upgrade(url)
     with session_factory(url).begin() as session:
         job_id = create_job(session, fmt, str(path), len(work)).id
 
     producer = producer_for(settings)
-    for file, spec in work:
-        producer.send_task(CHUNK_TASK, args=[job_id, fmt, str(file), names.prefix, asdict(spec)])
+    for stored, spec in work:
+        producer.send_task(
+            CHUNK_TASK,
+            args=[job_id, fmt, str(stored.path), names.prefix, asdict(spec)],
+            kwargs={"origin": stored.name, "sha256": stored.sha256},
+        )
     return job_id, len(work)

@@ -19,13 +19,13 @@ from appdb.session import session_factory
 from conf.clients import make_es, make_redis
 from conf.settings import get_settings
 from ingest.celery_app import CHUNK_TASK, app
-from ingest.chunks import read_chunk
+from ingest.chunks import MAX_LINE_BYTES, read_chunk
 from ingest.errors import RecordError
 from ingest.formats import LINE_FORMATS, parse_file
 from ingest.index_admin import rebuild_lock_key
 from ingest.writer import RetryableBulkError, write_records
 from mappings.analysis.tokenizer import get_tokenizer
-from mappings.model import Record
+from mappings.model import Record, SourceRef
 from mappings.naming import IndexNames
 
 log = logging.getLogger(__name__)
@@ -66,11 +66,23 @@ def _parse_lines(fmt: str, path: Path, spec: ChunkSpec, *, now: datetime, versio
     errors: list[tuple[str, str, str | None]] = []
     seen = 0
     for line_no, raw in read_chunk(path, spec):
+        if raw is None:
+            seen += 1
+            errors.append(
+                (f"第 {line_no} 行", f"行过长（超过 {MAX_LINE_BYTES // 1024 // 1024} MB），已跳过", None)
+            )
+            continue
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             seen += 1
-            errors.append((f"第 {line_no} 行", f"不是 UTF-8 编码（字节 {exc.start}）", raw[:500].decode("utf-8", "replace")))
+            errors.append(
+                (
+                    f"第 {line_no} 行",
+                    f"不是 UTF-8 编码（字节 {exc.start}）",
+                    raw[:500].decode("utf-8", "replace"),
+                )
+            )
             continue
         if not text.strip():
             continue
@@ -100,6 +112,14 @@ def _parse_file(fmt: str, path: Path, *, now: datetime, version: int) -> Parsed:
     return records, errors, seen
 
 
+def _with_source(record: Record, sha256: str | None, file: str, position: str) -> Record:
+    ref = SourceRef(
+        source=record.source, source_id=record.source_id, version=record.version,
+        raw_sha256=sha256, file=file, position=position,
+    )  # fmt: skip
+    return record.model_copy(update={"sources": [ref]})
+
+
 # Celery's decorator is untyped; the task body below is fully typed.
 @app.task(bind=True, acks_late=True, max_retries=ES_RETRIES, name=CHUNK_TASK)  # type: ignore[untyped-decorator]
 def ingest_chunk(
@@ -109,6 +129,8 @@ def ingest_chunk(
     path: str,
     index_prefix: str,
     chunk: dict[str, Any],
+    origin: str | None = None,
+    sha256: str | None = None,
 ) -> None:
     settings = get_settings()
     spec = ChunkSpec(**chunk)
@@ -116,7 +138,11 @@ def ingest_chunk(
     if _redis().exists(rebuild_lock_key(names)):
         # A full rebuild is copying the index; writing now would land in the index being replaced.
         # Re-queue rather than retry: a long rebuild must not use up the retries kept for outages.
-        self.apply_async(args=[job_id, fmt, path, index_prefix, chunk], countdown=15)
+        self.apply_async(
+            args=[job_id, fmt, path, index_prefix, chunk],
+            kwargs={"origin": origin, "sha256": sha256},
+            countdown=15,
+        )
         return
     Session = session_factory(settings.effective_database_url)
     with Session.begin() as session:
@@ -131,6 +157,8 @@ def ingest_chunk(
     else:
         records, errors, seen = _parse_file(fmt, Path(path), now=now, version=version)
 
+    shown = origin or Path(path).name
+    records = [(pos, _with_source(r, sha256, shown, pos)) for pos, r in records]
     tokenizer = get_tokenizer(settings.tokenizer_backend)
     try:
         result = write_records(
@@ -140,16 +168,23 @@ def ingest_chunk(
     except Exception as exc:
         if _is_retryable(exc) and self.request.retries < (self.max_retries or 0):
             countdown = min(60, 2 ** min(self.request.retries, 6))
-            log.warning("job %s chunk %s: Elasticsearch unavailable (%s); retry in %ss", job_id, spec.chunk_no, exc, countdown)
+            log.warning(
+                "job %s chunk %s: Elasticsearch unavailable (%s); retry in %ss",
+                job_id,
+                spec.chunk_no,
+                exc,
+                countdown,
+            )
             raise self.retry(exc=exc, countdown=countdown) from exc
         # Out of retries, or a bug: the chunk's records are quarantined so the job still ends.
         log.exception("job %s chunk %s failed", job_id, spec.chunk_no)
         errors.extend((pos, f"写入索引失败：{type(exc).__name__}: {exc}"[:1000], None) for pos, _ in records)
         with Session.begin() as session:
-            record_chunk(session, job_id, spec, file=path, seen=seen, indexed=0, skipped=0, errors=errors)
+            record_chunk(session, job_id, spec, file=shown, seen=seen, indexed=0, skipped=0, errors=errors)
         return
     errors.extend((pos, reason, None) for pos, reason in result.failed)
     with Session.begin() as session:
         record_chunk(
-            session, job_id, spec, file=path, seen=seen, indexed=result.indexed, skipped=result.skipped, errors=errors
-        )
+            session, job_id, spec, file=shown, seen=seen, indexed=result.indexed, skipped=result.skipped,
+            merged=result.merged, errors=errors,
+        )  # fmt: skip

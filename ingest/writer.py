@@ -1,14 +1,18 @@
-"""Bulk writes with stable IDs and external versions, sized by bytes as well as count."""
+"""Bulk writes with stable IDs, merged with what the index holds, sized by bytes as well as count."""
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from elasticsearch import Elasticsearch, helpers
+from pydantic import ValidationError
 
 from ingest.document import index_document
+from ingest.merge import Outcome, merge
 from mappings.analysis.tokenizer import Tokenizer
 from mappings.model import Record
 
@@ -19,9 +23,16 @@ class RetryableBulkError(RuntimeError):
 
 @dataclass
 class WriteResult:
-    indexed: int = 0
-    skipped: int = 0
+    indexed: int = 0  # written: new records, and records a source changed or joined
+    skipped: int = 0  # nothing to write: a repeated or late write
+    merged: int = 0  # of the indexed, records that a further source joined
     failed: list[tuple[str, str]] = field(default_factory=list)  # (position, reason)
+
+
+# How often a record is re-read and re-merged when another writer got there first; the pause
+# between rounds grows and is jittered so that writers racing for one record spread out.
+CONFLICT_ROUNDS = 12
+_CONFLICT_PAUSE = 0.02
 
 
 def write_records(
@@ -34,47 +45,126 @@ def write_records(
     max_bytes: int = 5 * 1024 * 1024,
     refresh: bool = False,
 ) -> WriteResult:
-    """Index (position, record) pairs; a newer version already in the index makes a write a no-op."""
-    positions: dict[str, str] = {}
+    """Index (position, record) pairs, merging each with what the index already holds under its ID.
 
-    def actions() -> Iterable[dict[str, Any]]:
-        for position, record in records:
-            positions[record.id] = position
-            yield {
-                "_index": index,
-                "_id": record.id,
-                "version": record.version,
-                # external_gte: re-running the same ingest rewrites, an older write never wins.
-                "version_type": "external_gte",
-                "_source": index_document(record, tokenizer),
-            }
-
+    Writes are optimistic: a new ID is created only if still absent, and a merged record carries
+    the next external version of the one it was merged with. A concurrent writer's change shows
+    up as a conflict, and the record is read and merged again, so no source's values are lost.
+    """
     result = WriteResult()
+    batch: dict[str, tuple[str, Record]] = {}
+    for position, record in records:
+        if record.id in batch:
+            # The same record twice in one batch (a file that repeats an item): merge them first.
+            earlier_position, earlier = batch[record.id]
+            record = merge(earlier, record).record
+            position = earlier_position
+        batch[record.id] = (position, record)
+        if len(batch) >= max_docs:
+            _write_batch(es, index, batch, tokenizer, result, max_docs=max_docs, max_bytes=max_bytes)
+            batch = {}
+    if batch:
+        _write_batch(es, index, batch, tokenizer, result, max_docs=max_docs, max_bytes=max_bytes)
+    if refresh:
+        es.indices.refresh(index=index)
+    return result
+
+
+def _existing(es: Elasticsearch, index: str, ids: list[str]) -> dict[str, tuple[Record | None, int]]:
+    found: dict[str, tuple[Record | None, int]] = {}
+    for doc in es.mget(index=index, ids=ids)["docs"]:
+        if not doc.get("found"):
+            continue
+        try:
+            record: Record | None = Record.model_validate(doc["_source"])
+        except ValidationError:
+            record = None  # written under an older model: the incoming record replaces it
+        found[doc["_id"]] = (record, int(doc["_version"]))
+    return found
+
+
+def _write_batch(
+    es: Elasticsearch,
+    index: str,
+    batch: dict[str, tuple[str, Record]],
+    tokenizer: Tokenizer,
+    result: WriteResult,
+    *,
+    max_docs: int,
+    max_bytes: int,
+) -> None:
+    pending = dict(batch)
+    for round_no in range(CONFLICT_ROUNDS):
+        if round_no:
+            time.sleep(random.uniform(0, _CONFLICT_PAUSE * 2 ** min(round_no, 6)))
+        existing = _existing(es, index, list(pending))
+        actions: list[dict[str, Any]] = []
+        outcomes: dict[str, Outcome] = {}
+        for rid, (_, record) in pending.items():
+            old, es_version = existing.get(rid, (None, 0))
+            merged = merge(old, record)
+            if merged.outcome is Outcome.UNCHANGED:
+                result.skipped += 1
+                continue
+            outcomes[rid] = merged.outcome
+            action: dict[str, Any] = {
+                "_index": index,
+                "_id": rid,
+                "_source": index_document(merged.record, tokenizer),
+            }
+            if rid in existing:
+                action.update(version=es_version + 1, version_type="external")
+            else:
+                action["_op_type"] = "create"
+            actions.append(action)
+        conflicts = _bulk(es, actions, pending, outcomes, result, max_docs=max_docs, max_bytes=max_bytes)
+        pending = {rid: pending[rid] for rid in conflicts}
+        if not pending:
+            return
+    for position, _ in pending.values():
+        result.failed.append((position, "索引失败：同一记录被并发写入，多次重试后仍冲突"))
+
+
+def _bulk(
+    es: Elasticsearch,
+    actions: list[dict[str, Any]],
+    pending: dict[str, tuple[str, Record]],
+    outcomes: dict[str, Outcome],
+    result: WriteResult,
+    *,
+    max_docs: int,
+    max_bytes: int,
+) -> list[str]:
+    """Send the actions; returns the IDs that met a concurrent write and must be merged again."""
+    conflicts: list[str] = []
     retry_reasons: list[str] = []
     for ok, item in helpers.streaming_bulk(
         es,
-        actions(),
+        actions,
         chunk_size=max_docs,
         max_chunk_bytes=max_bytes,
         raise_on_error=False,
         raise_on_exception=True,
         max_retries=3,
         initial_backoff=1,
-        refresh=refresh,
     ):
-        info = item.get("index", {})
+        info = next(iter(item.values()))
+        rid = info.get("_id", "")
         if ok:
             result.indexed += 1
+            if outcomes.get(rid) is Outcome.MERGED:
+                result.merged += 1
             continue
         status = info.get("status")
         if status == 409:
-            result.skipped += 1
+            conflicts.append(rid)
         elif status in (429, 503):
             retry_reasons.append(str(info.get("error")))
         else:
             err = info.get("error") or {}
             reason = err.get("reason", str(err)) if isinstance(err, dict) else str(err)
-            result.failed.append((positions.get(info.get("_id", ""), "?"), f"索引失败：{reason}"))
+            position = pending[rid][0] if rid in pending else "?"
+            result.failed.append((position, f"索引失败：{reason}"))
     if retry_reasons:
         raise RetryableBulkError(retry_reasons[0])
-    return result
+    return conflicts

@@ -112,7 +112,7 @@ def test_cli_ingest_wait_prints_summary(pipeline: Settings, tmp_path: Path) -> N
         env=env, capture_output=True, text=True, timeout=180, cwd=REPO_ROOT, check=False,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
-    assert "seen 2, indexed 2, skipped 0, failed 0" in out.stdout
+    assert "seen 2, indexed 2, merged 0, unchanged 0, failed 0" in out.stdout
 
 
 def test_ingest_refuses_an_index_built_by_another_tokenizer(pipeline: Settings, es: Elasticsearch) -> None:
@@ -192,3 +192,46 @@ def test_job_status_and_errors_over_http(pipeline: Settings, tmp_path: Path) -> 
         errors = client.get(f"/api/v1/ingest/jobs/{job_id}/errors").json()["errors"]
         assert errors == [{"file": str(path), "position": "第 2 行", "reason": "缺少题名（title）", "snippet": '{"id": "h2"}'}]
         assert client.get("/api/v1/ingest/jobs/999999").status_code == 404
+
+
+RIS_TWO = (
+    "TY  - JOUR\nTI  - 钠离子电池层状氧化物正极材料研究进展\nAU  - 王明\nPY  - 2021\nJO  - 储能科学与技术\n"
+    "DO  - 10.1234/chaxin.upload.1\nER  - \n\n"
+    "TY  - JOUR\nTI  - 固态电解质界面稳定性\nAU  - 李华\nPY  - 2022\nER  - \n"
+)
+
+
+def test_upload_over_http_keeps_the_raw_file_and_traces_records_to_it(
+    pipeline: Settings, es: Elasticsearch
+) -> None:
+    import hashlib
+
+    from fastapi.testclient import TestClient
+
+    from ingest.raw_store import RawStore
+    from web.app import create_app
+
+    data = RIS_TWO.encode("utf-8")
+    with TestClient(create_app(pipeline)) as client:
+        resp = client.post("/api/v1/ingest", data={"format": "ris"}, files={"file": ("我的导出.ris", data)})
+        assert resp.status_code == 202, resp.text
+        body = resp.json()
+        status = wait_done(pipeline, body["job_id"])
+        assert (status["seen"], status["indexed"], status["failed"]) == (2, 2, 0)
+        # The same bytes again: nothing changes, and the raw store keeps one copy.
+        again = client.post("/api/v1/ingest", data={"format": "ris"}, files={"file": ("again.ris", data)}).json()
+        assert (wait_done(pipeline, again["job_id"])["indexed"], count(es, pipeline) >= 2) == (0, True)
+
+        refused = client.post("/api/v1/ingest", data={"format": "nope"}, files={"file": ("x.ris", data)})
+        assert refused.status_code == 400 and "不支持的格式" in refused.json()["error"]["message"]
+        empty = client.post("/api/v1/ingest", data={"format": "ris"}, files={"file": ("empty.ris", b"")})
+        assert empty.status_code == 400 and "为空" in empty.json()["error"]["message"]
+
+    sha = hashlib.sha256(data).hexdigest()
+    store = RawStore(pipeline.effective_raw_store_dir)
+    assert store.path_for(sha).read_bytes() == data
+    assert store.manifest(sha)["names"] == ["我的导出.ris", "again.ris"] and store.manifest(sha)["formats"] == ["ris"]
+    alias = IndexNames(pipeline.index_prefix).read_alias
+    hit = es.search(index=alias, query={"term": {"doi": "10.1234/chaxin.upload.1"}})["hits"]["hits"][0]["_source"]
+    (source,) = hit["sources"]
+    assert (source["raw_sha256"], source["file"], source["position"]) == (sha, "我的导出.ris", "第 1 项")

@@ -19,10 +19,10 @@ router = APIRouter(prefix="/api/v1")
 State = Annotated[AppState, Depends(app_state)]
 
 
-def json_response(body: dict[str, Any]) -> Response:
+def json_response(body: dict[str, Any], status_code: int = 200) -> Response:
     # The search service already returns plain JSON types; skipping FastAPI's encoder pass
     # takes a measurable share off every request (bench/query.py).
-    return Response(orjson.dumps(body), media_type="application/json")
+    return Response(orjson.dumps(body), media_type="application/json", status_code=status_code)
 
 
 def facet_filters(request: Request) -> dict[str, list[str]]:

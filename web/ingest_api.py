@@ -1,13 +1,19 @@
-"""Ingest job status and quarantined records, read from the application database."""
+"""Ingest over HTTP: upload a file as a job, then follow its status and quarantined records."""
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Response, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from appdb.jobs import job_errors, job_status
 from appdb.session import session_factory
+from ingest.formats import FORMATS
+from ingest.submit import ServiceUnavailable, SubmitError, submit
 from web.api import json_response
 from web.state import AppState, app_state
 
@@ -17,7 +23,7 @@ State = Annotated[AppState, Depends(app_state)]
 
 @router.get("/jobs/{job_id}", response_model=None)
 def job(state: State, job_id: int) -> Response:
-    """State, counts (seen, indexed, skipped, failed) and throughput, live while the job runs."""
+    """State, counts (seen, indexed, merged, skipped, failed) and throughput, live while the job runs."""
     with session_factory(state.settings.effective_database_url)() as session:
         status = job_status(session, job_id)
     if status is None:
@@ -32,3 +38,51 @@ def errors(state: State, job_id: int, limit: Annotated[int, Query(ge=1, le=10_00
         if job_status(session, job_id) is None:
             raise HTTPException(status_code=404, detail=f"没有编号为 {job_id} 的导入任务")
         return json_response({"job_id": job_id, "errors": job_errors(session, job_id, limit=limit)})
+
+
+_UPLOAD_BLOCK = 1024 * 1024
+
+
+@router.post("", response_model=None, status_code=202)
+async def upload(
+    state: State,
+    file: Annotated[UploadFile, File(description="源文件")],
+    format: Annotated[str, Form(description="源格式，如 jats、ris、csl")],
+) -> Response:
+    """Queue an uploaded file for ingest; answers with the job ID to follow."""
+    if format not in FORMATS:
+        raise HTTPException(status_code=400, detail=f"不支持的格式：{format}（可用：{'、'.join(FORMATS)}）")
+    settings = state.settings
+    spool = settings.effective_raw_store_dir / "uploads"
+    spool.mkdir(parents=True, exist_ok=True)
+    name = Path(file.filename or "upload").name or "upload"
+    fd, tmp_name = tempfile.mkstemp(dir=spool, prefix=".upload-")
+    tmp = Path(tmp_name)
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while block := await file.read(_UPLOAD_BLOCK):
+                size += len(block)
+                if size > settings.upload_max_bytes:
+                    raise HTTPException(
+                        status_code=413, detail=f"文件超过上传上限（{settings.upload_max_bytes} 字节）"
+                    )
+                out.write(block)
+        if size == 0:
+            raise HTTPException(status_code=400, detail=f"上传的文件为空：{name}")
+        try:
+            job_id, chunks = await run_in_threadpool(submit, settings, format, tmp, name=name, move=True)
+        except ServiceUnavailable as exc:
+            raise HTTPException(status_code=503, detail=str(exc)) from None
+        except SubmitError as exc:
+            raise HTTPException(status_code=400, detail=str(exc)) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    body = {
+        "job_id": job_id,
+        "chunks": chunks,
+        "file": name,
+        "bytes": size,
+        "status": f"/api/v1/ingest/jobs/{job_id}",
+    }
+    return json_response(body, status_code=202)
