@@ -57,8 +57,10 @@ def write_records(
         if record.id in batch:
             # The same record twice in one batch (a file that repeats an item): merge them first.
             earlier_position, earlier = batch[record.id]
-            record = merge(earlier, record).record
-            position = earlier_position
+            combined = merge(earlier, record)
+            if combined.outcome is Outcome.MERGED:
+                result.merged += 1
+            record, position = combined.record, earlier_position
         batch[record.id] = (position, record)
         if len(batch) >= max_docs:
             _write_batch(es, index, batch, tokenizer, result, max_docs=max_docs, max_bytes=max_bytes)

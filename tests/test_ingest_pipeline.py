@@ -39,7 +39,11 @@ def count(es: Elasticsearch, settings: Settings) -> int:
 
 
 def test_demo_corpus_ingests_completely_and_idempotently(pipeline: Settings, es: Elasticsearch) -> None:
-    before = count(es, pipeline) if es.indices.exists_alias(name=IndexNames(pipeline.index_prefix).read_alias) else 0
+    before = (
+        count(es, pipeline)
+        if es.indices.exists_alias(name=IndexNames(pipeline.index_prefix).read_alias)
+        else 0
+    )
     job_id, chunks = submit(pipeline, "csl", DEMO)
     assert chunks == 2
     status = wait_done(pipeline, job_id)
@@ -54,7 +58,12 @@ def test_demo_corpus_ingests_completely_and_idempotently(pipeline: Settings, es:
 def test_malformed_lines_are_recorded_and_the_rest_goes_in(
     pipeline: Settings, es: Elasticsearch, tmp_path: Path
 ) -> None:
-    good = {"id": "ok-1", "title": "一种新型钙钛矿太阳能电池的制备", "abstract": "摘要", "keywords": ["钙钛矿"]}
+    good = {
+        "id": "ok-1",
+        "title": "一种新型钙钛矿太阳能电池的制备",
+        "abstract": "摘要",
+        "keywords": ["钙钛矿"],
+    }
     lines = [
         json.dumps(good, ensure_ascii=False).encode(),
         b'{"id": "bad-json", "title": ',
@@ -129,7 +138,9 @@ def test_ingest_waits_for_a_running_rebuild(pipeline: Settings, tmp_path: Path) 
     from ingest.index_admin import rebuild_lock_key
 
     path = tmp_path / "one.jsonl"
-    path.write_text(json.dumps({"id": "lock-1", "title": "重组胶原蛋白水凝胶的制备"}, ensure_ascii=False), "utf-8")
+    path.write_text(
+        json.dumps({"id": "lock-1", "title": "重组胶原蛋白水凝胶的制备"}, ensure_ascii=False), "utf-8"
+    )
     lock = make_redis(pipeline).lock(rebuild_lock_key(IndexNames(pipeline.index_prefix)), timeout=120)
     assert lock.acquire()
     try:
@@ -164,7 +175,8 @@ def test_directory_with_a_file_of_the_wrong_format(pipeline: Settings, tmp_path:
     folder = tmp_path / "exports"
     folder.mkdir()
     (folder / "a.ris").write_text(
-        "TY  - JOUR\nAU  - 张三\nTI  - 钙钛矿太阳能电池稳定性研究\nJO  - 物理学报\nPY  - 2021\nER  - \n", "utf-8"
+        "TY  - JOUR\nAU  - 张三\nTI  - 钙钛矿太阳能电池稳定性研究\nJO  - 物理学报\nPY  - 2021\nER  - \n",
+        "utf-8",
     )
     (folder / "b.txt").write_text("这不是 RIS 文件\n", "utf-8")
     (folder / ".hidden").write_text("ignored", "utf-8")
@@ -190,7 +202,14 @@ def test_job_status_and_errors_over_http(pipeline: Settings, tmp_path: Path) -> 
         status = client.get(f"/api/v1/ingest/jobs/{job_id}").json()
         assert (status["state"], status["seen"], status["indexed"], status["failed"]) == ("done", 2, 1, 1)
         errors = client.get(f"/api/v1/ingest/jobs/{job_id}/errors").json()["errors"]
-        assert errors == [{"file": str(path), "position": "第 2 行", "reason": "缺少题名（title）", "snippet": '{"id": "h2"}'}]
+        assert errors == [
+            {
+                "file": str(path),
+                "position": "第 2 行",
+                "reason": "缺少题名（title）",
+                "snippet": '{"id": "h2"}',
+            }
+        ]
         assert client.get("/api/v1/ingest/jobs/999999").status_code == 404
 
 
@@ -219,7 +238,9 @@ def test_upload_over_http_keeps_the_raw_file_and_traces_records_to_it(
         status = wait_done(pipeline, body["job_id"])
         assert (status["seen"], status["indexed"], status["failed"]) == (2, 2, 0)
         # The same bytes again: nothing changes, and the raw store keeps one copy.
-        again = client.post("/api/v1/ingest", data={"format": "ris"}, files={"file": ("again.ris", data)}).json()
+        again = client.post(
+            "/api/v1/ingest", data={"format": "ris"}, files={"file": ("again.ris", data)}
+        ).json()
         assert (wait_done(pipeline, again["job_id"])["indexed"], count(es, pipeline) >= 2) == (0, True)
 
         refused = client.post("/api/v1/ingest", data={"format": "nope"}, files={"file": ("x.ris", data)})
@@ -230,8 +251,49 @@ def test_upload_over_http_keeps_the_raw_file_and_traces_records_to_it(
     sha = hashlib.sha256(data).hexdigest()
     store = RawStore(pipeline.effective_raw_store_dir)
     assert store.path_for(sha).read_bytes() == data
-    assert store.manifest(sha)["names"] == ["我的导出.ris", "again.ris"] and store.manifest(sha)["formats"] == ["ris"]
+    assert store.manifest(sha)["names"] == ["我的导出.ris", "again.ris"] and store.manifest(sha)[
+        "formats"
+    ] == ["ris"]
     alias = IndexNames(pipeline.index_prefix).read_alias
-    hit = es.search(index=alias, query={"term": {"doi": "10.1234/chaxin.upload.1"}})["hits"]["hits"][0]["_source"]
+    hit = es.search(index=alias, query={"term": {"doi": "10.1234/chaxin.upload.1"}})["hits"]["hits"][0][
+        "_source"
+    ]
     (source,) = hit["sources"]
     assert (source["raw_sha256"], source["file"], source["position"]) == (sha, "我的导出.ris", "第 1 项")
+
+
+def test_real_duplicates_across_sources_merge_into_one_record(pipeline: Settings, es: Elasticsearch) -> None:
+    """The Zotero translators' test cases hold the same papers from CNKI, CNKI Oversea, Wanfang, VIP..."""
+    from tests.conftest import new_prefix, shared_file
+
+    cases = shared_file("zotero-translators-cn", "test_cases.jsonl")
+    settings = pipeline.model_copy(update={"index_prefix": new_prefix("dups")})
+    job_id, _ = submit(settings, "zotero", cases)
+    status = wait_done(settings, job_id)
+    # 439 items: 47 without a title are quarantined; 392 records are 361 distinct works. 28 of the
+    # repeats come from a further source; 3 are one source listing an item twice.
+    assert (status["seen"], status["failed"], status["indexed"], status["merged"]) == (439, 47, 361, 28), (
+        status
+    )
+    assert count(es, settings) == 361
+    alias = IndexNames(settings.index_prefix).read_alias
+
+    def sources_of(**term: str) -> tuple[dict, list[str]]:  # type: ignore[type-arg]
+        es.indices.refresh(index=alias)
+        (hit,) = es.search(index=alias, query={"term": term})["hits"]["hits"]
+        return hit["_source"], sorted(s["source"] for s in hit["_source"]["sources"])
+
+    standard, names = sources_of(**{"standard.standard_number": "GB/T 7714-2015"})
+    assert len(names) == 8 and "zotero:Wanfang Data" in names and "zotero:CNKI TIKS" in names
+    assert standard["title"] == "信息与文献 参考文献著录规则" and standard["doc_type"] == "standard"
+    # A CNKI RefWorks export of a thesis the test cases hold three times joins that record.
+    refworks = shared_file("zotero-translators-cn", "import_inputs", "CNKI_RefWorks__03.txt")
+    again = wait_done(settings, submit(settings, "refworks", refworks)[0])
+    assert (again["indexed"], again["merged"]) == (1, 1)
+    thesis, names = sources_of(**{"ix.first_author": "林行众"})
+    assert names == ["refworks", "zotero:CNKI", "zotero:CNKI Oversea", "zotero:CNKI RefWorks"]
+    assert thesis["title"] == "黄瓜共表达基因模块的识别及其特点分析" and thesis["abstract"]
+    assert count(es, settings) == 361
+    from ingest.index_admin import drop_all
+
+    drop_all(es, IndexNames(settings.index_prefix))

@@ -8,7 +8,7 @@ from functools import partial
 from pathlib import Path
 
 from ingest.errors import RecordError
-from ingest.formats import csl, jats, tagged
+from ingest.formats import csl, jats, tagged, zotero
 from mappings.model import Record
 
 LineParser = Callable[..., Record]
@@ -25,6 +25,7 @@ FILE_FORMATS: dict[str, FileParser] = {
     "refworks": partial(tagged.parse_file, fmt="refworks"),
     "noteexpress": partial(tagged.parse_file, fmt="noteexpress"),
     "wos": partial(tagged.parse_file, fmt="wos"),
+    "zotero": zotero.parse_file,
 }
 
 FORMATS = (*LINE_FORMATS, *FILE_FORMATS)
