@@ -8,7 +8,7 @@ from functools import partial
 from pathlib import Path
 
 from ingest.errors import RecordError
-from ingest.formats import csl, jats, tagged, zotero
+from ingest.formats import csl, jats, tagged, tei, zotero
 from mappings.model import Record
 
 LineParser = Callable[..., Record]
@@ -20,6 +20,7 @@ LINE_FORMATS: dict[str, LineParser] = {"csl": csl.parse_line}
 # File formats make one task per file; a directory is walked and every file in it is tried.
 FILE_FORMATS: dict[str, FileParser] = {
     "jats": jats.parse_file,
+    "tei": tei.parse_file,
     "ris": partial(tagged.parse_file, fmt="ris"),
     "endnote": partial(tagged.parse_file, fmt="endnote"),
     "refworks": partial(tagged.parse_file, fmt="refworks"),
