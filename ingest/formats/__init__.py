@@ -8,7 +8,7 @@ from functools import partial
 from pathlib import Path
 
 from ingest.errors import RecordError
-from ingest.formats import csl, jats, tagged, tei, zotero
+from ingest.formats import csl, jats, marc, oai, tagged, tei, zotero
 from mappings.model import Record
 
 LineParser = Callable[..., Record]
@@ -21,6 +21,8 @@ LINE_FORMATS: dict[str, LineParser] = {"csl": csl.parse_line}
 FILE_FORMATS: dict[str, FileParser] = {
     "jats": jats.parse_file,
     "tei": tei.parse_file,
+    "marc": marc.parse_file,
+    "oai": oai.parse_file,
     "ris": partial(tagged.parse_file, fmt="ris"),
     "endnote": partial(tagged.parse_file, fmt="endnote"),
     "refworks": partial(tagged.parse_file, fmt="refworks"),
