@@ -8,7 +8,7 @@ from functools import partial
 from pathlib import Path
 
 from ingest.errors import RecordError
-from ingest.formats import csl, jats, marc, oai, tagged, tei, zotero
+from ingest.formats import csl, jats, marc, oai, st36, tagged, tei, uspto, zotero
 from mappings.model import Record
 
 LineParser = Callable[..., Record]
@@ -23,6 +23,8 @@ FILE_FORMATS: dict[str, FileParser] = {
     "tei": tei.parse_file,
     "marc": marc.parse_file,
     "oai": oai.parse_file,
+    "uspto": uspto.parse_file,
+    "st36": st36.parse_file,
     "ris": partial(tagged.parse_file, fmt="ris"),
     "endnote": partial(tagged.parse_file, fmt="endnote"),
     "refworks": partial(tagged.parse_file, fmt="refworks"),

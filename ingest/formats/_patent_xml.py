@@ -1,0 +1,161 @@
+"""XML plumbing shared by the USPTO and ST.36 / EPO patent parsers.
+
+Patent XML leans on named entities declared only in DTDs that are never loaded here (`&lsquo;`,
+`&minus;`, `&lsqb;`): with `resolve_entities=False` lxml keeps each as an entity node, and the text
+walk below turns its *name* into the character (HTML5's table knows every ISO entity USPTO uses), so
+a hostile document cannot substitute content of its own.
+"""
+
+from __future__ import annotations
+
+import html.entities
+import itertools
+import re
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from lxml import etree
+
+from ingest.normalize_text import clean_or_none, clean_text
+
+Element = Any  # lxml is untyped
+
+# Elements that are a paragraph, a heading or a cell of their own: text on either side of them is
+# separated (a newline where whole lines are kept). Everything else (b, i, sup, PDAT, HIL ...) sits
+# inside a word and is joined as it stands.
+_BLOCK = frozenset({
+    "p", "heading", "claim", "claim-text", "li", "ol", "ul", "dl", "dt", "dd", "table", "row", "entry",
+    "tr", "title", "paragraph", "section", "description-of-drawings", "figref-list",
+    "maths", "chemistry", "tables", "table-external-doc", "disclosure", "invention-title",
+    "PARA", "H", "CLM", "CLMSTEP", "BTEXT", "TABLE", "ROW", "DP", "CWU",
+})  # fmt: skip
+# Separate from their neighbours by a space but part of the same line: a paragraph's number, a table
+# cell, a line break inside a paragraph.
+_SPACED = frozenset({"number", "claim-number", "claim-ref", "br", "in-line-formula", "entry", "td", "th",
+                     "STEXT", "PTEXT", "ENTRY"})  # fmt: skip
+# Never part of running text: images, drawing ids, and the title ST.36 repeats inside a description.
+_SKIP = frozenset({"img", "figure", "drawings", "EMI", "CHEM-US", "MATH-US", "TABLE-US"})
+_BOM = b"\xef\xbb\xbf"
+_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*\?>")
+# A stand-in DOCTYPE naming an external DTD that is never fetched: with it, libxml2 lets references to
+# entities it cannot see through as entity nodes instead of failing the document.
+_STAND_IN_DOCTYPE = b'<!DOCTYPE patent SYSTEM "patent-dtd-not-loaded.dtd">'
+_LINE_BREAK = "\x1e"
+_DECLARATION_START = re.compile(rb"^[\xef\xbb\xbf \t\r\n]*<\?xml\s")
+_DECLARATION_ANYWHERE = re.compile(rb"<\?xml\s")
+_FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
+_EXTRA_ENTITIES = {"lsqb": "[", "rsqb": "]", "plus": "+", "minus": "\u2212", "emsp": " "}
+
+
+def local(el: Element) -> str:
+    tag = el.tag
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def children(el: Element | None, *names: str) -> list[Element]:
+    return [] if el is None else [c for c in el if local(c) in names]
+
+
+def child(el: Element | None, *names: str) -> Element | None:
+    found = children(el, *names)
+    return found[0] if found else None
+
+
+def path(el: Element | None, *steps: str) -> Element | None:
+    """The first element down a chain of child names (namespaces ignored)."""
+    for step in steps:
+        el = child(el, step)
+    return el
+
+
+def descendants(el: Element | None, *names: str) -> list[Element]:
+    return [] if el is None else [d for d in el.iter() if local(d) in names]
+
+
+def entity_char(node: Element) -> str:
+    name = str(node.name)
+    return _EXTRA_ENTITIES.get(name) or html.entities.html5.get(name + ";") or " "
+
+
+def _walk(node: Element, parts: list[str], sep: str, skip: frozenset[str]) -> None:
+    if node.text:
+        parts.append(node.text)
+    for sub in node:
+        if isinstance(sub, etree._Entity):
+            parts.append(entity_char(sub))
+        elif isinstance(sub.tag, str) and (name := local(sub)) not in skip and name not in _SKIP:
+            gap = sep if name in _BLOCK else " " if name in _SPACED else ""
+            parts.append(gap)
+            _walk(sub, parts, sep, skip)
+            parts.append(gap)
+        # Comments and processing instructions (USPTO's `<?BRFSUM ...?>`) drop out, their tail stays.
+        if sub.tail:
+            parts.append(sub.tail)
+
+
+def flat(el: Element | None, skip: frozenset[str] = frozenset()) -> str:
+    """The element's text on one line, blocks separated by a space."""
+    if el is None:
+        return ""
+    parts: list[str] = []
+    _walk(el, parts, " ", skip)
+    return clean_text("".join(parts))
+
+
+def text(el: Element | None, skip: frozenset[str] = frozenset()) -> str | None:
+    return clean_or_none(flat(el, skip))
+
+
+def lines(el: Element | None, skip: frozenset[str] = frozenset()) -> list[str]:
+    """The element's text as its paragraphs, one cleaned line each: the shape of a full text."""
+    if el is None:
+        return []
+    parts: list[str] = []
+    # A separator no text holds, so the hard line breaks inside the sources' paragraphs stay spaces.
+    _walk(el, parts, _LINE_BREAK, skip)
+    return [line for raw in "".join(parts).split(_LINE_BREAK) if (line := clean_text(raw))]
+
+
+def hardened_parser(*, recover: bool = False) -> etree.XMLParser:
+    """No DTD, no entity expansion, no network: XXE and billion laughs cannot happen."""
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+        huge_tree=False, recover=recover, remove_comments=True,
+    )  # fmt: skip
+
+
+def xml_documents(fh: BinaryIO) -> Iterator[tuple[int, bytes]]:
+    """(first line, bytes) of each XML document in a file that may concatenate many.
+
+    A document ends where the next `<?xml ` declaration starts, at the start of a line or (when the
+    documents were glued together without a newline) inside one.
+    """
+    buffer: list[bytes] = []
+    start, has_markup = 1, False
+    for lineno, line in enumerate(fh, 1):
+        for piece in _split_at_declarations(line):
+            declaration = _DECLARATION_START.match(piece) is not None
+            if declaration and has_markup:
+                yield start, b"".join(buffer)
+                buffer, start, has_markup = [], lineno, False
+            buffer.append(piece)
+            has_markup = has_markup or (b"<" in piece and not declaration)
+    if has_markup:
+        yield start, b"".join(buffer)
+
+
+def _split_at_declarations(line: bytes) -> list[bytes]:
+    cuts = [m.start() for m in _DECLARATION_ANYWHERE.finditer(line) if line[: m.start()].strip(_BOM + b" \t")]
+    bounds = [0, *cuts, len(line)]
+    return [line[i:j] for i, j in itertools.pairwise(bounds) if i < j]
+
+
+def with_doctype(data: bytes) -> bytes:
+    """The document, with a stand-in DOCTYPE after its declaration when it has none of its own."""
+    body = data.removeprefix(_BOM)
+    first_element = _FIRST_ELEMENT.search(body)
+    if first_element is None or b"<!DOCTYPE" in body[: first_element.start()]:
+        return body
+    declaration = _DECLARATION.match(body)
+    cut = declaration.end() if declaration else 0
+    return body[:cut] + _STAND_IN_DOCTYPE + body[cut:]
