@@ -94,12 +94,14 @@ def _parse_lines(fmt: str, path: Path, spec: ChunkSpec, *, now: datetime, versio
     return records, errors, seen
 
 
-def _parse_file(fmt: str, path: Path, *, now: datetime, version: int) -> Parsed:
+def _parse_file(fmt: str, path: Path, *, now: datetime, version: int, origin: str | None) -> Parsed:
     records: list[tuple[str, Record]] = []
     errors: list[tuple[str, str, str | None]] = []
     seen = 0
     try:
-        for item in parse_file(fmt, path, now=now, version=version):
+        # An upload has no folder of its own; a file given on the command line does.
+        origin_dir = Path(origin).parent if origin and Path(origin).is_absolute() else None
+        for item in parse_file(fmt, path, now=now, version=version, origin_dir=origin_dir):
             seen += 1
             if isinstance(item, RecordError):
                 errors.append((f"第 {seen} 项", str(item), None))
@@ -155,7 +157,7 @@ def ingest_chunk(
     if fmt in LINE_FORMATS:
         records, errors, seen = _parse_lines(fmt, Path(path), spec, now=now, version=version)
     else:
-        records, errors, seen = _parse_file(fmt, Path(path), now=now, version=version)
+        records, errors, seen = _parse_file(fmt, Path(path), now=now, version=version, origin=origin)
 
     shown = origin or Path(path).name
     records = [(pos, _with_source(r, sha256, shown, pos)) for pos, r in records]

@@ -297,3 +297,26 @@ def test_real_duplicates_across_sources_merge_into_one_record(pipeline: Settings
     from ingest.index_admin import drop_all
 
     drop_all(es, IndexNames(settings.index_prefix))
+
+
+def test_tech_report_folder_with_pdf_full_text(pipeline: Settings, es: Elasticsearch) -> None:
+    """The shipped samples: one report per access level, a batch of three, and a PDF full text."""
+    from tests.conftest import new_prefix
+
+    folder = REPO_ROOT / "data" / "samples" / "techreport"
+    settings = pipeline.model_copy(update={"index_prefix": new_prefix("rpt")})
+    status = wait_done(settings, submit(settings, "techreport", folder)[0])
+    # The PDF and the script that makes it are files of the folder too: each is a job error naming it.
+    assert (status["indexed"], status["failed"]) == (6, 2), status
+    with session_factory(settings.effective_database_url)() as session:
+        failed = sorted(Path(e["file"]).name for e in job_errors(session, status["id"]))
+    assert failed == ["hebei_public_final.pdf", "make_pdf.py"]
+    alias = IndexNames(settings.index_prefix).read_alias
+    es.indices.refresh(index=alias)
+    levels = es.search(index=alias, size=0, aggs={"a": {"terms": {"field": "tech_report.access_level"}}})
+    assert {b["key"] for b in levels["aggregations"]["a"]["buckets"]} == {"public", "embargoed", "restricted"}
+    hit = es.search(index=alias, query={"term": {"tech_report.report_no": "401700125-22327001D/01"}})["hits"]["hits"]
+    assert "河北农业大学" in hit[0]["_source"]["full_text"].replace(" ", "")
+    from ingest.index_admin import drop_all
+
+    drop_all(es, IndexNames(settings.index_prefix))

@@ -8,7 +8,7 @@ from functools import partial
 from pathlib import Path
 
 from ingest.errors import RecordError
-from ingest.formats import csl, jats, marc, oai, st36, tagged, tei, uspto, zotero
+from ingest.formats import csl, gbstd, jats, marc, oai, st36, tagged, techreport, tei, uspto, zotero
 from mappings.model import Record
 
 LineParser = Callable[..., Record]
@@ -25,6 +25,8 @@ FILE_FORMATS: dict[str, FileParser] = {
     "oai": oai.parse_file,
     "uspto": uspto.parse_file,
     "st36": st36.parse_file,
+    "gbstd": gbstd.parse_file,
+    "techreport": techreport.parse_file,
     "ris": partial(tagged.parse_file, fmt="ris"),
     "endnote": partial(tagged.parse_file, fmt="endnote"),
     "refworks": partial(tagged.parse_file, fmt="refworks"),
@@ -36,5 +38,15 @@ FILE_FORMATS: dict[str, FileParser] = {
 FORMATS = (*LINE_FORMATS, *FILE_FORMATS)
 
 
-def parse_file(fmt: str, path: Path, *, now: datetime, version: int) -> Iterator[Record | RecordError]:
+# Formats whose files name companion files (a tech report's PDF) by a path relative to themselves.
+COMPANION_FORMATS = {"techreport"}
+
+
+def parse_file(
+    fmt: str, path: Path, *, now: datetime, version: int, origin_dir: Path | None = None
+) -> Iterator[Record | RecordError]:
+    """Parse one file. `origin_dir` is the folder it was submitted from: the raw store keeps the file
+    under its hash, away from the companion files it names."""
+    if fmt in COMPANION_FORMATS:
+        return FILE_FORMATS[fmt](path, now=now, version=version, fulltext_dir=origin_dir)
     return FILE_FORMATS[fmt](path, now=now, version=version)

@@ -224,13 +224,14 @@ def _kind(text: str) -> str:
         ("standard", ("standard", "标准", "標準")),
         ("report", ("report", "报告", "govdoc", "government document")),
         ("journal", ("journal", "magazine", "electronic article", "期刊", "杂志")),
+        ("book", ("book", "图书", "专著", "圖書")),
     )
     return next((kind for kind, words in rules if any(w in t for w in words)), "other")
 
 
 _DOC_TYPES = {"journal": DocType.journal_article, "thesis": DocType.thesis,
               "conference": DocType.conference_paper, "patent": DocType.patent,
-              "standard": DocType.standard, "report": DocType.tech_report}  # fmt: skip
+              "standard": DocType.standard, "report": DocType.tech_report, "book": DocType.book}  # fmt: skip
 _EMAIL_NOTE = re.compile(r"\s*\([^)]*@[^)]*\)")
 _ISSN_ISBN = re.compile(r"^(?:\d{4}-\d{3}[\dXx]|[\d-]{10,17}[Xx]?)$")
 # RIS and NoteExpress put the issue among the number tags; a report number is longer than "3".

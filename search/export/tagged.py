@@ -63,7 +63,7 @@ def _ris_line(tag: str, value: str) -> str:
 
 _RIS = _Style(
     types={"journal_article": "JOUR", "thesis": "THES", "conference_paper": "CONF", "patent": "PAT",
-           "standard": "STAND", "tech_report": "RPRT"},
+           "standard": "STAND", "tech_report": "RPRT", "book": "BOOK"},
     fallback_type="GEN",
     line=_ris_line,
     type_tag="TY",
@@ -78,7 +78,7 @@ _RIS = _Style(
 _ENDNOTE = _Style(
     types={"journal_article": "Journal Article", "thesis": "Thesis",
            "conference_paper": "Conference Proceedings", "patent": "Patent", "standard": "Standard",
-           "tech_report": "Report"},
+           "tech_report": "Report", "book": "Book"},
     fallback_type="Generic",
     line=lambda tag, value: f"%{tag} {value}",
     type_tag="0",
@@ -92,8 +92,9 @@ _ENDNOTE = _Style(
 
 _REFWORKS = _Style(
     types={"journal_article": "Journal Article", "thesis": "Dissertation/Thesis",
-           "conference_paper": "Conference Proceedings", "patent": "Patent", "standard": "Generic",
-           "tech_report": "Report"},
+           # RefWorks has no standard type of its own; CNKI writes "Standard", and so do we.
+           "conference_paper": "Conference Proceedings", "patent": "Patent", "standard": "Standard",
+           "tech_report": "Report", "book": "Book, Whole"},
     fallback_type="Generic",
     line=lambda tag, value: f"{tag} {value}",
     type_tag="RT",
@@ -107,7 +108,7 @@ _REFWORKS = _Style(
 _NOTEEXPRESS = _Style(
     types={"journal_article": "Journal Article", "thesis": "Thesis",
            "conference_paper": "Conference Proceedings", "patent": "Patent", "standard": "Standard",
-           "tech_report": "Report"},
+           "tech_report": "Report", "book": "Book"},
     fallback_type="Generic",
     line=lambda tag, value: f"{{{tag}}}: {value}",
     type_tag="Reference Type",
