@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 
+from search.principal import Principal
+
 COOKIE = "chaxin_sid"
 _TOKEN = re.compile(r"[0-9a-f]{32}")
 
@@ -31,3 +33,12 @@ def install_session_cookie(app: FastAPI) -> None:
 def session_owner(request: Request) -> str:
     """The owner key for history and strategies (a user ID once accounts exist)."""
     return f"anon:{request.state.session_token}"
+
+
+def current_principal(request: Request) -> Principal:
+    """Who is asking, for every route that searches, shows or exports records (a FastAPI dependency).
+
+    Until accounts land, everyone is an anonymous visitor owning the session's history; the account
+    layer replaces this body with the signed-in user, and no route needs to change.
+    """
+    return Principal(owner=session_owner(request))
