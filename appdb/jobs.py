@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,10 @@ class ChunkSpec:
     start_line: int  # 1-based, inclusive
     end_line: int  # inclusive
     start_offset: int | None  # byte offset of start_line, when the file can be seeked
+
+
+# (position, reason, raw snippet) or, when a chunk spans several files, (position, reason, snippet, file).
+ChunkError = tuple[str, str, str | None] | tuple[str, str, str | None, str]
 
 
 @dataclass
@@ -81,16 +86,18 @@ def record_chunk(
     indexed: int,
     skipped: int,
     merged: int = 0,
-    errors: list[tuple[str, str, str | None]],
+    errors: Sequence[ChunkError],
 ) -> bool:
     """Store one finished chunk with its errors, exactly once. Returns False if it was already stored."""
     session.execute(
         delete(IngestError).where(IngestError.job_id == job_id, IngestError.chunk_no == spec.chunk_no)
     )
-    for position, reason, snippet in errors:
+    for error in errors:
+        position, reason, snippet = error[0], error[1], error[2]
+        error_file = error[3] if len(error) == 4 else file
         session.add(
             IngestError(
-                job_id=job_id, chunk_no=spec.chunk_no, file=file, position=position, reason=reason,
+                job_id=job_id, chunk_no=spec.chunk_no, file=error_file, position=position, reason=reason,
                 snippet=(snippet[:2000] if snippet else None),
             )
         )  # fmt: skip

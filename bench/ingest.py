@@ -62,6 +62,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--bulk", choices=["both", "streaming", "parallel"], default="both", help="ceiling variants to run"
     )
     p.add_argument("--concurrency", type=int, default=2, help="worker processes for the pipeline run")
+    p.add_argument("--jats-records", type=int, default=2000,
+                   help="JATS article files for the JATS pipeline run (0 skips it)")  # fmt: skip
+    p.add_argument("--large-file-mb", type=float, default=50,
+                   help="size of the one-file PubMed XML parsed for peak RSS (0 skips it)")  # fmt: skip
     p.add_argument(
         "--redis-db", type=int, default=11, help="Redis database used as the benchmark's Celery queue"
     )
@@ -144,6 +148,10 @@ class IngestBench:
         del docs
         gc.collect()
         self.pipeline(path, len(records))
+        if self.args.jats_records:
+            self.jats()
+        if self.args.large_file_mb:
+            self.large_file()
         self.summary()
 
     def build_corpus(self) -> Path:
@@ -360,7 +368,59 @@ class IngestBench:
         self.results["ceiling"] = {"runs": runs, "best": best["mode"], "records_per_s": best["records_per_s"],
                                    "seconds": best["seconds"]}  # fmt: skip
 
-    def pipeline(self, path: Path, n: int) -> None:
+    def jats(self) -> None:
+        from bench.xml_corpus import build_jats_dir
+
+        folder = self.tmp / "jats"
+        log(f"building {self.args.jats_records:,} JATS article files ...")
+        self.results["jats_corpus"] = build_jats_dir(folder, self.args.jats_records)
+        self.pipeline(folder, self.args.jats_records, fmt="jats", key="pipeline_jats")
+
+    def large_file(self) -> None:
+        """A large single XML file: parsed incrementally, so memory stays flat whatever its size."""
+        import json
+        import subprocess
+
+        from bench.xml_corpus import build_pubmed_file
+
+        path = self.tmp / "pubmed-large.xml"
+        log(f"building a {self.args.large_file_mb:g} MB PubMed file ...")
+        info = build_pubmed_file(path, self.args.large_file_mb)
+        probe = (
+            "import json, sys, time\n"
+            "from datetime import UTC, datetime\n"
+            "from pathlib import Path\n"
+            "from ingest.formats import parse_file\n"
+            "from ingest.errors import RecordError\n"
+            # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking parent across exec.
+            "def hwm():\n"
+            "    line = next(l for l in open('/proc/self/status') if l.startswith('VmHWM'))\n"
+            "    return int(line.split()[1]) / 1024\n"
+            "base = hwm()\n"
+            "t0 = time.perf_counter(); n = e = 0\n"
+            "if sys.argv[1] != '-':\n"
+            "    for r in parse_file('jats', Path(sys.argv[1]), now=datetime.now(UTC), version=1):\n"
+            "        e += isinstance(r, RecordError); n += 1\n"
+            "print(json.dumps({'items': n, 'errors': e, 'seconds': time.perf_counter() - t0, 'baseline_rss_mb': base,\n"
+            "                  'peak_rss_mb': hwm()}))\n"
+        )
+        root = str(Path(__file__).resolve().parent.parent)
+        out = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True, cwd=root,
+                             check=True)  # fmt: skip
+        parsed = json.loads(out.stdout.strip().splitlines()[-1])
+        self.results["large_file"] = {
+            **info, "mb": round(int(info["bytes"]) / 1024 / 1024, 1), "records": parsed["items"],
+            "errors": parsed["errors"], "parse_seconds": round(parsed["seconds"], 2),
+            "records_per_s": round(parsed["items"] / parsed["seconds"], 1),
+            "interpreter_rss_mb_before_parse": round(parsed["baseline_rss_mb"], 1),
+            "peak_rss_mb": round(parsed["peak_rss_mb"], 1),
+        }  # fmt: skip
+        log(
+            f"large file: {parsed['items']:,} articles from {info['bytes']:,} bytes, peak RSS {parsed['peak_rss_mb']:.0f} MB"
+        )
+        self.pipeline(path, int(str(info["articles"])), fmt="jats", key="pipeline_large_file")
+
+    def pipeline(self, path: Path, n: int, *, fmt: str = "csl", key: str = "pipeline") -> None:
         import resource
 
         from appdb.session import upgrade
@@ -368,7 +428,7 @@ class IngestBench:
         from ingest.submit import submit
         from mappings.naming import IndexNames
 
-        prefix = f"{self.base}-pipe"
+        prefix = f"{self.base}-{key.replace('_', '-')}"
         self.prefixes.append(prefix)
         names = IndexNames(prefix)
         settings = self.settings.model_copy(update={"index_prefix": prefix})
@@ -381,7 +441,7 @@ class IngestBench:
         cpu0 = self._es_cpu_ms()
         log(f"pipeline: submit({path.name}) ...")
         t0 = time.perf_counter()
-        job_id, chunks = submit(settings, "csl", path)
+        job_id, chunks = submit(settings, fmt, path)
         t_submit = time.perf_counter() - t0
 
         def progress(st: Any) -> None:
@@ -403,8 +463,8 @@ class IngestBench:
         self.es.indices.refresh(index=names.read_alias)
         count = self.es.count(index=names.read_alias)["count"]
         st = status.as_dict()
-        self.results["pipeline"] = {
-            "prefix": prefix, "job_id": job_id, "chunks": chunks, "state": st["state"], "concurrency": self.args.concurrency,
+        self.results[key] = {
+            "format": fmt, "prefix": prefix, "job_id": job_id, "chunks": chunks, "state": st["state"], "concurrency": self.args.concurrency,
             "tokenizer": settings.tokenizer_backend, "records": n, "seen": st["seen"], "indexed": st["indexed"],
             "skipped": st["skipped"], "failed": st["failed"],
             "submit_call_seconds": round(t_submit, 2), "seconds": round(dt, 2), "records_per_s": round(n / dt, 1),
@@ -413,7 +473,7 @@ class IngestBench:
             "worker_peak_rss_mb": worker_rss,
         }  # fmt: skip
         log(
-            f"pipeline: {n / dt:,.0f} records/s ({dt:.1f}s), state {st['state']}, indexed {st['indexed']:,}, count {count:,}"
+            f"{key}: {n / dt:,.0f} records/s ({dt:.1f}s), state {st['state']}, indexed {st['indexed']:,}, count {count:,}"
         )
         drop_all(self.es, names)
 
@@ -434,6 +494,8 @@ class IngestBench:
             "document_build_seconds_single_process": self.results["documents"]["seconds"],
             "es_ceiling_seconds": self.results["ceiling"]["seconds"],
             "pipeline_seconds": self.results["pipeline"]["seconds"],
+            "jats_pipeline_records_per_s": self.results.get("pipeline_jats", {}).get("records_per_s"),
+            "large_file_peak_rss_mb": self.results.get("large_file", {}).get("peak_rss_mb"),
         }
 
     # ------------------------------------------------------------------ helpers
@@ -526,6 +588,24 @@ class IngestBench:
                 ["worker CPU seconds (all processes)", p["worker_cpu_seconds"]],
                 ["Elasticsearch CPU seconds", p["es_cpu_seconds"]],
             ], title="== (c) Full pipeline: submit() + chaxin worker"))  # fmt: skip
+        for key, title in (("pipeline_jats", "== (d) JATS pipeline: a folder of article files, batched into tasks"),
+                           ("pipeline_large_file", "== (e) One large PubMed XML file through the pipeline")):  # fmt: skip
+            j = r.get(key)
+            if j:
+                parts.append(table([key, "value"], [
+                    ["records submitted", j["records"]], ["chunks (files)", j["chunks"]],
+                    ["indexed / failed", f"{j['indexed']:,} / {j['failed']:,}"], ["submit -> done seconds", j["seconds"]],
+                    ["records/s (submit -> done)", j["records_per_s"]],
+                    ["worker peak RSS MB (all processes, sampled)", j["worker_peak_rss_mb"]],
+                ], title=title))  # fmt: skip
+        lf = r.get("large_file")
+        if lf:
+            parts.append(table(["large file, parsed alone (iterparse)", "value"], [
+                ["file MB", lf["mb"]], ["articles", lf["records"]], ["parse errors", lf["errors"]],
+                ["parse seconds", lf["parse_seconds"]], ["records/s", lf["records_per_s"]],
+                ["interpreter RSS before parsing MB", lf["interpreter_rss_mb_before_parse"]],
+                ["peak RSS MB", lf["peak_rss_mb"]],
+            ], title="== (f) Peak memory parsing one large XML file"))  # fmt: skip
         s = r.get("summary")
         if s:
             parts.append(table(["summary", "value"], [

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -34,6 +36,9 @@ class Settings(BaseSettings):
     raw_store_dir: Path | None = Field(default=None, alias="CHAXIN_RAW_STORE")
     # Uploads through POST /api/v1/ingest larger than this are refused (bytes).
     upload_max_bytes: int = Field(default=2 * 1024**3, ge=1, alias="CHAXIN_UPLOAD_MAX_BYTES")
+    # Whole-file formats: small files travel together, so per-task overhead does not dominate.
+    ingest_batch_files: int = Field(default=50, ge=1, alias="CHAXIN_INGEST_BATCH_FILES")
+    ingest_batch_bytes: int = Field(default=16 * 1024 * 1024, ge=1, alias="CHAXIN_INGEST_BATCH_BYTES")
     ingest_chunk_lines: int = Field(default=1000, ge=1, alias="CHAXIN_INGEST_CHUNK_LINES")
     bulk_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, alias="CHAXIN_BULK_MAX_BYTES")
     bulk_max_docs: int = Field(default=1000, ge=1, alias="CHAXIN_BULK_MAX_DOCS")
@@ -42,6 +47,19 @@ class Settings(BaseSettings):
     es_port: int = Field(default=9200, alias="CHAXIN_ES_PORT")
     redis_port: int = Field(default=6379, alias="CHAXIN_REDIS_PORT")
     es_heap: str = Field(default="1g", alias="CHAXIN_ES_HEAP")
+    # Signs CSRF tokens. Empty means a random key kept in services_dir/secret_key, so a single machine
+    # works out of the box; set it when several hosts serve the same site.
+    secret_key: str = Field(default="", alias="CHAXIN_SECRET_KEY")
+    session_hours: int = Field(default=7 * 24, ge=1, alias="CHAXIN_SESSION_HOURS")
+    # Behind HTTPS, mark the session cookie Secure.
+    cookie_secure: bool = Field(default=False, alias="CHAXIN_COOKIE_SECURE")
+    # Failed logins allowed per username and client address in one window before further tries are refused.
+    login_max_failures: int = Field(default=5, ge=1, alias="CHAXIN_LOGIN_MAX_FAILURES")
+    # Login attempts of any outcome allowed per client address in one window (slows password spraying).
+    login_max_per_ip: int = Field(default=50, ge=1, alias="CHAXIN_LOGIN_MAX_PER_IP")
+    login_window_seconds: int = Field(default=900, ge=1, alias="CHAXIN_LOGIN_WINDOW")
+    # Searches per minute an anonymous client address may run; signed-in users are not limited.
+    anon_search_per_minute: int = Field(default=60, ge=1, alias="CHAXIN_ANON_SEARCH_PER_MINUTE")
 
     @field_validator("index_prefix")
     @classmethod
@@ -62,6 +80,25 @@ class Settings(BaseSettings):
     @property
     def effective_raw_store_dir(self) -> Path:
         return self.raw_store_dir or self.services_dir / "raw"
+
+    @property
+    def effective_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        path = self.services_dir / "secret_key"
+        if not path.exists():
+            self.services_dir.mkdir(parents=True, exist_ok=True)
+            # Written aside and linked into place: of two processes starting at once, one key wins whole.
+            tmp = path.with_name(f"secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+            tmp.write_text(secrets.token_hex(32))
+            tmp.chmod(0o600)
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        return path.read_text().strip()
 
     @property
     def effective_database_url(self) -> str:

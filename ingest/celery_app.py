@@ -29,8 +29,16 @@ def make_celery(settings: Settings | None = None, *, with_tasks: bool = True) ->
         result_expires=3600,
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
-        # Redis redelivers unacknowledged tasks after this long (a worker killed mid-task).
-        broker_transport_options={"visibility_timeout": 600},
+        # Redis redelivers unacknowledged tasks (a worker killed mid-task) after the visibility timeout.
+        # Kombu looks for them every interval x throttle seconds (10 x 10 by default, so up to 100 s
+        # late); look every tenth of the timeout instead, at most every 10 s. A worker killed during
+        # a look leaves its lock behind: let it expire within the timeout too (kombu's default: 300 s).
+        broker_transport_options={
+            "visibility_timeout": settings.broker_visibility_timeout,
+            "unacked_restore_interval": max(1, min(10, settings.broker_visibility_timeout // 10)),
+            "unacked_restore_throttle": 1,
+            "unacked_mutex_expire": min(300, settings.broker_visibility_timeout),
+        },
         worker_hijack_root_logger=False,
     )
     return app

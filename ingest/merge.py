@@ -72,11 +72,15 @@ def merge(existing: Record | None, incoming: Record) -> Merge:
     arriving = source_refs(incoming)
     fresh = [r for r in arriving if _key(r) not in known]
     newer = [r for r in arriving if _key(r) in known and r.version > known[_key(r)].version]
-    if not fresh and not newer:
+    # The same source and version from another file or place: two files of one delivery that describe
+    # the same work (a publisher's two XML files with one DOI). Both have something to say.
+    sibling = [r for r in arriving if _key(r) in known and r.version == known[_key(r)].version
+               and (r.raw_sha256, r.position) != (known[_key(r)].raw_sha256, known[_key(r)].position)]  # fmt: skip
+    if not fresh and not newer and not sibling:
         return Merge(existing, Outcome.UNCHANGED)  # a late or repeated write
     if not fresh and _content(incoming) == _content(existing):
         return Merge(existing, Outcome.UNCHANGED)  # the same file again: nothing to change
-    if not fresh and len(known) == 1:
+    if not fresh and not sibling and len(known) == 1:
         # The record's only source sent a new version: it replaces the old one outright, so a
         # corrected title or a removed keyword takes effect instead of losing to "richer".
         sources = [

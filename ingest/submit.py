@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from ingest.celery_app import CHUNK_TASK, producer_for
 from ingest.chunks import plan_chunks
 from ingest.formats import FORMATS, LINE_FORMATS
 from ingest.index_admin import create, index_fingerprint
-from ingest.raw_store import RawStore
+from ingest.raw_store import RawStore, StoredFile
 from mappings.analysis.tokenizer import get_tokenizer
 from mappings.naming import IndexNames
 
@@ -27,6 +28,20 @@ class SubmitError(RuntimeError):
 
 class ServiceUnavailable(SubmitError):
     """Elasticsearch or Redis cannot be reached: nothing was written, try again later."""
+
+
+def _batches(files: list[StoredFile], max_files: int, max_bytes: int) -> list[list[StoredFile]]:
+    """Consecutive files grouped up to a count and a size; a file larger than the limit goes alone."""
+    batches: list[list[StoredFile]] = []
+    size = 0
+    for f in files:
+        length = f.path.stat().st_size
+        if not batches or len(batches[-1]) >= max_files or size + length > max_bytes:
+            batches.append([])
+            size = 0
+        batches[-1].append(f)
+        size += length
+    return batches
 
 
 def _shown_name(submitted: Path, file: Path, name: str | None) -> str:
@@ -80,28 +95,35 @@ def submit(
         )
 
     store = RawStore(settings.effective_raw_store_dir)
+    work: list[tuple[list[StoredFile], ChunkSpec]]
     if fmt in LINE_FORMATS:
         stored = store.put(path, fmt=fmt, name=name or str(path), move=move)
-        work = [(stored, spec) for spec in plan_chunks(stored.path, settings.ingest_chunk_lines)]
+        work = [([stored], spec) for spec in plan_chunks(stored.path, settings.ingest_chunk_lines)]
     else:
-        # One task per file; hidden files (.DS_Store, editor swap files) are not sources.
+        # Hidden files (.DS_Store, editor swap files) are not sources.
         files = [path] if path.is_file() else sorted(
             p for p in path.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
         )  # fmt: skip
-        work = [
-            (store.put(f, fmt=fmt, name=_shown_name(path, f, name), move=move), ChunkSpec(i, 1, 0, None))
-            for i, f in enumerate(files)
-        ]
+        if not files:
+            raise SubmitError(f"目录中没有可导入的文件：{name or path}")
+        kept = [store.put(f, fmt=fmt, name=_shown_name(path, f, name), move=move) for f in files]
+        batches = _batches(kept, settings.ingest_batch_files, settings.ingest_batch_bytes)
+        work = [(batch, ChunkSpec(i, 1, 0, None)) for i, batch in enumerate(batches)]
     url = settings.effective_database_url
     upgrade(url)
     with session_factory(url).begin() as session:
         job_id = create_job(session, fmt, str(path), len(work)).id
 
+    # One version for the whole job, fixed now: every attempt of a task (a retry, or a redelivery
+    # after its worker died) writes the same version, so it recognises what an earlier attempt wrote.
+    version = time.time_ns() // 1000
     producer = producer_for(settings)
-    for stored, spec in work:
+    for batch, spec in work:
+        first = batch[0]
+        kwargs: dict[str, object] = {"origin": first.name, "sha256": first.sha256, "version": version}
+        if fmt not in LINE_FORMATS:
+            kwargs["files"] = [[str(f.path), f.name, f.sha256] for f in batch]
         producer.send_task(
-            CHUNK_TASK,
-            args=[job_id, fmt, str(stored.path), names.prefix, asdict(spec)],
-            kwargs={"origin": stored.name, "sha256": stored.sha256},
+            CHUNK_TASK, args=[job_id, fmt, str(first.path), names.prefix, asdict(spec)], kwargs=kwargs
         )
     return job_id, len(work)

@@ -14,7 +14,7 @@ from celery import Task
 from elasticsearch import ApiError, Elasticsearch, TransportError
 from elasticsearch import ConnectionError as ESConnectionError
 
-from appdb.jobs import ChunkSpec, chunk_done, mark_running, record_chunk
+from appdb.jobs import ChunkError, ChunkSpec, chunk_done, mark_running, record_chunk
 from appdb.session import session_factory
 from conf.clients import make_es, make_redis
 from conf.settings import get_settings
@@ -133,7 +133,11 @@ def ingest_chunk(
     chunk: dict[str, Any],
     origin: str | None = None,
     sha256: str | None = None,
+    version: int | None = None,
+    files: list[list[str]] | None = None,
 ) -> None:
+    """One chunk of a job: a line range of a line-format file, or a batch of whole files
+    (`files`: [raw path, name as submitted, SHA-256] each; `path`/`origin`/`sha256` for one file)."""
     settings = get_settings()
     spec = ChunkSpec(**chunk)
     names = IndexNames(index_prefix)
@@ -142,7 +146,7 @@ def ingest_chunk(
         # Re-queue rather than retry: a long rebuild must not use up the retries kept for outages.
         self.apply_async(
             args=[job_id, fmt, path, index_prefix, chunk],
-            kwargs={"origin": origin, "sha256": sha256},
+            kwargs={"origin": origin, "sha256": sha256, "version": version, "files": files},
             countdown=15,
         )
         return
@@ -153,14 +157,21 @@ def ingest_chunk(
         mark_running(session, job_id)
 
     now = datetime.now(UTC)
-    version = _version_now()
-    if fmt in LINE_FORMATS:
-        records, errors, seen = _parse_lines(fmt, Path(path), spec, now=now, version=version)
-    else:
-        records, errors, seen = _parse_file(fmt, Path(path), now=now, version=version, origin=origin)
-
+    version = version or _version_now()  # tasks queued before jobs carried a version
     shown = origin or Path(path).name
-    records = [(pos, _with_source(r, sha256, shown, pos)) for pos, r in records]
+    if fmt in LINE_FORMATS:
+        parsed, line_errors, seen = _parse_lines(fmt, Path(path), spec, now=now, version=version)
+        records = [(pos, _with_source(r, sha256, shown, pos)) for pos, r in parsed]
+        errors: list[ChunkError] = [(pos, reason, snippet, shown) for pos, reason, snippet in line_errors]
+    else:
+        records, errors, seen = [], [], 0
+        for file_path, file_origin, file_sha in files or [[path, shown, sha256 or ""]]:
+            parsed, file_errors, file_seen = _parse_file(
+                fmt, Path(file_path), now=now, version=version, origin=file_origin
+            )
+            records += [(pos, _with_source(r, file_sha or None, file_origin, pos)) for pos, r in parsed]
+            errors += [(pos, reason, snippet, file_origin) for pos, reason, snippet in file_errors]
+            seen += file_seen
     tokenizer = get_tokenizer(settings.tokenizer_backend)
     try:
         result = write_records(
@@ -180,11 +191,13 @@ def ingest_chunk(
             raise self.retry(exc=exc, countdown=countdown) from exc
         # Out of retries, or a bug: the chunk's records are quarantined so the job still ends.
         log.exception("job %s chunk %s failed", job_id, spec.chunk_no)
-        errors.extend((pos, f"写入索引失败：{type(exc).__name__}: {exc}"[:1000], None) for pos, _ in records)
+        reason = f"写入索引失败：{type(exc).__name__}: {exc}"[:1000]
+        errors.extend((pos, reason, None, r.sources[0].file or shown) for pos, r in records)
         with Session.begin() as session:
             record_chunk(session, job_id, spec, file=shown, seen=seen, indexed=0, skipped=0, errors=errors)
         return
-    errors.extend((pos, reason, None) for pos, reason in result.failed)
+    files_of = {pos: r.sources[0].file or shown for pos, r in records}
+    errors.extend((pos, reason, None, files_of.get(pos, shown)) for pos, reason in result.failed)
     with Session.begin() as session:
         record_chunk(
             session, job_id, spec, file=shown, seen=seen, indexed=result.indexed, skipped=result.skipped,

@@ -12,9 +12,9 @@ from elasticsearch import Elasticsearch, helpers
 from pydantic import ValidationError
 
 from ingest.document import index_document
-from ingest.merge import Outcome, merge
+from ingest.merge import Outcome, merge, source_refs
 from mappings.analysis.tokenizer import Tokenizer
-from mappings.model import Record
+from mappings.model import Record, SourceRef
 
 
 class RetryableBulkError(RuntimeError):
@@ -58,8 +58,12 @@ def write_records(
             # The same record twice in one batch (a file that repeats an item): merge them first.
             earlier_position, earlier = batch[record.id]
             combined = merge(earlier, record)
-            if combined.outcome is Outcome.MERGED:
-                result.merged += 1
+            # Every incoming record is counted once: seen = indexed + skipped + failed.
+            if combined.outcome is Outcome.UNCHANGED:
+                result.skipped += 1
+            else:
+                result.indexed += 1
+                result.merged += int(combined.outcome is Outcome.MERGED)
             record, position = combined.record, earlier_position
         batch[record.id] = (position, record)
         if len(batch) >= max_docs:
@@ -85,6 +89,19 @@ def _existing(es: Elasticsearch, index: str, ids: list[str]) -> dict[str, tuple[
     return found
 
 
+def _ref_key(ref: SourceRef) -> tuple[str, str, int, str | None, str | None]:
+    return ref.source, ref.source_id, ref.version, ref.raw_sha256, ref.position
+
+
+def _written_by(existing: Record, incoming: Record) -> bool:
+    """Whether the index already lists this very source entry: same line of the same raw file, same version.
+
+    Versions are fixed per job, so only an earlier attempt of the same job's task matches.
+    """
+    mine = {_ref_key(r) for r in source_refs(incoming)}
+    return any(_ref_key(r) in mine for r in source_refs(existing))
+
+
 def _write_batch(
     es: Elasticsearch,
     index: str,
@@ -106,7 +123,10 @@ def _write_batch(
             old, es_version = existing.get(rid, (None, 0))
             merged = merge(old, record)
             if merged.outcome is Outcome.UNCHANGED:
-                result.skipped += 1
+                if old is not None and _written_by(old, record):
+                    result.indexed += 1  # an earlier attempt of this write got it in, then died or failed
+                else:
+                    result.skipped += 1
                 continue
             outcomes[rid] = merged.outcome
             action: dict[str, Any] = {

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 
 class DocType(StrEnum):
@@ -25,12 +26,22 @@ class AccessLevel(StrEnum):
     restricted = "restricted"  # 限制
 
 
+# Limits far above any real value: beyond them a field is garbage (a parser fed the wrong file, a
+# broken export), and Elasticsearch would refuse the whole document for an immense keyword term.
+MAX_NAME = 500
+MAX_TITLE = 5000
+MAX_SHORT = 2000  # venue, keyword, identifiers
+MAX_TEXT = 200_000  # an abstract
+MAX_FULL_TEXT = 50_000_000
+ShortText = Annotated[str, StringConstraints(max_length=MAX_SHORT)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class Author(_Strict):
-    name: str  # as written; matching uses the folded form the indexer derives
+    name: str = Field(min_length=1, max_length=MAX_NAME)  # as written; matching uses the folded form the indexer derives
     affiliation: str | None = None  # the first affiliation, for display and citation
     affiliations: list[str] = Field(default_factory=list)  # every affiliation, in the source's order
     order: int = Field(ge=1)
@@ -110,12 +121,12 @@ class Record(_Strict):
     source: str
     source_id: str
     doc_type: DocType
-    title: str = Field(min_length=1)
-    title_en: str | None = None
+    title: str = Field(min_length=1, max_length=MAX_TITLE)
+    title_en: str | None = Field(default=None, max_length=MAX_TITLE)
     authors: list[Author] = Field(default_factory=list)
-    abstract: str | None = None
-    keywords: list[str] = Field(default_factory=list)
-    venue: str | None = None
+    abstract: str | None = Field(default=None, max_length=MAX_TEXT)
+    keywords: list[ShortText] = Field(default_factory=list)
+    venue: str | None = Field(default=None, max_length=MAX_SHORT)
     year: int | None = Field(default=None, ge=1000, le=2100)
     volume: str | None = None
     issue: str | None = None
@@ -129,9 +140,9 @@ class Record(_Strict):
     discipline: str | None = None
     category: str | None = None
     language: str | None = None
-    funds: list[str] = Field(default_factory=list)
+    funds: list[ShortText] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)
-    full_text: str | None = None  # body text (GROBID TEI, a tech report's PDF); searched by FT
+    full_text: str | None = Field(default=None, max_length=MAX_FULL_TEXT)  # body text (GROBID TEI, a tech report's PDF); searched by FT
     # Every source that supplied this record; `source`/`source_id` above name the first.
     sources: list[SourceRef] = Field(default_factory=list)
     ingested_at: datetime

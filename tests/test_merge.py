@@ -72,6 +72,19 @@ def test_repeated_and_late_writes_change_nothing() -> None:
     assert merge(first, from_source("cnki", 11, abstract="摘要")).outcome is Outcome.UNCHANGED
 
 
+def test_two_files_of_one_delivery_with_one_id_merge() -> None:
+    first = from_source("jats", 10, abstract="短摘要")
+    other_file = SourceRef(
+        source="jats", source_id="jats-1", version=10, raw_sha256="cd" * 32, position="第 1 项"
+    )
+    second = from_source("jats", 10, abstract="更长更完整的摘要", year=2021).model_copy(
+        update={"sources": [other_file]}
+    )
+    result = merge(first, second)
+    assert result.outcome is Outcome.UPDATED
+    assert (result.record.abstract, result.record.year) == ("更长更完整的摘要", 2021)
+
+
 def test_a_single_source_correcting_itself_replaces_its_values() -> None:
     first = from_source("cnki", 10, abstract="一段很长很长的错误摘要", keywords=["错词", "石墨烯"])
     fixed = merge(first, from_source("cnki", 11, abstract="正确摘要", keywords=["石墨烯"]))
@@ -127,7 +140,7 @@ def test_duplicates_in_one_batch_become_one_record(
 ) -> None:
     batch = [("第 1 项", from_source("a", 1, year=2019)), ("第 2 项", from_source("b", 2, abstract="摘要"))]
     result = write_records(es, names.write_alias, batch, tokenizer, refresh=True)
-    assert result.indexed == 1 and not result.failed
+    assert (result.indexed, result.merged) == (2, 1) and not result.failed  # each incoming record counts once
     record = stored(es, names)
     assert (record.year, record.abstract, len(record.sources)) == (2019, "摘要", 2)
 

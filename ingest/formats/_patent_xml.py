@@ -124,21 +124,40 @@ def hardened_parser(*, recover: bool = False) -> etree.XMLParser:
     )  # fmt: skip
 
 
+# One patent document is a few megabytes at most (the largest grants with sequence listings reach tens);
+# beyond this it is a broken or hostile file (a gzip bomb), never held in memory.
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+
+
+class DocumentTooLarge(ValueError):
+    def __init__(self, start: int) -> None:
+        super().__init__(
+            f"第 {start} 行起的文档超过 {MAX_DOCUMENT_BYTES // 1024 // 1024} MB，已停止读取此文件"
+        )
+        self.start = start
+
+
 def xml_documents(fh: BinaryIO) -> Iterator[tuple[int, bytes]]:
     """(first line, bytes) of each XML document in a file that may concatenate many.
 
     A document ends where the next `<?xml ` declaration starts, at the start of a line or (when the
-    documents were glued together without a newline) inside one.
+    documents were glued together without a newline) inside one. Raises DocumentTooLarge rather than
+    buffer a document (or a line) beyond MAX_DOCUMENT_BYTES.
     """
     buffer: list[bytes] = []
-    start, has_markup = 1, False
-    for lineno, line in enumerate(fh, 1):
+    start, has_markup, size = 1, False, 0
+    lineno = 0
+    while line := fh.readline(MAX_DOCUMENT_BYTES + 1):
+        lineno += 1
         for piece in _split_at_declarations(line):
             declaration = _DECLARATION_START.match(piece) is not None
             if declaration and has_markup:
                 yield start, b"".join(buffer)
-                buffer, start, has_markup = [], lineno, False
+                buffer, start, has_markup, size = [], lineno, False, 0
             buffer.append(piece)
+            size += len(piece)
+            if size > MAX_DOCUMENT_BYTES:
+                raise DocumentTooLarge(start)
             has_markup = has_markup or (b"<" in piece and not declaration)
     if has_markup:
         yield start, b"".join(buffer)

@@ -30,6 +30,7 @@ from ingest.formats._patent_numbers import (
 )
 from ingest.formats._patent_record import PatentFields, build_record
 from ingest.formats._patent_xml import (
+    DocumentTooLarge,
     Element,
     child,
     children,
@@ -252,3 +253,5 @@ def parse_file(path: Path, *, now: datetime, version: int) -> Iterator[Record | 
             yield RecordError(f"{NOT_ST36}：不是 XML")
     except (OSError, EOFError) as exc:  # a truncated or corrupt gzip stream
         yield RecordError(f"无法解压文件：{exc}")
+    except DocumentTooLarge as exc:  # a gzip bomb, or one endless document
+        yield RecordError(str(exc))

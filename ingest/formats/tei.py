@@ -124,10 +124,12 @@ def _syntax_error(exc: etree.XMLSyntaxError) -> RecordError:
 
 
 def _parse_xml(data: bytes) -> Element:
+    parser = _parser(recover=False)
     try:
-        return etree.fromstring(data, _parser(recover=False))
+        return etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
-        kinds = {e.type_name for e in exc.error_log if e.level_name in ("ERROR", "FATAL")}
+        # The parser's own log: the exception's may still hold errors of earlier parses in this thread.
+        kinds = {e.type_name for e in parser.error_log if e.level_name in ("ERROR", "FATAL")}
         if kinds and kinds <= _TOLERATED:
             # The only complaint is a non-NCName xml:id; recovering from it loses nothing.
             return etree.fromstring(data, _parser(recover=True))

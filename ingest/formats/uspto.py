@@ -31,6 +31,7 @@ from ingest.formats._patent_numbers import (
 )
 from ingest.formats._patent_record import PatentFields, build_record
 from ingest.formats._patent_xml import (
+    DocumentTooLarge,
     Element,
     child,
     children,
@@ -466,4 +467,7 @@ def parse_file(path: Path, *, now: datetime, version: int) -> Iterator[Record | 
         snippet = head.lstrip(_BOM + b" \t\r\n")[:30].decode("utf-8", "replace").split("\n")[0]
         yield RecordError(f"{NOT_USPTO}：既不是 XML 也不是 APS Green Book 文本（开头为 “{snippet}”）")
     else:
-        yield from _xml_records(path, now, version)
+        try:
+            yield from _xml_records(path, now, version)
+        except DocumentTooLarge as exc:
+            yield RecordError(str(exc))
