@@ -319,8 +319,39 @@ def test_tech_report_folder_with_pdf_full_text(pipeline: Settings, es: Elasticse
     es.indices.refresh(index=alias)
     levels = es.search(index=alias, size=0, aggs={"a": {"terms": {"field": "tech_report.access_level"}}})
     assert {b["key"] for b in levels["aggregations"]["a"]["buckets"]} == {"public", "embargoed", "restricted"}
-    hit = es.search(index=alias, query={"term": {"tech_report.report_no": "401700125-22327001D/01"}})["hits"]["hits"]
+    hit = es.search(index=alias, query={"term": {"tech_report.report_no": "401700125-22327001D/01"}})["hits"][
+        "hits"
+    ]
     assert "河北农业大学" in hit[0]["_source"]["full_text"].replace(" ", "")
+    from ingest.index_admin import drop_all
+
+    drop_all(es, IndexNames(settings.index_prefix))
+
+
+def test_a_folder_of_broken_files_becomes_job_errors_and_loses_nothing(
+    pipeline: Settings, es: Elasticsearch, tmp_path: Path
+) -> None:
+    from tests.conftest import new_prefix
+    from tests.test_bad_input import BAD_FILES
+
+    settings = pipeline.model_copy(update={"index_prefix": new_prefix("bad")})
+    good = tmp_path / "good.ris"
+    good.write_text("TY  - JOUR\nTI  - 钠离子电池正极材料\nAU  - 王五\nPY  - 2022\nER  - \n", "utf-8")
+    assert wait_done(settings, submit(settings, "ris", good)[0])["indexed"] == 1
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    for name, make in BAD_FILES.items():
+        if name != "gbk-undeclared":
+            (folder / f"{name}.xml").write_bytes(make())
+    status = wait_done(settings, submit(settings, "jats", folder)[0])
+    assert (status["indexed"], status["failed"]) == (0, len(BAD_FILES) - 1), status
+    with session_factory(settings.effective_database_url)() as session:
+        errors = job_errors(session, status["id"])
+    assert sorted(Path(e["file"]).name for e in errors) == sorted(
+        f"{n}.xml" for n in BAD_FILES if n != "gbk-undeclared"
+    )
+    assert all(e["reason"] and e["position"] for e in errors)
+    assert count(es, settings) == 1  # what was indexed before is still there
     from ingest.index_admin import drop_all
 
     drop_all(es, IndexNames(settings.index_prefix))

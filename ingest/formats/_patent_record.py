@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from pydantic import ValidationError
 
-from ingest.errors import RecordError
+from ingest.errors import RecordError, reason
 from ingest.formats._patent_numbers import canonical_patent_number
 from ingest.identity import record_id
 from ingest.normalize_text import author_key, clean_text
@@ -98,5 +98,4 @@ def build_record(
             ),
         )
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise RecordError(f"字段 {'.'.join(map(str, first['loc']))} 无效：{first['msg']}") from None
+        raise RecordError(reason(exc)) from None

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from ingest.errors import RecordError
+from ingest.errors import RecordError, reason
 from ingest.identity import record_id
 from mappings.model import DocType, Record
 
@@ -49,5 +49,4 @@ def parse_line(line: str, *, now: datetime, version: int) -> Record:
             version=version,
         )
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise RecordError(f"字段 {'.'.join(map(str, first['loc']))} 无效：{first['msg']}") from None
+        raise RecordError(reason(exc)) from None

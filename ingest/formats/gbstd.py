@@ -33,7 +33,7 @@ import yaml
 from lxml import etree
 from pydantic import ValidationError
 
-from ingest.errors import RecordError
+from ingest.errors import RecordError, reason
 from ingest.identity import record_id
 from ingest.normalize_text import (
     clean_or_none,
@@ -198,10 +198,7 @@ def _record(std: _Std, *, now: datetime, version: int) -> Record:
             ),
         )
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise RecordError(
-            f"{std.number}：字段 {'.'.join(map(str, first['loc']))} 无效：{first['msg']}"
-        ) from None
+        raise RecordError(f"{std.number}：{reason(exc)}") from None
 
 
 # --- Relaton XML ------------------------------------------------------------------------------------
@@ -347,8 +344,8 @@ def _parse_xml(data: bytes, *, now: datetime, version: int) -> Iterator[Record |
         try:
             for std in _xml_stds(item):
                 yield _record(std, now=now, version=version)
-        except RecordError as exc:
-            yield RecordError(f"{position}：{exc}")
+        except (RecordError, ValidationError) as exc:
+            yield RecordError(f"{position}：{reason(exc)}")
 
 
 # --- Relaton YAML -----------------------------------------------------------------------------------
@@ -439,8 +436,8 @@ def _parse_yaml(text: str, *, now: datetime, version: int) -> Iterator[Record | 
     for n, item in enumerate(items, 1):
         try:
             yield _record(_yaml_std(item), now=now, version=version)
-        except RecordError as exc:
-            yield RecordError(f"第 {n} 条标准：{exc}")
+        except (RecordError, ValidationError) as exc:
+            yield RecordError(f"第 {n} 条标准：{reason(exc)}")
 
 
 # --- openstd HTML -----------------------------------------------------------------------------------
@@ -541,8 +538,8 @@ def _result_list(tables: list[Element], *, now: datetime, version: int) -> Itera
             n += 1
             try:
                 yield _record(_result_row(row, col), now=now, version=version)
-            except RecordError as exc:
-                yield RecordError(f"检索结果第 {n} 行：{exc}")
+            except (RecordError, ValidationError) as exc:
+                yield RecordError(f"检索结果第 {n} 行：{reason(exc)}")
     if n == 0:
         yield RecordError("openstd 检索结果页没有命中任何标准（0 条结果）")
 
@@ -608,5 +605,5 @@ def parse_file(path: Path, *, now: datetime, version: int) -> Iterator[Record | 
             yield from _parse_html(data, now=now, version=version)
         else:
             yield from _parse_yaml(_decode_html(data), now=now, version=version)
-    except RecordError as exc:
-        yield exc
+    except (RecordError, ValidationError) as exc:
+        yield exc if isinstance(exc, RecordError) else RecordError(reason(exc))

@@ -17,7 +17,7 @@ from typing import Any
 from lxml import etree
 from pydantic import ValidationError
 
-from ingest.errors import RecordError
+from ingest.errors import RecordError, reason
 from ingest.identity import record_id
 from ingest.normalize_text import (
     author_key,
@@ -449,8 +449,7 @@ def _record(fields: dict[str, Any], *, fallback_id: str, now: datetime, version:
             **fields,
         )
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise RecordError(f"字段 {'.'.join(map(str, first['loc']))} 无效：{first['msg']}") from None
+        raise RecordError(reason(exc)) from None
 
 
 def _articles(path: Path) -> Iterable[tuple[str, Element]]:
@@ -479,8 +478,8 @@ def parse_file(path: Path, *, now: datetime, version: int) -> Iterator[Record | 
                 fields = _pubmed_fields(element) if kind == "PubmedArticle" else _jats_fields(element)
                 fallback = path.name if n == 1 else f"{path.name}#{n}"
                 yield _record(fields, fallback_id=fallback, now=now, version=version)
-            except RecordError as exc:
-                yield RecordError(f"{position}：{exc}")
+            except (RecordError, ValidationError) as exc:
+                yield RecordError(f"{position}：{reason(exc)}")
     except etree.XMLSyntaxError as exc:
         line = f"第 {exc.lineno} 行" if exc.lineno else "文件"
         yield RecordError(f"第 {n + 1} 篇文章：XML 格式错误（{line}）：{exc.msg}")

@@ -35,7 +35,7 @@ import pymarc
 from lxml import etree
 from pydantic import ValidationError
 
-from ingest.errors import RecordError
+from ingest.errors import RecordError, reason
 from ingest.formats._xml_errors import describe
 from ingest.identity import record_id
 from ingest.normalize_text import (
@@ -619,8 +619,7 @@ def record_from_data(
             version=version,
         )
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise RecordError(f"字段 {'.'.join(map(str, first['loc']))} 无效：{first['msg']}") from None
+        raise RecordError(reason(exc)) from None
 
 
 def record_from_element(
@@ -669,8 +668,8 @@ def _one(n: int, data: MarcData, *, fallback: str, now: datetime, version: int) 
     try:
         source_id = None if control_number(data) else fallback
         return record_from_data(data, source="marc", source_id=source_id, now=now, version=version)
-    except RecordError as exc:
-        return RecordError(f"{position}：{exc}")
+    except (RecordError, ValidationError) as exc:
+        return RecordError(f"{position}：{reason(exc)}")
 
 
 def _parse_xml(path: Path, *, now: datetime, version: int) -> Iterator[Record | RecordError]:
@@ -702,12 +701,12 @@ def _parse_iso2709(path: Path, *, now: datetime, version: int) -> Iterator[Recor
                 n += 1
                 try:
                     data = data_from_iso2709(chunk)
-                except RecordError as exc:
-                    yield RecordError(f"第 {n} 条记录：{exc}")
+                except (RecordError, ValidationError) as exc:
+                    yield RecordError(f"第 {n} 条记录：{reason(exc)}")
                     continue
                 yield _one(n, data, fallback=f"{path.name}#{n}", now=now, version=version)
-        except RecordError as exc:
-            yield RecordError(f"第 {n + 1} 条记录：{exc}")
+        except (RecordError, ValidationError) as exc:
+            yield RecordError(f"第 {n + 1} 条记录：{reason(exc)}")
             return
     if n == 0:
         yield RecordError("文件中没有 ISO 2709 MARC 记录")

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 from pydantic import ValidationError
 
-from ingest.errors import RecordError
+from ingest.errors import RecordError, reason
 from ingest.formats import marc
 from ingest.formats._xml_errors import describe
 from ingest.identity import record_id
@@ -130,8 +130,7 @@ def _finish(fields: dict[str, Any], *, now: datetime, version: int) -> Record:
             **fields,
         )
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise RecordError(f"字段 {'.'.join(map(str, first['loc']))} 无效：{first['msg']}") from None
+        raise RecordError(reason(exc)) from None
 
 
 def _people(names: list[str]) -> list[Author]:
@@ -252,16 +251,16 @@ def _record(
             return marc.record_from_element(
                 payload, source=name, source_id=identifier, now=now, version=version
             )
-        except RecordError as exc:
-            raise RecordError(f"{identifier}：{exc}") from None
+        except (RecordError, ValidationError) as exc:
+            raise RecordError(f"{identifier}：{reason(exc)}") from None
     kind = _local(payload)
     try:
         if kind == "dc":
             return _dc_record(payload, base, now=now, version=version)
         if kind == "arXiv" and _namespace(payload) in (ARXIV_NS, ""):
             return _arxiv_record(payload, base, now=now, version=version)
-    except RecordError as exc:
-        raise RecordError(f"{identifier}：{exc}") from None
+    except (RecordError, ValidationError) as exc:
+        raise RecordError(f"{identifier}：{reason(exc)}") from None
     raise RecordError(f"{identifier}：不支持的元数据格式 {payload.tag}")
 
 
@@ -330,8 +329,8 @@ def parse_stream(
                     record = _record(el, info, source=source, now=now, version=version)
                     if record is not None:
                         yield record
-                except RecordError as exc:
-                    yield RecordError(f"第 {n} 条记录：{exc}")
+                except (RecordError, ValidationError) as exc:
+                    yield RecordError(f"第 {n} 条记录：{reason(exc)}")
                 _drop(el)
     except etree.XMLSyntaxError as exc:
         yield RecordError(f"第 {n + 1} 条记录：{describe(exc)}")

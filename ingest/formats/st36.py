@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from lxml import etree
+from pydantic import ValidationError
 
-from ingest.errors import RecordError
+from ingest.errors import RecordError, reason
 from ingest.formats._patent_numbers import (
     canonical_application_number,
     canonical_patent_number,
@@ -225,8 +226,8 @@ def _records(fh: BinaryIO, file: Path, now: datetime, version: int) -> Iterator[
             yield build_record(
                 fields, source="st36", fallback_id=f"{file.name}#{n}", now=now, version=version
             )
-        except RecordError as exc:
-            yield RecordError(f"{where}：{exc}")
+        except (RecordError, ValidationError) as exc:
+            yield RecordError(f"{where}：{reason(exc)}")
     if n == 0:
         yield RecordError(f"{NOT_ST36}：文件中没有 XML 文档")
 

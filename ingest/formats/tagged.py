@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ingest.errors import RecordError
+from ingest.errors import RecordError, reason
 from ingest.identity import record_id
 from ingest.normalize_text import (
     author_key,
@@ -429,8 +429,7 @@ def _record(v: _Values, fmt: str, *, now: datetime, version: int) -> Record:
             standard=standard,
         )
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise RecordError(f"字段 {'.'.join(map(str, first['loc']))} 无效：{first['msg']}") from None
+        raise RecordError(reason(exc)) from None
 
 
 def detect_format(text: str) -> str | None:
@@ -465,8 +464,8 @@ def parse_text(
     for n, raw in enumerate(_read(text, syntax, lower_tags=fmt == "noteexpress"), 1):
         try:
             yield _record(_Values(raw, syntax), fmt, now=now, version=version)
-        except RecordError as exc:
-            yield RecordError(f"第 {n} 条记录（第 {raw.start_line} 行）：{exc}")
+        except (RecordError, ValidationError) as exc:
+            yield RecordError(f"第 {n} 条记录（第 {raw.start_line} 行）：{reason(exc)}")
     if n == 0:
         yield RecordError(f"{FORMAT_LABELS[fmt]} 文件中没有找到任何记录")
 
@@ -503,8 +502,8 @@ def parse_file(
         return
     try:
         text = decode(path.read_bytes())
-    except RecordError as exc:
-        yield exc
+    except (RecordError, ValidationError) as exc:
+        yield exc if isinstance(exc, RecordError) else RecordError(reason(exc))
         return
     yield from parse_text(text, now=now, version=version, fmt=fmt)
 

@@ -28,7 +28,7 @@ from lxml import etree
 from pydantic import ValidationError
 from pypdf import PdfReader
 
-from ingest.errors import RecordError
+from ingest.errors import RecordError, reason
 from ingest.identity import record_id
 from ingest.normalize_text import clean_or_none, clean_text, join_lines, tidy_title
 from mappings.model import AccessLevel, Author, DocType, Record, TechReportInfo
@@ -261,8 +261,7 @@ def _record(report: Element, *, base: Path, now: datetime, version: int) -> Reco
             ),
         )
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise RecordError(f"字段 {'.'.join(map(str, first['loc']))} 无效：{first['msg']}") from None
+        raise RecordError(reason(exc)) from None
 
 
 # --- PDF full text ----------------------------------------------------------------------------------
@@ -394,5 +393,5 @@ def parse_file(
             continue
         try:
             yield _record(report, base=fulltext_dir or path.parent, now=now, version=version)
-        except RecordError as exc:
-            yield RecordError(f"{position}：{exc}")
+        except (RecordError, ValidationError) as exc:
+            yield RecordError(f"{position}：{reason(exc)}")

@@ -48,7 +48,7 @@ from typing import Any
 from lxml import etree
 from pydantic import ValidationError
 
-from ingest.errors import RecordError
+from ingest.errors import RecordError, reason
 from ingest.identity import record_id
 from ingest.normalize_text import (
     author_key,
@@ -585,8 +585,7 @@ def _record(fields: dict[str, Any], *, source_id: str, now: datetime, version: i
             **fields,
         )  # fmt: skip
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise RecordError(f"字段 {'.'.join(map(str, first['loc']))} 无效：{first['msg']}") from None
+        raise RecordError(reason(exc)) from None
 
 
 # --- GROBID training files --------------------------------------------------------------------------
@@ -613,8 +612,8 @@ def _training_file(
     if _HEADER_REFERENCE_NAME.search(path.name) and bibls:
         try:
             yield _record(_header_reference_fields(bibls), source_id=path.name, now=now, version=version)
-        except RecordError as exc:
-            yield exc
+        except (RecordError, ValidationError) as exc:
+            yield exc if isinstance(exc, RecordError) else RecordError(reason(exc))
         return
     yield RecordError(f"文件是 GROBID 引文训练语料（{len(bibls)} 条标注引文），不含文献题录")
 
@@ -631,8 +630,8 @@ def parse_file(path: Path, *, now: datetime, version: int) -> Iterator[Record | 
     """One Record per GROBID TEI document in the file; RecordErrors for what cannot be one."""
     try:
         root = _load(path)
-    except RecordError as exc:
-        yield exc
+    except (RecordError, ValidationError) as exc:
+        yield exc if isinstance(exc, RecordError) else RecordError(reason(exc))
         return
     name = _local(root)
     if name == "teiCorpus":
@@ -652,5 +651,5 @@ def parse_file(path: Path, *, now: datetime, version: int) -> Iterator[Record | 
             fields = _document_fields(tei)
             source_id = path.name if len(documents) == 1 else f"{path.name}#{n}"
             yield _record(fields, source_id=source_id, now=now, version=version)
-        except RecordError as exc:
-            yield RecordError(f"第 {n} 篇文档：{exc}")
+        except (RecordError, ValidationError) as exc:
+            yield RecordError(f"第 {n} 篇文档：{reason(exc)}")

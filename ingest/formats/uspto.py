@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from lxml import etree
+from pydantic import ValidationError
 
-from ingest.errors import RecordError
+from ingest.errors import RecordError, reason
 from ingest.formats._patent_numbers import (
     canonical_application_number,
     canonical_patent_number,
@@ -319,8 +320,8 @@ def _xml_documents(fh: BinaryIO, file: Path, now: datetime, version: int) -> Ite
             yield build_record(
                 fields, source="uspto", fallback_id=f"{file.name}#{n}", now=now, version=version
             )
-        except RecordError as exc:
-            yield RecordError(f"{where}：{exc}")
+        except (RecordError, ValidationError) as exc:
+            yield RecordError(f"{where}：{reason(exc)}")
     if n == 0:
         yield RecordError(f"{NOT_USPTO}：文件中没有 XML 文档")
 
@@ -439,8 +440,8 @@ def _greenbook_records(file: Path, now: datetime, version: int) -> Iterator[Reco
             yield build_record(
                 fields, source="uspto", fallback_id=f"{file.name}#{n}", now=now, version=version
             )
-        except RecordError as exc:
-            yield RecordError(f"第 {n} 件专利（第 {start} 行起）：{exc}")
+        except (RecordError, ValidationError) as exc:
+            yield RecordError(f"第 {n} 件专利（第 {start} 行起）：{reason(exc)}")
     if n == 0:
         yield RecordError(f"{NOT_USPTO}：APS Green Book 文本中没有 PATN 记录")
 

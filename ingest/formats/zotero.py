@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ingest.errors import RecordError
+from ingest.errors import RecordError, reason
 from ingest.formats._patent_numbers import canonical_patent_number
 from ingest.identity import record_id
 from ingest.normalize_text import (
@@ -161,8 +161,7 @@ def record_from_item(item: dict[str, Any], *, source: str, now: datetime, versio
             **fields,
         )
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise RecordError(f"字段 {'.'.join(map(str, first['loc']))} 无效：{first['msg']}") from None
+        raise RecordError(reason(exc)) from None
 
 
 def _source(translator: Any, item: dict[str, Any]) -> str:
@@ -220,8 +219,8 @@ def parse_file(path: Path, *, now: datetime, version: int) -> Iterator[Record | 
                 continue
             try:
                 yield record_from_item(item, source=_source(translator, item), now=now, version=version)
-            except RecordError as exc:
-                yield RecordError(f"{where}：{exc}")
+            except (RecordError, ValidationError) as exc:
+                yield RecordError(f"{where}：{reason(exc)}")
             except (TypeError, AttributeError, ValueError) as exc:
                 # A field of an unexpected shape: this item is quarantined, the file goes on.
                 yield RecordError(f"{where}：字段结构不符合 Zotero 格式（{type(exc).__name__}: {exc}）")
