@@ -9,6 +9,7 @@ from typing import Any
 from mappings.analysis.tokenizer import Tokenizer
 from search.fields import HIGHLIGHT_FIELDS
 from search.query import HistoryResolver, cnki, compile_query, normalized, parse
+from search.query.highlight_terms import highlight_terms
 from search.simple_query import request_body
 
 
@@ -33,15 +34,22 @@ def build_pro(
     ast = parse(q)
     body = request_body(compile_query(ast, tokenizer=tokenizer, history=history), page=page, size=size,
                         filters=filters, sort=sort)  # fmt: skip
-    # Exact (phrase) matches light up on the bigram fields, which map back onto the display text.
-    body["highlight"] = {
-        "pre_tags": ["\ue000"],
-        "post_tags": ["\ue001"],
-        "require_field_match": True,
-        "fields": {
-            field: ({"fragment_size": 160, "number_of_fragments": 3} if display == "abstract"
-                    else {"number_of_fragments": 0})
-            for display, field in HIGHLIGHT_FIELDS.items()
-        },
-    }  # fmt: skip
+    body["highlight"] = _highlight(highlight_terms(ast, tokenizer))
     return ProRequest(body=body, normalized=normalized(ast), cnki=cnki(ast))
+
+
+def _highlight(terms: dict[str, list[str]]) -> dict[str, Any]:
+    """Highlights on the bigram fields (they map back onto the display text), asked for with the
+    phrases the expression searched each member for: exact and fuzzy matches both light up."""
+    fields: dict[str, Any] = {}
+    for display, field in HIGHLIGHT_FIELDS.items():
+        spec: dict[str, Any] = (
+            {"fragment_size": 160, "number_of_fragments": 3}
+            if display == "abstract"
+            else {"number_of_fragments": 0}
+        )
+        phrases = terms.get(display)
+        if phrases:
+            spec["highlight_query"] = {"bool": {"should": [{"match_phrase": {field: p}} for p in phrases]}}
+        fields[field] = spec
+    return {"pre_tags": ["\ue000"], "post_tags": ["\ue001"], "require_field_match": True, "fields": fields}

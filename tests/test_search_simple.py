@@ -131,7 +131,9 @@ def test_highlight_maps_across_characters_that_fold_to_several(
 def test_iter_records_walks_every_hit_in_order(service: SearchService) -> None:
     query = service.query_for("", filters={"category": ["工学"]})
     walked = [r["id"] for r in service.iter_records(query, sort="year_desc", batch=2)]
-    listed = [h["id"] for h in service.simple("", filters={"category": ["工学"]}, sort="year_desc", size=50)["hits"]]
+    listed = [
+        h["id"] for h in service.simple("", filters={"category": ["工学"]}, sort="year_desc", size=50)["hits"]
+    ]
     assert walked == listed and len(walked) >= 4
     assert [r["id"] for r in service.iter_records(query, sort="year_desc", limit=3, batch=2)] == listed[:3]
 
@@ -140,7 +142,9 @@ def test_iter_records_goes_past_the_result_window(es: Elasticsearch, tokenizer: 
     names = IndexNames(new_prefix("deep"))
     create(es, names, tokenizer)
     try:
-        records = [make_record(f"d{i:05d}", f"深度分页测试记录{i}", year=2000 + i % 20) for i in range(10_050)]
+        records = [
+            make_record(f"d{i:05d}", f"深度分页测试记录{i}", year=2000 + i % 20) for i in range(10_050)
+        ]
         write_records(es, names.write_alias, [(r.id, r) for r in records], tokenizer, refresh=True)
         service = SearchService(es, names, tokenizer)
         ids = [r["id"] for r in service.iter_records(service.query_for(""), sort="year_asc")]
@@ -149,3 +153,16 @@ def test_iter_records_goes_past_the_result_window(es: Elasticsearch, tokenizer: 
         assert sum(1 for _ in service.iter_records(pro, limit=10_020)) == 10_020
     finally:
         drop_all(es, names)
+
+
+def test_pro_mode_highlights_fuzzy_matches_too(service: SearchService) -> None:
+    result, _ = service.pro("TI%'锂电池石墨烯' AND AB%'负极'")
+    hit = next(h for h in result["hits"] if h["id"] == "r1")
+    assert "<em>石墨烯</em>" in hit["highlight"]["title"] and "<em>锂电池</em>" in hit["highlight"]["title"]
+    assert any("<em>负极</em>" in f for f in hit["highlight"]["abstract"])
+    # Nothing searched under NOT (or `-`) lights up.
+    result, _ = service.pro("TI='石墨烯' NOT AB='BERT'")
+    hit = next(h for h in result["hits"] if h["id"] == "r1")
+    assert "BERT" not in str(hit["highlight"])
+    result, _ = service.pro("TI='石墨烯'-'隔膜'")
+    assert all("<em>隔膜</em>" not in str(h["highlight"]) for h in result["hits"])
