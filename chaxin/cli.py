@@ -315,6 +315,189 @@ def _wait(job_id: int) -> None:
         click.echo(f"see `chaxin ingest errors {job_id}` for the failed records")
 
 
+# ------------------------------------------------------------------ users and centres
+
+
+def _accounts_session() -> Any:
+    """A transaction on the application database, migrated first so a fresh deployment can bootstrap."""
+    from appdb.session import session_factory, upgrade
+
+    url = get_settings().effective_database_url
+    upgrade(url)
+    return session_factory(url).begin()
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            _fail("标准输入中没有读到密码")
+        return password
+    prompted: str = click.prompt("密码", hide_input=True, confirmation_prompt="再次输入密码")
+    return prompted
+
+
+def _until(value: str | None) -> Any:
+    from datetime import UTC, datetime, time
+
+    if not value:
+        return None
+    try:
+        return datetime.combine(datetime.strptime(value, "%Y-%m-%d").date(), time.max, tzinfo=UTC)
+    except ValueError:
+        _fail("--until 的格式应为 YYYY-MM-DD")
+
+
+@app.group()
+def users() -> None:
+    """User accounts: `chaxin users add --username U --role R [--centre C]`."""
+
+
+@users.command("add")
+@click.option("--username", required=True)
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    help="registered, analyst, reviewer, centre_admin, platform_admin (repeatable).",
+)
+@click.option(
+    "--centre", default=None, help="Branch-centre code; analysts, reviewers and centre admins need one."
+)
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of standard input."
+)
+@click.option("--real-name", default=None, help="真实姓名")
+@click.option("--organisation", default=None, help="工作单位")
+@click.option("--phone", default=None)
+@click.option("--email", default=None)
+@click.option("--title", "professional_title", default=None, help="职称 (reviewers)")
+@click.option("--senior", is_flag=True, help="The title is a senior one (高级职称), needed to sign reports.")
+def users_add(
+    username: str,
+    roles: tuple[str, ...],
+    centre: str | None,
+    password_stdin: bool,
+    real_name: str | None,
+    organisation: str | None,
+    phone: str | None,
+    email: str | None,
+    professional_title: str | None,
+    senior: bool,
+) -> None:
+    """Create a user (prints its ID)."""
+    from appdb import accounts
+
+    password = _read_password(password_stdin)
+    try:
+        with _accounts_session() as session:
+            user = accounts.create_user(
+                session, username=username, password=password, real_name=real_name, organisation=organisation,
+                phone=phone, email=email, professional_title=professional_title, senior_title=senior,
+                centre=centre, roles=roles,
+            )  # fmt: skip
+            accounts.audit(session, "cli", "user.create",
+                           {"user_id": user.id, "username": user.username, "roles": list(roles), "centre": centre})  # fmt: skip
+            user_id = user.id
+    except accounts.AccountError as exc:
+        _fail(str(exc))
+    click.echo(user_id)
+
+
+@users.command("grant")
+@click.option("--username", required=True)
+@click.option("--role", default=None, help="A role to grant (or revoke, with --revoke).")
+@click.option("--record", "record_id", default=None, help="A 限制 report's record ID to open to this user.")
+@click.option("--until", default=None, help="With --record: the grant ends after this day (YYYY-MM-DD).")
+@click.option("--centre", default=None, help="Move the user into this centre first.")
+@click.option("--revoke", is_flag=True, help="Take the role or record grant away instead.")
+def users_grant(
+    username: str,
+    role: str | None,
+    record_id: str | None,
+    until: str | None,
+    centre: str | None,
+    revoke: bool,
+) -> None:
+    """Grant (or --revoke) a role or access to one 限制 report."""
+    from appdb import accounts
+
+    if not role and not record_id and not centre:
+        _fail("请指定 --role、--record 或 --centre")
+    try:
+        with _accounts_session() as session:
+            user = accounts.find_user(session, username)
+            if centre:
+                accounts.set_centre(session, user, centre)
+                accounts.audit(session, "cli", "user.update", {"user_id": user.id, "centre": centre})
+            if role:
+                changed = (accounts.revoke_role if revoke else accounts.grant_role)(session, user, role)
+                if changed:
+                    accounts.audit(session, "cli", "role.revoke" if revoke else "role.grant",
+                                   {"user_id": user.id, "role": role})  # fmt: skip
+            if record_id:
+                if revoke:
+                    accounts.revoke_record(session, user, record_id)
+                else:
+                    accounts.grant_record(session, user, record_id, expires_at=_until(until))
+                accounts.audit(session, "cli", "record.revoke" if revoke else "record.grant",
+                               {"user_id": user.id, "record_id": record_id, "until": until})  # fmt: skip
+    except accounts.AccountError as exc:
+        _fail(str(exc))
+    click.echo("ok")
+
+
+@users.command("list")
+def users_list() -> None:
+    from appdb import accounts
+
+    with _accounts_session() as session:
+        centres = {c.id: c.code for c in accounts.list_centres(session)}
+        for user in accounts.list_users(session, limit=100_000):
+            roles = ",".join(sorted(accounts.user_roles(session, user.id))) or accounts.IMPLICIT_ROLE
+            centre = centres.get(user.centre_id, "") if user.centre_id else ""
+            state = "" if user.active else "disabled"
+            click.echo("\t".join((str(user.id), user.username, roles, centre, user.real_name or "", state)))
+
+
+@app.group()
+def centres() -> None:
+    """Branch centres (分中心)."""
+
+
+@centres.command("add")
+@click.option("--code", required=True, help="Short code, e.g. GZ01.")
+@click.option("--name", required=True)
+@click.option("--province", required=True, help="Two-digit GB/T 2260 province code, e.g. 52.")
+@click.option(
+    "--institution", required=True, help="Institution number: 3 digits (most) or 5-digit station (moe)."
+)
+@click.option(
+    "--pattern", type=click.Choice(["most", "moe"]), required=True, help="Report-numbering pattern."
+)
+def centres_add(code: str, name: str, province: str, institution: str, pattern: str) -> None:
+    from appdb import accounts
+
+    try:
+        with _accounts_session() as session:
+            centre = accounts.create_centre(session, code=code, name=name, province_code=province,
+                                            institution_no=institution, pattern=pattern)  # fmt: skip
+            accounts.audit(session, "cli", "centre.create", {"code": centre.code, "name": centre.name,
+                                                              "pattern": centre.numbering_pattern})  # fmt: skip
+    except accounts.AccountError as exc:
+        _fail(str(exc))
+    click.echo(code)
+
+
+@centres.command("list")
+def centres_list() -> None:
+    from appdb import accounts
+
+    with _accounts_session() as session:
+        for c in accounts.list_centres(session):
+            click.echo(f"{c.code}\t{c.name}\t{c.province_code}\t{c.institution_no}\t{c.numbering_pattern}")
+
+
 # ------------------------------------------------------------------ processes
 
 

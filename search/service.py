@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
@@ -14,6 +15,8 @@ from mappings.naming import IndexNames
 from search.errors import BadQuery, SearchUnavailable
 from search.fields import DOC_TYPE_LABELS, FACETS, HIGHLIGHT_FIELDS, SORTS, VALUE_LABELS
 from search.highlight import map_fragment, map_values
+from search.policy import Visibility, effective_level, notice, police, redact, visibility
+from search.principal import ANONYMOUS, Principal
 from search.pro_query import build_pro
 from search.query import HistoryResolver
 from search.simple_query import build_simple
@@ -39,10 +42,22 @@ def _engine() -> Iterator[None]:
 
 
 class SearchService:
-    def __init__(self, es: Elasticsearch, names: IndexNames, tokenizer: Tokenizer) -> None:
+    """Every method answers for a Principal (anonymous unless given) through search.policy."""
+
+    def __init__(
+        self, es: Elasticsearch, names: IndexNames, tokenizer: Tokenizer, *, today: date | None = None
+    ) -> None:
         self.es = es
         self.names = names
         self.tokenizer = tokenizer
+        # None: embargoes end by the real calendar (Elasticsearch's now/d). A fixed date pins it for tests.
+        self.today = today
+
+    def _police(self, query: dict[str, Any], principal: Principal) -> dict[str, Any]:
+        return police(query, principal, today=self.today)
+
+    def _seen(self, principal: Principal, record: Mapping[str, Any]) -> Visibility:
+        return visibility(principal, record, today=self.today)
 
     def _search(self, body: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -61,25 +76,33 @@ class SearchService:
         size: int = 20,
         filters: Mapping[str, Sequence[str]] | None = None,
         sort: str = "relevance",
+        principal: Principal = ANONYMOUS,
     ) -> dict[str, Any]:
         body = build_simple(q, tokenizer=self.tokenizer, page=page, size=size, filters=filters, sort=sort)
+        body["query"] = self._police(body["query"], principal)
         body["_source"] = list(SUMMARY_FIELDS)
         resp = self._search(body)
         return {
             "total": resp["hits"]["total"]["value"],
             "page": page,
             "size": size,
-            "hits": [self._hit(h) for h in resp["hits"]["hits"]],
+            "hits": self._hits(resp["hits"]["hits"], principal),
             "facets": self._facets(resp.get("aggregations", {})),
         }
 
-    @staticmethod
-    def _hit(hit: dict[str, Any]) -> dict[str, Any]:
-        src = hit["_source"]
-        out = {k: src.get(k) for k in SUMMARY_FIELDS if k in src}
-        out["id"] = hit["_id"]
-        out["score"] = hit.get("_score")
-        out["highlight"] = _highlights(hit.get("highlight", {}), src)
+    def _hits(self, hits: list[dict[str, Any]], principal: Principal) -> list[dict[str, Any]]:
+        out = []
+        for hit in hits:
+            src = {**hit["_source"], "id": hit["_id"]}
+            seen = self._seen(principal, src)
+            if seen is Visibility.NONE:
+                continue  # the filter already excludes these; never show one if the two disagree
+            shown = {k: src.get(k) for k in SUMMARY_FIELDS if k in src}
+            shown["score"] = hit.get("_score")
+            shown["highlight"] = _highlights(hit.get("highlight", {}), src)
+            shown = redact(shown, seen)
+            shown["visibility"] = seen.label
+            out.append(shown)
         return out
 
     @staticmethod
@@ -89,7 +112,11 @@ class SearchService:
             buckets = aggs.get(facet.name, {}).get("buckets", [])
             labels = DOC_TYPE_LABELS if facet.name == "doc_type" else VALUE_LABELS.get(facet.name, {})
             out[facet.name] = [
-                {"value": str(b["key"]), "label": labels.get(str(b["key"]), str(b["key"])), "count": b["doc_count"]}
+                {
+                    "value": str(b["key"]),
+                    "label": labels.get(str(b["key"]), str(b["key"])),
+                    "count": b["doc_count"],
+                }
                 for b in buckets
             ]
         return out
@@ -115,13 +142,18 @@ class SearchService:
         filters: Mapping[str, Sequence[str]] | None = None,
         history: HistoryResolver | None = None,
         sort: str = "relevance",
+        principal: Principal = ANONYMOUS,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """An analyst's expression. Returns the response, which adds how the expression was read and its
-        CNKI form, and the compiled query (filters included) for the search history to keep."""
+        CNKI form, and the compiled query (filters included) for the search history to keep.
+
+        The kept query is the one before the access policy: `#n` combines it again later, policed for
+        whoever runs that search then."""
         request = build_pro(
             q, tokenizer=self.tokenizer, page=page, size=size, filters=filters, history=history, sort=sort
         )
         query = request.body["query"]
+        request.body["query"] = self._police(query, principal)
         request.body["_source"] = list(SUMMARY_FIELDS)
         resp = self._search(request.body)
         result = {
@@ -130,7 +162,7 @@ class SearchService:
             "size": size,
             "normalized": request.normalized,
             "cnki": request.cnki,
-            "hits": [self._hit(h) for h in resp["hits"]["hits"]],
+            "hits": self._hits(resp["hits"]["hits"], principal),
             "facets": self._facets(resp.get("aggregations", {})),
         }
         return result, query
@@ -143,17 +175,30 @@ class SearchService:
         filters: Mapping[str, Sequence[str]] | None = None,
         history: HistoryResolver | None = None,
     ) -> dict[str, Any]:
-        """The query (with filters) a search runs, without paging: what an export walks through."""
+        """The query (with filters) a search runs, without paging: what an export walks through.
+
+        Not yet policed: `iter_records` applies the access policy for its principal."""
         if mode == "pro":
-            return dict(build_pro(q, tokenizer=self.tokenizer, filters=filters, history=history).body["query"])
+            return dict(
+                build_pro(q, tokenizer=self.tokenizer, filters=filters, history=history).body["query"]
+            )
         return dict(build_simple(q, tokenizer=self.tokenizer, filters=filters)["query"])
 
     def iter_records(
-        self, query: dict[str, Any], *, sort: str = "relevance", limit: int = 50_000, batch: int = 1000
+        self,
+        query: dict[str, Any],
+        *,
+        sort: str = "relevance",
+        limit: int = 50_000,
+        batch: int = 1000,
+        principal: Principal = ANONYMOUS,
     ) -> Iterator[dict[str, Any]]:
-        """Every matching record in result order, past the 10,000-hit window: a point in time and search_after."""
+        """Every matching record in result order, past the 10,000-hit window: a point in time and search_after.
+
+        Only records `principal` may see, each without the fields it may not see (what exports write)."""
         if sort not in SORTS:
             raise BadQuery(f"未知的排序方式：{sort}")
+        query = self._police(query, principal)
         try:
             with _engine():
                 pit = self.es.open_point_in_time(index=self.names.read_alias, keep_alive="2m")["id"]
@@ -175,7 +220,9 @@ class SearchService:
                 if not hits:
                     return
                 for hit in hits:
-                    yield hit["_source"]
+                    seen = self._seen(principal, hit["_source"])
+                    if seen is not Visibility.NONE:
+                        yield redact(hit["_source"], seen)
                 sent += len(hits)
                 after = hits[-1]["sort"]
                 pit = resp.get("pit_id", pit)
@@ -185,13 +232,26 @@ class SearchService:
             except (TransportError, ApiError):
                 pass  # it expires on its own within keep_alive
 
-    def get_record(self, record_id: str) -> dict[str, Any] | None:
+    def get_record(self, record_id: str, *, principal: Principal = ANONYMOUS) -> dict[str, Any] | None:
+        """The record as `principal` may see it, or None when it does not exist for them (a 限制
+        report looks exactly like a missing one). `access` says how much is shown and why."""
         try:
             with _engine():
                 resp = self.es.get(index=self.names.read_alias, id=record_id)
         except NotFoundError:
             return None
-        return dict(resp["_source"])
+        record = {**resp["_source"], "id": resp["_id"]}
+        seen = self._seen(principal, record)
+        if seen is Visibility.NONE:
+            return None
+        shown = redact(record, seen)
+        shown["access"] = {
+            "visibility": seen.label,
+            # The level in force today: a 延期公开 report past its date is 公开.
+            "level": effective_level(record, today=self.today),
+            "notice": notice(principal, record, seen, today=self.today),
+        }
+        return shown
 
 
 def _highlights(hl: dict[str, list[str]], src: dict[str, Any]) -> dict[str, Any]:

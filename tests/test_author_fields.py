@@ -16,6 +16,7 @@ from ingest.writer import write_records
 from mappings.analysis.tokenizer import Tokenizer
 from mappings.naming import IndexNames
 from search.errors import BadQuery
+from search.principal import Principal, Role
 from search.service import SearchService
 from tests.conftest import make_record, new_prefix
 
@@ -39,8 +40,12 @@ def service(es: Elasticsearch, tokenizer: Tokenizer) -> Iterator[SearchService]:
     drop_all(es, names)
 
 
+# Full text is searchable for signed-in users only (domain brief Part A §5).
+REGISTERED = Principal(user_id=1, roles=frozenset({Role.registered}))
+
+
 def hits(service: SearchService, q: str) -> set[str]:
-    result, _ = service.pro(q)
+    result, _ = service.pro(q, principal=REGISTERED)
     return {h["id"] for h in result["hits"]}
 
 

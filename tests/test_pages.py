@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from html import unescape
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -97,12 +98,17 @@ def _records() -> list[Record]:
 
 
 @pytest.fixture(scope="module")
-def client() -> Iterator[TestClient]:
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    from appdb.session import upgrade
+
     prefix = f"pagetest-{secrets.token_hex(4)}"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CHAXIN_INDEX_PREFIX", prefix)
+        # Pages ask who is signing in (web.identity reads the session table): a migrated database of their own.
+        mp.setenv("DATABASE_URL", f"sqlite:///{tmp_path_factory.mktemp('pages') / 'pages.sqlite3'}")
         settings = Settings()
     assert settings.index_prefix == prefix
+    upgrade(settings.effective_database_url)
     es = make_es(settings)
     names = IndexNames(prefix)
     tokenizer = get_tokenizer("rjieba")
@@ -299,9 +305,13 @@ def test_error_page_for_html_clients(client: TestClient) -> None:
     assert "页码" in r.text
 
 
-def test_search_unavailable_gives_503_html(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_search_unavailable_gives_503_html(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from appdb.session import upgrade
+
     monkeypatch.setenv("CHAXIN_INDEX_PREFIX", f"pagetest-{secrets.token_hex(4)}")
     monkeypatch.setenv("ES_URL", "http://127.0.0.1:1")  # nothing listens here
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'pages.sqlite3'}")
+    upgrade(Settings().effective_database_url)
     with TestClient(create_app(Settings())) as c:
         r = c.get("/", params={"q": "石墨烯"})
         assert r.status_code == 503

@@ -11,12 +11,25 @@ from pydantic import BaseModel, Field
 from search.errors import BadQuery
 from search.fields import FACETS
 from search.history import HistoryEntry, NotFound
+from search.principal import Principal
 from search.query import MAX_QUERY_CHARS
-from web.identity import session_owner
+from web.identity import current_principal
+from web.ratelimit import rate_limit_anonymous_search
 from web.state import AppState, app_state
 
 router = APIRouter(prefix="/api/v1")
 State = Annotated[AppState, Depends(app_state)]
+Who = Annotated[Principal, Depends(current_principal)]
+
+
+def owner_of(principal: Who) -> str:
+    """Whose history and strategies a request reads: the signed-in user, else the session."""
+    if principal.owner is None:
+        raise HTTPException(status_code=401, detail="请先登录")
+    return principal.owner
+
+
+Owner = Annotated[str, Depends(owner_of)]
 
 
 def json_response(body: dict[str, Any], status_code: int = 200) -> Response:
@@ -29,25 +42,34 @@ def facet_filters(request: Request) -> dict[str, list[str]]:
     return {f.name: request.query_params.getlist(f.name) for f in FACETS if f.name in request.query_params}
 
 
-@router.get("/search", response_model=None, responses={200: {"description": "命中、分面与高亮"}})
+@router.get(
+    "/search",
+    response_model=None,
+    responses={200: {"description": "命中、分面与高亮"}},
+    dependencies=[Depends(rate_limit_anonymous_search)],
+)
 def search(
     state: State,
-    owner: Annotated[str, Depends(session_owner)],
+    principal: Who,
     filters: Annotated[dict[str, list[str]], Depends(facet_filters)],
     q: Annotated[str, Query(max_length=5 * MAX_QUERY_CHARS, description="检索词或检索式")] = "",
-    mode: Annotated[Literal["simple", "pro"], Query(description="simple: 自由词检索；pro: 专业检索式")] = "simple",
+    mode: Annotated[
+        Literal["simple", "pro"], Query(description="simple: 自由词检索；pro: 专业检索式")
+    ] = "simple",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
     sort: Annotated[Literal["relevance", "year_desc", "year_asc"], Query(description="排序")] = "relevance",
 ) -> Response:
     if mode == "pro":
-        return json_response(run_pro(state, owner, q, page=page, size=size, filters=filters, sort=sort))
-    return json_response(state.search.simple(q, page=page, size=size, filters=filters, sort=sort))
+        return json_response(run_pro(state, principal, q, page=page, size=size, filters=filters, sort=sort))
+    return json_response(
+        state.search.simple(q, page=page, size=size, filters=filters, sort=sort, principal=principal)
+    )
 
 
 def run_pro(
     state: AppState,
-    owner: str,
+    principal: Principal,
     q: str,
     *,
     page: int = 1,
@@ -56,16 +78,25 @@ def run_pro(
     sort: str = "relevance",
 ) -> dict[str, Any]:
     """Run an expression, resolving `#n` against the owner's history, and number it in that history."""
+    owner = owner_of(principal)
     result, query = state.search.pro(
-        q, page=page, size=size, filters=filters, history=state.history.resolver(owner), sort=sort
+        q,
+        page=page,
+        size=size,
+        filters=filters,
+        history=state.history.resolver(owner),
+        sort=sort,
+        principal=principal,
     )
     result["history_number"] = state.history.add(
-        owner, expression=q, normalized=result["normalized"], cnki=result["cnki"], query=query, total=result["total"]
+        owner,
+        expression=q,
+        normalized=result["normalized"],
+        cnki=result["cnki"],
+        query=query,
+        total=result["total"],
     )
     return result
-
-
-Owner = Annotated[str, Depends(session_owner)]
 
 
 def _entry(e: HistoryEntry) -> dict[str, Any]:
@@ -80,13 +111,13 @@ def history(state: State, owner: Owner) -> Response:
 
 
 @router.post("/history/{number}/rerun", response_model=None)
-def rerun(state: State, owner: Owner, number: int, page: int = 1, size: int = 20) -> Response:
+def rerun(state: State, principal: Who, number: int, page: int = 1, size: int = 20) -> Response:
     """Run a history entry's expression again; the new run gets the next number."""
     try:
-        entry = state.history.get(owner, number)
+        entry = state.history.get(owner_of(principal), number)
     except NotFound as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
-    return json_response(run_pro(state, owner, entry.expression, page=page, size=size))
+    return json_response(run_pro(state, principal, entry.expression, page=page, size=size))
 
 
 class Rename(BaseModel):
@@ -128,18 +159,20 @@ def strategies(state: State, owner: Owner) -> Response:
 
 
 @router.post("/strategies/{strategy_id}/run", response_model=None)
-def run_strategy(state: State, owner: Owner, strategy_id: int, page: int = 1, size: int = 20) -> Response:
+def run_strategy(state: State, principal: Who, strategy_id: int, page: int = 1, size: int = 20) -> Response:
     """Load a saved strategy and run it; it enters the history like any search."""
     try:
-        strategy = state.history.strategy(owner, strategy_id)
+        strategy = state.history.strategy(owner_of(principal), strategy_id)
     except NotFound as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
-    return json_response(run_pro(state, owner, strategy["expression"], page=page, size=size))
+    return json_response(run_pro(state, principal, strategy["expression"], page=page, size=size))
 
 
 @router.get("/records/{record_id}", response_model=None)
-def record(state: State, record_id: str) -> Response:
-    found = state.search.get_record(record_id)
+def record(state: State, principal: Who, record_id: str) -> Response:
+    """The record as the caller may see it; `access` says how much is shown and why. A record the
+    caller may not know about is answered exactly like a missing one."""
+    found = state.search.get_record(record_id, principal=principal)
     if found is None:
         raise HTTPException(status_code=404, detail="没有找到该记录")
     return json_response(found)

@@ -28,13 +28,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ingest_api.router)
     app.include_router(export_api.router)
     app.include_router(health.router)
-    from web import pages
+    from web import admin, auth, pages, workspace
+
+    app.include_router(auth.api_router)
+    app.include_router(auth.pages_router)
+    app.include_router(admin.router)
 
     app.include_router(pages.router)
+    app.include_router(workspace.router)
     pages.mount_static(app)
 
     @app.exception_handler(SearchUnavailable)
-    async def _unavailable(request: Request, exc: SearchUnavailable) -> JSONResponse:
+    async def _unavailable(request: Request, exc: SearchUnavailable) -> Response:
         if _wants_html(request):
             return pages.error_page(request, 503, "检索服务暂时不可用，请稍后再试。")
         return JSONResponse({"error": {"message": str(exc)}}, status_code=503)
@@ -48,7 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"error": error}, status_code=400)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
         message = f"参数 {where} 无效：{first.get('msg', '')}"

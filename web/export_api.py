@@ -6,14 +6,15 @@ import itertools
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from search.errors import BadQuery
 from search.export import DEFAULT_FORMAT, FORMATS
+from search.principal import Principal
 from search.query import MAX_QUERY_CHARS
-from web.api import facet_filters
-from web.identity import session_owner
+from web.api import facet_filters, owner_of
+from web.identity import current_principal, record_audit
 from web.state import AppState, app_state
 
 router = APIRouter(prefix="/api/v1")
@@ -29,8 +30,9 @@ def _primed(records: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
 
 @router.get("/export", response_model=None)
 def export(
+    request: Request,
     state: Annotated[AppState, Depends(app_state)],
-    owner: Annotated[str, Depends(session_owner)],
+    principal: Annotated[Principal, Depends(current_principal)],
     filters: Annotated[dict[str, list[str]], Depends(facet_filters)],
     q: Annotated[str, Query(max_length=5 * MAX_QUERY_CHARS)] = "",
     mode: Annotated[Literal["simple", "pro"], Query()] = "simple",
@@ -42,14 +44,20 @@ def export(
     fmt = FORMATS.get(format)
     if fmt is None:
         raise BadQuery(f"不支持的导出格式：{format}（可用：{'、'.join(FORMATS)}）")
+    wanted: list[str] = []
     if ids:
         wanted = [i for part in ids for i in part.split(",") if i.strip()]
         if len(wanted) > MAX_IDS:
             raise BadQuery(f"一次最多导出 {MAX_IDS} 条选中的记录")
         query: dict[str, Any] = {"ids": {"values": wanted}}
     else:
-        query = state.search.query_for(q, mode=mode, filters=filters, history=state.history.resolver(owner))
-    records = _primed(state.search.iter_records(query, sort=sort, limit=limit))
+        history = state.history.resolver(owner_of(principal))
+        query = state.search.query_for(q, mode=mode, filters=filters, history=history)
+    # The policy is applied inside iter_records: 限制 records never come out, hidden fields never get written.
+    records = _primed(state.search.iter_records(query, sort=sort, limit=limit, principal=principal))
+    # Logged once the export is sure to start: a 503 before the first record is no export.
+    record_audit(request, "export", {"format": format, "mode": mode, "q": q[:500], "filters": filters,
+                                     "ids": wanted[:100] if ids else None, "limit": limit})  # fmt: skip
     return StreamingResponse(
         fmt.write(records),
         media_type=fmt.media_type,

@@ -1,44 +1,157 @@
-"""Who is asking. Until accounts exist, an anonymous session cookie scopes search history."""
+"""Who is asking: the session cookie, a bearer token, or nobody; plus the CSRF token of a session.
+
+Every browser gets a random session token in an HttpOnly, SameSite=Lax cookie on first contact. While
+nobody is signed in it only scopes anonymous search history ("anon:<token>"). Signing in replaces it
+with a fresh token whose SHA-256 is stored with the user (so a token planted before login is worth
+nothing afterwards); signing out replaces it again. API clients send `Authorization: Bearer chx_...`.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, HTTPException, Request, Response
+from sqlalchemy.orm import Session, sessionmaker
 
-from search.principal import Principal
+from appdb import accounts
+from appdb.session import session_factory
+from search.principal import Principal, Role
+from web.state import app_state
 
 COOKIE = "chaxin_sid"
+COOKIE_MAX_AGE = 180 * 24 * 3600
 _TOKEN = re.compile(r"[0-9a-f]{32}")
+CSRF_FIELD = "csrf_token"
+_ROLE_VALUES = frozenset(r.value for r in Role)
 
 
 def install_session_cookie(app: FastAPI) -> None:
-    """Give every browser a session token on first contact, whatever the route returns."""
+    """Give every browser a session token on first contact, and send it again whenever a route rotates it."""
 
     @app.middleware("http")
     async def _session(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        token = request.cookies.get(COOKIE, "")
-        fresh = not _TOKEN.fullmatch(token)
-        if fresh:
-            token = secrets.token_hex(16)
+        incoming = request.cookies.get(COOKIE, "")
+        token = incoming if _TOKEN.fullmatch(incoming) else secrets.token_hex(16)
         request.state.session_token = token
+        # A token minted just now cannot belong to a signed-in session: no database look-up needed.
+        request.state.session_fresh = token != incoming
         response = await call_next(request)
-        if fresh:
-            response.set_cookie(COOKIE, token, httponly=True, samesite="lax", max_age=180 * 24 * 3600)
+        token = request.state.session_token
+        if token != incoming:
+            secure = app_state(request).settings.cookie_secure
+            response.set_cookie(
+                COOKIE, token, httponly=True, samesite="lax", secure=secure, max_age=COOKIE_MAX_AGE, path="/"
+            )
         return response
 
 
-def session_owner(request: Request) -> str:
-    """The owner key for history and strategies (a user ID once accounts exist)."""
-    return f"anon:{request.state.session_token}"
+def db_sessions(request: Request) -> sessionmaker[Session]:
+    return session_factory(app_state(request).settings.effective_database_url)
+
+
+def rotate_session(request: Request) -> str:
+    """A new session token for this browser (sent as the cookie with the response); returns it."""
+    token = secrets.token_hex(16)
+    set_session_token(request, token)
+    return token
+
+
+def set_session_token(request: Request, token: str) -> None:
+    """Adopt a token made by `accounts.create_session` as this browser's session."""
+    request.state.session_token = token
+    request.state.session_fresh = False
+    request.state.principal = None
+
+
+def client_ip(request: Request) -> str:
+    """The client address as the server sees it (uvicorn's --proxy-headers rewrites it behind a proxy)."""
+    return request.client.host if request.client else "unknown"
+
+
+def record_audit(request: Request, action: str, detail: Mapping[str, Any] | None = None) -> None:
+    """Append an audit event for whoever is asking (e.g. `record_audit(request, "export", {...})`)."""
+    actor = current_principal(request).owner or "anon"
+    with db_sessions(request).begin() as session:
+        accounts.audit(session, actor, action, detail, ip=client_ip(request))
+
+
+def _principal(identity: accounts.Identity) -> Principal:
+    return Principal(
+        user_id=identity.user_id,
+        username=identity.username,
+        roles=frozenset(Role(r) for r in identity.roles if r in _ROLE_VALUES),
+        centre=identity.centre,
+        granted=identity.granted,
+        owner=f"user:{identity.user_id}",
+    )
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return value.strip()
 
 
 def current_principal(request: Request) -> Principal:
     """Who is asking, for every route that searches, shows or exports records (a FastAPI dependency).
 
-    Until accounts land, everyone is an anonymous visitor owning the session's history; the account
-    layer replaces this body with the signed-in user, and no route needs to change.
+    A bearer token wins over the cookie; an invalid or expired token is a 401 rather than a silent
+    fall-back to anonymous, so an API client learns its token no longer works.
     """
-    return Principal(owner=session_owner(request))
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    token = request.state.session_token
+    identity: accounts.Identity | None = None
+    bearer = _bearer(request)
+    with db_sessions(request).begin() as session:
+        if bearer is not None:
+            user_id = accounts.api_token_user(session, bearer)
+            identity = accounts.identity_for(session, user_id) if user_id is not None else None
+            if identity is None:
+                raise HTTPException(
+                    status_code=401,
+                    detail="API 令牌无效、已撤销或已过期",
+                    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+                )
+        elif not getattr(request.state, "session_fresh", False):
+            user_id = accounts.session_user(session, token)
+            identity = accounts.identity_for(session, user_id) if user_id is not None else None
+    principal = _principal(identity) if identity else Principal(owner=f"anon:{token}")
+    request.state.principal = principal
+    return principal
+
+
+def session_owner(request: Request) -> str:
+    """The owner key for history and strategies: "user:<id>" when signed in, else "anon:<session>"."""
+    owner = current_principal(request).owner
+    assert owner is not None
+    return owner
+
+
+# ---------------------------------------------------------------- CSRF
+
+
+def _secret(request: Request) -> bytes:
+    found: bytes | None = getattr(request.app.state, "chaxin_secret", None)
+    if found is None:
+        found = app_state(request).settings.effective_secret_key.encode()
+        request.app.state.chaxin_secret = found
+    return found
+
+
+def csrf_token(request: Request) -> str:
+    """The form token of this browser's session; it changes whenever the session token does."""
+    message = b"csrf:" + request.state.session_token.encode()
+    return hmac.new(_secret(request), message, hashlib.sha256).hexdigest()
+
+
+def csrf_valid(request: Request, submitted: str | None) -> bool:
+    return bool(submitted) and hmac.compare_digest(csrf_token(request), str(submitted))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -23,7 +23,10 @@ from fastapi.templating import Jinja2Templates
 from mappings.analysis.normalize import fold
 from search.errors import BadQuery, SearchUnavailable
 from search.fields import DOC_TYPE_LABELS, FACETS, FACETS_BY_NAME
+from search.principal import Principal
 from search.simple_query import MAX_PAGE_SIZE, MAX_QUERY_CHARS, MAX_WINDOW
+from web.identity import current_principal
+from web.ratelimit import rate_limit_anonymous_search
 from web.state import AppState, app_state
 
 log = logging.getLogger(__name__)
@@ -44,6 +47,7 @@ STATUS_TITLES = {
     400: "请求有误",
     404: "页面不存在",
     405: "不支持的请求方式",
+    429: "请求过于频繁",
     500: "服务器内部错误",
     503: "服务暂时不可用",
 }
@@ -318,7 +322,9 @@ def _home(request: Request, state: AppState) -> HTMLResponse:
 
 
 @router.get("/", response_class=HTMLResponse)
-def search_page(request: Request, state: State) -> Response:
+def search_page(
+    request: Request, state: State, principal: Annotated[Principal, Depends(current_principal)]
+) -> Response:
     q = request.query_params.get("q", "").strip()
     filters = _facet_filters(request)
     try:
@@ -334,9 +340,13 @@ def search_page(request: Request, state: State) -> Response:
         )
     if not q and not filters:
         return _home(request, state)
+    try:
+        rate_limit_anonymous_search(request, principal)  # the home page above does not count
+    except HTTPException as exc:
+        return error_page(request, exc.status_code, str(exc.detail))
 
     try:
-        result = state.search.simple(q, page=page, size=size, filters=filters)
+        result = state.search.simple(q, page=page, size=size, filters=filters, principal=principal)
     except BadQuery as exc:
         return error_page(request, 400, str(exc))
     except SearchUnavailable:
@@ -407,9 +417,15 @@ def _citation(record: dict[str, Any]) -> str:
 
 
 @router.get("/records/{record_id:path}", response_class=HTMLResponse)
-def record_page(request: Request, state: State, record_id: str) -> Response:
+def record_page(
+    request: Request,
+    state: State,
+    principal: Annotated[Principal, Depends(current_principal)],
+    record_id: str,
+) -> Response:
     try:
-        record = state.search.get_record(record_id)
+        # A 限制 record the visitor may not see gets the same 404 as a missing one.
+        record = state.search.get_record(record_id, principal=principal)
     except SearchUnavailable:
         return error_page(request, 503, "检索服务暂时不可用，请稍后再试。")
     if record is None:
@@ -419,6 +435,8 @@ def record_page(request: Request, state: State, record_id: str) -> Response:
     tech = record.get("tech_report") or None
     if tech:
         tech = dict(tech)
+        # Show the level in force today, so an embargo that has run out reads 公开.
+        tech["access_level"] = (record.get("access") or {}).get("level") or tech.get("access_level")
         tech["access_label"] = ACCESS_LEVEL_LABELS.get(
             tech.get("access_level") or "", tech.get("access_level")
         )
@@ -440,6 +458,7 @@ def record_page(request: Request, state: State, record_id: str) -> Response:
         if record.get("discipline")
         else None,
         "references": record.get("references") or [],
+        "access_notice": (record.get("access") or {}).get("notice"),
     }
     return _render(request, "record.html", context)
 

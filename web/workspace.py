@@ -1,0 +1,589 @@
+"""The advanced search page (高级检索) and the analyst workspace (分析工作台), server-rendered.
+
+Both work without JavaScript. Actions that change the search history or the saved strategies are
+POST forms answered with a redirect (post/redirect/get), so reloading a result page or following a
+paging or facet link never adds a history entry; facet filters travel as query parameters beside the
+expression, which is never rewritten. Exports go through the JSON API's `/api/v1/export`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
+
+from search.errors import BadQuery, SearchUnavailable
+from search.export import DEFAULT_FORMAT, FORMATS
+from search.fields import DOC_TYPE_LABELS, FACETS, FACETS_BY_NAME, SORTS
+from search.history import NotFound
+from search.principal import Principal
+from search.query import MAX_QUERY_CHARS, QueryError
+from search.simple_query import MAX_QUERY_CHARS as SIMPLE_MAX_CHARS
+from web import pages
+from web.advanced_form import (
+    MATCHES,
+    MAX_ROWS,
+    OPERATORS,
+    AdvancedForm,
+    Row,
+    build_expression,
+    field_choices,
+    form_params,
+    read_form,
+)
+from web.identity import csrf_valid, current_principal, session_owner
+from web.state import AppState, app_state
+
+router = APIRouter(include_in_schema=False)
+State = Annotated[AppState, Depends(app_state)]
+Who = Annotated[Principal, Depends(current_principal)]
+
+DEFAULT_SIZE = 20
+SIZE_CHOICES = (10, 20, 50, 100)
+MAX_PAGE_SIZE = 100
+MAX_WINDOW = 10_000
+PAGE_WINDOW = 4
+FACET_VISIBLE = 10
+MAX_EXPRESSION_CHARS = MAX_QUERY_CHARS
+MAX_SELECTED = 1_000
+SORT_LABELS = {"relevance": "相关度", "year_desc": "年份（新→旧）", "year_asc": "年份（旧→新）"}
+# The platform serves one Chinese province; history times are shown in Beijing time (no DST).
+BEIJING = timezone(timedelta(hours=8))
+
+
+class _BadParam(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- request reading
+
+
+def _owner(request: Request, principal: Principal) -> str:
+    return principal.owner or session_owner(request)
+
+
+def _int(request: Request, name: str, default: int, label: str, low: int, high: int) -> int:
+    raw = request.query_params.get(name, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not low <= int(raw) <= high:
+        raise _BadParam(f"参数“{label}”应为 {low} 到 {high} 之间的整数，收到的是“{raw[:20]}”")
+    return int(raw)
+
+
+class _Paging:
+    def __init__(self, request: Request) -> None:
+        self.size = _int(request, "size", DEFAULT_SIZE, "每页条数", 1, MAX_PAGE_SIZE)
+        self.page = _int(request, "page", 1, "页码", 1, MAX_WINDOW)
+        if self.page * self.size > MAX_WINDOW:
+            raise _BadParam(f"只能浏览前 {MAX_WINDOW} 条结果，请缩小检索范围")
+        self.sort = request.query_params.get("sort", "relevance")
+        if self.sort not in SORTS:
+            raise _BadParam(f"未知的排序方式：{self.sort[:20]}")
+
+
+def _filters(request: Request) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for facet in FACETS:
+        values: list[str] = []
+        for raw in request.query_params.getlist(facet.name):
+            value = raw.strip()
+            if value and value not in values:
+                values.append(value)
+        if values:
+            out[facet.name] = values
+    return out
+
+
+def _safe_return(target: str) -> str:
+    """Only a path of this workspace: a form field must never turn the redirect into an open one."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/workspace") or "\\" in target:
+        return "/workspace"
+    return target
+
+
+# ---------------------------------------------------------------- searching
+
+
+def _run(
+    state: AppState,
+    request: Request,
+    principal: Principal,
+    q: str,
+    *,
+    page: int = 1,
+    size: int = DEFAULT_SIZE,
+    filters: Mapping[str, Sequence[str]] | None = None,
+    sort: str = "relevance",
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The one place both pages search: `#n` resolves against the caller's own history."""
+    if len(q) > MAX_EXPRESSION_CHARS:
+        raise BadQuery(f"检索式过长（最多 {MAX_EXPRESSION_CHARS} 个字符）")
+    return state.search.pro(
+        q,
+        page=page,
+        size=size,
+        filters=filters,
+        history=state.history.resolver(_owner(request, principal)),
+        sort=sort,
+        principal=principal,
+    )
+
+
+def _record(state: AppState, request: Request, principal: Principal, q: str) -> int:
+    """Run an expression once more and number it in the caller's history."""
+    result, query = _run(state, request, principal, q)
+    return state.history.add(
+        _owner(request, principal),
+        expression=q,
+        normalized=result["normalized"],
+        cnki=result["cnki"],
+        query=query,
+        total=result["total"],
+    )
+
+
+def _error_view(q: str, exc: BadQuery) -> dict[str, Any]:
+    """The message, plus the expression split around the character the parser stopped at."""
+    view: dict[str, Any] = {"message": str(exc)}
+    if isinstance(exc, QueryError):
+        view["message"] = exc.message
+        view["expected"] = exc.expected
+        if exc.position is not None and q:
+            pos = min(max(exc.position, 0), len(q))
+            view.update(
+                position=pos,
+                before=q[:pos],
+                at=q[pos] if pos < len(q) else "",
+                after=q[pos + 1 :],
+            )
+    return view
+
+
+# ---------------------------------------------------------------- result views
+
+
+UrlFor = Callable[..., str]
+
+
+def _facet_views(
+    facets: dict[str, list[dict[str, Any]]], filters: dict[str, list[str]], url: UrlFor
+) -> list[dict[str, Any]]:
+    out = []
+    for facet in FACETS:
+        active = filters.get(facet.name, [])
+        items = []
+        for bucket in facets.get(facet.name, []):
+            value = str(bucket["value"])
+            on = value in active
+            target = {k: list(v) for k, v in filters.items()}
+            if on:
+                target[facet.name] = [v for v in active if v != value]
+            else:
+                target.setdefault(facet.name, []).append(value)
+            items.append(
+                {
+                    "label": bucket.get("label") or value,
+                    "count": bucket.get("count", 0),
+                    "active": on,
+                    "url": url(filters=target),
+                }
+            )
+        if items:
+            out.append(
+                {
+                    "name": facet.name,
+                    "label": facet.label,
+                    "items": items[:FACET_VISIBLE],
+                    "more": items[FACET_VISIBLE:],
+                }
+            )
+    return out
+
+
+def _chips(filters: dict[str, list[str]], url: UrlFor) -> list[dict[str, str]]:
+    chips = []
+    for name, values in filters.items():
+        for value in values:
+            rest = {k: [v for v in vs if not (k == name and v == value)] for k, vs in filters.items()}
+            label = DOC_TYPE_LABELS.get(value, value) if name == "doc_type" else value
+            chips.append({"facet": FACETS_BY_NAME[name].label, "label": label, "url": url(filters=rest)})
+    return chips
+
+
+def _pager(page: int, size: int, total: int, url: UrlFor) -> dict[str, Any] | None:
+    last = min(math.ceil(total / size), MAX_WINDOW // size)
+    if last <= 1 and page <= 1:
+        return None
+    lo, hi = max(1, page - PAGE_WINDOW), min(last, page + PAGE_WINDOW)
+    items: list[dict[str, Any]] = []
+    if lo > 1:
+        items.append({"page": 1, "url": url(page=1)})
+        if lo > 2:
+            items.append({"gap": True})
+    items += [{"page": p, "url": url(page=p), "current": p == page} for p in range(lo, hi + 1)]
+    if hi < last:
+        if hi < last - 1:
+            items.append({"gap": True})
+        items.append({"page": last, "url": url(page=last)})
+    return {
+        "prev": url(page=page - 1) if page > 1 else None,
+        "next": url(page=page + 1) if page < last else None,
+        "items": items,
+        "last": last,
+    }
+
+
+def _results_view(
+    result: dict[str, Any], paging: _Paging, filters: dict[str, list[str]], url: UrlFor
+) -> dict[str, Any]:
+    hits = []
+    for hit in result["hits"]:
+        view = pages._hit_view(hit)
+        view["id"] = hit["id"]
+        hits.append(view)
+    total = int(result["total"])
+    first = (paging.page - 1) * paging.size + 1
+    return {
+        "total": total,
+        "hits": hits,
+        "first": first,
+        "last_shown": first + len(hits) - 1,
+        "page": paging.page,
+        "facets": _facet_views(result.get("facets") or {}, filters, url),
+        "chips": _chips(filters, url),
+        "clear_url": url(filters={}),
+        "pager": _pager(paging.page, paging.size, total, url),
+        "sorts": [
+            {"label": label, "url": url(sort=s), "current": s == paging.sort}
+            for s, label in SORT_LABELS.items()
+        ],
+        "sizes": [
+            {"size": s, "url": url(size=s), "current": s == paging.size}
+            for s in sorted({*SIZE_CHOICES, paging.size})
+        ],
+    }
+
+
+def _url_maker(
+    path: str, base: list[tuple[str, str]], filters: dict[str, list[str]], paging: _Paging
+) -> UrlFor:
+    """URLs of this result list with one thing changed; a change of filter, sort or size goes to page 1."""
+
+    def url(
+        *,
+        page: int = 1,
+        filters: dict[str, list[str]] | None = None,
+        sort: str | None = None,
+        size: int | None = None,
+    ) -> str:
+        params = list(base)
+        chosen = current if filters is None else filters
+        for facet in FACETS:
+            params += [(facet.name, v) for v in chosen.get(facet.name, [])]
+        sort_ = paging.sort if sort is None else sort
+        size_ = paging.size if size is None else size
+        if sort_ != "relevance":
+            params.append(("sort", sort_))
+        if size_ != DEFAULT_SIZE:
+            params.append(("size", str(size_)))
+        if page > 1:
+            params.append(("page", str(page)))
+        return f"{path}?{urlencode(params)}"
+
+    current = filters
+    return url
+
+
+def _export_formats() -> list[dict[str, Any]]:
+    return [{"name": f.name, "label": f.label, "default": f.name == DEFAULT_FORMAT} for f in FORMATS.values()]
+
+
+def _require_csrf(request: Request, csrf_token: Annotated[str, Form(max_length=128)] = "") -> None:
+    """Every form POST here changes the caller's history or strategies: it must come from our own page."""
+    if not csrf_valid(request, csrf_token):
+        raise HTTPException(
+            status_code=403, detail="表单已失效（停留过久、已重新登录或来自其他网站），请返回刷新后重试。"
+        )
+
+
+Csrf = Depends(_require_csrf)
+
+
+def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    base = {"q": "", "max_query_chars": SIMPLE_MAX_CHARS}
+    base.update(context)
+    response: HTMLResponse = pages.templates.TemplateResponse(request, name, base, status_code=status)
+    return response
+
+
+# ---------------------------------------------------------------- advanced search
+
+
+def _advanced_context(form: AdvancedForm) -> dict[str, Any]:
+    return {
+        "form": form,
+        "fields": field_choices(),
+        "matches": MATCHES,
+        "operators": OPERATORS,
+        "doc_type_labels": DOC_TYPE_LABELS,
+        "max_rows": MAX_ROWS,
+    }
+
+
+@router.get("/advanced", response_class=HTMLResponse)
+def advanced(request: Request, state: State, principal: Who) -> Response:
+    params = {k: request.query_params.getlist(k) for k in request.query_params}
+    try:
+        form = read_form(params)
+        paging = _Paging(request)
+    except (BadQuery, _BadParam) as exc:
+        return pages.error_page(request, 400, str(exc))
+    context = _advanced_context(form)
+    # "增加一行" without JavaScript: the form comes back with one more empty row and nothing is run.
+    if request.query_params.get("add") and len(form.rows) < MAX_ROWS:
+        nxt = len(form.rows) + 1
+        form.rows.append(Row(field=form.rows[-1].field))
+        context["focus_row"] = nxt
+        return _render(request, "advanced.html", context)
+    if form.empty:
+        return _render(request, "advanced.html", context)
+    try:
+        expression = build_expression(form)
+    except BadQuery as exc:
+        context["error"] = {"message": str(exc)}
+        return _render(request, "advanced.html", context, status=400)
+    context["expression"] = expression
+    filters = _filters(request)
+    url = _url_maker("/advanced", form_params(form), filters, paging)
+    try:
+        result, _ = _run(
+            state,
+            request,
+            principal,
+            expression,
+            page=paging.page,
+            size=paging.size,
+            filters=filters,
+            sort=paging.sort,
+        )
+    except BadQuery as exc:
+        context["error"] = _error_view(expression, exc)
+        return _render(request, "advanced.html", context, status=400)
+    except SearchUnavailable:
+        return pages.error_page(request, 503, "检索服务暂时不可用，请稍后再试。")
+    context["normalized"] = result["normalized"]
+    context["results"] = _results_view(result, paging, filters, url)
+    return _render(request, "advanced.html", context)
+
+
+# ---------------------------------------------------------------- analyst workspace
+
+
+def _local_time(iso: str | None) -> str:
+    if not iso:
+        return ""
+    try:
+        when = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if when.tzinfo is None:  # SQLite hands back naive datetimes that were stored as UTC
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _workspace(
+    request: Request,
+    state: AppState,
+    principal: Principal,
+    *,
+    q: str = "",
+    status: int = 200,
+    error: dict[str, Any] | None = None,
+    notice: str = "",
+) -> Response:
+    owner = _owner(request, principal)
+    try:
+        paging = _Paging(request)
+    except _BadParam as exc:
+        return pages.error_page(request, 400, str(exc))
+    highlight = request.query_params.get("h", "")
+    context: dict[str, Any] = {
+        "q": q,
+        "error": error,
+        "notice": notice,
+        "formats": _export_formats(),
+        "fields": field_choices(),
+        "history_number": int(highlight)
+        if highlight.isascii() and highlight.isdigit() and len(highlight) <= 9
+        else None,
+        "return_to": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        "max_selected": MAX_SELECTED,
+    }
+    if q and error is None:
+        filters = _filters(request)
+        base = [("q", q)] + ([("h", highlight)] if context["history_number"] else [])
+        url = _url_maker("/workspace", base, filters, paging)
+        try:
+            result, _ = _run(
+                state,
+                request,
+                principal,
+                q,
+                page=paging.page,
+                size=paging.size,
+                filters=filters,
+                sort=paging.sort,
+            )
+        except BadQuery as exc:
+            context["error"] = _error_view(q, exc)
+            status = 400
+        except SearchUnavailable:
+            return pages.error_page(request, 503, "检索服务暂时不可用，请稍后再试。")
+        else:
+            context["normalized"] = result["normalized"]
+            context["cnki"] = result["cnki"]
+            context["results"] = _results_view(result, paging, filters, url)
+            context["export_params"] = (
+                [("q", q), ("mode", "pro")]
+                + [(name, v) for name, values in filters.items() for v in values]
+                + ([("sort", paging.sort)] if paging.sort != "relevance" else [])
+            )
+    try:
+        context["history"] = [
+            {
+                "number": e.number,
+                "expression": e.expression,
+                "normalized": e.normalized,
+                "total": e.total,
+                "name": e.name,
+                "time": _local_time(e.created_at),
+                "url": "/workspace?" + urlencode({"q": e.expression, "h": e.number}),
+            }
+            for e in reversed(state.history.entries(owner))
+        ]
+        context["strategies"] = state.history.strategies(owner)
+    except SQLAlchemyError:  # a database hiccup must not hide the results already fetched
+        context.setdefault("history", [])
+        context.setdefault("strategies", [])
+        context["notice"] = "检索历史暂时无法读取。"
+    return _render(request, "workspace.html", context, status=status)
+
+
+@router.get("/workspace", response_class=HTMLResponse)
+def workspace(request: Request, state: State, principal: Who) -> Response:
+    return _workspace(request, state, principal, q=request.query_params.get("q", "").strip())
+
+
+def _after_search(q: str, number: int) -> RedirectResponse:
+    return RedirectResponse("/workspace?" + urlencode({"q": q, "h": number}), status_code=303)
+
+
+@router.post("/workspace/search", response_class=HTMLResponse, dependencies=[Csrf])
+def workspace_search(
+    request: Request, state: State, principal: Who, q: Annotated[str, Form()] = ""
+) -> Response:
+    q = q.strip()
+    if not q:
+        return _workspace(request, state, principal, status=400, error={"message": "请输入检索式"})
+    try:
+        number = _record(state, request, principal, q)
+    except BadQuery as exc:
+        return _workspace(request, state, principal, q=q, status=400, error=_error_view(q, exc))
+    return _after_search(q, number)
+
+
+@router.post("/workspace/history/{number}/rerun", response_class=HTMLResponse, dependencies=[Csrf])
+def workspace_rerun(request: Request, state: State, principal: Who, number: int) -> Response:
+    try:
+        entry = state.history.get(_owner(request, principal), number)
+    except NotFound as exc:
+        return _workspace(request, state, principal, status=404, error={"message": str(exc)})
+    try:
+        new = _record(state, request, principal, entry.expression)
+    except BadQuery as exc:
+        return _workspace(
+            request,
+            state,
+            principal,
+            q=entry.expression,
+            status=400,
+            error=_error_view(entry.expression, exc),
+        )
+    return _after_search(entry.expression, new)
+
+
+@router.post("/workspace/history/{number}/name", response_class=HTMLResponse, dependencies=[Csrf])
+def workspace_rename(
+    request: Request,
+    state: State,
+    principal: Who,
+    number: int,
+    name: Annotated[str, Form(max_length=500)] = "",
+    return_to: Annotated[str, Form(max_length=4000)] = "/workspace",
+) -> Response:
+    try:
+        state.history.rename(_owner(request, principal), number, name)
+    except NotFound as exc:
+        return _workspace(request, state, principal, status=404, error={"message": str(exc)})
+    except BadQuery as exc:
+        return _workspace(request, state, principal, status=400, error={"message": f"命名 #{number}：{exc}"})
+    return RedirectResponse(_safe_return(return_to), status_code=303)
+
+
+@router.post("/workspace/strategies", response_class=HTMLResponse, dependencies=[Csrf])
+def workspace_save_strategy(
+    request: Request,
+    state: State,
+    principal: Who,
+    from_history: Annotated[int, Form(ge=1)],
+    name: Annotated[str, Form(max_length=500)] = "",
+    return_to: Annotated[str, Form(max_length=4000)] = "/workspace",
+) -> Response:
+    owner = _owner(request, principal)
+    try:
+        entry = state.history.get(owner, from_history)
+        state.history.save_strategy(owner, name or entry.name or f"策略 #{from_history}", entry.expression)
+    except NotFound as exc:
+        return _workspace(request, state, principal, status=404, error={"message": str(exc)})
+    except BadQuery as exc:
+        return _workspace(request, state, principal, status=400, error={"message": f"保存策略：{exc}"})
+    return RedirectResponse(_safe_return(return_to), status_code=303)
+
+
+@router.post("/workspace/strategies/{strategy_id}/run", response_class=HTMLResponse, dependencies=[Csrf])
+def workspace_run_strategy(request: Request, state: State, principal: Who, strategy_id: int) -> Response:
+    try:
+        strategy = state.history.strategy(_owner(request, principal), strategy_id)
+    except NotFound as exc:
+        return _workspace(request, state, principal, status=404, error={"message": str(exc)})
+    expression = str(strategy["expression"])
+    try:
+        number = _record(state, request, principal, expression)
+    except BadQuery as exc:
+        return _workspace(
+            request, state, principal, q=expression, status=400, error=_error_view(expression, exc)
+        )
+    return _after_search(expression, number)
+
+
+@router.get("/workspace/export", response_class=HTMLResponse)
+def workspace_export(request: Request) -> Response:
+    """Export the ticked records: refuse an empty selection, which the API would read as "everything"."""
+    ids = [i.strip() for raw in request.query_params.getlist("ids") for i in raw.split(",") if i.strip()]
+    fmt = request.query_params.get("format", DEFAULT_FORMAT)
+    if fmt not in FORMATS:
+        return pages.error_page(request, 400, f"不支持的导出格式：{fmt[:40]}")
+    if not ids:
+        return pages.error_page(request, 400, "请先勾选要导出的记录。")
+    if len(ids) > MAX_SELECTED:
+        return pages.error_page(request, 400, f"一次最多导出 {MAX_SELECTED} 条选中的记录。")
+    query = urlencode([("format", fmt), *(("ids", i) for i in dict.fromkeys(ids))])
+    return RedirectResponse(f"/api/v1/export?{query}", status_code=303)
