@@ -1,0 +1,111 @@
+"""Report benchmark: generating a 科技查新报告 with 100 references, as DOCX and as PDF.
+
+    .venv/bin/python bench/report.py [--references 100] [--runs 5] [--out FILE]
+
+Builds the example case of `reports.sample` with N references (a quarter 密切相关 with excerpts,
+a third 国外), then times, for the draft (watermarked) and the issued report (footer with number and
+verification code):
+  - the verification code (canonical serialisation + SHA-256),
+  - render_docx (python-docx),
+  - render_html alone (Jinja2), and render_pdf (Jinja2 + WeasyPrint layout + font subsetting).
+The first PDF call of a process pays for fontconfig and font loading; it is reported separately as
+"cold" and left out of the per-run statistics. Needs no services. Figures are printed and written to
+bench/results/report-<timestamp>.json. Not a test: no assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+# Run as a script, this file's directory comes first on sys.path, where bench/ingest.py would
+# shadow the `ingest` package: put the repository root there instead, and import helpers as bench.*.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
+
+from bench import harness
+from reports import render_docx, render_html, render_pdf, verification
+from reports.sample import sample_report
+
+
+def timed(fn: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
+    times: list[float] = []
+    out: Any = None
+    for _ in range(runs):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return times, out
+
+
+def stats(times: list[float]) -> dict[str, float]:
+    return {
+        "min_ms": round(min(times) * 1000, 1),
+        "median_ms": round(statistics.median(times) * 1000, 1),
+        "max_ms": round(max(times) * 1000, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--references", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+
+    draft = sample_report(references=args.references)
+    issued = sample_report(references=args.references, draft=False)
+
+    harness.log("cold PDF render (fontconfig and font loading)")
+    start = time.perf_counter()
+    render_pdf(draft)
+    cold_ms = round((time.perf_counter() - start) * 1000, 1)
+
+    rows: list[list[Any]] = []
+    results: dict[str, Any] = {
+        "references": args.references,
+        "runs": args.runs,
+        "machine": harness.machine_info(),
+        "loadavg": os.getloadavg(),
+        "pdf_cold_ms": cold_ms,
+        "cases": {},
+    }
+    for name, report in (("draft", draft), ("issued", issued)):
+        harness.log(f"{name}: {args.runs} runs each")
+        case: dict[str, Any] = {}
+        for step, fn in (
+            ("verification code", lambda r=report: verification.compute_code(r)),
+            ("DOCX", lambda r=report: render_docx(r)),
+            ("HTML (template only)", lambda r=report: render_html(r)),
+            ("PDF", lambda r=report: render_pdf(r)),
+        ):
+            times, out = timed(fn, args.runs)
+            size_kb = round(len(out) / 1024, 1) if isinstance(out, (bytes, str)) else 0
+            case[step] = {**stats(times), "size_kb": size_kb}
+            rows.append([f"{name} {step}", *stats(times).values(), size_kb])
+        results["cases"][name] = case
+    results["peak_rss_mb"] = harness.peak_rss_mb()
+
+    print(
+        harness.table(
+            ["step", "min ms", "median ms", "max ms", "size KB"],
+            rows,
+            title=f"科技查新报告, {args.references} references, {args.runs} runs (cold PDF: {cold_ms} ms)",
+        )
+    )
+    print(f"peak RSS {results['peak_rss_mb']} MB, load average {results['loadavg']}")
+    out = harness.write_json(args.out or harness.default_out("report"), results)
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""The wording both renderers share: section titles, labels, dates, groups and footer lines.
+
+DOCX and PDF are laid out by different code, but they must say the same thing in the same order;
+everything that is words rather than layout is decided here once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from reports import verification
+from reports.model import Document, Origin, Party, Relevance, ReportData, ReportDataError, Scope
+
+TITLE = "科技查新报告"
+HEADER_TABLE_TITLE = "查新项目基本信息"
+SECTION_TITLES: tuple[str, ...] = (
+    "一、查新目的",
+    "二、科学技术要点",
+    "三、查新点与查新要求",
+    "四、文献检索范围及检索策略",
+    "五、检索结果",
+    "六、查新结论",
+    "七、查新员、审核员声明",
+    "八、附件清单",
+    "九、备注",
+)
+SIGNATURE_TITLE = "签字与盖章"
+WATERMARK = "草稿"
+TO_FILL = "（待填写）"
+# MoE writing rules: no field of the report is left blank.
+EMPTY = "无"
+CHINESE_ORDINALS = ("一", "二", "三", "四", "五", "六", "七", "八", "九", "十")
+
+PARTY_ROWS: tuple[tuple[str, str], ...] = (
+    ("通信地址", "address"),
+    ("邮政编码", "postcode"),
+    ("负责人", "principal"),
+    ("联系人", "contact"),
+    ("电话", "phone"),
+    ("传真", "fax"),
+    ("电子信箱", "email"),
+)
+
+
+def fmt_date(d: date | None) -> str:
+    if d is None:
+        return "    年  月  日"
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def fmt_time(t: datetime) -> str:
+    return t.strftime("%Y-%m-%d %H:%M")
+
+
+def paragraphs(text: str, *, draft: bool) -> list[str]:
+    """A free-text field split into printed paragraphs; an empty one becomes a visible placeholder."""
+    lines = [line.strip() for line in text.replace("\r\n", "\n").split("\n")]
+    out = [line for line in lines if line]
+    if out:
+        return out
+    return [TO_FILL if draft else EMPTY]
+
+
+def or_empty(value: str) -> str:
+    return value.strip() or EMPTY
+
+
+def party_rows(party: Party) -> list[tuple[str, str]]:
+    return [(label, or_empty(getattr(party, attr))) for label, attr in PARTY_ROWS]
+
+
+def report_no_text(r: ReportData) -> str:
+    return r.report_no or "（未编号）"
+
+
+def cover_rows(r: ReportData) -> list[tuple[str, str]]:
+    return [
+        ("报告编号", report_no_text(r)),
+        ("项目名称", r.project_name_zh),
+        ("委 托 人", r.client.name),
+        ("委托日期", fmt_date(r.commission_date)),
+        ("查新机构", f"{r.centre.name}（盖章）"),
+        ("查新完成日期", fmt_date(r.completion_date)),
+    ]
+
+
+def purpose_line(r: ReportData) -> str:
+    return f"查新目的：{r.purpose.value}查新"
+
+
+def scope_line(r: ReportData) -> str:
+    return f"查新范围要求：{r.scope.value}"
+
+
+def points_label(r: ReportData, doc: Document) -> str:
+    if not doc.points:
+        return EMPTY
+    return "、".join(f"查新点{r.point_number(pid)}" for pid in doc.points)
+
+
+@dataclass(frozen=True)
+class DocumentGroup:
+    heading: str  # e.g. 1. 国内文献
+    documents: list[Document]
+
+
+@dataclass(frozen=True)
+class RelevanceBlock:
+    heading: str  # e.g. （一）密切相关文献
+    relevance: Relevance
+    groups: list[DocumentGroup]
+
+
+def _origins(r: ReportData) -> list[Origin]:
+    if r.scope is Scope.domestic_and_foreign or any(d.origin is Origin.foreign for d in r.documents):
+        return [Origin.domestic, Origin.foreign]
+    return [Origin.domestic]
+
+
+def result_blocks(r: ReportData) -> list[RelevanceBlock]:
+    """Section 五's documents: by degree of relevance first, then 国内 before 国外, each by number.
+
+    A domestic-only search has no 国外 group at all rather than an empty one.
+    """
+    origins = _origins(r)
+    blocks = []
+    for i, relevance in enumerate((Relevance.close, Relevance.general)):
+        groups = [
+            DocumentGroup(f"{j}. {origin.value}{relevance.value}文献", r.documents_in(relevance, origin))
+            for j, origin in enumerate(origins, 1)
+        ]
+        blocks.append(RelevanceBlock(f"（{CHINESE_ORDINALS[i]}）{relevance.value}文献", relevance, groups))
+    return blocks
+
+
+def results_summary(r: ReportData) -> str:
+    """The count sentence opening section 五, computed so it can never disagree with the list."""
+
+    def count(relevance: Relevance, origin: Origin | None = None) -> int:
+        return sum(
+            1 for d in r.documents if d.relevance is relevance and (origin is None or d.origin is origin)
+        )
+
+    def split(relevance: Relevance) -> str:
+        total = f"{relevance.value}文献 {count(relevance)} 篇"
+        if len(_origins(r)) == 1:
+            return total
+        parts = "，".join(f"{o.value} {count(relevance, o)} 篇" for o in _origins(r))
+        return f"{total}（{parts}）"
+
+    return (
+        f"经检索，共检出与本查新项目相关的文献 {len(r.documents)} 篇，"
+        f"其中{split(Relevance.close)}，{split(Relevance.general)}。"
+    )
+
+
+def footer_text(r: ReportData) -> str:
+    """The line every page carries, before the page number.
+
+    An issued report carries its number and verification code on every page, so a single page
+    taken out of the report can still be checked; a draft says plainly that it is not a report.
+    """
+    if r.draft:
+        number = f"报告编号：{r.report_no}　" if r.report_no else ""
+        return f"{number}草稿，未经签发，不作为正式查新报告使用"
+    assert r.verification_code is not None  # ReportData guarantees it for an issued report
+    return f"报告编号：{r.report_no}　验证码：{verification.display_code(r.verification_code)}"
+
+
+def check_issuable(r: ReportData) -> None:
+    """Refuse to print an issued report whose code does not belong to its content.
+
+    Such a report would fail its own verification; printing it would hand the client a document
+    the public check then calls altered.
+    """
+    if not r.draft and not verification.is_consistent(r):
+        raise ReportDataError("验证码与报告内容不符，报告内容在签发后被修改或验证码有误")
