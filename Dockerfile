@@ -9,9 +9,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     CHAXIN_SERVICES_DIR=/var/lib/chaxin
 
-# curl is used by the compose healthchecks.
+# curl is used by the compose healthchecks; Pango/HarfBuzz and the fonts are for the 查新报告 PDF
+# (WeasyPrint: Noto Serif CJK for 宋体, Liberation Serif for Times New Roman).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends curl ca-certificates \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-liberation \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
