@@ -138,21 +138,27 @@ def job_status(session: Session, job_id: int) -> JobStatus | None:
             func.coalesce(func.sum(IngestChunk.skipped), 0),
             func.coalesce(func.sum(IngestChunk.merged), 0),
             func.coalesce(func.sum(IngestChunk.failed), 0),
+            func.max(IngestChunk.finished_at),
         ).where(IngestChunk.job_id == job_id)
     ).one()
-    done, seen, indexed, skipped, merged, failed = (int(v) for v in row)
+    done, seen, indexed, skipped, merged, failed = (int(v) for v in row[:6])
+    state, finished_at = job.state, job.finished_at
+    if done >= job.chunks_total and state in ("queued", "running"):
+        # The last two chunks can finish in parallel transactions, each counting the other's row as
+        # not there yet, so neither marks the job done: the chunk rows are what says it is.
+        state, finished_at = "done", row[6]
     rate = None
     if job.started_at and seen:
         start = job.started_at if job.started_at.tzinfo else job.started_at.replace(tzinfo=UTC)
-        end = job.finished_at or datetime.now(UTC)
+        end = finished_at or datetime.now(UTC)
         end = end if end.tzinfo else end.replace(tzinfo=UTC)
         elapsed = (end - start).total_seconds()
         rate = round(seen / elapsed, 1) if elapsed > 0 else None
     return JobStatus(
-        id=job.id, format=job.format, path=job.path, state=job.state, chunks_total=job.chunks_total,
+        id=job.id, format=job.format, path=job.path, state=state, chunks_total=job.chunks_total,
         chunks_done=done, seen=seen, indexed=indexed, skipped=skipped, merged=merged, failed=failed,
         message=job.message,
-        created_at=_iso(job.created_at), started_at=_iso(job.started_at), finished_at=_iso(job.finished_at),
+        created_at=_iso(job.created_at), started_at=_iso(job.started_at), finished_at=_iso(finished_at),
         records_per_second=rate,
     )  # fmt: skip
 

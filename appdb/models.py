@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -209,3 +209,122 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64), index=True)
     detail: Mapped[str] = mapped_column(Text)  # JSON object
     ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+# ---------------------------------------------------------------- novelty-search cases (issue 6)
+
+
+class NoveltyCase(Base):
+    """A 科技查新 case, from commission to issued report. Content is frozen once `state` is signed."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id", ondelete="RESTRICT"), index=True)
+    # received -> searching -> drafting -> in_review -> (returned -> drafting)* -> signed -> issued -> archived
+    state: Mapped[str] = mapped_column(String(16), default="received", index=True)
+    project_name_zh: Mapped[str] = mapped_column(String(300))
+    project_name_en: Mapped[str] = mapped_column(String(500), default="")
+    client_name: Mapped[str] = mapped_column(String(200))
+    client_address: Mapped[str] = mapped_column(String(300), default="")
+    client_postcode: Mapped[str] = mapped_column(String(16), default="")
+    client_principal: Mapped[str] = mapped_column(String(100), default="")
+    client_contact: Mapped[str] = mapped_column(String(100), default="")
+    client_phone: Mapped[str] = mapped_column(String(32), default="")
+    client_fax: Mapped[str] = mapped_column(String(32), default="")
+    client_email: Mapped[str] = mapped_column(String(254), default="")
+    commission_date: Mapped[date] = mapped_column(Date)
+    purpose: Mapped[str] = mapped_column(String(8))  # reports.model.Purpose value
+    scope: Mapped[str] = mapped_column(String(8))  # reports.model.Scope value
+    analyst_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    reviewer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), nullable=True, index=True
+    )
+    purpose_text: Mapped[str] = mapped_column(Text, default="")
+    technical_points: Mapped[str] = mapped_column(Text, default="")
+    requirements: Mapped[str] = mapped_column(Text, default="")
+    terms_zh: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
+    terms_en: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
+    results_summary: Mapped[str] = mapped_column(Text, default="")
+    overall_conclusion: Mapped[str] = mapped_column(Text, default="")
+    attachments: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
+    remarks: Mapped[str] = mapped_column(Text, default="")
+    review_comment: Mapped[str] = mapped_column(Text, default="")
+    report_no: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
+    report_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    report_serial: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    completion_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    signing_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    issue_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    verification_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Names and titles of centre, analyst and reviewer as printed when signed (JSON), so a later
+    # rename or promotion does not change an issued report or its verification code.
+    signatories: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CasePoint(Base):
+    """One novelty point (查新点) with the analyst's comparison and conclusion for it (section 六)."""
+
+    __tablename__ = "case_points"
+    __table_args__ = (UniqueConstraint("case_id", "label"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(16))  # "NP-1", stable once given
+    text: Mapped[str] = mapped_column(Text)
+    comparison: Mapped[str] = mapped_column(Text, default="")
+    conclusion: Mapped[str] = mapped_column(Text, default="")
+
+
+class CaseStrategy(Base):
+    """One search run for a case (检索策略 log). Immutable except whether it appears in section 四."""
+
+    __tablename__ = "case_strategies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    database: Mapped[str] = mapped_column(String(200))
+    year_from: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    year_to: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    terms_zh: Mapped[str] = mapped_column(Text, default="[]")
+    terms_en: Mapped[str] = mapped_column(Text, default="[]")
+    expression: Mapped[str] = mapped_column(Text)
+    normalized: Mapped[str] = mapped_column(Text)
+    cnki: Mapped[str] = mapped_column(Text)
+    hits: Mapped[int] = mapped_column(Integer)
+    # True when the analyst searched past the commission year on purpose; recorded for the reviewer.
+    window_override: Mapped[bool] = mapped_column(Boolean, default=False)
+    in_report: Mapped[bool] = mapped_column(Boolean, default=True)
+    run_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    run_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CaseDocument(Base):
+    """A relevant document on a case, with the record's metadata as it was when added."""
+
+    __tablename__ = "case_documents"
+    __table_args__ = (UniqueConstraint("case_id", "record_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    record_id: Mapped[str] = mapped_column(String(255))
+    relevance: Mapped[str] = mapped_column(String(8))  # 密切相关 / 一般相关
+    origin: Mapped[str] = mapped_column(String(4))  # 国内 / 国外
+    point_labels: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of CasePoint.label
+    description: Mapped[str] = mapped_column(Text, default="")
+    excerpt: Mapped[str] = mapped_column(Text, default="")
+    reference: Mapped[str] = mapped_column(Text)  # GB/T 7714, formatted from the snapshot
+    snapshot: Mapped[str] = mapped_column(Text)  # JSON of the record when added
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ReportCounter(Base):
+    """The last report serial issued per centre and year; bumped under a row lock when a case is signed."""
+
+    __tablename__ = "report_counters"
+
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id", ondelete="CASCADE"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)

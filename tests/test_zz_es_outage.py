@@ -35,7 +35,10 @@ def local_node() -> Settings:
 
 @pytest.fixture
 def client(es: Elasticsearch, tokenizer: Tokenizer, local_node: Settings, tmp_path) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    from appdb.session import upgrade
+
     settings = settings_for(new_prefix("outage"), f"sqlite:///{tmp_path / 'outage.sqlite3'}")
+    upgrade(settings.effective_database_url)  # pages ask the session table who is signed in
     names = IndexNames(settings.index_prefix)
     create(es, names, tokenizer)
     write_records(es, names.write_alias, [("o1", make_record("o1", "石墨烯锂电池"))], tokenizer, refresh=True)

@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from conf.settings import Settings, get_settings
 from search.errors import BadQuery, SearchUnavailable
 from search.query import QueryError
-from web import api, export_api, health, ingest_api
+from web import api, cases_api, export_api, health, ingest_api
 from web.identity import install_session_cookie
 from web.state import AppState
 
@@ -28,6 +28,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ingest_api.router)
     app.include_router(export_api.router)
     app.include_router(health.router)
+    app.include_router(cases_api.router)
+    app.include_router(cases_api.verify_router)
     from web import admin, auth, pages, workspace
 
     app.include_router(auth.api_router)

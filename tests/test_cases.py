@@ -1,0 +1,426 @@
+"""Novelty-search cases through the API on a small real index, plus concurrent report numbering."""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pytest
+from docx import Document as DocxDocument
+from elasticsearch import Elasticsearch
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from appdb import accounts
+from appdb.models import AuditEvent, CaseDocument, NoveltyCase
+from appdb.session import session_factory, upgrade
+from casework import service
+from casework.numbering import format_number
+from ingest.index_admin import create, drop_all
+from ingest.writer import write_records
+from mappings.analysis.tokenizer import Tokenizer
+from mappings.naming import IndexNames
+from search.principal import Principal, Role
+from tests.conftest import make_record, new_prefix, settings_for
+from web.app import create_app
+
+PASSWORD = "Test-pass-1"
+SECTIONS = ("一、查新目的", "二、科学技术要点", "三、查新点与查新要求", "四、文献检索范围及检索策略",
+            "五、检索结果", "六、查新结论", "七、查新员、审核员声明", "八、附件清单", "九、备注")  # fmt: skip
+
+
+@dataclass
+class Site:
+    client: TestClient
+    db: sessionmaker[Session]
+    ids: dict[str, int]
+    tokens: dict[str, str]
+
+    def h(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+
+def _seed(db: sessionmaker[Session]) -> tuple[dict[str, int], dict[str, str]]:
+    people = [
+        ("ana-a", "A", ["analyst"], None),
+        ("ana2-a", "A", ["analyst", "reviewer"], "研究馆员"),
+        ("rev-a", "A", ["reviewer"], "研究馆员"),
+        ("junior-a", "A", ["reviewer"], None),
+        ("ana-b", "B", ["analyst"], None),
+        ("root", None, ["platform_admin"], None),
+    ]
+    ids, tokens = {}, {}
+    with db.begin() as s:
+        accounts.create_centre(s, code="A", name="贵州省科技查新中心", province_code="52", institution_no="001",
+                               pattern="most")  # fmt: skip
+        accounts.create_centre(s, code="B", name="某大学查新工作站", province_code="11", institution_no="36002",
+                               pattern="moe")  # fmt: skip
+        for name, centre, roles, title in people:
+            user = accounts.create_user(s, username=name, password=PASSWORD, real_name=f"用户{name}",
+                                        centre=centre, roles=roles, professional_title=title,
+                                        senior_title=title is not None)  # fmt: skip
+            ids[name] = user.id
+            tokens[name] = accounts.create_api_token(s, user, "test")[1]
+    return ids, tokens
+
+
+@pytest.fixture(scope="module")
+def site(es: Elasticsearch, tokenizer: Tokenizer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    settings = settings_for(
+        new_prefix("cases"), f"sqlite:///{tmp_path_factory.mktemp('cases') / 'c.sqlite3'}"
+    )
+    upgrade(settings.effective_database_url)
+    names = IndexNames(settings.index_prefix)
+    create(es, names, tokenizer)
+    records = [
+        make_record(
+            "g1",
+            "石墨烯锂电池负极材料的制备",
+            year=2019,
+            language="zh",
+            venue="电源技术",
+            abstract="采用化学气相沉积法制备石墨烯负极材料，提高了锂电池的循环稳定性。",
+        ),
+        make_record(
+            "g2",
+            "Graphene anodes for lithium-ion batteries",
+            year=2021,
+            language="en",
+            venue="Journal of Power Sources",
+            abstract="Graphene anode materials were studied.",
+        ),
+        make_record("g3", "石墨烯负极的最新进展", year=2030, language="zh", venue="电源技术"),
+    ]
+    write_records(es, names.write_alias, [(r.id, r) for r in records], tokenizer, refresh=True)
+    db = session_factory(settings.effective_database_url)
+    ids, tokens = _seed(db)
+    with TestClient(create_app(settings)) as client:
+        yield Site(client, db, ids, tokens)
+    drop_all(es, names)
+
+
+def _new_case(site: Site, who: str = "ana-a", **extra: Any) -> dict[str, Any]:
+    body = {
+        "project_name_zh": "高循环稳定性石墨烯锂电池负极材料",
+        "project_name_en": "Graphene anode with high cycling stability",
+        "client_name": "贵州大学材料学院",
+        "client_address": "贵阳市花溪区",
+        "client_contact": "王老师",
+        "client_phone": "0851-88888888",
+        "commission_date": "2026-03-02",
+        "purpose": "立项",
+        "scope": "国内外",
+        "purpose_text": "为申报省科技计划项目提供查新依据。",
+        "technical_points": "采用化学气相沉积法在铜箔上生长石墨烯，作为锂电池负极。",
+        "requirements": "查证国内外有无相同或类似研究。",
+        "overall_conclusion": "在所检文献范围内，未见与本项目查新点相同的报道。",
+        "terms_zh": ["石墨烯", "负极"],
+        "terms_en": ["graphene", "anode"],
+        "attachments": ["密切相关文献原文"],
+        **extra,
+    }
+    resp = site.client.post("/api/v1/cases", json=body, headers=site.h(who))
+    assert resp.status_code == 201, resp.text
+    return dict(resp.json())
+
+
+def _go(site: Site, who: str, case_id: int, action: str, **body: Any) -> Any:
+    return site.client.post(f"/api/v1/cases/{case_id}/transitions", json={"action": action, **body},
+                            headers=site.h(who))  # fmt: skip
+
+
+def test_full_case_end_to_end(site: Site) -> None:
+    c, h = site.client, site.h("ana-a")
+    case = _new_case(site)
+    cid = case["id"]
+    assert case["state"] == "received"
+    p1 = c.post(
+        f"/api/v1/cases/{cid}/points", json={"text": "化学气相沉积法制备石墨烯负极"}, headers=h
+    ).json()
+    p2 = c.post(f"/api/v1/cases/{cid}/points", json={"text": "循环500次容量保持率大于95%"}, headers=h).json()
+    assert (p1["id"], p2["id"]) == ("NP-1", "NP-2")
+
+    # The search window stops at the commission year (2026): g3 (2030) is not found.
+    found = c.post(
+        f"/api/v1/cases/{cid}/search", json={"q": "TKA%'石墨烯'", "terms_zh": ["石墨烯"]}, headers=h
+    )
+    assert found.status_code == 200, found.text
+    body = found.json()
+    assert {x["id"] for x in body["hits"]} == {"g1"} and body["total"] == 1
+    assert "PY" in body["strategy"]["cnki"] and body["strategy"]["year_to"] == 2026
+    wide = c.post(
+        f"/api/v1/cases/{cid}/search", json={"q": "TKA%'石墨烯'", "override": True}, headers=h
+    ).json()
+    assert {x["id"] for x in wide["hits"]} == {"g1", "g3"} and wide["strategy"]["window_override"] is True
+    # The analyst leaves the override search out of section 四.
+    sid = wide["strategy"]["id"]
+    assert (
+        c.patch(f"/api/v1/cases/{cid}/strategies/{sid}", json={"in_report": False}, headers=h).status_code
+        == 200
+    )
+    en = c.post(
+        f"/api/v1/cases/{cid}/search", json={"q": "TKA%'graphene'", "terms_en": ["graphene"]}, headers=h
+    )
+    assert en.json()["total"] == 1
+
+    d1 = c.post(f"/api/v1/cases/{cid}/documents", headers=h, json={
+        "record_id": "g1", "relevance": "密切相关", "points": ["NP-1"], "excerpt": "“采用化学气相沉积法制备石墨烯负极材料”"})  # fmt: skip
+    assert d1.status_code == 201, d1.text
+    assert d1.json()["origin"] == "国内" and "电源技术" in d1.json()["reference"]
+    d2 = c.post(f"/api/v1/cases/{cid}/documents", headers=h,
+                json={"record_id": "g2", "relevance": "一般相关", "origin": "国外", "points": ["NP-1", "NP-2"]})  # fmt: skip
+    assert d2.status_code == 201 and d2.json()["description"].startswith("Graphene anode")
+    assert (
+        c.post(
+            f"/api/v1/cases/{cid}/documents", headers=h, json={"record_id": "g2", "points": ["NP-1"]}
+        ).status_code
+        == 400
+    )
+    assert (
+        c.post(
+            f"/api/v1/cases/{cid}/documents", headers=h, json={"record_id": "g1x", "points": ["NP-1"]}
+        ).status_code
+        == 404
+    )
+    for label in ("NP-1", "NP-2"):
+        r = c.patch(f"/api/v1/cases/{cid}/points/{label}", headers=h,
+                    json={"comparison": "文献[1]采用类似方法，但未涉及本项目的工艺参数。", "conclusion": "未见相同报道。"})  # fmt: skip
+        assert r.status_code == 200
+
+    # A draft can be previewed at any state, watermarked.
+    draft = c.get(f"/api/v1/cases/{cid}/report.docx", headers=h)
+    assert draft.status_code == 200
+    assert "草稿" in _docx_text(draft.content)
+
+    assert _go(site, "ana-a", cid, "start_drafting").status_code == 200
+    assert _go(site, "ana-a", cid, "submit", reviewer_id=site.ids["ana-a"]).status_code == 400, (
+        "not a reviewer"
+    )
+    assert _go(site, "ana-a", cid, "submit", reviewer_id=site.ids["junior-a"]).status_code == 403, "高级职称"
+    assert _go(site, "ana-a", cid, "submit", reviewer_id=site.ids["rev-a"]).json()["state"] == "in_review"
+    assert _go(site, "ana-a", cid, "sign").status_code == 403, "the analyst cannot sign"
+    # Frozen while in review.
+    assert c.patch(f"/api/v1/cases/{cid}", json={"remarks": "x"}, headers=h).status_code == 409
+    assert _go(site, "rev-a", cid, "return").status_code == 400, "a return needs a comment"
+    back = _go(site, "rev-a", cid, "return", comment="请补充国外文献的对比分析")
+    assert back.json()["state"] == "returned" and back.json()["review_comment"].startswith("请补充")
+    assert (
+        c.patch(
+            f"/api/v1/cases/{cid}", json={"remarks": "本报告仅对委托日之前公开的文献负责。"}, headers=h
+        ).status_code
+        == 200
+    )
+    assert _go(site, "ana-a", cid, "start_drafting").status_code == 200
+    assert _go(site, "ana-a", cid, "submit").json()["state"] == "in_review"
+    signed = _go(site, "rev-a", cid, "sign")
+    assert signed.status_code == 200, signed.text
+    number = signed.json()["report_no"]
+    assert re.fullmatch(r"\d{14}", number) and number.startswith(f"{date.today().year}52001")
+    # Content is frozen after signing; only issue and archive remain.
+    assert c.post(f"/api/v1/cases/{cid}/points", json={"text": "新查新点"}, headers=h).status_code == 409
+    assert c.post(f"/api/v1/cases/{cid}/search", json={"q": "TKA%'石墨烯'"}, headers=h).status_code == 409
+    assert site.client.get(f"/verify/{number}").json()["issued"] is False, "not issued yet"
+    issued = _go(site, "rev-a", cid, "issue")
+    assert issued.status_code == 200 and issued.json()["state"] == "issued"
+
+    docx = c.get(f"/api/v1/cases/{cid}/report.docx", headers=site.h("rev-a"))
+    assert docx.status_code == 200
+    text = _docx_text(docx.content)
+    for heading in SECTIONS:
+        assert heading in text, heading
+    for content in ("高循环稳定性石墨烯锂电池负极材料", "贵州大学材料学院", "化学气相沉积法制备石墨烯负极",
+                    "Graphene anodes for lithium-ion batteries", "未见相同报道",
+                    "本报告仅对委托日之前公开的文献负责", number, "用户ana-a", "用户rev-a", "研究馆员"):  # fmt: skip
+        assert content in text, content
+    assert "草稿" not in text
+    assert "TKA%'石墨烯'" in text or "石墨烯" in text
+    pdf = c.get(f"/api/v1/cases/{cid}/report.pdf", headers=h)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+    with site.db() as s:
+        stored = s.get(NoveltyCase, cid)
+        assert stored is not None and stored.verification_code
+        code = stored.verification_code
+        actions = set(
+            s.scalars(select(AuditEvent.action).where(AuditEvent.detail.like(f'%"case_id": {cid}%')))
+        )
+    assert {"case.create", "case.search", "case.submit", "case.return", "case.sign", "case.issue"} <= actions
+    ok = c.get(f"/verify/{number}", params={"code": code[:16]}).json()
+    assert ok["genuine"] is True and "高循环" not in str(ok)
+    assert c.get(f"/verify/{number}", params={"code": "0" * 16}).json()["genuine"] is False
+    assert c.get("/verify/20990000000001").json()["issued"] is False
+    assert _go(site, "ana-a", cid, "archive").json()["state"] == "archived"
+
+
+def test_snapshot_survives_changes(site: Site) -> None:
+    case = _new_case(site)
+    h = site.h("ana-a")
+    site.client.post(f"/api/v1/cases/{case['id']}/points", json={"text": "点"}, headers=h)
+    site.client.post(
+        f"/api/v1/cases/{case['id']}/documents", json={"record_id": "g1", "points": ["NP-1"]}, headers=h
+    )
+    with site.db() as s:
+        doc = s.scalar(select(CaseDocument).where(CaseDocument.case_id == case["id"]))
+        assert doc is not None and "石墨烯锂电池负极材料的制备" in doc.snapshot
+
+
+def test_centre_and_role_checks(site: Site) -> None:
+    c = site.client
+    case = _new_case(site)
+    cid = case["id"]
+    assert c.get(f"/api/v1/cases/{cid}", headers=site.h("ana-b")).status_code == 404, (
+        "centre B cannot read A's case"
+    )
+    assert c.get(f"/api/v1/cases/{cid}/report.docx", headers=site.h("ana-b")).status_code == 404
+    assert (
+        c.post(f"/api/v1/cases/{cid}/points", json={"text": "x"}, headers=site.h("ana-b")).status_code == 404
+    )
+    assert all(x["id"] != cid for x in c.get("/api/v1/cases", headers=site.h("ana-b")).json()["cases"])
+    assert any(x["id"] == cid for x in c.get("/api/v1/cases", headers=site.h("root")).json()["cases"])
+    assert c.get(f"/api/v1/cases/{cid}", headers=site.h("root")).status_code == 200
+    assert c.get(f"/api/v1/cases/{cid}").status_code == 401
+    # Another analyst of the same centre may read but not edit.
+    assert c.get(f"/api/v1/cases/{cid}", headers=site.h("ana2-a")).status_code == 200
+    assert (
+        c.post(f"/api/v1/cases/{cid}/points", json={"text": "x"}, headers=site.h("ana2-a")).status_code == 403
+    )
+    assert _go(site, "ana-a", cid, "sign").status_code == 409
+    assert _go(site, "ana-a", cid, "fly").status_code == 400
+    bad = c.post("/api/v1/cases", json={"project_name_zh": "x", "purpose": "赚钱"}, headers=site.h("ana-a"))
+    assert bad.status_code == 400 and "查新目的" in bad.json()["error"]["message"]
+
+
+def test_reviewer_rules_at_signing(site: Site) -> None:
+    # ana2-a is analyst and senior reviewer: may review others' cases, never their own.
+    own = _new_case(site, who="ana2-a")
+    assert site.client.post(f"/api/v1/cases/{own['id']}/reviewer", json={"reviewer_id": site.ids["ana2-a"]},
+                            headers=site.h("ana2-a")).status_code == 403  # fmt: skip
+    case = _new_case(site)
+    cid = case["id"]
+    site.client.post(f"/api/v1/cases/{cid}/points", json={"text": "点"}, headers=site.h("ana-a"))
+    _go(site, "ana-a", cid, "start_search")
+    _go(site, "ana-a", cid, "start_drafting")
+    assert _go(site, "ana-a", cid, "submit", reviewer_id=site.ids["ana2-a"]).status_code == 200
+    assert _go(site, "rev-a", cid, "sign").status_code == 403, "only the assigned reviewer signs"
+    # Incomplete (no conclusion for NP-1): refused, and no number is used up.
+    refused = _go(site, "ana2-a", cid, "sign")
+    assert refused.status_code == 400 and "查新结论" in refused.json()["error"]["message"]
+    with site.db() as s:
+        stored = s.get(NoveltyCase, cid)
+        assert stored is not None and stored.state == "in_review" and stored.report_no is None
+    # A reviewer whose 高级职称 was withdrawn after assignment cannot sign either.
+    with site.db.begin() as s:
+        accounts.set_title(accounts.get_user(s, site.ids["ana2-a"]), None, False)
+    assert _go(site, "ana2-a", cid, "sign").status_code == 403
+    with site.db.begin() as s:
+        accounts.set_title(accounts.get_user(s, site.ids["ana2-a"]), "研究馆员", True)
+
+
+def _docx_text(data: bytes) -> str:
+    doc = DocxDocument(io.BytesIO(data))
+    parts = [p.text for p in doc.paragraphs]
+    for table in doc.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    for section in doc.sections:
+        for part in (section.header, section.footer):
+            parts.extend(p.text for p in part.paragraphs)
+    return "\n".join(parts)
+
+
+# ---------------------------------------------------------------- concurrent numbering
+
+
+def test_number_formats() -> None:
+    from appdb.models import Centre
+
+    most = Centre(code="m", name="m", province_code="52", institution_no="001", numbering_pattern="most")
+    moe = Centre(code="e", name="e", province_code="11", institution_no="36002", numbering_pattern="moe")
+    assert format_number(most, 2026, 42) == "20265200100042"
+    assert format_number(moe, 2026, 7) == "2026360360020007" and len(format_number(moe, 2026, 7)) == 16
+
+
+def _ready_case(s: Session, analyst: Principal, reviewer_id: int) -> int:
+    case = service.create_case(s, analyst, {
+        "project_name_zh": "并发签字测试", "client_name": "测试委托人", "commission_date": "2026-01-05",
+        "purpose": "成果", "scope": "国内", "purpose_text": "鉴定", "technical_points": "要点",
+        "requirements": "有无相同研究", "overall_conclusion": "未见相同报道", "reviewer_id": reviewer_id})  # fmt: skip
+    point = service.add_point(s, analyst, case.id, "查新点")
+    service.update_point(s, analyst, case.id, point.label, {"comparison": "对比", "conclusion": "结论"})
+    for action in ("start_search", "start_drafting", "submit"):
+        service.transition(s, analyst, case.id, action)
+    return case.id
+
+
+def test_fifty_concurrent_signings(database_url: str) -> None:
+    db = session_factory(database_url)
+    tag = new_prefix("n").replace("-", "")
+    with db.begin() as s:
+        accounts.create_centre(
+            s, code=tag, name="并发分中心", province_code="52", institution_no="007", pattern="most"
+        )
+        ana = accounts.create_user(s, username=f"a{tag}", password=PASSWORD, centre=tag, roles=["analyst"])
+        rev = accounts.create_user(s, username=f"r{tag}", password=PASSWORD, centre=tag, roles=["reviewer"],
+                                   professional_title="研究馆员", senior_title=True)  # fmt: skip
+        analyst = Principal(
+            user_id=ana.id, roles=frozenset({Role.analyst}), centre=tag, owner=f"user:{ana.id}"
+        )
+        reviewer = Principal(
+            user_id=rev.id, roles=frozenset({Role.reviewer}), centre=tag, owner=f"user:{rev.id}"
+        )
+        case_ids = [_ready_case(s, analyst, rev.id) for _ in range(50)]
+    barrier = threading.Barrier(50)
+    numbers: list[str] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def sign(case_id: int) -> None:
+        barrier.wait()
+        try:
+            with db.begin() as s:
+                case = service.transition(s, reviewer, case_id, "sign", today=date(2026, 6, 1))
+                number = case.report_no
+            assert number is not None
+            with lock:
+                numbers.append(number)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            with lock:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=sign, args=(cid,)) for cid in case_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:3]
+    assert len(numbers) == 50 and len(set(numbers)) == 50
+    assert sorted(numbers) == [f"202652007{n:05d}" for n in range(1, 51)], "unique and gap-free"
+    # Signing the same case twice at once: exactly one wins.
+    with db.begin() as s:
+        twice = _ready_case(s, analyst, rev.id)
+    outcomes: list[str] = []
+    gate = threading.Barrier(2)
+
+    def race() -> None:
+        gate.wait()
+        try:
+            with db.begin() as s:
+                service.transition(s, reviewer, twice, "sign", today=date(2026, 6, 1))
+            outcomes.append("ok")
+        except service.StateConflict:
+            outcomes.append("conflict")
+
+    pair = [threading.Thread(target=race) for _ in range(2)]
+    for t in pair:
+        t.start()
+    for t in pair:
+        t.join()
+    assert sorted(outcomes) == ["conflict", "ok"]
+    with db() as s:
+        assert s.get(NoveltyCase, twice).report_no == "20265200700051"  # type: ignore[union-attr]
