@@ -177,3 +177,24 @@ def pipeline(
     yield settings
     worker.stop()
     drop_all(es, IndexNames(settings.index_prefix))
+
+
+def staff_token(database_url: str, username: str = "ingest-staff") -> str:
+    """A bearer token of an analyst (created once per database), for staff-only routes such as ingest."""
+    from appdb import accounts
+    from appdb.session import session_factory, upgrade
+
+    upgrade(database_url)
+    with session_factory(database_url).begin() as session:
+        centre = "T"
+        if not any(c.code == centre for c in accounts.list_centres(session)):
+            accounts.create_centre(session, code=centre, name="测试分中心", province_code="32",
+                                   institution_no="001", pattern="most")  # fmt: skip
+        try:
+            user = accounts.find_user(session, username)
+        except accounts.AccountError:
+            user = accounts.create_user(session, username=username, password="Chaxin-Test-2026!", real_name="导入员",
+                                        organisation="测试单位", email="staff@example.cn", centre=centre,
+                                        roles=["analyst"])  # fmt: skip
+        _, raw = accounts.create_api_token(session, user, "tests")
+    return raw

@@ -203,7 +203,11 @@ def test_job_status_and_errors_over_http(pipeline: Settings, tmp_path: Path) -> 
     path.write_text('{"id": "h1", "title": "高熵合金的力学性能"}\n{"id": "h2"}\n', "utf-8")
     job_id, _ = submit(pipeline, "csl", path)
     wait_done(pipeline, job_id)
-    with TestClient(create_app(pipeline)) as client:
+    from tests.conftest import staff_token
+
+    headers = {"Authorization": f"Bearer {staff_token(pipeline.effective_database_url)}"}
+    with TestClient(create_app(pipeline), headers=headers) as client:
+        assert client.get(f"/api/v1/ingest/jobs/{job_id}", headers={"Authorization": ""}).status_code == 401
         status = client.get(f"/api/v1/ingest/jobs/{job_id}").json()
         assert (status["state"], status["seen"], status["indexed"], status["failed"]) == ("done", 2, 1, 1)
         errors = client.get(f"/api/v1/ingest/jobs/{job_id}/errors").json()["errors"]
@@ -236,7 +240,10 @@ def test_upload_over_http_keeps_the_raw_file_and_traces_records_to_it(
     from web.app import create_app
 
     data = RIS_TWO.encode("utf-8")
-    with TestClient(create_app(pipeline)) as client:
+    from tests.conftest import staff_token
+
+    headers = {"Authorization": f"Bearer {staff_token(pipeline.effective_database_url)}"}
+    with TestClient(create_app(pipeline), headers=headers) as client:
         resp = client.post("/api/v1/ingest", data={"format": "ris"}, files={"file": ("我的导出.ris", data)})
         assert resp.status_code == 202, resp.text
         body = resp.json()

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from appdb import accounts
 from appdb.models import Centre, User
 from search.principal import Principal, Role
+from web.api import DbId
 from web.auth import Csrf, render, to_login, viewer
 from web.identity import db_sessions
 from web.ratelimit import client_ip
@@ -164,7 +165,7 @@ def _user_page(
 
 
 @router.get("/users/{user_id}", response_class=HTMLResponse)
-def user_page(request: Request, user_id: int) -> Response:
+def user_page(request: Request, user_id: DbId) -> Response:
     gate = _gate(request)
     return gate if isinstance(gate, Response) else _user_page(request, gate, user_id)
 
@@ -179,7 +180,7 @@ def _managed(session: Session, me: Principal, user_id: int) -> User:
 
 
 @router.post("/users/{user_id}/roles", response_class=HTMLResponse, dependencies=[Csrf])
-def user_roles(request: Request, user_id: int, role: FormStr = "", action: FormStr = "grant") -> Response:
+def user_roles(request: Request, user_id: DbId, role: FormStr = "", action: FormStr = "grant") -> Response:
     gate = _gate(request)
     if isinstance(gate, Response):
         return gate
@@ -209,7 +210,7 @@ def user_roles(request: Request, user_id: int, role: FormStr = "", action: FormS
 @router.post("/users/{user_id}/profile", response_class=HTMLResponse, dependencies=[Csrf])
 def user_profile(
     request: Request,
-    user_id: int,
+    user_id: DbId,
     centre: FormStr = "",
     professional_title: FormStr = "",
     senior_title: FormStr = "",
@@ -238,7 +239,7 @@ def user_profile(
 
 
 @router.post("/users/{user_id}/password", response_class=HTMLResponse, dependencies=[Csrf])
-def user_password(request: Request, user_id: int, password: FormStr = "") -> Response:
+def user_password(request: Request, user_id: DbId, password: FormStr = "") -> Response:
     gate = _gate(request)
     if isinstance(gate, Response):
         return gate

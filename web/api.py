@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from search.errors import BadQuery
@@ -30,6 +30,9 @@ def owner_of(principal: Who) -> str:
 
 
 Owner = Annotated[str, Depends(owner_of)]
+# Row ids and history numbers: bounded so a huge number is a 400, not an integer overflow in the database.
+MAX_DB_ID = 2**31 - 1
+DbId = Annotated[int, Path(ge=1, le=MAX_DB_ID)]
 
 
 def json_response(body: dict[str, Any], status_code: int = 200) -> Response:
@@ -111,7 +114,7 @@ def history(state: State, owner: Owner) -> Response:
 
 
 @router.post("/history/{number}/rerun", response_model=None)
-def rerun(state: State, principal: Who, number: int, page: int = 1, size: int = 20) -> Response:
+def rerun(state: State, principal: Who, number: DbId, page: int = 1, size: int = 20) -> Response:
     """Run a history entry's expression again; the new run gets the next number."""
     try:
         entry = state.history.get(owner_of(principal), number)
@@ -125,7 +128,7 @@ class Rename(BaseModel):
 
 
 @router.patch("/history/{number}", response_model=None)
-def rename(state: State, owner: Owner, number: int, body: Rename) -> Response:
+def rename(state: State, owner: Owner, number: DbId, body: Rename) -> Response:
     try:
         return json_response(_entry(state.history.rename(owner, number, body.name)))
     except NotFound as exc:
@@ -135,7 +138,7 @@ def rename(state: State, owner: Owner, number: int, body: Rename) -> Response:
 class NewStrategy(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     expression: str | None = Field(default=None, max_length=2000)
-    from_history: int | None = Field(default=None, ge=1)
+    from_history: int | None = Field(default=None, ge=1, le=MAX_DB_ID)
 
 
 @router.post("/strategies", response_model=None, status_code=201)
@@ -159,7 +162,7 @@ def strategies(state: State, owner: Owner) -> Response:
 
 
 @router.post("/strategies/{strategy_id}/run", response_model=None)
-def run_strategy(state: State, principal: Who, strategy_id: int, page: int = 1, size: int = 20) -> Response:
+def run_strategy(state: State, principal: Who, strategy_id: DbId, page: int = 1, size: int = 20) -> Response:
     """Load a saved strategy and run it; it enters the history like any search."""
     try:
         strategy = state.history.strategy(owner_of(principal), strategy_id)
@@ -168,11 +171,20 @@ def run_strategy(state: State, principal: Who, strategy_id: int, page: int = 1, 
     return json_response(run_pro(state, principal, strategy["expression"], page=page, size=size))
 
 
+# Elasticsearch keeps ids to 512 bytes and refuses an empty one or a request line over 4 kB with an
+# error (a 500 here); no such id can exist, so it is simply not found.
+MAX_ID_BYTES = 512
+
+
+def plausible_id(record_id: str) -> bool:
+    return 0 < len(record_id.encode("utf-8", "surrogatepass")) <= MAX_ID_BYTES
+
+
 @router.get("/records/{record_id}", response_model=None)
 def record(state: State, principal: Who, record_id: str) -> Response:
     """The record as the caller may see it; `access` says how much is shown and why. A record the
     caller may not know about is answered exactly like a missing one."""
-    found = state.search.get_record(record_id, principal=principal)
+    found = state.search.get_record(record_id, principal=principal) if plausible_id(record_id) else None
     if found is None:
         raise HTTPException(status_code=404, detail="没有找到该记录")
     return json_response(found)

@@ -22,6 +22,7 @@ from appdb.models import User
 from search.principal import ANONYMOUS, Principal, Role
 from search.simple_query import MAX_QUERY_CHARS
 from web import pages
+from web.api import DbId
 from web.identity import (
     CSRF_FIELD,
     csrf_token,
@@ -341,7 +342,7 @@ def _expiry(days: str) -> datetime | None:
 
 
 @pages_router.post("/account/tokens/{token_id}/revoke", dependencies=[Csrf])
-def account_token_revoke(request: Request, token_id: int) -> Response:
+def account_token_revoke(request: Request, token_id: DbId) -> Response:
     me = viewer(request)
     if me.user_id is None:
         return to_login(request)
@@ -522,7 +523,7 @@ def api_tokens(request: Request, me: Me) -> JSONResponse:
 
 
 @api_router.delete("/tokens/{token_id}", status_code=204, response_model=None)
-def api_token_revoke(request: Request, me: Me, token_id: int) -> Response:
+def api_token_revoke(request: Request, me: Me, token_id: DbId) -> Response:
     user_id = _signed_in(me)
     with db_sessions(request).begin() as session:
         if not accounts.revoke_api_token(session, user_id, token_id):

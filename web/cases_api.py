@@ -21,6 +21,7 @@ from casework.report import build_report
 from reports import code_matches, render_docx, render_pdf
 from search.principal import Principal
 from search.query import MAX_QUERY_CHARS
+from web.api import DbId
 from web.identity import current_principal, db_sessions
 from web.state import app_state
 
@@ -89,21 +90,21 @@ def list_cases(
 
 
 @router.get("/{case_id}")
-def get_case(request: Request, principal: Who, case_id: int) -> dict[str, Any]:
+def get_case(request: Request, principal: Who, case_id: DbId) -> dict[str, Any]:
     _staff(principal)
     with _tx(request) as session:
         return _detail(session, service.load_case(session, principal, case_id))
 
 
 @router.patch("/{case_id}")
-def update_case(request: Request, principal: Who, case_id: int, payload: Payload) -> dict[str, Any]:
+def update_case(request: Request, principal: Who, case_id: DbId, payload: Payload) -> dict[str, Any]:
     _staff(principal)
     with _tx(request) as session:
         return _detail(session, service.update_case(session, principal, case_id, payload))
 
 
 @router.post("/{case_id}/reviewer")
-def assign_reviewer(request: Request, principal: Who, case_id: int, payload: Payload) -> dict[str, Any]:
+def assign_reviewer(request: Request, principal: Who, case_id: DbId, payload: Payload) -> dict[str, Any]:
     _staff(principal)
     with _tx(request) as session:
         case = service.load_case(session, principal, case_id)
@@ -112,7 +113,7 @@ def assign_reviewer(request: Request, principal: Who, case_id: int, payload: Pay
 
 
 @router.post("/{case_id}/points", status_code=201)
-def add_point(request: Request, principal: Who, case_id: int, payload: Payload) -> dict[str, Any]:
+def add_point(request: Request, principal: Who, case_id: DbId, payload: Payload) -> dict[str, Any]:
     _staff(principal)
     with _tx(request) as session:
         point = service.add_point(session, principal, case_id, payload.get("text"))
@@ -121,7 +122,7 @@ def add_point(request: Request, principal: Who, case_id: int, payload: Payload) 
 
 @router.patch("/{case_id}/points/{label}")
 def update_point(
-    request: Request, principal: Who, case_id: int, label: str, payload: Payload
+    request: Request, principal: Who, case_id: DbId, label: str, payload: Payload
 ) -> dict[str, Any]:
     _staff(principal)
     with _tx(request) as session:
@@ -130,7 +131,7 @@ def update_point(
 
 
 @router.post("/{case_id}/transitions")
-def transition(request: Request, principal: Who, case_id: int, payload: Payload) -> dict[str, Any]:
+def transition(request: Request, principal: Who, case_id: DbId, payload: Payload) -> dict[str, Any]:
     _staff(principal)
     reviewer_id = payload.get("reviewer_id")
     if reviewer_id is not None and not isinstance(reviewer_id, int):
@@ -148,7 +149,7 @@ def transition(request: Request, principal: Who, case_id: int, payload: Payload)
 
 
 @router.post("/{case_id}/search")
-def search_for_case(request: Request, principal: Who, case_id: int, payload: Payload) -> dict[str, Any]:
+def search_for_case(request: Request, principal: Who, case_id: DbId, payload: Payload) -> dict[str, Any]:
     """Run a professional search for the case and log it as evidence (section 四).
 
     Results stop at the commission year unless `override` is true; the override is logged."""
@@ -189,7 +190,7 @@ def search_for_case(request: Request, principal: Who, case_id: int, payload: Pay
 
 @router.patch("/{case_id}/strategies/{strategy_id}")
 def choose_strategy(
-    request: Request, principal: Who, case_id: int, strategy_id: int, payload: Payload
+    request: Request, principal: Who, case_id: DbId, strategy_id: DbId, payload: Payload
 ) -> dict[str, Any]:
     _staff(principal)
     if not isinstance(payload.get("in_report"), bool):
@@ -200,7 +201,7 @@ def choose_strategy(
 
 
 @router.post("/{case_id}/documents", status_code=201)
-def add_document(request: Request, principal: Who, case_id: int, payload: Payload) -> dict[str, Any]:
+def add_document(request: Request, principal: Who, case_id: DbId, payload: Payload) -> dict[str, Any]:
     _staff(principal)
     record_id = payload.get("record_id")
     if not isinstance(record_id, str) or not record_id.strip() or len(record_id) > 255:
@@ -218,7 +219,7 @@ def add_document(request: Request, principal: Who, case_id: int, payload: Payloa
 
 @router.patch("/{case_id}/documents/{doc_id}")
 def update_document(
-    request: Request, principal: Who, case_id: int, doc_id: int, payload: Payload
+    request: Request, principal: Who, case_id: DbId, doc_id: DbId, payload: Payload
 ) -> dict[str, Any]:
     _staff(principal)
     with _tx(request) as session:
@@ -226,14 +227,14 @@ def update_document(
 
 
 @router.delete("/{case_id}/documents/{doc_id}", status_code=204)
-def remove_document(request: Request, principal: Who, case_id: int, doc_id: int) -> Response:
+def remove_document(request: Request, principal: Who, case_id: DbId, doc_id: DbId) -> Response:
     _staff(principal)
     with _tx(request) as session:
         evidence.remove_document(session, principal, case_id, doc_id)
     return Response(status_code=204)
 
 
-def _report_file(request: Request, principal: Principal, case_id: int, kind: str) -> Response:
+def _report_file(request: Request, principal: Principal, case_id: DbId, kind: str) -> Response:
     _staff(principal)
     with _tx(request) as session:
         case = service.load_case(session, principal, case_id)
@@ -251,12 +252,12 @@ def _report_file(request: Request, principal: Principal, case_id: int, kind: str
 
 
 @router.get("/{case_id}/report.docx")
-def report_docx(request: Request, principal: Who, case_id: int) -> Response:
+def report_docx(request: Request, principal: Who, case_id: DbId) -> Response:
     return _report_file(request, principal, case_id, "docx")
 
 
 @router.get("/{case_id}/report.pdf")
-def report_pdf(request: Request, principal: Who, case_id: int) -> Response:
+def report_pdf(request: Request, principal: Who, case_id: DbId) -> Response:
     return _report_file(request, principal, case_id, "pdf")
 
 

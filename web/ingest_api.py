@@ -14,15 +14,27 @@ from appdb.jobs import job_errors, job_status
 from appdb.session import session_factory
 from ingest.formats import FORMATS
 from ingest.submit import ServiceUnavailable, SubmitError, submit
-from web.api import json_response
+from search.principal import Principal
+from web.api import DbId, json_response
+from web.identity import current_principal
 from web.state import AppState, app_state
 
-router = APIRouter(prefix="/api/v1/ingest")
+
+def require_staff(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    """Imports change what everyone searches, and job errors quote raw source text: staff only."""
+    if not principal.authenticated:
+        raise HTTPException(status_code=401, detail="请先登录")
+    if not principal.staff:
+        raise HTTPException(status_code=403, detail="只有查新员、审核员和管理员可以导入数据或查看导入任务")
+    return principal
+
+
+router = APIRouter(prefix="/api/v1/ingest", dependencies=[Depends(require_staff)])
 State = Annotated[AppState, Depends(app_state)]
 
 
 @router.get("/jobs/{job_id}", response_model=None)
-def job(state: State, job_id: int) -> Response:
+def job(state: State, job_id: DbId) -> Response:
     """State, counts (seen, indexed, merged, skipped, failed) and throughput, live while the job runs."""
     with session_factory(state.settings.effective_database_url)() as session:
         status = job_status(session, job_id)
@@ -32,7 +44,7 @@ def job(state: State, job_id: int) -> Response:
 
 
 @router.get("/jobs/{job_id}/errors", response_model=None)
-def errors(state: State, job_id: int, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> Response:
+def errors(state: State, job_id: DbId, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> Response:
     """The job's quarantined records: file, position, reason and the raw snippet."""
     with session_factory(state.settings.effective_database_url)() as session:
         if job_status(session, job_id) is None:

@@ -25,6 +25,7 @@ from search.errors import BadQuery, SearchUnavailable
 from search.fields import DOC_TYPE_LABELS, FACETS, FACETS_BY_NAME
 from search.principal import Principal
 from search.simple_query import MAX_PAGE_SIZE, MAX_QUERY_CHARS, MAX_WINDOW
+from web.api import plausible_id
 from web.identity import current_principal
 from web.ratelimit import rate_limit_anonymous_search
 from web.state import AppState, app_state
@@ -425,7 +426,7 @@ def record_page(
 ) -> Response:
     try:
         # A 限制 record the visitor may not see gets the same 404 as a missing one.
-        record = state.search.get_record(record_id, principal=principal)
+        record = state.search.get_record(record_id, principal=principal) if plausible_id(record_id) else None
     except SearchUnavailable:
         return error_page(request, 503, "检索服务暂时不可用，请稍后再试。")
     if record is None:

@@ -37,6 +37,7 @@ from web.advanced_form import (
     form_params,
     read_form,
 )
+from web.api import MAX_DB_ID, DbId
 from web.identity import csrf_valid, current_principal, session_owner
 from web.state import AppState, app_state
 
@@ -501,7 +502,7 @@ def workspace_search(
 
 
 @router.post("/workspace/history/{number}/rerun", response_class=HTMLResponse, dependencies=[Csrf])
-def workspace_rerun(request: Request, state: State, principal: Who, number: int) -> Response:
+def workspace_rerun(request: Request, state: State, principal: Who, number: DbId) -> Response:
     try:
         entry = state.history.get(_owner(request, principal), number)
     except NotFound as exc:
@@ -525,7 +526,7 @@ def workspace_rename(
     request: Request,
     state: State,
     principal: Who,
-    number: int,
+    number: DbId,
     name: Annotated[str, Form(max_length=500)] = "",
     return_to: Annotated[str, Form(max_length=4000)] = "/workspace",
 ) -> Response:
@@ -543,7 +544,7 @@ def workspace_save_strategy(
     request: Request,
     state: State,
     principal: Who,
-    from_history: Annotated[int, Form(ge=1)],
+    from_history: Annotated[int, Form(ge=1, le=MAX_DB_ID)],
     name: Annotated[str, Form(max_length=500)] = "",
     return_to: Annotated[str, Form(max_length=4000)] = "/workspace",
 ) -> Response:
@@ -559,7 +560,7 @@ def workspace_save_strategy(
 
 
 @router.post("/workspace/strategies/{strategy_id}/run", response_class=HTMLResponse, dependencies=[Csrf])
-def workspace_run_strategy(request: Request, state: State, principal: Who, strategy_id: int) -> Response:
+def workspace_run_strategy(request: Request, state: State, principal: Who, strategy_id: DbId) -> Response:
     try:
         strategy = state.history.strategy(_owner(request, principal), strategy_id)
     except NotFound as exc:
