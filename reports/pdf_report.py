@@ -14,8 +14,6 @@ from typing import Any
 
 import jinja2
 from markupsafe import Markup
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
 
 from reports import content
 from reports.model import ReportData
@@ -70,6 +68,11 @@ def render_html(report: ReportData) -> str:
 
 def render_pdf(report: ReportData) -> bytes:
     """The report as PDF bytes; raises ReportDataError for an issued report whose code is wrong."""
+    # Imported here: WeasyPrint loads Pango at import, and a machine without it should still serve
+    # everything but the PDF (.ci/run and the Dockerfile install it).
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
     html = render_html(report)
     fonts = FontConfiguration()
     stylesheet = CSS(filename=str(TEMPLATES / "report.css"), font_config=fonts)
