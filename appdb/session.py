@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-@lru_cache(maxsize=8)
+# Unbounded on purpose: an engine evicted from a bounded cache is garbage-collected with its pooled
+# connections still open (a process that talks to many databases, like the test suite, hit this).
+@cache
 def engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
         # Several worker processes write job rows; WAL and a busy timeout keep them from failing on locks.
