@@ -117,7 +117,7 @@ def _int_param(request: Request, name: str, default: int, label: str, low: int, 
     return value
 
 
-def _facet_filters(request: Request) -> dict[str, list[str]]:
+def query_facet_filters(request: Request) -> dict[str, list[str]]:
     """Facet parameters present in the query string, blanks and duplicates dropped, in FACETS order."""
     out: dict[str, list[str]] = {}
     for facet in FACETS:
@@ -327,7 +327,7 @@ def search_page(
     request: Request, state: State, principal: Annotated[Principal, Depends(current_principal)]
 ) -> Response:
     q = request.query_params.get("q", "").strip()
-    filters = _facet_filters(request)
+    filters = query_facet_filters(request)
     try:
         size = _int_param(request, "size", DEFAULT_SIZE, "每页条数", 1, MAX_PAGE_SIZE)
         page = _int_param(request, "page", 1, "页码", 1, MAX_WINDOW)

@@ -89,19 +89,6 @@ class _Paging:
             raise _BadParam(f"未知的排序方式：{self.sort[:20]}")
 
 
-def _filters(request: Request) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for facet in FACETS:
-        values: list[str] = []
-        for raw in request.query_params.getlist(facet.name):
-            value = raw.strip()
-            if value and value not in values:
-                values.append(value)
-        if values:
-            out[facet.name] = values
-    return out
-
-
 def _safe_return(target: str) -> str:
     """Only a path of this workspace: a form field must never turn the redirect into an open one."""
     parts = urlsplit(target)
@@ -362,7 +349,7 @@ def advanced(request: Request, state: State, principal: Who) -> Response:
         context["error"] = {"message": str(exc)}
         return _render(request, "advanced.html", context, status=400)
     context["expression"] = expression
-    filters = _filters(request)
+    filters = pages.query_facet_filters(request)
     url = _url_maker("/advanced", form_params(form), filters, paging)
     try:
         result, _ = _run(
@@ -429,7 +416,7 @@ def _workspace(
         "max_selected": MAX_SELECTED,
     }
     if q and error is None:
-        filters = _filters(request)
+        filters = pages.query_facet_filters(request)
         base = [("q", q)] + ([("h", highlight)] if context["history_number"] else [])
         url = _url_maker("/workspace", base, filters, paging)
         try:
