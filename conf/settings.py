@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(default=900, ge=1, alias="CHAXIN_LOGIN_WINDOW")
     # Searches per minute an anonymous client address may run; signed-in users are not limited.
     anon_search_per_minute: int = Field(default=60, ge=1, alias="CHAXIN_ANON_SEARCH_PER_MINUTE")
+    # Report verifications per minute per client address (slows guessing report numbers and codes).
+    verify_per_minute: int = Field(default=30, ge=1, alias="CHAXIN_VERIFY_PER_MINUTE")
 
     @field_validator("index_prefix")
     @classmethod

@@ -46,6 +46,7 @@ def settings_for(prefix: str, database_url: str = "") -> Settings:
         ES_URL=base.effective_es_url,
         # Tests search far faster than a visitor could; the limit itself is tested on its own.
         CHAXIN_ANON_SEARCH_PER_MINUTE=1_000_000,
+        CHAXIN_VERIFY_PER_MINUTE=1_000_000,
     )
 
 

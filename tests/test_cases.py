@@ -292,8 +292,13 @@ def test_centre_and_role_checks(site: Site) -> None:
     )
     assert _go(site, "ana-a", cid, "sign").status_code == 409
     assert _go(site, "ana-a", cid, "fly").status_code == 400
-    bad = c.post("/api/v1/cases", json={"project_name_zh": "x", "purpose": "赚钱"}, headers=site.h("ana-a"))
+    bad = c.post("/api/v1/cases", json={"project_name_zh": "x", "client_name": "y", "purpose": "赚钱",
+                                        "scope": "国内", "commission_date": "2026-01-05"}, headers=site.h("ana-a"))  # fmt: skip
     assert bad.status_code == 400 and "查新目的" in bad.json()["error"]["message"]
+    missing = c.post("/api/v1/cases", json={"project_name_zh": "x"}, headers=site.h("ana-a"))
+    assert missing.status_code == 400 and missing.json()["error"]["message"] == "字段 commission_date 缺失"
+    typo = c.patch(f"/api/v1/cases/{cid}", json={"projet_name_zh": "x"}, headers=site.h("ana-a"))
+    assert typo.status_code == 400 and "projet_name_zh 不是可用字段" in typo.json()["error"]["message"]
 
 
 def test_reviewer_rules_at_signing(site: Site) -> None:

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from conf.settings import Settings, get_settings
+from mappings.validation_zh import describe
 from search.errors import BadQuery, SearchUnavailable
 from search.query import QueryError
 from web import api, cases_api, export_api, health, ingest_api
@@ -57,8 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        message = f"参数 {where} 无效：{first.get('msg', '')}"
+        # FastAPI's location starts with where the value came from ("body", "query"); users name fields.
+        message = describe(first, default_where="请求内容", drop=1)
         if _wants_html(request):
             return pages.error_page(request, 400, message)
         return JSONResponse(

@@ -11,25 +11,36 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from appdb.models import NoveltyCase
-from casework import evidence, service
+from appdb.models import CaseDocument, NoveltyCase
+from casework import evidence, searching, service
 from casework.report import build_report
 from reports import code_matches, render_docx, render_pdf
 from search.principal import Principal
-from search.query import MAX_QUERY_CHARS
 from web.api import DbId
+from web.case_bodies import (
+    CaseCreate,
+    CaseSearchRequest,
+    CaseUpdate,
+    DocumentAdd,
+    DocumentUpdate,
+    PointCreate,
+    PointUpdate,
+    ReviewerChoice,
+    StrategyChoice,
+    TransitionRequest,
+)
 from web.identity import current_principal, db_sessions
+from web.ratelimit import rate_limit_verification
 from web.state import app_state
 
 router = APIRouter(prefix="/api/v1/cases")
 verify_router = APIRouter()
 
 Who = Annotated[Principal, Depends(current_principal)]
-Payload = Annotated[dict[str, Any], Body()]
 
 
 @contextmanager
@@ -48,7 +59,7 @@ def _staff(principal: Principal) -> None:
         raise HTTPException(status_code=403, detail="只有查新机构工作人员可以使用查新案件")
 
 
-def _detail(session: Session, case: NoveltyCase) -> dict[str, Any]:
+def detail(session: Session, case: NoveltyCase) -> dict[str, Any]:
     out = service.case_summary(case)
     out.update({name: getattr(case, name) for name in service.HEADER_FIELDS})
     out.update({name: getattr(case, name) for name in service.TEXT_FIELDS})
@@ -71,11 +82,11 @@ def _detail(session: Session, case: NoveltyCase) -> dict[str, Any]:
 
 
 @router.post("", status_code=201)
-def create_case(request: Request, principal: Who, payload: Payload) -> dict[str, Any]:
+def create_case(request: Request, principal: Who, body: CaseCreate) -> dict[str, Any]:
     _staff(principal)
     with _tx(request) as session:
-        case = service.create_case(session, principal, payload)
-        return _detail(session, case)
+        case = service.create_case(session, principal, body.sent())
+        return detail(session, case)
 
 
 @router.get("")
@@ -93,137 +104,127 @@ def list_cases(
 def get_case(request: Request, principal: Who, case_id: DbId) -> dict[str, Any]:
     _staff(principal)
     with _tx(request) as session:
-        return _detail(session, service.load_case(session, principal, case_id))
+        return detail(session, service.load_case(session, principal, case_id))
 
 
 @router.patch("/{case_id}")
-def update_case(request: Request, principal: Who, case_id: DbId, payload: Payload) -> dict[str, Any]:
+def update_case(request: Request, principal: Who, case_id: DbId, body: CaseUpdate) -> dict[str, Any]:
     _staff(principal)
     with _tx(request) as session:
-        return _detail(session, service.update_case(session, principal, case_id, payload))
+        return detail(session, service.update_case(session, principal, case_id, body.sent()))
 
 
 @router.post("/{case_id}/reviewer")
-def assign_reviewer(request: Request, principal: Who, case_id: DbId, payload: Payload) -> dict[str, Any]:
+def assign_reviewer(request: Request, principal: Who, case_id: DbId, body: ReviewerChoice) -> dict[str, Any]:
     _staff(principal)
     with _tx(request) as session:
         case = service.load_case(session, principal, case_id)
-        service.assign_reviewer(session, principal, case, payload.get("reviewer_id"))
-        return _detail(session, case)
+        service.assign_reviewer(session, principal, case, body.reviewer_id)
+        return detail(session, case)
 
 
 @router.post("/{case_id}/points", status_code=201)
-def add_point(request: Request, principal: Who, case_id: DbId, payload: Payload) -> dict[str, Any]:
+def add_point(request: Request, principal: Who, case_id: DbId, body: PointCreate) -> dict[str, Any]:
     _staff(principal)
     with _tx(request) as session:
-        point = service.add_point(session, principal, case_id, payload.get("text"))
+        point = service.add_point(session, principal, case_id, body.text)
         return {"id": point.label, "text": point.text}
 
 
 @router.patch("/{case_id}/points/{label}")
 def update_point(
-    request: Request, principal: Who, case_id: DbId, label: str, payload: Payload
+    request: Request,
+    principal: Who,
+    case_id: DbId,
+    label: Annotated[str, Path(max_length=16)],
+    body: PointUpdate,
 ) -> dict[str, Any]:
     _staff(principal)
     with _tx(request) as session:
-        p = service.update_point(session, principal, case_id, label, payload)
+        p = service.update_point(session, principal, case_id, label, body.sent())
         return {"id": p.label, "text": p.text, "comparison": p.comparison, "conclusion": p.conclusion}
 
 
 @router.post("/{case_id}/transitions")
-def transition(request: Request, principal: Who, case_id: DbId, payload: Payload) -> dict[str, Any]:
+def transition(request: Request, principal: Who, case_id: DbId, body: TransitionRequest) -> dict[str, Any]:
     _staff(principal)
-    reviewer_id = payload.get("reviewer_id")
-    if reviewer_id is not None and not isinstance(reviewer_id, int):
-        raise HTTPException(status_code=400, detail="审核员编号应为整数")
     with _tx(request) as session:
         case = service.transition(
-            session,
-            principal,
-            case_id,
-            str(payload.get("action", "")),
-            comment=str(payload.get("comment") or ""),
-            reviewer_id=reviewer_id,
+            session, principal, case_id, body.action, comment=body.comment, reviewer_id=body.reviewer_id
         )
-        return _detail(session, case)
+        return detail(session, case)
 
 
 @router.post("/{case_id}/search")
-def search_for_case(request: Request, principal: Who, case_id: DbId, payload: Payload) -> dict[str, Any]:
+def search_for_case(
+    request: Request, principal: Who, case_id: DbId, body: CaseSearchRequest
+) -> dict[str, Any]:
     """Run a professional search for the case and log it as evidence (section 四).
 
     Results stop at the commission year unless `override` is true; the override is logged."""
     _staff(principal)
-    q = payload.get("q")
-    if not isinstance(q, str) or not q.strip():
-        raise HTTPException(status_code=400, detail="请输入检索式")
-    if len(q) > MAX_QUERY_CHARS:
-        raise HTTPException(status_code=400, detail=f"检索式过长（最多 {MAX_QUERY_CHARS} 个字符）")
-    override = payload.get("override") is True
-    page, size = payload.get("page", 1), payload.get("size", 20)
-    if not isinstance(page, int) or not isinstance(size, int) or not (1 <= page <= 500 and 1 <= size <= 100):
-        raise HTTPException(status_code=400, detail="页码应为 1–500，每页条数应为 1–100")
     with _tx(request) as session:
         case = service.load_case(session, principal, case_id)
-        service.require_analyst(session, principal, case)
-        year_to = evidence.search_window(case, override)
-        ran = evidence.restrict_expression(q.strip(), year_to)
-        # BadQuery propagates to the app's 400 handler, and the transaction logs nothing.
-        result, _ = app_state(request).search.pro(ran, page=page, size=size, principal=principal)
-        if case.state == "received":
-            service.transition(session, principal, case.id, "start_search")
-        entry = evidence.record_search(
+        # A BadQuery propagates to the app's 400 handler, and the transaction logs nothing.
+        result, entry = searching.run_for_case(
             session,
             principal,
             case,
-            expression=q.strip(),
-            normalized=result["normalized"],
-            cnki=result["cnki"],
-            hits=result["total"],
-            year_to=year_to,
-            override=override,
-            terms_zh=payload.get("terms_zh") or (),
-            terms_en=payload.get("terms_en") or (),
+            app_state(request).search,
+            q=body.q,
+            override=body.override,
+            page=body.page,
+            size=body.size,
+            terms_zh=body.terms_zh,
+            terms_en=body.terms_en,
         )
         return {**result, "strategy": evidence.strategy_dict(entry)}
 
 
 @router.patch("/{case_id}/strategies/{strategy_id}")
 def choose_strategy(
-    request: Request, principal: Who, case_id: DbId, strategy_id: DbId, payload: Payload
+    request: Request, principal: Who, case_id: DbId, strategy_id: DbId, body: StrategyChoice
 ) -> dict[str, Any]:
     _staff(principal)
-    if not isinstance(payload.get("in_report"), bool):
-        raise HTTPException(status_code=400, detail="in_report 应为 true 或 false")
     with _tx(request) as session:
-        entry = evidence.choose_strategy(session, principal, case_id, strategy_id, payload["in_report"])
+        entry = evidence.choose_strategy(session, principal, case_id, strategy_id, body.in_report)
         return evidence.strategy_dict(entry)
 
 
 @router.post("/{case_id}/documents", status_code=201)
-def add_document(request: Request, principal: Who, case_id: DbId, payload: Payload) -> dict[str, Any]:
+def add_document(request: Request, principal: Who, case_id: DbId, body: DocumentAdd) -> dict[str, Any]:
     _staff(principal)
-    record_id = payload.get("record_id")
-    if not isinstance(record_id, str) or not record_id.strip() or len(record_id) > 255:
-        raise HTTPException(status_code=400, detail="请提供文献的记录编号 record_id")
     with _tx(request) as session:
-        case = service.load_case(session, principal, case_id)
-        service.require_analyst(session, principal, case)
-        record = app_state(request).search.get_record(record_id.strip(), principal=principal)
-        if record is None:
-            raise HTTPException(status_code=404, detail=f"没有找到记录 {record_id.strip()}")
-        record = {**record, "id": record.get("id") or record_id.strip()}
-        doc = evidence.add_document(session, principal, case_id, record, payload)
+        doc = add_hit(request, session, principal, case_id, body.record_id, body.sent())
         return evidence.document_dict(doc)
+
+
+def add_hit(
+    request: Request, session: Session, principal: Principal, case_id: int, record_id: str,
+    data: dict[str, Any],
+) -> CaseDocument:  # fmt: skip
+    """Add a record to the case as this analyst sees it now (its snapshot); shared with the case page."""
+    record_id = record_id.strip()
+    if not record_id or len(record_id) > 255:
+        raise service.CaseError("请提供文献的记录编号 record_id")
+    case = service.load_case(session, principal, case_id)
+    service.require_analyst(session, principal, case)
+    record = app_state(request).search.get_record(record_id, principal=principal)
+    if record is None:
+        raise service.CaseNotFound(f"没有找到记录 {record_id}")
+    return evidence.add_document(
+        session, principal, case_id, {**record, "id": record.get("id") or record_id}, data
+    )
 
 
 @router.patch("/{case_id}/documents/{doc_id}")
 def update_document(
-    request: Request, principal: Who, case_id: DbId, doc_id: DbId, payload: Payload
+    request: Request, principal: Who, case_id: DbId, doc_id: DbId, body: DocumentUpdate
 ) -> dict[str, Any]:
     _staff(principal)
     with _tx(request) as session:
-        return evidence.document_dict(evidence.update_document(session, principal, case_id, doc_id, payload))
+        doc = evidence.update_document(session, principal, case_id, doc_id, body.sent())
+        return evidence.document_dict(doc)
 
 
 @router.delete("/{case_id}/documents/{doc_id}", status_code=204)
@@ -261,7 +262,7 @@ def report_pdf(request: Request, principal: Who, case_id: DbId) -> Response:
     return _report_file(request, principal, case_id, "pdf")
 
 
-@verify_router.get("/verify/{report_no}")
+@verify_router.get("/verify/{report_no}", dependencies=[Depends(rate_limit_verification)])
 def verify(
     request: Request, report_no: str, code: Annotated[str, Query(max_length=100)] = ""
 ) -> dict[str, Any]:

@@ -49,6 +49,7 @@ class Limits:
         self.login_failures = RateLimitItemPerSecond(settings.login_max_failures, window)
         self.login_attempts = RateLimitItemPerSecond(settings.login_max_per_ip, window)
         self.anon_search = RateLimitItemPerMinute(settings.anon_search_per_minute)
+        self.verify = RateLimitItemPerMinute(settings.verify_per_minute)
 
     def _retry_after(self, item: RateLimitItem, *keys: str) -> int:
         reset = self.limiter.get_window_stats(item, self.namespace, *keys).reset_time
@@ -94,6 +95,10 @@ class Limits:
         return self._hit(self.anon_search, "anon-search", ip)
 
 
+    def verification(self, ip: str) -> Verdict:
+        return self._hit(self.verify, "verify", ip)
+
+
 def limits_for(request: Request) -> Limits:
     """One Limits per app, made on first use."""
     found: Limits | None = getattr(request.app.state, "chaxin_limits", None)
@@ -101,6 +106,17 @@ def limits_for(request: Request) -> Limits:
         found = Limits(app_state(request).settings)
         request.app.state.chaxin_limits = found
     return found
+
+
+def rate_limit_verification(request: Request) -> None:
+    """A FastAPI dependency for report verification, which anyone may use: 429 past the per-address limit."""
+    verdict = limits_for(request).verification(client_ip(request))
+    if not verdict.allowed:
+        raise HTTPException(
+            status_code=429,
+            detail=f"核验过于频繁，请 {verdict.retry_after} 秒后再试。",
+            headers={"Retry-After": str(verdict.retry_after)},
+        )
 
 
 def rate_limit_anonymous_search(

@@ -1,0 +1,88 @@
+"""Searches run "for a case": the one path the API and the case page share.
+
+A search for a case is an analyst's professional expression, limited to the case's search window
+(documents up to the commission year unless the analyst overrides it), run with the analyst's own
+access, and logged once as immutable evidence. Showing the results of a logged entry again (paging,
+coming back to the case page) re-runs the entry's expression with its window and logs nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from appdb.models import CaseStrategy, NoveltyCase
+from casework import evidence, service
+from casework.service import CaseError
+from search.principal import Principal
+from search.query import MAX_QUERY_CHARS
+from search.service import SearchService
+
+MAX_PAGE = 500
+MAX_SIZE = 100
+
+
+def check_paging(page: int, size: int) -> None:
+    if not (1 <= page <= MAX_PAGE and 1 <= size <= MAX_SIZE):
+        raise CaseError(f"页码应为 1–{MAX_PAGE}，每页条数应为 1–{MAX_SIZE}")
+
+
+def clean_expression(q: object) -> str:
+    if not isinstance(q, str) or not q.strip():
+        raise CaseError("请输入检索式")
+    if len(q) > MAX_QUERY_CHARS:
+        raise CaseError(f"检索式过长（最多 {MAX_QUERY_CHARS} 个字符）")
+    return q.strip()
+
+
+def run_for_case(
+    session: Session,
+    principal: Principal,
+    case: NoveltyCase,
+    search: SearchService,
+    *,
+    q: object,
+    override: bool = False,
+    page: int = 1,
+    size: int = 20,
+    terms_zh: Sequence[str] = (),
+    terms_en: Sequence[str] = (),
+) -> tuple[dict[str, Any], CaseStrategy]:
+    """Run and log one search for `case`. A query error (`BadQuery`) propagates before anything is logged."""
+    service.require_analyst(session, principal, case)
+    expression = clean_expression(q)
+    check_paging(page, size)
+    year_to = evidence.search_window(case, override)
+    result, _ = search.pro(
+        evidence.restrict_expression(expression, year_to), page=page, size=size, principal=principal
+    )
+    if case.state == "received":
+        service.transition(session, principal, case.id, "start_search")
+    entry = evidence.record_search(
+        session,
+        principal,
+        case,
+        expression=expression,
+        normalized=result["normalized"],
+        cnki=result["cnki"],
+        hits=result["total"],
+        year_to=year_to,
+        override=override,
+        terms_zh=terms_zh,
+        terms_en=terms_en,
+    )
+    return result, entry
+
+
+def show_entry(
+    search: SearchService, principal: Principal, entry: CaseStrategy, *, page: int = 1, size: int = 20
+) -> dict[str, Any]:
+    """The results of a logged search, as they are now (the hit count logged is what the report prints)."""
+    check_paging(page, size)
+    restricted = evidence.restrict_expression(
+        entry.expression, None if entry.window_override else entry.year_to
+    )
+    result, _ = search.pro(restricted, page=page, size=size, principal=principal)
+    return result

@@ -1,0 +1,108 @@
+"""Request bodies of the case API, so the OpenAPI schema documents them and a misspelt field is refused.
+
+The models check shapes only (text, integers, lists, booleans). Lengths, dates, purposes and the like
+are checked by `casework`, which words its refusals for the analyst and applies the same rules to the
+case pages. PATCH bodies are applied field by field: only the fields sent change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    def sent(self) -> dict[str, Any]:
+        """The fields the client sent, as the mapping `casework` reads. A null is "not sent": clearing a
+        text takes an empty string."""
+        return self.model_dump(exclude_unset=True, exclude_none=True)
+
+
+class CaseFields(_Body):
+    project_name_zh: str | None = None
+    project_name_en: str | None = None
+    client_name: str | None = None
+    client_address: str | None = None
+    client_postcode: str | None = None
+    client_principal: str | None = None
+    client_contact: str | None = None
+    client_phone: str | None = None
+    client_fax: str | None = None
+    client_email: str | None = None
+    purpose_text: str | None = None
+    technical_points: str | None = None
+    requirements: str | None = None
+    results_summary: str | None = None
+    overall_conclusion: str | None = None
+    remarks: str | None = None
+    terms_zh: list[str] | None = None
+    terms_en: list[str] | None = None
+    attachments: list[str] | None = None
+
+
+class CaseCreate(CaseFields):
+    """A commission (委托) as received. A platform admin names the centre; others receive for their own."""
+
+    commission_date: str
+    purpose: str
+    scope: str
+    centre: str | None = None
+    analyst_id: StrictInt | None = None
+    reviewer_id: StrictInt | None = None
+
+
+class CaseUpdate(CaseFields):
+    pass
+
+
+class ReviewerChoice(_Body):
+    reviewer_id: StrictInt
+
+
+class PointCreate(_Body):
+    text: str
+
+
+class PointUpdate(_Body):
+    text: str | None = None
+    comparison: str | None = None
+    conclusion: str | None = None
+
+
+class TransitionRequest(_Body):
+    action: str
+    comment: str = ""
+    reviewer_id: StrictInt | None = None
+
+
+class CaseSearchRequest(_Body):
+    q: str
+    override: StrictBool = False
+    page: StrictInt = 1
+    size: StrictInt = 20
+    terms_zh: list[str] = []
+    terms_en: list[str] = []
+
+
+class StrategyChoice(_Body):
+    in_report: StrictBool
+
+
+class DocumentAdd(_Body):
+    record_id: str
+    relevance: str | None = None
+    origin: str | None = None
+    points: list[str] | None = None
+    description: str | None = None
+    excerpt: str | None = None
+
+
+class DocumentUpdate(_Body):
+    relevance: str | None = None
+    origin: str | None = None
+    points: list[str] | None = None
+    description: str | None = None
+    excerpt: str | None = None
