@@ -37,7 +37,7 @@ _RELEVANCE_ORDER = {Relevance.close.value: 0, Relevance.general.value: 1}
 _ORIGIN_ORDER = {Origin.domestic.value: 0, Origin.foreign.value: 1}
 
 
-def _local(moment: datetime) -> datetime:
+def local_time(moment: datetime) -> datetime:
     # SQLite hands back naive UTC and PostgreSQL aware values; both print as Beijing time, to the second.
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return aware.astimezone(LOCAL_TZ).replace(tzinfo=None, microsecond=0)
@@ -127,7 +127,7 @@ def _content(session: Session, case: NoveltyCase) -> ReportData:
             terms_zh=tuple(terms_zh),
             terms_en=tuple(terms_en),
             strategies=tuple(
-                StrategyEntry(s.database, s.normalized or s.expression, s.cnki, s.hits, _local(s.run_at))
+                StrategyEntry(s.database, s.normalized or s.expression, s.cnki, s.hits, local_time(s.run_at))
                 for s in chosen
             ),
             documents=tuple(

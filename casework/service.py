@@ -532,3 +532,36 @@ def loads_list(raw: str | None) -> list[str]:
 
 def allowed_actions(case: NoveltyCase) -> Sequence[str]:
     return [name for name, rule in TRANSITIONS.items() if case.state in rule.sources]
+
+
+def actions_for(session: Session, principal: Principal, case: NoveltyCase) -> list[str]:
+    """The transitions `principal` may take on `case` now (what the case page offers as buttons)."""
+    mine = []
+    for action in allowed_actions(case):
+        try:
+            _role_check(session, principal, case, action)
+        except Forbidden:
+            continue
+        mine.append(action)
+    return mine
+
+
+def may_edit(principal: Principal, case: NoveltyCase) -> bool:
+    return principal.user_id == case.analyst_id and principal.has(Role.analyst) and case.state in EDITABLE
+
+
+def eligible_reviewers(session: Session, case: NoveltyCase) -> list[User]:
+    """Users of the case's centre who could review it: reviewer role, 高级职称, not its analyst."""
+    out = []
+    for user in accounts.list_users(session, centre_id=case.centre_id):
+        eligible = user.active and user.senior_title and user.id != case.analyst_id
+        if eligible and "reviewer" in accounts.user_roles(session, user.id):
+            out.append(user)
+    return out
+
+
+def display_name(session: Session, user_id: int | None) -> str:
+    user = session.get(User, user_id) if user_id else None
+    if user is None:
+        return ""
+    return f"{user.real_name or user.username}（{user.username}）"

@@ -32,6 +32,7 @@ ALL_200 = (200, 200, 200, 200, 200, 200)
 ADMIN_ANY = (303, 403, 403, 403, 200, 200)  # admin pages: centre admins and the platform admin
 ADMIN_PLATFORM = (303, 403, 403, 403, 403, 200)  # centres, report grants, audit: platform admin only
 SIGNED_IN = (401, 200, 200, 200, 200, 200)
+CASE_404 = (303, 403, 404, 404, 404, 404)  # case pages for a case that does not exist
 
 # (method, route template, concrete path, request kwargs, statuses by role).
 # In paths, {name} is replaced by that user's id. "form" bodies get the CSRF token added.
@@ -114,6 +115,31 @@ TABLE: list[Row] = [
     ("POST", "/workspace/strategies/{strategy_id}/run", "/workspace/strategies/999999/run", {"form": {}},
      (404,) * 6),
     ("GET", "/workspace/export", "/workspace/export", {"params": {"ids": PUBLIC_ID, "format": "ris"}}, (303,) * 6),
+    # ---- case pages: staff only; an unknown (or another centre's) case is 404 for every staff role
+    ("GET", "/workspace/cases", "/workspace/cases", {}, (303, 403, 200, 200, 200, 200)),
+    ("GET", "/workspace/cases/new", "/workspace/cases/new", {}, (303, 403, 200, 403, 200, 200)),
+    ("POST", "/workspace/cases", "/workspace/cases", {"form": {"project_name_zh": ""}},
+     (303, 403, 400, 403, 400, 400)),
+    ("GET", "/workspace/cases/{case_id}", "/workspace/cases/999999", {}, CASE_404),
+    ("GET", "/workspace/cases/{case_id}/report", "/workspace/cases/999999/report", {}, CASE_404),
+    ("POST", "/workspace/cases/{case_id}/edit", "/workspace/cases/999999/edit", {"form": {"client_name": "x"}},
+     CASE_404),
+    ("POST", "/workspace/cases/{case_id}/points", "/workspace/cases/999999/points", {"form": {"text": "x"}},
+     CASE_404),
+    ("POST", "/workspace/cases/{case_id}/points/{label}", "/workspace/cases/999999/points/NP-1",
+     {"form": {"text": "x"}}, CASE_404),
+    ("POST", "/workspace/cases/{case_id}/search", "/workspace/cases/999999/search", {"form": {"q": "TI='x'"}},
+     CASE_404),
+    ("POST", "/workspace/cases/{case_id}/strategies/{strategy_id}", "/workspace/cases/999999/strategies/1",
+     {"form": {"in_report": "1"}}, CASE_404),
+    ("POST", "/workspace/cases/{case_id}/documents", "/workspace/cases/999999/documents",
+     {"form": {"record_id": PUBLIC_ID}}, CASE_404),
+    ("POST", "/workspace/cases/{case_id}/documents/{doc_id}", "/workspace/cases/999999/documents/1",
+     {"form": {"relevance": "一般相关"}}, CASE_404),
+    ("POST", "/workspace/cases/{case_id}/documents/{doc_id}/remove", "/workspace/cases/999999/documents/1/remove",
+     {"form": {}}, CASE_404),
+    ("POST", "/workspace/cases/{case_id}/transitions", "/workspace/cases/999999/transitions",
+     {"form": {"action": "issue"}}, CASE_404),
 ]  # fmt: skip
 
 

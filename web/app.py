@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(cases_api.router)
     app.include_router(cases_api.verify_router)
-    from web import admin, auth, pages, workspace
+    from web import admin, auth, case_pages, pages, workspace
 
     app.include_router(auth.api_router)
     app.include_router(auth.pages_router)
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(pages.router)
     app.include_router(workspace.router)
+    app.include_router(case_pages.router)
     pages.mount_static(app)
 
     @app.exception_handler(SearchUnavailable)

@@ -1,0 +1,300 @@
+"""The case pages of the analyst workspace, driven as a browser would: sign in, post forms, follow redirects.
+
+One case goes from commission to issued report through the pages alone, with an analyst and a
+reviewer each in their own signed-in session; refusals come back as the page with the reason and
+with what was typed still in the form.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from html import unescape
+from typing import Any
+
+import pytest
+from docx import Document as DocxDocument
+from elasticsearch import Elasticsearch
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from appdb import accounts
+from appdb.session import session_factory, upgrade
+from ingest.index_admin import create, drop_all
+from ingest.writer import write_records
+from mappings.analysis.tokenizer import Tokenizer
+from mappings.naming import IndexNames
+from tests.conftest import make_record, new_prefix, settings_for
+from web.app import create_app
+
+PASSWORD = "Case-pages-1"
+CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
+
+
+@dataclass
+class Site:
+    app: Any
+    db: sessionmaker[Session]
+    ids: dict[str, int]
+
+    def browser(self, username: str | None) -> TestClient:
+        """A client with its own cookie jar, signed in as `username` (None: anonymous)."""
+        client = TestClient(self.app, follow_redirects=False)
+        if username:
+            token = _csrf(client.get("/login").text)
+            resp = client.post(
+                "/login", data={"username": username, "password": PASSWORD, "csrf_token": token, "next": "/"}
+            )
+            assert resp.status_code == 303, resp.text
+        return client
+
+
+def _csrf(html: str) -> str:
+    found = CSRF.search(html)
+    assert found, html[:300]
+    return found.group(1)
+
+
+def _post(client: TestClient, path: str, data: dict[str, Any]) -> Any:
+    token = _csrf(client.get("/workspace/cases").text)
+    return client.post(path, data={**data, "csrf_token": token})
+
+
+def _text(html: str) -> str:
+    return unescape(re.sub(r"<[^>]+>", " ", re.sub(r"</?(mark|em)>", "", html)))
+
+
+@pytest.fixture(scope="module")
+def site(es: Elasticsearch, tokenizer: Tokenizer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    settings = settings_for(
+        new_prefix("casepages"), f"sqlite:///{tmp_path_factory.mktemp('cp') / 'c.sqlite3'}"
+    )
+    upgrade(settings.effective_database_url)
+    names = IndexNames(settings.index_prefix)
+    create(es, names, tokenizer)
+    records = [
+        make_record(
+            "p1",
+            "石墨烯锂电池负极材料的制备",
+            year=2019,
+            language="zh",
+            venue="电源技术",
+            abstract="采用化学气相沉积法制备石墨烯负极材料。",
+        ),
+        make_record(
+            "p2",
+            "Graphene anodes for lithium-ion batteries",
+            year=2021,
+            language="en",
+            venue="Journal of Power Sources",
+            abstract="Graphene anode materials.",
+        ),
+        make_record("p3", "石墨烯负极的未来展望", year=2031, language="zh", venue="电源技术"),
+    ]
+    write_records(es, names.write_alias, [(r.id, r) for r in records], tokenizer, refresh=True)
+    db = session_factory(settings.effective_database_url)
+    ids: dict[str, int] = {}
+    with db.begin() as s:
+        accounts.create_centre(s, code="GZ", name="贵州省科技查新中心", province_code="52", institution_no="001",
+                               pattern="most")  # fmt: skip
+        accounts.create_centre(s, code="SC", name="四川查新分中心", province_code="51", institution_no="002",
+                               pattern="most")  # fmt: skip
+        for name, centre, roles, title in [
+            ("p-ana", "GZ", ["analyst"], None),
+            ("p-rev", "GZ", ["reviewer"], "研究馆员"),
+            ("p-other", "SC", ["analyst"], None),
+            ("p-public", None, [], None),
+        ]:
+            user = accounts.create_user(s, username=name, password=PASSWORD, real_name=f"用户{name}", centre=centre,
+                                        roles=roles, professional_title=title, senior_title=title is not None)  # fmt: skip
+            ids[name] = user.id
+    yield Site(create_app(settings), db, ids)
+    drop_all(es, names)
+
+
+COMMISSION = {
+    "project_name_zh": "石墨烯锂电池负极材料",
+    "project_name_en": "Graphene anode for lithium batteries",
+    "commission_date": "2026-03-02",
+    "purpose": "立项",
+    "scope": "国内外",
+    "client_name": "贵州大学材料学院",
+    "client_address": "贵阳市花溪区",
+    "client_contact": "王老师",
+    "client_phone": "0851-88888888",
+    "purpose_text": "申报省科技计划项目。",
+    "technical_points": "化学气相沉积法制备石墨烯负极。",
+    "novelty_points": "化学气相沉积法制备石墨烯负极\n负极循环 1000 次容量保持率 95%",
+    "requirements": "查证国内外有无相同研究。",
+}
+
+
+def _create(client: TestClient) -> int:
+    resp = _post(client, "/workspace/cases", COMMISSION)
+    assert resp.status_code == 303, resp.text
+    found = re.fullmatch(r"/workspace/cases/(\d+)", resp.headers["location"])
+    assert found
+    return int(found.group(1))
+
+
+def test_a_case_from_commission_to_issued_report_through_the_pages(site: Site) -> None:
+    ana, rev = site.browser("p-ana"), site.browser("p-rev")
+    listing = ana.get("/workspace/cases")
+    assert listing.status_code == 200 and "受理新委托" in listing.text
+
+    case_id = _create(ana)
+    page = ana.get(f"/workspace/cases/{case_id}").text
+    assert "NP-1" in page and "NP-2" in page and "已受理" in page
+
+    # A broken expression: the page again, with the reason and the expression kept.
+    bad = _post(ana, f"/workspace/cases/{case_id}/search", {"q": "TI='石墨烯' AND (", "terms_zh": "石墨烯"})
+    assert bad.status_code == 400
+    assert "TI=&#39;石墨烯&#39; AND (" in bad.text and 'role="alert"' in bad.text
+
+    ran = _post(ana, f"/workspace/cases/{case_id}/search", {"q": "TI='石墨烯'", "terms_zh": "石墨烯，负极"})
+    assert ran.status_code == 303 and "run=" in ran.headers["location"]
+    results = ana.get(ran.headers["location"].split("#")[0]).text
+    text = _text(results)
+    # The 2031 record is past the commission year: not shown, and the logged count says 1.
+    assert "石墨烯锂电池负极材料的制备" in text and "未来展望" not in text
+    assert "检索中" in text and "至 2026" in text
+    run = re.search(r"run=(\d+)", ran.headers["location"])
+    assert run
+
+    added = _post(ana, f"/workspace/cases/{case_id}/documents", {"record_id": "p1", "run": run.group(1)})
+    assert added.status_code == 303
+    page = ana.get(added.headers["location"].split("#")[0]).text
+    assert "已加入" in page
+    doc_id = int(re.search(r'id="doc-(\d+)"', page).group(1))  # type: ignore[union-attr]
+
+    # A document linked to no novelty point is refused, and the typed description survives.
+    refused = _post(ana, f"/workspace/cases/{case_id}/documents/{doc_id}",
+                    {"relevance": "密切相关", "origin": "国内", "description": "同样用CVD法", "excerpt": ""})  # fmt: skip
+    assert refused.status_code == 400 and "请至少关联一个查新点" in refused.text
+    assert "同样用CVD法" in refused.text
+    marked = _post(ana, f"/workspace/cases/{case_id}/documents/{doc_id}",
+                   {"relevance": "密切相关", "origin": "国内", "points": ["NP-1"], "description": "同样用CVD法",
+                    "excerpt": "采用化学气相沉积法制备石墨烯负极材料"})  # fmt: skip
+    assert marked.status_code == 303
+    for label, comparison, conclusion in [
+        ("NP-1", "文献[1]采用化学气相沉积法制备石墨烯负极。", "查新点1已见报道。"),
+        ("NP-2", "未见容量保持率 95% 的报道。", "查新点2未见相同报道。"),
+    ]:
+        saved = _post(ana, f"/workspace/cases/{case_id}/points/{label}",
+                      {"text": _point_text(ana, case_id, label), "comparison": comparison,
+                       "conclusion": conclusion})  # fmt: skip
+        assert saved.status_code == 303
+    edited = _post(
+        ana, f"/workspace/cases/{case_id}/edit", {**_edit_fields(), "overall_conclusion": "部分新颖。"}
+    )
+    assert edited.status_code == 303
+
+    for action in ("start_drafting",):
+        assert _post(ana, f"/workspace/cases/{case_id}/transitions", {"action": action}).status_code == 303
+    page = ana.get(f"/workspace/cases/{case_id}").text
+    assert "提交审核" in page and f'value="{site.ids["p-rev"]}"' in page
+    submitted = _post(ana, f"/workspace/cases/{case_id}/transitions",
+                      {"action": "submit", "reviewer_id": str(site.ids["p-rev"])})  # fmt: skip
+    assert submitted.status_code == 303
+
+    # The reviewer: returning needs a comment; the analyst then sees it.
+    page = rev.get(f"/workspace/cases/{case_id}").text
+    assert "审核签字" in page and "退回修改" in page and "审核中" in page
+    no_comment = _post(rev, f"/workspace/cases/{case_id}/transitions", {"action": "return", "comment": ""})
+    assert no_comment.status_code == 400 and "审核意见" in no_comment.text
+    returned = _post(rev, f"/workspace/cases/{case_id}/transitions",
+                     {"action": "return", "comment": "请补充国外文献。"})  # fmt: skip
+    assert returned.status_code == 303
+    page = ana.get(f"/workspace/cases/{case_id}").text
+    assert "退回修改" in page and "请补充国外文献。" in page
+
+    assert (
+        _post(ana, f"/workspace/cases/{case_id}/transitions", {"action": "start_drafting"}).status_code == 303
+    )
+    ran = _post(ana, f"/workspace/cases/{case_id}/search",
+                {"q": "TI='graphene'", "terms_en": "graphene, anode", "override": "1"})  # fmt: skip
+    assert ran.status_code == 303
+    run2 = re.search(r"run=(\d+)", ran.headers["location"]).group(1)  # type: ignore[union-attr]
+    page = ana.get(f"/workspace/cases/{case_id}?run={run2}").text
+    assert "不限" in page
+    assert (
+        _post(ana, f"/workspace/cases/{case_id}/documents", {"record_id": "p2", "run": run2}).status_code
+        == 303
+    )
+    assert _post(ana, f"/workspace/cases/{case_id}/transitions", {"action": "submit"}).status_code == 303
+    signed = _post(rev, f"/workspace/cases/{case_id}/transitions", {"action": "sign"})
+    assert signed.status_code == 303, signed.text
+
+    # Signed: the content is frozen for the analyst, whose forms are gone and whose posts are refused.
+    page = ana.get(f"/workspace/cases/{case_id}").text
+    number = re.search(r'class="report-no">(\d{14})<', page)
+    assert number and number.group(1).startswith("202652001")
+    assert f"/workspace/cases/{case_id}/edit" not in page
+    frozen = _post(ana, f"/workspace/cases/{case_id}/edit", _edit_fields())
+    assert frozen.status_code == 409 and "内容已冻结" in frozen.text
+
+    draft = rev.get(f"/workspace/cases/{case_id}/report")
+    assert draft.status_code == 200 and "草稿" in draft.text
+    assert _post(rev, f"/workspace/cases/{case_id}/transitions", {"action": "issue"}).status_code == 303
+    page = ana.get(f"/workspace/cases/{case_id}").text
+    assert "已签发" in page and "验证码" in page and f"/verify/{number.group(1)}" in page
+    history = _text(page[page.index('id="history"') :])
+    for step in ("受理委托", "开始检索", "提交审核", "退回修改", "审核签字", "签发"):
+        assert step in history
+    assert "请补充国外文献。" in history
+
+    issued = ana.get(f"/workspace/cases/{case_id}/report")
+    assert issued.status_code == 200 and "草稿" not in _text(issued.text)
+    docx = ana.get(f"/api/v1/cases/{case_id}/report.docx")
+    assert docx.status_code == 200
+    body = "\n".join(p.text for p in DocxDocument(io.BytesIO(docx.content)).paragraphs)
+    assert "石墨烯锂电池负极材料" in body and "文献[1]采用化学气相沉积法制备石墨烯负极。" in body
+
+
+def _point_text(client: TestClient, case_id: int, label: str) -> str:
+    page = client.get(f"/workspace/cases/{case_id}").text
+    found = re.search(rf'id="point-{label}-text" name="text" rows="2">([^<]*)</textarea>', page)
+    assert found, label
+    return unescape(found.group(1))
+
+
+def _edit_fields() -> dict[str, str]:
+    keep = ("project_name_zh", "project_name_en", "client_name", "client_address", "client_contact",
+            "client_phone", "purpose_text", "technical_points", "requirements")  # fmt: skip
+    return {k: COMMISSION[k] for k in keep} | {"terms_zh": "石墨烯\n负极", "terms_en": "graphene"}
+
+
+def test_who_may_open_the_case_pages(site: Site) -> None:
+    case_id = _create(site.browser("p-ana"))
+    anonymous = site.browser(None).get(f"/workspace/cases/{case_id}")
+    assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
+    public = site.browser("p-public")
+    assert public.get("/workspace/cases").status_code == 403
+    assert public.get(f"/workspace/cases/{case_id}").status_code == 403
+    other = site.browser("p-other")
+    missing = other.get("/workspace/cases/999999")
+    hidden = other.get(f"/workspace/cases/{case_id}")
+    assert hidden.status_code == missing.status_code == 404
+    assert str(case_id) not in _text(other.get("/workspace/cases").text).split()
+    # Another centre's analyst cannot act on the case either, and learns nothing from trying.
+    refused = _post(other, f"/workspace/cases/{case_id}/points", {"text": "偷偷加一个"})
+    assert refused.status_code == 404
+    # The reviewer of the same centre reads the case but gets no editing forms.
+    page = site.browser("p-rev").get(f"/workspace/cases/{case_id}").text
+    assert "石墨烯锂电池负极材料" in page and f"/workspace/cases/{case_id}/edit" not in page
+
+
+def test_a_refused_commission_keeps_what_was_typed(site: Site) -> None:
+    ana = site.browser("p-ana")
+    resp = _post(ana, "/workspace/cases", {**COMMISSION, "commission_date": "2999-01-01"})
+    assert resp.status_code == 400
+    assert "委托日期不能晚于今天" in resp.text
+    assert "化学气相沉积法制备石墨烯负极" in resp.text and "贵州大学材料学院" in resp.text
+
+
+def test_form_posts_need_the_csrf_token(site: Site) -> None:
+    ana = site.browser("p-ana")
+    resp = ana.post("/workspace/cases", data=COMMISSION)
+    assert resp.status_code == 403

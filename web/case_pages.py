@@ -1,0 +1,532 @@
+"""Novelty-search cases in the analyst workspace: the case list and the case page, server-rendered.
+
+Everything on the case page is a plain form (no JavaScript needed): editing the commission, novelty
+points and their comparisons, searching for the case, adding a hit in one click, marking documents,
+choosing the strategies for section 四, and the review steps. Successful posts redirect back to the
+page (post/redirect/get); a refused one renders the page again with the reason and with what the
+analyst typed still in the form, so nothing is lost. The rules themselves live in `casework`, shared
+with the JSON API.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from appdb import accounts
+from appdb.models import AuditEvent, Centre, NoveltyCase
+from casework import evidence, searching, service
+from casework.report import build_report, local_time
+from reports import display_code, render_html
+from reports.model import Origin, Purpose, Relevance, Scope
+from search.errors import BadQuery
+from search.principal import Principal, Role
+from web import pages
+from web.api import DbId
+from web.auth import Csrf, render, to_login, viewer
+from web.cases_api import add_hit
+from web.identity import db_sessions
+from web.state import app_state
+
+router = APIRouter(include_in_schema=False)
+
+RESULTS_SIZE = 20
+ACTION_STYLE = {"return": "button-secondary", "archive": "button-secondary"}
+HISTORY_ACTIONS = tuple(f"case.{a}" for a in service.TRANSITIONS) + ("case.create",)
+
+
+@dataclass
+class Failure:
+    """A refused form: which one, why, and what was typed into it (shown again)."""
+
+    form: str
+    message: str
+    status: int = 400
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+async def form_values(request: Request) -> dict[str, Any]:
+    """Every field of the posted form; repeated names (checkboxes) become lists."""
+    form = await request.form()
+    out: dict[str, Any] = {}
+    for key in form:
+        values = [v for v in form.getlist(key) if isinstance(v, str)]
+        out[key] = values if len(values) > 1 or key in ("points",) else (values[0] if values else "")
+    return out
+
+
+Posted = Annotated[dict[str, Any], Depends(form_values)]
+
+
+def _gate(request: Request) -> Principal | Response:
+    me = viewer(request)
+    if not me.authenticated:
+        return to_login(request)
+    if not me.staff:
+        raise HTTPException(status_code=403, detail="只有查新机构工作人员可以使用查新案件")
+    return me
+
+
+@contextmanager
+def _tx(request: Request) -> Iterator[Session]:
+    with db_sessions(request).begin() as session:
+        yield session
+
+
+def _case_url(case_id: int, **params: Any) -> str:
+    query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
+    return f"/workspace/cases/{case_id}" + (f"?{query}" if query else "")
+
+
+def _back(case_id: int, anchor: str, **params: Any) -> RedirectResponse:
+    return RedirectResponse(_case_url(case_id, **params) + f"#{anchor}", status_code=303)
+
+
+def _lines(text: object) -> list[str]:
+    """Terms typed one per line, or separated by commas or semicolons (full- or half-width)."""
+    raw = str(text or "")
+    for sep in ("，", "；", ";", ","):
+        raw = raw.replace(sep, "\n")
+    return [t.strip() for t in raw.splitlines() if t.strip()]
+
+
+# ---------------------------------------------------------------- case list and new case
+
+
+@router.get("/workspace/cases", response_class=HTMLResponse)
+def case_list(request: Request) -> Response:
+    me = _gate(request)
+    if isinstance(me, Response):
+        return me
+    state = request.query_params.get("state") or None
+    with _tx(request) as session:
+        try:
+            cases = service.list_cases(session, me, state=state)
+        except service.CaseError as exc:
+            raise HTTPException(status_code=exc.status, detail=str(exc)) from None
+        rows = [
+            {
+                **service.case_summary(c),
+                "analyst": service.display_name(session, c.analyst_id),
+                "reviewer": service.display_name(session, c.reviewer_id),
+                "mine": me.user_id in (c.analyst_id, c.reviewer_id),
+            }
+            for c in cases
+        ]
+    return render(
+        request,
+        "case_list.html",
+        {
+            "me": me,
+            "rows": rows,
+            "state": state or "",
+            "state_labels": service.STATE_LABELS,
+            "may_create": _may_create(me),
+        },
+    )
+
+
+def _may_create(me: Principal) -> bool:
+    return me.has(Role.analyst) or me.has(Role.centre_admin) or me.platform_admin
+
+
+def _new_context(session: Session, me: Principal, values: Mapping[str, Any]) -> dict[str, Any]:
+    centres = [c.code for c in session.scalars(select(Centre).order_by(Centre.code))]
+    analysts = []
+    if me.centre:
+        centre = accounts.get_centre(session, me.centre)
+        analysts = [
+            u
+            for u in accounts.list_users(session, centre_id=centre.id)
+            if u.active and "analyst" in accounts.user_roles(session, u.id)
+        ]
+    return {
+        "me": me,
+        "values": values,
+        "purposes": [p.value for p in Purpose],
+        "scopes": [s.value for s in Scope],
+        "centres": centres if me.platform_admin else [],
+        "analysts": analysts,
+        "today": service.today_local().isoformat(),
+    }
+
+
+@router.get("/workspace/cases/new", response_class=HTMLResponse)
+def new_case_form(request: Request) -> Response:
+    me = _gate(request)
+    if isinstance(me, Response):
+        return me
+    if not _may_create(me):
+        raise HTTPException(status_code=403, detail="只有查新员或分中心管理员可以受理查新委托")
+    with _tx(request) as session:
+        context = _new_context(session, me, {"analyst_id": str(me.user_id or "")})
+    return render(request, "case_new.html", context)
+
+
+def _case_data(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The posted fields `casework` knows, typed as it expects (lists for terms and attachments)."""
+    data: dict[str, Any] = {}
+    for name in (*service.HEADER_FIELDS, *service.TEXT_FIELDS):
+        if name in values:
+            data[name] = str(values[name])
+    for name in service.LIST_FIELDS:
+        if name in values:
+            data[name] = _lines(values[name])
+    return data
+
+
+@router.post("/workspace/cases", response_class=HTMLResponse, dependencies=[Csrf])
+def create_case(request: Request, values: Posted) -> Response:
+    me = _gate(request)
+    if isinstance(me, Response):
+        return me
+    data = _case_data(values)
+    for name in ("commission_date", "purpose", "scope", "centre"):
+        if values.get(name):
+            data[name] = str(values[name])
+    analyst = str(values.get("analyst_id") or "").strip()
+    if analyst:
+        data["analyst_id"] = int(analyst) if analyst.isdigit() and len(analyst) < 10 else analyst
+    try:
+        with _tx(request) as session:
+            case = service.create_case(session, me, data)
+            # Novelty points one per line; each gets its own ID (NP-1, NP-2, ...).
+            for text in str(values.get("novelty_points") or "").splitlines():
+                if text.strip():
+                    service.add_point(session, me, case.id, text.strip())
+            case_id = case.id
+    except service.CaseError as exc:
+        with _tx(request) as session:
+            context = _new_context(session, me, values)
+        return render(request, "case_new.html", {**context, "error": str(exc)}, status=exc.status)
+    return RedirectResponse(f"/workspace/cases/{case_id}", status_code=303)
+
+
+# ---------------------------------------------------------------- the case page
+
+
+def _history(session: Session, case: NoveltyCase) -> list[dict[str, Any]]:
+    # The audit log is shared by all cases; its JSON detail names the case, so a text match narrows
+    # the rows and the parsed detail confirms them.
+    rows = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.action.in_(HISTORY_ACTIONS), AuditEvent.detail.like(f'%"case_id": {case.id}%'))
+        .order_by(AuditEvent.id)
+    )
+    out = []
+    for row in rows:
+        detail = json.loads(row.detail or "{}")
+        if detail.get("case_id") != case.id:
+            continue
+        action = row.action.removeprefix("case.")
+        rule = service.TRANSITIONS.get(action)
+        who = row.actor.removeprefix("user:")
+        out.append(
+            {
+                "at": local_time(row.at).strftime("%Y-%m-%d %H:%M"),
+                "label": rule.label if rule else "受理委托",
+                "who": service.display_name(session, int(who)) if who.isdigit() else row.actor,
+                "comment": detail.get("comment", ""),
+            }
+        )
+    return out
+
+
+def _results(
+    request: Request, me: Principal, session: Session, case: NoveltyCase, run: int | None, page: int
+) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    entry = next((s for s in evidence.strategies(session, case) if s.id == run), None)
+    if entry is None:
+        return None
+    result = searching.show_entry(app_state(request).search, me, entry, page=page, size=RESULTS_SIZE)
+    added = {d.record_id for d in evidence.documents(session, case)}
+    hits = []
+    for hit in result["hits"]:
+        view = pages._hit_view(hit)
+        view["id"] = hit["id"]
+        view["added"] = hit["id"] in added
+        hits.append(view)
+    total = int(result["total"])
+    last_page = max(1, min(searching.MAX_PAGE, -(-min(total, 10_000) // RESULTS_SIZE)))
+    return {
+        "entry": evidence.strategy_dict(entry),
+        "total": total,
+        "hits": hits,
+        "first": (page - 1) * RESULTS_SIZE + 1,
+        "page": page,
+        "prev": _case_url(case.id, run=run, page=page - 1) + "#results" if page > 1 else None,
+        "next": _case_url(case.id, run=run, page=page + 1) + "#results" if page < last_page else None,
+    }
+
+
+def _page_context(
+    request: Request, me: Principal, session: Session, case: NoveltyCase, failure: Failure | None
+) -> dict[str, Any]:
+    run_raw = request.query_params.get("run", "")
+    page_raw = request.query_params.get("page", "1")
+    run = int(run_raw) if run_raw.isdigit() and len(run_raw) < 10 else None
+    page = int(page_raw) if page_raw.isdigit() and len(page_raw) < 4 and int(page_raw) >= 1 else 1
+    page = min(page, searching.MAX_PAGE)
+    case_points = service.points(session, case)
+    docs = evidence.documents(session, case)
+    search_error = None
+    try:
+        results = _results(request, me, session, case, run, page)
+    except BadQuery as exc:  # an entry logged under an older query language; say so, keep the page
+        results, search_error = None, str(exc)
+    report_code = display_code(case.verification_code) if case.verification_code else ""
+    return {
+        "me": me,
+        "case": case,
+        "centre": session.get(Centre, case.centre_id),
+        "state_label": service.STATE_LABELS[case.state],
+        "analyst": service.display_name(session, case.analyst_id),
+        "reviewer": service.display_name(session, case.reviewer_id),
+        "terms_zh": service.loads_list(case.terms_zh),
+        "terms_en": service.loads_list(case.terms_en),
+        "attachments": service.loads_list(case.attachments),
+        "points": case_points,
+        "strategies": [
+            {**evidence.strategy_dict(s), "run_at_local": local_time(s.run_at).strftime("%Y-%m-%d %H:%M")}
+            for s in evidence.strategies(session, case)
+        ],
+        "documents": [
+            {**evidence.document_dict(d), "title": json.loads(d.snapshot or "{}").get("title", "")}
+            for d in docs
+        ],
+        "results": results,
+        "search_error": search_error,
+        "run": run,
+        "editable": service.may_edit(me, case),
+        "actions": [(a, service.TRANSITIONS[a].label) for a in service.actions_for(session, me, case)],
+        "action_style": ACTION_STYLE,
+        "reviewers": service.eligible_reviewers(session, case) if service.may_edit(me, case) else [],
+        "history": _history(session, case),
+        "relevances": [r.value for r in Relevance],
+        "origins": [o.value for o in Origin],
+        "report_code": report_code,
+        "failure": failure,
+        "fv": failure.values if failure else {},
+        "failed": failure.form if failure else "",
+    }
+
+
+def _show(request: Request, me: Principal, case_id: int, failure: Failure | None = None) -> Response:
+    with _tx(request) as session:
+        try:
+            case = service.load_case(session, me, case_id)
+        except service.CaseError as exc:
+            raise HTTPException(status_code=exc.status, detail=str(exc)) from None
+        context = _page_context(request, me, session, case, failure)
+    return render(request, "case_page.html", context, status=failure.status if failure else 200)
+
+
+@router.get("/workspace/cases/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, case_id: DbId) -> Response:
+    me = _gate(request)
+    if isinstance(me, Response):
+        return me
+    return _show(request, me, case_id)
+
+
+def _act(
+    request: Request,
+    case_id: int,
+    form: str,
+    values: Mapping[str, Any],
+    work: Any,
+    anchor: str,
+    **params: Any,
+) -> Response:
+    """Do `work(session, me)` in one transaction; on a refusal show the page again with the reason."""
+    me = _gate(request)
+    if isinstance(me, Response):
+        return me
+    try:
+        with _tx(request) as session:
+            outcome = work(session, me)
+    except service.CaseError as exc:
+        if isinstance(exc, service.CaseNotFound) and form == "":
+            raise HTTPException(status_code=404, detail=str(exc)) from None
+        return _show(request, me, case_id, Failure(form, str(exc), exc.status, dict(values)))
+    except BadQuery as exc:
+        return _show(request, me, case_id, Failure(form, str(exc), 400, dict(values)))
+    if isinstance(outcome, Response):
+        return outcome
+    return _back(case_id, anchor, **params)
+
+
+@router.post("/workspace/cases/{case_id}/edit", response_class=HTMLResponse, dependencies=[Csrf])
+def edit_case(request: Request, case_id: DbId, values: Posted) -> Response:
+    return _act(
+        request,
+        case_id,
+        "edit",
+        values,
+        lambda s, me: service.update_case(s, me, case_id, _case_data(values)),
+        "commission",
+    )
+
+
+@router.post("/workspace/cases/{case_id}/points", response_class=HTMLResponse, dependencies=[Csrf])
+def add_point(request: Request, case_id: DbId, values: Posted) -> Response:
+    return _act(
+        request,
+        case_id,
+        "add-point",
+        values,
+        lambda s, me: service.add_point(s, me, case_id, str(values.get("text") or "")),
+        "points",
+    )
+
+
+@router.post("/workspace/cases/{case_id}/points/{label}", response_class=HTMLResponse, dependencies=[Csrf])
+def update_point(request: Request, case_id: DbId, label: str, values: Posted) -> Response:
+    if len(label) > 16:
+        raise HTTPException(status_code=404, detail=f"本案件没有查新点 {label[:16]}")
+    data = {k: str(values[k]) for k in ("text", "comparison", "conclusion") if k in values}
+    return _act(
+        request,
+        case_id,
+        f"point-{label}",
+        values,
+        lambda s, me: service.update_point(s, me, case_id, label, data),
+        f"point-{label}",
+    )
+
+
+@router.post("/workspace/cases/{case_id}/search", response_class=HTMLResponse, dependencies=[Csrf])
+def search_for_case(request: Request, case_id: DbId, values: Posted) -> Response:
+    def work(session: Session, me: Principal) -> Response:
+        case = service.load_case(session, me, case_id)
+        _, entry = searching.run_for_case(
+            session,
+            me,
+            case,
+            app_state(request).search,
+            q=values.get("q"),
+            override=values.get("override") == "1",
+            size=RESULTS_SIZE,
+            terms_zh=_lines(values.get("terms_zh")),
+            terms_en=_lines(values.get("terms_en")),
+        )
+        return _back(case_id, "results", run=entry.id)
+
+    return _act(request, case_id, "search", values, work, "results")
+
+
+@router.post(
+    "/workspace/cases/{case_id}/strategies/{strategy_id}", response_class=HTMLResponse, dependencies=[Csrf]
+)
+def choose_strategy(request: Request, case_id: DbId, strategy_id: DbId, values: Posted) -> Response:
+    chosen = values.get("in_report") == "1"
+    return _act(
+        request,
+        case_id,
+        f"strategy-{strategy_id}",
+        values,
+        lambda s, me: evidence.choose_strategy(s, me, case_id, strategy_id, chosen),
+        "strategies",
+        run=values.get("run") or None,
+    )
+
+
+def _document_data(values: Mapping[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {k: str(values[k]) for k in ("relevance", "origin", "description", "excerpt")
+                            if values.get(k)}  # fmt: skip
+    chosen = values.get("points")
+    if chosen:
+        data["points"] = list(chosen) if isinstance(chosen, list) else [str(chosen)]
+    return data
+
+
+@router.post("/workspace/cases/{case_id}/documents", response_class=HTMLResponse, dependencies=[Csrf])
+def add_document(request: Request, case_id: DbId, values: Posted) -> Response:
+    """One click from a result: 一般相关, linked to every novelty point, to be refined in the list."""
+
+    def work(session: Session, me: Principal) -> None:
+        case = service.load_case(session, me, case_id)
+        data = _document_data(values)
+        data.setdefault("points", [p.label for p in service.points(session, case)])
+        add_hit(request, session, me, case_id, str(values.get("record_id") or ""), data)
+
+    run, page = values.get("run") or None, values.get("page") or None
+    return _act(request, case_id, "results", values, work, "results", run=run, page=page)
+
+
+@router.post(
+    "/workspace/cases/{case_id}/documents/{doc_id}", response_class=HTMLResponse, dependencies=[Csrf]
+)
+def update_document(request: Request, case_id: DbId, doc_id: DbId, values: Posted) -> Response:
+    def work(session: Session, me: Principal) -> None:
+        data = _document_data(values)
+        # An unticked box sends nothing; the page always sends the description and excerpt fields.
+        data.setdefault("points", [])
+        for name in ("description", "excerpt"):
+            data.setdefault(name, "")
+        evidence.update_document(session, me, case_id, doc_id, data)
+
+    return _act(request, case_id, f"doc-{doc_id}", values, work, f"doc-{doc_id}")
+
+
+@router.post(
+    "/workspace/cases/{case_id}/documents/{doc_id}/remove", response_class=HTMLResponse, dependencies=[Csrf]
+)
+def remove_document(request: Request, case_id: DbId, doc_id: DbId, values: Posted) -> Response:
+    return _act(
+        request,
+        case_id,
+        f"doc-{doc_id}",
+        values,
+        lambda s, me: evidence.remove_document(s, me, case_id, doc_id),
+        "documents",
+    )
+
+
+@router.post("/workspace/cases/{case_id}/transitions", response_class=HTMLResponse, dependencies=[Csrf])
+def transition(request: Request, case_id: DbId, values: Posted) -> Response:
+    raw_reviewer = str(values.get("reviewer_id") or "").strip()
+    reviewer_id = int(raw_reviewer) if raw_reviewer.isdigit() and len(raw_reviewer) < 10 else None
+    return _act(
+        request,
+        case_id,
+        "transition",
+        values,
+        lambda s, me: service.transition(
+            s,
+            me,
+            case_id,
+            str(values.get("action") or ""),
+            comment=str(values.get("comment") or ""),
+            reviewer_id=reviewer_id,
+        ),
+        "workflow",
+    )
+
+
+@router.get("/workspace/cases/{case_id}/report", response_class=HTMLResponse)
+def report_preview(request: Request, case_id: DbId) -> Response:
+    """The report as it would print now: watermarked 草稿 until issued."""
+    me = _gate(request)
+    if isinstance(me, Response):
+        return me
+    with _tx(request) as session:
+        try:
+            case = service.load_case(session, me, case_id)
+            report = build_report(session, case)
+        except service.CaseError as exc:
+            raise HTTPException(status_code=exc.status, detail=str(exc)) from None
+    response = HTMLResponse(render_html(report))
+    response.headers["Cache-Control"] = "no-store"
+    return response
