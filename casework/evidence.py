@@ -42,11 +42,6 @@ def search_window(case: NoveltyCase, override: bool) -> int | None:
     return None if override else case.commission_date.year
 
 
-def restrict_expression(expression: str, year_to: int | None) -> str:
-    """The expression limited to documents published up to `year_to` (CNKI-style `PY<=`)."""
-    return expression if year_to is None else f"({expression}) AND PY<={year_to}"
-
-
 def record_search(
     session: Session,
     principal: Principal,

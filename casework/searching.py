@@ -1,8 +1,10 @@
 """Searches run "for a case": the one path the API and the case page share.
 
 A search for a case is an analyst's professional expression, limited to the case's search window
-(documents up to the commission year unless the analyst overrides it), run with the analyst's own
-access, and logged once as immutable evidence. Showing the results of a logged entry again (paging,
+(documents published up to the commission year, plus undated ones, unless the analyst overrides it),
+run with the analyst's own access, and logged once as immutable evidence. The window is a filter
+beside the expression, not part of it: the log and report section 四 print the analyst's expression
+and the year span separately, as CNKI-style strategy tables do. Showing the results of a logged entry again (paging,
 coming back to the case page) re-runs the entry's expression with its window and logs nothing.
 """
 
@@ -55,9 +57,7 @@ def run_for_case(
     expression = clean_expression(q)
     check_paging(page, size)
     year_to = evidence.search_window(case, override)
-    result, _ = search.pro(
-        evidence.restrict_expression(expression, year_to), page=page, size=size, principal=principal
-    )
+    result, _ = search.pro(expression, page=page, size=size, principal=principal, year_to=year_to)
     if case.state == "received":
         service.transition(session, principal, case.id, "start_search")
     entry = evidence.record_search(
@@ -81,8 +81,6 @@ def show_entry(
 ) -> dict[str, Any]:
     """The results of a logged search, as they are now (the hit count logged is what the report prints)."""
     check_paging(page, size)
-    restricted = evidence.restrict_expression(
-        entry.expression, None if entry.window_override else entry.year_to
-    )
-    result, _ = search.pro(restricted, page=page, size=size, principal=principal)
+    year_to = None if entry.window_override else entry.year_to
+    result, _ = search.pro(entry.expression, page=page, size=size, principal=principal, year_to=year_to)
     return result

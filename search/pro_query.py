@@ -38,6 +38,22 @@ def build_pro(
     return ProRequest(body=body, normalized=normalized(ast), cnki=cnki(ast))
 
 
+def published_by(year: int) -> dict[str, Any]:
+    """Documents published in or before `year`, and those whose year is unknown.
+
+    A novelty search looks for what was public before the commission; a record without a year
+    cannot be dated either way, so it stays in front of the analyst rather than silently vanishing."""
+    return {
+        "bool": {
+            "should": [
+                {"range": {"year": {"lte": year}}},
+                {"bool": {"must_not": [{"exists": {"field": "year"}}]}},
+            ],
+            "minimum_should_match": 1,
+        }
+    }
+
+
 def _highlight(terms: dict[str, list[str]]) -> dict[str, Any]:
     """Highlights on the bigram fields (they map back onto the display text), asked for with the
     phrases the expression searched each member for: exact and fuzzy matches both light up."""

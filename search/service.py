@@ -17,7 +17,7 @@ from search.fields import DOC_TYPE_LABELS, FACETS, HIGHLIGHT_FIELDS, SORTS, VALU
 from search.highlight import map_fragment, map_values
 from search.policy import Visibility, effective_level, notice, police, redact, visibility
 from search.principal import ANONYMOUS, Principal
-from search.pro_query import build_pro
+from search.pro_query import build_pro, published_by
 from search.query import HistoryResolver
 from search.simple_query import build_simple
 
@@ -143,8 +143,9 @@ class SearchService:
         history: HistoryResolver | None = None,
         sort: str = "relevance",
         principal: Principal = ANONYMOUS,
+        year_to: int | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """An analyst's expression. Returns the response, which adds how the expression was read and its
+        """An analyst's expression; `year_to` keeps documents published up to that year (or undated). Returns the response, which adds how the expression was read and its
         CNKI form, and the compiled query (filters included) for the search history to keep.
 
         The kept query is the one before the access policy: `#n` combines it again later, policed for
@@ -153,6 +154,8 @@ class SearchService:
             q, tokenizer=self.tokenizer, page=page, size=size, filters=filters, history=history, sort=sort
         )
         query = request.body["query"]
+        if year_to is not None:
+            query = {"bool": {"must": [query], "filter": [published_by(year_to)]}}
         request.body["query"] = self._police(query, principal)
         request.body["_source"] = list(SUMMARY_FIELDS)
         resp = self._search(request.body)

@@ -96,6 +96,7 @@ def site(es: Elasticsearch, tokenizer: Tokenizer, tmp_path_factory: pytest.TempP
             abstract="Graphene anode materials were studied.",
         ),
         make_record("g3", "石墨烯负极的最新进展", year=2030, language="zh", venue="电源技术"),
+        make_record("g4", "石墨烯负极年代不详的资料", language="zh", venue="电源技术"),
     ]
     write_records(es, names.write_alias, [(r.id, r) for r in records], tokenizer, refresh=True)
     db = session_factory(settings.effective_database_url)
@@ -146,18 +147,20 @@ def test_full_case_end_to_end(site: Site) -> None:
     p2 = c.post(f"/api/v1/cases/{cid}/points", json={"text": "循环500次容量保持率大于95%"}, headers=h).json()
     assert (p1["id"], p2["id"]) == ("NP-1", "NP-2")
 
-    # The search window stops at the commission year (2026): g3 (2030) is not found.
+    # The search window stops at the commission year (2026): g3 (2030) is not found; g4, whose year
+    # is unknown, cannot be ruled out and stays. The window is logged beside the expression.
     found = c.post(
         f"/api/v1/cases/{cid}/search", json={"q": "TKA%'石墨烯'", "terms_zh": ["石墨烯"]}, headers=h
     )
     assert found.status_code == 200, found.text
     body = found.json()
-    assert {x["id"] for x in body["hits"]} == {"g1"} and body["total"] == 1
-    assert "PY" in body["strategy"]["cnki"] and body["strategy"]["year_to"] == 2026
+    assert {x["id"] for x in body["hits"]} == {"g1", "g4"} and body["total"] == 2
+    assert body["strategy"]["cnki"] == "TKA%'石墨烯'" and body["strategy"]["year_to"] == 2026
     wide = c.post(
         f"/api/v1/cases/{cid}/search", json={"q": "TKA%'石墨烯'", "override": True}, headers=h
     ).json()
-    assert {x["id"] for x in wide["hits"]} == {"g1", "g3"} and wide["strategy"]["window_override"] is True
+    assert {x["id"] for x in wide["hits"]} == {"g1", "g3", "g4"}
+    assert wide["strategy"]["window_override"] is True and wide["strategy"]["year_to"] is None
     # The analyst leaves the override search out of section 四.
     sid = wide["strategy"]["id"]
     assert (
