@@ -296,6 +296,25 @@ def _page_context(
         "terms_zh": service.loads_list(case.terms_zh),
         "terms_en": service.loads_list(case.terms_en),
         "attachments": service.loads_list(case.attachments),
+        # What the report's 检索词 line will print: the case's own terms and those of every search.
+        "all_terms": list(
+            dict.fromkeys(
+                service.loads_list(case.terms_zh)
+                + service.loads_list(case.terms_en)
+                + [
+                    t
+                    for s in evidence.strategies(session, case)
+                    if s.in_report
+                    for t in service.loads_list(s.terms_zh)
+                ]
+                + [
+                    t
+                    for s in evidence.strategies(session, case)
+                    if s.in_report
+                    for t in service.loads_list(s.terms_en)
+                ]
+            )
+        ),
         "points": case_points,
         "strategies": [
             {**evidence.strategy_dict(s), "run_at_local": local_time(s.run_at).strftime("%Y-%m-%d %H:%M")}

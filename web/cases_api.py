@@ -263,12 +263,21 @@ def report_pdf(request: Request, principal: Who, case_id: DbId) -> Response:
 
 
 @verify_router.get("/verify/{report_no}", dependencies=[Depends(rate_limit_verification)])
-def verify(
-    request: Request, report_no: str, code: Annotated[str, Query(max_length=100)] = ""
-) -> dict[str, Any]:
-    """Public: whether a report with this number was issued and, given its code, whether it is unaltered."""
+def verify(request: Request, report_no: str, code: Annotated[str, Query(max_length=100)] = "") -> Any:
+    """Public: whether a report with this number was issued and, given its code, whether it is unaltered.
+
+    JSON for programs; a browser (asking for HTML) gets a page with a form for the code."""
     if len(report_no) > 32:
         raise HTTPException(status_code=400, detail="报告编号过长")
+    outcome = _verification(request, report_no, code.strip())
+    if "text/html" in request.headers.get("accept", ""):
+        from web.auth import render
+
+        return render(request, "verify.html", {"outcome": outcome, "code": code.strip()})
+    return outcome
+
+
+def _verification(request: Request, report_no: str, code: str) -> dict[str, Any]:
     with db_sessions(request).begin() as session:
         row = session.execute(
             select(NoveltyCase.state, NoveltyCase.verification_code).where(NoveltyCase.report_no == report_no)

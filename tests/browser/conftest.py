@@ -17,6 +17,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from elasticsearch import Elasticsearch
 
+from conf.settings import Settings
 from ingest.index_admin import create, drop_all
 from ingest.writer import write_records
 from mappings.analysis.tokenizer import Tokenizer
@@ -133,7 +135,6 @@ def _records() -> list[Record]:
 class LiveServer:
     url: str
     database_url: str
-    _server: Any = field(repr=False, default=None)
 
 
 def _free_port() -> int:
@@ -143,24 +144,12 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def live_server(
-    es: Elasticsearch, tokenizer: Tokenizer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
+@contextmanager
+def serve(settings: Settings) -> Iterator[str]:
+    """The real app for `settings` under uvicorn on a free port, in a thread; yields its base URL."""
     import uvicorn
 
-    from appdb.session import upgrade
     from web.app import create_app
-
-    settings = settings_for(
-        new_prefix("browser"), f"sqlite:///{tmp_path_factory.mktemp('browser') / 'browser.sqlite3'}"
-    )
-    upgrade(settings.effective_database_url)
-    names = IndexNames(settings.index_prefix)
-    create(es, names, tokenizer)
-    records = _records()
-    result = write_records(es, names.write_alias, [(r.id, r) for r in records], tokenizer, refresh=True)
-    assert result.indexed == len(records) and not result.failed
 
     port = _free_port()
     server = uvicorn.Server(
@@ -176,10 +165,31 @@ def live_server(
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", settings.effective_database_url, server)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    es: Elasticsearch, tokenizer: Tokenizer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    from appdb.session import upgrade
+
+    settings = settings_for(
+        new_prefix("browser"), f"sqlite:///{tmp_path_factory.mktemp('browser') / 'browser.sqlite3'}"
+    )
+    upgrade(settings.effective_database_url)
+    names = IndexNames(settings.index_prefix)
+    create(es, names, tokenizer)
+    records = _records()
+    result = write_records(es, names.write_alias, [(r.id, r) for r in records], tokenizer, refresh=True)
+    assert result.indexed == len(records) and not result.failed
+    try:
+        with serve(settings) as url:
+            yield LiveServer(url, settings.effective_database_url)
+    finally:
         drop_all(es, names)
 
 
