@@ -154,12 +154,15 @@ def update_centre(
     institution_no: str,
     pattern: str,
     active: bool = True,
+    contact: Mapping[str, str] | None = None,
 ) -> Centre:
     centre = get_centre(session, code)
     _apply_centre(
         centre, name=name, province_code=province_code, institution_no=institution_no, pattern=pattern
     )
     centre.active = active
+    if contact is not None:
+        set_centre_contact(centre, contact)
     session.flush()
     return centre
 
@@ -183,6 +186,31 @@ def _apply_centre(
     centre.province_code = province_code
     centre.institution_no = institution_no
     centre.numbering_pattern = pattern
+
+
+# The 查新机构 block of the report header: column -> (label, length limit).
+CENTRE_CONTACT: dict[str, tuple[str, int]] = {
+    "address": ("通信地址", 300),
+    "postcode": ("邮政编码", 16),
+    "principal": ("负责人", 100),
+    "contact": ("联系人", 100),
+    "phone": ("电话", 32),
+    "fax": ("传真", 32),
+    "email": ("电子信箱", 254),
+}
+
+
+def set_centre_contact(centre: Centre, values: Mapping[str, str]) -> None:
+    """Set the fields of the centre's contact block present in `values`; refuses unknown or over-long ones."""
+    unknown = sorted(set(values) - set(CENTRE_CONTACT))
+    if unknown:
+        raise AccountError(f"分中心没有这些联系信息字段：{'、'.join(unknown)}")
+    for name, value in values.items():
+        label, limit = CENTRE_CONTACT[name]
+        text = " ".join((value or "").split())
+        if len(text) > limit:
+            raise AccountError(f"{label}过长（最多 {limit} 个字符）")
+        setattr(centre, name, text)
 
 
 def get_centre(session: Session, code: str) -> Centre:

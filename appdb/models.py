@@ -112,6 +112,14 @@ class Centre(Base):
     # "most": 14 digits (year + province + institution + serial); "moe": 16 characters.
     numbering_pattern: Mapped[str] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The 查新机构 block of the report header.
+    address: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    postcode: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    principal: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    contact: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    phone: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    fax: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    email: Mapped[str] = mapped_column(String(254), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

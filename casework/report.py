@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from appdb.accounts import CENTRE_CONTACT
 from appdb.models import Centre, NoveltyCase, User
 from casework.evidence import documents, strategies
 from casework.service import LOCAL_TZ, CaseError, loads_list, points
@@ -49,24 +50,32 @@ def _person(user: User | None) -> list[str]:
     return [user.real_name or user.username, user.professional_title or ""]
 
 
+def _centre_block(centre: Centre | None) -> dict[str, str]:
+    if centre is None:
+        return {"name": ""}
+    return {"name": centre.name, **{name: getattr(centre, name) or "" for name in CENTRE_CONTACT}}
+
+
 def freeze_signatories(session: Session, case: NoveltyCase) -> None:
     centre = session.get(Centre, case.centre_id)
     analyst = session.get(User, case.analyst_id)
     reviewer = session.get(User, case.reviewer_id) if case.reviewer_id else None
     case.signatories = json.dumps(
-        {"centre": centre.name if centre else "", "analyst": _person(analyst), "reviewer": _person(reviewer)},
+        {"centre": _centre_block(centre), "analyst": _person(analyst), "reviewer": _person(reviewer)},
         ensure_ascii=False,
     )
 
 
-def _signatories(session: Session, case: NoveltyCase) -> tuple[str, Person, Person]:
+def _signatories(session: Session, case: NoveltyCase) -> tuple[Party, Person, Person]:
     if case.signatories:
         frozen = json.loads(case.signatories)
-        return frozen["centre"], Person(*frozen["analyst"]), Person(*frozen["reviewer"])
-    centre = session.get(Centre, case.centre_id)
+        block = frozen["centre"]
+        # Cases signed before centres had a contact block froze the name alone.
+        centre = Party(name=block) if isinstance(block, str) else Party(**block)
+        return centre, Person(*frozen["analyst"]), Person(*frozen["reviewer"])
     analyst = _person(session.get(User, case.analyst_id))
     reviewer = _person(session.get(User, case.reviewer_id) if case.reviewer_id else None)
-    return (centre.name if centre else ""), Person(*analyst), Person(*reviewer)
+    return Party(**_centre_block(session.get(Centre, case.centre_id))), Person(*analyst), Person(*reviewer)
 
 
 def build_report(session: Session, case: NoveltyCase) -> ReportData:
@@ -78,7 +87,7 @@ def build_report(session: Session, case: NoveltyCase) -> ReportData:
 
 
 def _content(session: Session, case: NoveltyCase) -> ReportData:
-    centre_name, analyst, reviewer = _signatories(session, case)
+    centre, analyst, reviewer = _signatories(session, case)
     case_points = points(session, case)
     docs = sorted(
         documents(session, case),
@@ -110,7 +119,7 @@ def _content(session: Session, case: NoveltyCase) -> ReportData:
     )
     try:
         return ReportData(
-            centre=Party(name=centre_name),
+            centre=centre,
             project_name_zh=case.project_name_zh,
             project_name_en=case.project_name_en or ("略" if case.scope == Scope.domestic.value else ""),
             client=client,

@@ -489,6 +489,30 @@ def centres_add(code: str, name: str, province: str, institution: str, pattern: 
     click.echo(code)
 
 
+@centres.command("contact")
+@click.argument("code")
+@click.option("--address", help="通信地址")
+@click.option("--postcode", help="邮政编码")
+@click.option("--principal", help="负责人")
+@click.option("--contact", help="联系人")
+@click.option("--phone", help="电话")
+@click.option("--fax", help="传真")
+@click.option("--email", help="电子信箱")
+def centres_contact(code: str, **fields: str | None) -> None:
+    """Set the centre's contact block (查新机构), printed in every report header; unset options stay."""
+    from appdb import accounts
+
+    given = {k: v for k, v in fields.items() if v is not None}
+    try:
+        with _accounts_session() as session:
+            centre = accounts.get_centre(session, code)
+            accounts.set_centre_contact(centre, given)
+            accounts.audit(session, "cli", "centre.contact", {"code": centre.code, "fields": sorted(given)})
+    except accounts.AccountError as exc:
+        _fail(str(exc))
+    click.echo(code)
+
+
 @centres.command("list")
 def centres_list() -> None:
     from appdb import accounts

@@ -242,6 +242,13 @@ def test_cli_bootstraps_centres_and_users(
     bad = cli("centres", "add", "--code", _name("b"), "--name", "x", "--province", "52",
                "--institution", "7", "--pattern", "most")  # fmt: skip
     assert bad.exit_code != 0 and "机构编号" in bad.output
+    contact = cli("centres", "contact", code, "--address", "贵阳市南明区", "--phone", "0851-1234567")
+    assert contact.exit_code == 0, contact.output
+    too_long = cli("centres", "contact", code, "--postcode", "1" * 40)
+    assert too_long.exit_code != 0 and "邮政编码过长" in too_long.output
+    with db() as s:
+        stored = accounts.get_centre(s, code)
+        assert (stored.address, stored.phone, stored.postcode) == ("贵阳市南明区", "0851-1234567", "")
 
     admin = _name("root")
     made = cli("users", "add", "--username", admin, "--role", "platform_admin", "--password-stdin",

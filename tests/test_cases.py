@@ -31,6 +31,8 @@ from tests.conftest import make_record, new_prefix, settings_for
 from web.app import create_app
 
 PASSWORD = "Test-pass-1"
+CENTRE_A_CONTACT = {"address": "贵阳市南明区科技信息大楼", "postcode": "550001", "principal": "陈主任",
+                    "contact": "刘老师", "phone": "0851-85555555", "email": "chaxin@example.org"}  # fmt: skip
 SECTIONS = ("一、查新目的", "二、科学技术要点", "三、查新点与查新要求", "四、文献检索范围及检索策略",
             "五、检索结果", "六、查新结论", "七、查新员、审核员声明", "八、附件清单", "九、备注")  # fmt: skip
 
@@ -57,8 +59,9 @@ def _seed(db: sessionmaker[Session]) -> tuple[dict[str, int], dict[str, str]]:
     ]
     ids, tokens = {}, {}
     with db.begin() as s:
-        accounts.create_centre(s, code="A", name="贵州省科技查新中心", province_code="52", institution_no="001",
-                               pattern="most")  # fmt: skip
+        centre_a = accounts.create_centre(s, code="A", name="贵州省科技查新中心", province_code="52",
+                                          institution_no="001", pattern="most")  # fmt: skip
+        accounts.set_centre_contact(centre_a, CENTRE_A_CONTACT)
         accounts.create_centre(s, code="B", name="某大学查新工作站", province_code="11", institution_no="36002",
                                pattern="moe")  # fmt: skip
         for name, centre, roles, title in people:
@@ -243,6 +246,14 @@ def test_full_case_end_to_end(site: Site) -> None:
         assert content in text, content
     assert "草稿" not in text
     assert "TKA%'石墨烯'" in text or "石墨烯" in text
+    for value in CENTRE_A_CONTACT.values():  # the 查新机构 block of the header table
+        assert value in text, value
+    # The centre moves after issue: the issued report keeps the block it was signed with.
+    with site.db.begin() as s:
+        accounts.update_centre(s, "A", name="贵州省科技查新中心", province_code="52", institution_no="001",
+                               pattern="most", contact={"address": "贵阳市观山湖区新址"})  # fmt: skip
+    again = _docx_text(c.get(f"/api/v1/cases/{cid}/report.docx", headers=h).content)
+    assert CENTRE_A_CONTACT["address"] in again and "新址" not in again
     pdf = c.get(f"/api/v1/cases/{cid}/report.pdf", headers=h)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 

@@ -267,7 +267,7 @@ def _centres_page(request: Request, gate: Principal, *, error: str = "", status:
     with db_sessions(request)() as session:
         centres = accounts.list_centres(session)
     context = {"nav": _nav(gate, "centres"), "centres": centres, "patterns": accounts.NUMBERING_PATTERNS,
-               "error": error}  # fmt: skip
+               "contact_fields": accounts.CENTRE_CONTACT, "error": error}  # fmt: skip
     return render(request, "admin_centres.html", context, status=status)
 
 
@@ -303,14 +303,24 @@ def centres_update(
     institution_no: FormStr = "",
     pattern: FormStr = "most",
     active: FormStr = "",
+    address: FormStr = "",
+    postcode: FormStr = "",
+    principal: FormStr = "",
+    contact: FormStr = "",
+    phone: FormStr = "",
+    fax: FormStr = "",
+    email: FormStr = "",
 ) -> Response:
     gate = _gate(request, platform_only=True)
     if isinstance(gate, Response):
         return gate
+    block = {"address": address, "postcode": postcode, "principal": principal, "contact": contact,
+             "phone": phone, "fax": fax, "email": email}  # fmt: skip
     try:
         with db_sessions(request).begin() as session:
             centre = accounts.update_centre(session, code, name=name, province_code=province_code,
-                                            institution_no=institution_no, pattern=pattern, active=bool(active))  # fmt: skip
+                                            institution_no=institution_no, pattern=pattern, active=bool(active),
+                                            contact=block)  # fmt: skip
             _audit(session, request, gate, "centre.update", {"code": centre.code, "active": centre.active})
     except accounts.NotFound as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
