@@ -32,6 +32,7 @@ worker-stop:
 # Services, a worker in the background, the demo corpus, then the API in the foreground.
 run: services
 	@$(BIN)/chaxin db upgrade
+	@$(BIN)/chaxin demo accounts
 	@$(BIN)/chaxin index create --if-missing >/dev/null
 	@$(MAKE) --no-print-directory worker-stop
 	@mkdir -p .services

@@ -349,6 +349,22 @@ def _until(value: str | None) -> Any:
 
 
 @app.group()
+def demo() -> None:
+    """The local demo (`make run`)."""
+
+
+@demo.command("accounts")
+def demo_accounts() -> None:
+    """Demo centre and users (analyst, reviewer, centre admin, platform admin) with a published password."""
+    from chaxin.demo_accounts import DEMO_PASSWORD, DEMO_USERS, seed
+
+    with _accounts_session() as session:
+        seed(session)
+    names = "、".join(u.username for u in DEMO_USERS)
+    click.echo(f"演示账户（仅供本机试用）：{names}，密码 {DEMO_PASSWORD}")
+
+
+@app.group()
 def users() -> None:
     """User accounts: `chaxin users add --username U --role R [--centre C]`."""
 

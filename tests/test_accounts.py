@@ -232,6 +232,18 @@ def cli(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable
     get_settings.cache_clear()
 
 
+def test_demo_accounts_are_created_once(db: sessionmaker[Session], cli: Callable[..., Result]) -> None:
+    from chaxin.demo_accounts import DEMO_PASSWORD
+
+    for _ in range(2):
+        made = cli("demo", "accounts")
+        assert made.exit_code == 0 and DEMO_PASSWORD in made.output, made.output
+    with db() as s:
+        reviewer = accounts.find_user(s, "demo-reviewer")
+        assert reviewer.senior_title and accounts.user_roles(s, reviewer.id) == {"reviewer"}
+        assert accounts.get_centre(s, "DEMO").address
+
+
 def test_cli_bootstraps_centres_and_users(
     database_url: str, db: sessionmaker[Session], cli: Callable[..., Result]
 ) -> None:
