@@ -259,3 +259,26 @@ def test_case_from_commission_to_issued_report(people: tuple[Watched, Watched], 
         expect(visitor.locator(".verify-result")).to_contain_text("验证码不符")
     finally:
         public.close()
+
+
+def test_case_pages_fit_a_phone(browser: Browser, demo_site: DemoSite) -> None:
+    phone = open_page(browser, width=375, height=740, mobile=True)
+    try:
+        p = phone.page
+        _login(phone, demo_site, "walk-analyst")
+        p.get_by_role("link", name="受理新委托").click()
+        p.get_by_label("项目中文名称").fill("手机上受理的查新委托")
+        p.get_by_label("委托单位 / 委托人").fill("某某大学")
+        p.get_by_label("查新点（每行一个）").fill("一个很长很长的查新点" * 8)
+        _submit(phone, p.get_by_role("button", name="受理"))
+        p.get_by_label("专业检索式").fill("KY='遗传算法'")
+        _submit(phone, p.get_by_role("button", name="为本案件检索"))
+        _submit(phone, p.get_by_role("button", name="加入案件：第 1 条"))
+        for path in (p.url.split("?")[0], f"{demo_site.url}/workspace/cases"):
+            p.goto(path)
+            overflow = p.evaluate("document.scrollingElement.scrollWidth") - 375
+            assert overflow <= 0, f"{path} is {overflow}px wider than the phone"
+        phone.shot("case-phone")
+        phone.clean()
+    finally:
+        phone.page.context.close()
