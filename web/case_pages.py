@@ -113,12 +113,14 @@ def case_list(request: Request) -> Response:
             cases = service.list_cases(session, me, state=state)
         except service.CaseError as exc:
             raise HTTPException(status_code=exc.status, detail=str(exc)) from None
+        centre_codes = {c.id: c.code for c in accounts.list_centres(session)}
         rows = [
             {
                 **service.case_summary(c),
                 "analyst": service.display_name(session, c.analyst_id),
                 "reviewer": service.display_name(session, c.reviewer_id),
                 "mine": me.user_id in (c.analyst_id, c.reviewer_id),
+                "centre": centre_codes.get(c.centre_id, ""),
             }
             for c in cases
         ]
