@@ -21,6 +21,7 @@ from casework.service import (
     _string_list,
     _text,
     audit,
+    aware_utc,
     load_case,
     loads_list,
     now_utc,
@@ -238,5 +239,5 @@ def strategy_dict(entry: CaseStrategy) -> dict[str, Any]:
         "hits": entry.hits,
         "window_override": entry.window_override,
         "in_report": entry.in_report,
-        "run_at": entry.run_at.isoformat(),
+        "run_at": aware_utc(entry.run_at).isoformat(),
     }

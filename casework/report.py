@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from appdb.accounts import CENTRE_CONTACT
 from appdb.models import Centre, NoveltyCase, User
 from casework.evidence import documents, strategies
-from casework.service import LOCAL_TZ, CaseError, loads_list, points
+from casework.service import LOCAL_TZ, CaseError, aware_utc, loads_list, points
 from reports import ReportData, ReportDataError, compute_code
 from reports.model import (
     DatabaseSpan,
@@ -39,9 +39,8 @@ _ORIGIN_ORDER = {Origin.domestic.value: 0, Origin.foreign.value: 1}
 
 
 def local_time(moment: datetime) -> datetime:
-    # SQLite hands back naive UTC and PostgreSQL aware values; both print as Beijing time, to the second.
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(LOCAL_TZ).replace(tzinfo=None, microsecond=0)
+    # Both databases' values print as Beijing time, to the second.
+    return aware_utc(moment).astimezone(LOCAL_TZ).replace(tzinfo=None, microsecond=0)
 
 
 def _person(user: User | None) -> list[str]:

@@ -111,6 +111,11 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
+def aware_utc(moment: datetime) -> datetime:
+    """A stored time with its zone: SQLite hands back naive UTC, PostgreSQL aware values."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def actor_key(principal: Principal) -> str:
     return principal.owner or (f"user:{principal.user_id}" if principal.user_id else "anon")
 

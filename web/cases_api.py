@@ -37,7 +37,14 @@ from web.identity import current_principal, db_sessions
 from web.ratelimit import rate_limit_verification
 from web.state import app_state
 
-router = APIRouter(prefix="/api/v1/cases")
+
+def _require_staff(request: Request) -> None:
+    # A router dependency runs before the body is read: anonymous callers get 401 rather than a
+    # 400 about a body they were never allowed to send.
+    _staff(current_principal(request))
+
+
+router = APIRouter(prefix="/api/v1/cases", dependencies=[Depends(_require_staff)])
 verify_router = APIRouter()
 
 Who = Annotated[Principal, Depends(current_principal)]
@@ -83,7 +90,6 @@ def detail(session: Session, case: NoveltyCase) -> dict[str, Any]:
 
 @router.post("", status_code=201)
 def create_case(request: Request, principal: Who, body: CaseCreate) -> dict[str, Any]:
-    _staff(principal)
     with _tx(request) as session:
         case = service.create_case(session, principal, body.sent())
         return detail(session, case)
@@ -93,7 +99,6 @@ def create_case(request: Request, principal: Who, body: CaseCreate) -> dict[str,
 def list_cases(
     request: Request, principal: Who, state: Annotated[str | None, Query(max_length=16)] = None
 ) -> dict[str, Any]:
-    _staff(principal)
     with _tx(request) as session:
         return {
             "cases": [service.case_summary(c) for c in service.list_cases(session, principal, state=state)]
@@ -102,21 +107,18 @@ def list_cases(
 
 @router.get("/{case_id}")
 def get_case(request: Request, principal: Who, case_id: DbId) -> dict[str, Any]:
-    _staff(principal)
     with _tx(request) as session:
         return detail(session, service.load_case(session, principal, case_id))
 
 
 @router.patch("/{case_id}")
 def update_case(request: Request, principal: Who, case_id: DbId, body: CaseUpdate) -> dict[str, Any]:
-    _staff(principal)
     with _tx(request) as session:
         return detail(session, service.update_case(session, principal, case_id, body.sent()))
 
 
 @router.post("/{case_id}/reviewer")
 def assign_reviewer(request: Request, principal: Who, case_id: DbId, body: ReviewerChoice) -> dict[str, Any]:
-    _staff(principal)
     with _tx(request) as session:
         case = service.load_case(session, principal, case_id)
         service.assign_reviewer(session, principal, case, body.reviewer_id)
@@ -125,7 +127,6 @@ def assign_reviewer(request: Request, principal: Who, case_id: DbId, body: Revie
 
 @router.post("/{case_id}/points", status_code=201)
 def add_point(request: Request, principal: Who, case_id: DbId, body: PointCreate) -> dict[str, Any]:
-    _staff(principal)
     with _tx(request) as session:
         point = service.add_point(session, principal, case_id, body.text)
         return {"id": point.label, "text": point.text}
@@ -139,7 +140,6 @@ def update_point(
     label: Annotated[str, Path(max_length=16)],
     body: PointUpdate,
 ) -> dict[str, Any]:
-    _staff(principal)
     with _tx(request) as session:
         p = service.update_point(session, principal, case_id, label, body.sent())
         return {"id": p.label, "text": p.text, "comparison": p.comparison, "conclusion": p.conclusion}
@@ -147,7 +147,6 @@ def update_point(
 
 @router.post("/{case_id}/transitions")
 def transition(request: Request, principal: Who, case_id: DbId, body: TransitionRequest) -> dict[str, Any]:
-    _staff(principal)
     with _tx(request) as session:
         case = service.transition(
             session, principal, case_id, body.action, comment=body.comment, reviewer_id=body.reviewer_id
@@ -162,7 +161,6 @@ def search_for_case(
     """Run a professional search for the case and log it as evidence (section 四).
 
     Results stop at the commission year unless `override` is true; the override is logged."""
-    _staff(principal)
     with _tx(request) as session:
         case = service.load_case(session, principal, case_id)
         # A BadQuery propagates to the app's 400 handler, and the transaction logs nothing.
@@ -185,7 +183,6 @@ def search_for_case(
 def choose_strategy(
     request: Request, principal: Who, case_id: DbId, strategy_id: DbId, body: StrategyChoice
 ) -> dict[str, Any]:
-    _staff(principal)
     with _tx(request) as session:
         entry = evidence.choose_strategy(session, principal, case_id, strategy_id, body.in_report)
         return evidence.strategy_dict(entry)
@@ -193,7 +190,6 @@ def choose_strategy(
 
 @router.post("/{case_id}/documents", status_code=201)
 def add_document(request: Request, principal: Who, case_id: DbId, body: DocumentAdd) -> dict[str, Any]:
-    _staff(principal)
     with _tx(request) as session:
         doc = add_hit(request, session, principal, case_id, body.record_id, body.sent())
         return evidence.document_dict(doc)
@@ -221,7 +217,6 @@ def add_hit(
 def update_document(
     request: Request, principal: Who, case_id: DbId, doc_id: DbId, body: DocumentUpdate
 ) -> dict[str, Any]:
-    _staff(principal)
     with _tx(request) as session:
         doc = evidence.update_document(session, principal, case_id, doc_id, body.sent())
         return evidence.document_dict(doc)
@@ -229,14 +224,12 @@ def update_document(
 
 @router.delete("/{case_id}/documents/{doc_id}", status_code=204)
 def remove_document(request: Request, principal: Who, case_id: DbId, doc_id: DbId) -> Response:
-    _staff(principal)
     with _tx(request) as session:
         evidence.remove_document(session, principal, case_id, doc_id)
     return Response(status_code=204)
 
 
 def _report_file(request: Request, principal: Principal, case_id: DbId, kind: str) -> Response:
-    _staff(principal)
     with _tx(request) as session:
         case = service.load_case(session, principal, case_id)
         report = build_report(session, case)
