@@ -1,0 +1,126 @@
+"""A centre's issued reports for a period as one zip: `<报告编号>.pdf`, `<报告编号>.docx`, `index.xlsx`.
+
+Issued reports are rebuilt from the case (`build_report`): everything they print was frozen on the
+case at signing, and the renderers refuse a report whose content no longer matches its verification
+code, so a rebuilt file is the file that was issued, or the export stops with the report named.
+
+The work is split so that the database transaction stays short: `collect` reads the cases and builds
+the (pure, in-memory) report descriptions; `write_zip` then renders them, which takes about a second
+per PDF, with no session open. The zip is written into a spooled temporary file (on disk once past
+`SPOOL_BYTES`), one report in memory at a time.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import IO
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.orm import Session
+
+from appdb.models import Centre, NoveltyCase
+from casework.period import Period
+from casework.report import ISSUED_STATES, build_report
+from casework.service import CaseError, StateConflict
+from casework.spreadsheet import Cell, Sheet, workbook_bytes
+from reports import ReportData, ReportDataError, display_code, render_docx, render_pdf
+
+# Rendering takes about a second per report (PDF ~0.4 MB with its embedded font), so 200 reports
+# are a request of a few minutes and a zip of about 100 MB; more than that is better split by period.
+MAX_REPORTS = 200
+SPOOL_BYTES = 32 * 1024 * 1024
+INDEX_NAME = "index.xlsx"
+INDEX_HEADERS = ("报告编号", "项目名称", "委托人", "查新目的", "查新范围", "委托日期", "签发日期", "查新员",
+                 "审核员", "验证码", "PDF 文件", "DOCX 文件")  # fmt: skip
+_INDEX_WIDTHS = {"报告编号": 20, "项目名称": 40, "委托人": 30, "验证码": 22, "PDF 文件": 22, "DOCX 文件": 22}
+
+
+@dataclass(frozen=True)
+class ArchivedReport:
+    stem: str  # the report number: the name of both files
+    report: ReportData
+
+    @property
+    def pdf_name(self) -> str:
+        return f"{self.stem}.pdf"
+
+    @property
+    def docx_name(self) -> str:
+        return f"{self.stem}.docx"
+
+    def index_row(self) -> list[Cell]:
+        r = self.report
+        return [self.stem, r.project_name_zh, r.client.name, r.purpose.value, r.scope.value, r.commission_date,
+                r.issue_date, r.analyst.name, r.reviewer.name,
+                display_code(r.verification_code) if r.verification_code else "", self.pdf_name,
+                self.docx_name]  # fmt: skip
+
+
+def _issued_in(centre: Centre, period: Period) -> ColumnElement[bool]:
+    return and_(
+        NoveltyCase.centre_id == centre.id,
+        NoveltyCase.state.in_(ISSUED_STATES),
+        NoveltyCase.issue_date.between(period.start, period.end),
+    )
+
+
+def collect(
+    session: Session, centre: Centre, period: Period, *, limit: int | None = None
+) -> list[ArchivedReport]:
+    """The issued reports of `centre` with an issue date in `period`, oldest first; CaseError over the cap."""
+    cap = MAX_REPORTS if limit is None else limit
+    total = (
+        session.scalar(select(func.count()).select_from(NoveltyCase).where(_issued_in(centre, period))) or 0
+    )
+    if total > cap:
+        raise CaseError(
+            f"该期间内共有 {total} 份已签发报告，超过单个压缩包 {cap} 份的上限，请缩短统计期间后分批导出"
+        )
+    cases = session.scalars(
+        select(NoveltyCase)
+        .where(_issued_in(centre, period))
+        .order_by(NoveltyCase.issue_date, NoveltyCase.report_no)
+    )
+    return [
+        ArchivedReport(case.report_no or f"case-{case.id}", build_report(session, case)) for case in cases
+    ]
+
+
+def _entry(name: str, day: date | None) -> zipfile.ZipInfo:
+    # An entry is dated by the report's issue date, so a zip listing shows when each was issued.
+    when = day or date(1980, 1, 1)
+    info = zipfile.ZipInfo(name, date_time=(when.year, when.month, when.day, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
+
+
+def _render(item: ArchivedReport, kind: str) -> bytes:
+    try:
+        return render_pdf(item.report) if kind == "pdf" else render_docx(item.report)
+    except ReportDataError as exc:
+        raise StateConflict(
+            f"报告 {item.stem} 无法按签发时的内容重新生成（{exc}），请联系平台管理员"
+        ) from None
+
+
+def write_zip(items: Sequence[ArchivedReport]) -> IO[bytes]:
+    """The zip in a temporary file, positioned at its start; the caller closes it."""
+    # Not a `with`: the caller streams the file and closes it.
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
+    try:
+        with zipfile.ZipFile(out, "w") as zf:
+            sheet = Sheet("报告清单", INDEX_HEADERS, [i.index_row() for i in items], widths=_INDEX_WIDTHS)
+            latest = max((i.report.issue_date for i in items if i.report.issue_date), default=None)
+            zf.writestr(_entry(INDEX_NAME, latest), workbook_bytes([sheet]))
+            for item in items:
+                for kind in ("pdf", "docx"):
+                    zf.writestr(_entry(f"{item.stem}.{kind}", item.report.issue_date), _render(item, kind))
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return out

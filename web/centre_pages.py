@@ -1,0 +1,106 @@
+"""The centre statistics page of the workspace: `/workspace/centres` and `/workspace/centres/{code}`.
+
+Platform admins get a list of centres (and `*`, all centres together); a centre admin is sent
+straight to their own centre. The page shows the tables of `casework.statistics` for a period
+chosen with a plain GET form, and links to the XLSX and zip downloads of `web.centre_api`, which
+apply the same access rules. Anonymous visitors go to the login page, like every staff page.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from appdb import accounts
+from appdb.models import Centre
+from casework import archive, service
+from casework.centre_access import ALL_CENTRES, centres_in_scope, may_view_centres
+from casework.period import parse_period
+from casework.statistics import DEFINITIONS, CaseStatistics, case_statistics
+from search.principal import Principal
+from web.auth import render, to_login, viewer
+from web.identity import db_sessions
+
+router = APIRouter(include_in_schema=False)
+
+Code = Annotated[str, Path(max_length=32)]
+
+
+def _gate(request: Request) -> Principal | Response:
+    me = viewer(request)
+    if not me.authenticated:
+        return to_login(request)
+    if not may_view_centres(me):
+        raise HTTPException(status_code=403, detail="该页面仅限平台管理员和分中心管理员")
+    return me
+
+
+def _page_url(code: str) -> str:
+    return f"/workspace/centres/{quote(code, safe='')}"
+
+
+def _links(centres: list[Centre], current: str | None) -> list[dict[str, Any]]:
+    """The centre switcher of platform admins: all centres together first, then each centre."""
+    items = [(ALL_CENTRES, "全部分中心")] + [(c.code, c.name) for c in centres]
+    return [{"code": code, "name": name, "url": _page_url(code), "current": code == current}
+            for code, name in items]  # fmt: skip
+
+
+@router.get("/workspace/centres", response_class=HTMLResponse)
+def centre_index(request: Request) -> Response:
+    me = _gate(request)
+    if isinstance(me, Response):
+        return me
+    if not me.platform_admin:
+        return RedirectResponse(_page_url(me.centre or ""), status_code=303)
+    with db_sessions(request)() as session:
+        centres = accounts.list_centres(session)
+        links = _links(centres, None)
+    return render(
+        request, "centre_stats.html", {"me": me, "links": links, "stats": None, "title": "分中心统计"}
+    )
+
+
+@router.get("/workspace/centres/{code}", response_class=HTMLResponse)
+def centre_page(request: Request, code: Code) -> Response:
+    me = _gate(request)
+    if isinstance(me, Response):
+        return me
+    raw_from = request.query_params.get("from", "")[:40]
+    raw_to = request.query_params.get("to", "")[:40]
+    stats: CaseStatistics | None = None
+    error = ""
+    with db_sessions(request)() as session:
+        try:
+            centres = centres_in_scope(session, me, code)
+        except service.CaseError as exc:
+            raise HTTPException(status_code=exc.status, detail=str(exc)) from None
+        title = "全部分中心" if code == ALL_CENTRES else f"{centres[0].name}（{centres[0].code}）"
+        links = _links(accounts.list_centres(session), code) if me.platform_admin else []
+        try:
+            period = parse_period(raw_from, raw_to, today=service.today_local())
+            stats = case_statistics(session, centres, period, code)
+        except service.CaseError as exc:
+            error = str(exc)  # the form comes back with what was typed and the reason
+    context: dict[str, Any] = {
+        "me": me,
+        "links": links,
+        "title": title,
+        "code": code,
+        "page_url": _page_url(code),
+        "stats": stats,
+        "error": error,
+        "definitions": DEFINITIONS,
+        "max_reports": archive.MAX_REPORTS,
+        "date_from": stats.period.start.isoformat() if stats else raw_from,
+        "date_to": stats.period.end.isoformat() if stats else raw_to,
+    }
+    if stats:
+        query = urlencode(stats.period.as_dict())
+        api = f"/api/v1/centres/{quote(code, safe='')}"
+        context["xlsx_url"] = f"{api}/case-statistics.xlsx?{query}"
+        context["zip_url"] = None if code == ALL_CENTRES else f"{api}/reports.zip?{query}"
+    return render(request, "centre_stats.html", context, status=400 if error else 200)
