@@ -4,7 +4,12 @@ A search for a case is an analyst's professional expression, limited to the case
 (documents published up to the commission year, plus undated ones, unless the analyst overrides it),
 run with the analyst's own access, and logged once as immutable evidence. The window is a filter
 beside the expression, not part of it: the log and report section 四 print the analyst's expression
-and the year span separately, as CNKI-style strategy tables do. Showing the results of a logged entry again (paging,
+and the year span separately, as CNKI-style strategy tables do.
+
+`#n` in a case search means the case's own n-th logged search, as in CNKI's 检索历史. It is spelt
+out into that search's expression before running, and the log keeps the analyst's `#1 AND #2` beside
+the spelt-out normalized and CNKI forms: the report prints only some of the searches, so a printed
+strategy must stand on its own rather than point at a row the reader may not have. Showing the results of a logged entry again (paging,
 coming back to the case page) re-runs the entry's expression with its window and logs nothing.
 """
 
@@ -20,10 +25,34 @@ from casework import evidence, service
 from casework.service import CaseError
 from search.principal import Principal
 from search.query import MAX_QUERY_CHARS
+from search.query.lexer import tokenize
 from search.service import SearchService
 
 MAX_PAGE = 500
 MAX_SIZE = 100
+
+
+def expand_history(expression: str, earlier: Sequence[str]) -> str:
+    """`expression` with each `#n` replaced by `earlier[n - 1]` in parentheses (earlier: spelt-out forms)."""
+    parts: list[str] = []
+    last = 0
+    for token in tokenize(expression):
+        if token.kind != "HISTORY":
+            continue
+        number = int(token.text)
+        if not 1 <= number <= len(earlier):
+            raise CaseError(f"本案件没有第 {number} 条检索式（已有 {len(earlier)} 条）")
+        parts += [expression[last : token.pos], f"({earlier[number - 1]})"]
+        last = token.end
+    return "".join(parts) + expression[last:]
+
+
+def spelt_out(entries: Sequence[CaseStrategy]) -> list[str]:
+    """Each logged search's expression with its `#n` spelt out, in log order."""
+    out: list[str] = []
+    for entry in entries:
+        out.append(expand_history(entry.expression, out))
+    return out
 
 
 def check_paging(page: int, size: int) -> None:
@@ -57,7 +86,8 @@ def run_for_case(
     expression = clean_expression(q)
     check_paging(page, size)
     year_to = evidence.search_window(case, override)
-    result, _ = search.pro(expression, page=page, size=size, principal=principal, year_to=year_to)
+    full = expand_history(expression, spelt_out(evidence.strategies(session, case)))
+    result, _ = search.pro(full, page=page, size=size, principal=principal, year_to=year_to)
     if case.state == "received":
         service.transition(session, principal, case.id, "start_search")
     entry = evidence.record_search(
@@ -77,10 +107,18 @@ def run_for_case(
 
 
 def show_entry(
-    search: SearchService, principal: Principal, entry: CaseStrategy, *, page: int = 1, size: int = 20
+    search: SearchService,
+    principal: Principal,
+    entries: Sequence[CaseStrategy],
+    entry: CaseStrategy,
+    *,
+    page: int = 1,
+    size: int = 20,
 ) -> dict[str, Any]:
-    """The results of a logged search, as they are now (the hit count logged is what the report prints)."""
+    """The results of a logged search (one of `entries`, the case's log), as they are now; the hit
+    count logged is what the report prints."""
     check_paging(page, size)
+    full = spelt_out(entries)[list(entries).index(entry)]
     year_to = None if entry.window_override else entry.year_to
-    result, _ = search.pro(entry.expression, page=page, size=size, principal=principal, year_to=year_to)
+    result, _ = search.pro(full, page=page, size=size, principal=principal, year_to=year_to)
     return result

@@ -163,6 +163,14 @@ def test_a_case_from_commission_to_issued_report_through_the_pages(site: Site) -
     run = re.search(r"run=(\d+)", ran.headers["location"])
     assert run
 
+    # `#n` combines the case's own searches; the log keeps what was typed and the spelt-out reading.
+    combined = _post(ana, f"/workspace/cases/{case_id}/search", {"q": "#1 NOT TI='锂电池'"})
+    assert combined.status_code == 303
+    page = " ".join(_text(ana.get(combined.headers["location"].split("#")[0]).text).split())
+    assert "#1 NOT TI='锂电池'" in page and "展开为 TI='石墨烯' NOT TI='锂电池'" in page
+    unknown = _post(ana, f"/workspace/cases/{case_id}/search", {"q": "#7 AND TI='x'"})
+    assert unknown.status_code == 400 and "本案件没有第 7 条检索式" in unknown.text
+
     added = _post(ana, f"/workspace/cases/{case_id}/documents", {"record_id": "p1", "run": run.group(1)})
     assert added.status_code == 303
     page = ana.get(added.headers["location"].split("#")[0]).text

@@ -248,10 +248,11 @@ def _results(
 ) -> dict[str, Any] | None:
     if run is None:
         return None
-    entry = next((s for s in evidence.strategies(session, case) if s.id == run), None)
+    entries = evidence.strategies(session, case)
+    entry = next((s for s in entries if s.id == run), None)
     if entry is None:
         return None
-    result = searching.show_entry(app_state(request).search, me, entry, page=page, size=RESULTS_SIZE)
+    result = searching.show_entry(app_state(request).search, me, entries, entry, page=page, size=RESULTS_SIZE)
     added = {d.record_id for d in evidence.documents(session, case)}
     hits = []
     for hit in result["hits"]:
