@@ -489,3 +489,28 @@ def test_centre_pages(site: Site) -> None:
         "起始日期（2026-10-01）不能晚于截止日期（2026-09-30）" in bad.text
         and 'value="2026-10-01"' in bad.text
     )
+
+
+def test_centre_admin_keeps_the_contact_block(site: Site) -> None:
+    from tests.secure_site import csrf_for
+
+    token = csrf_for(site.client)
+
+    def post(code: str, who: str | None, **fields: str) -> Any:
+        return site.client.post(f"/workspace/centres/{code}/contact", data={"csrf_token": token, **fields},
+                                headers=site.h(who), follow_redirects=False)  # fmt: skip
+
+    saved = post("SA", "adm-a", address="贵阳市南明区科技路 1 号", phone="0851-8888", email="sa@example.org")
+    assert saved.status_code == 303 and saved.headers["location"].endswith("?saved=1#contact")
+    page = site.get("/workspace/centres/SA", "adm-a", saved="1").text
+    assert "贵阳市南明区科技路 1 号" in page and "已保存" in page
+    with site.db() as s:
+        centre = accounts.get_centre(s, "SA")
+        assert (centre.address, centre.phone, centre.fax) == ("贵阳市南明区科技路 1 号", "0851-8888", "")
+    assert post("SB", "adm-a", address="x").status_code == 404, "another centre looks missing"
+    assert post("SA", "ana-a", address="x").status_code == 403
+    assert post("SA", None, address="x").status_code == 303, "anonymous: to the login page"
+    assert post("*", "root", address="x").status_code == 404
+    assert post("SB", "root", address="北京市海淀区").status_code == 303
+    too_long = post("SA", "adm-a", postcode="1" * 40)
+    assert too_long.status_code == 400 and "邮政编码过长" in too_long.text

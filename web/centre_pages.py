@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi import APIRouter, Form, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from appdb import accounts
@@ -21,7 +21,7 @@ from casework.centre_access import ALL_CENTRES, centres_in_scope, may_view_centr
 from casework.period import parse_period
 from casework.statistics import DEFINITIONS, CaseStatistics, case_statistics
 from search.principal import Principal
-from web.auth import render, to_login, viewer
+from web.auth import Csrf, render, to_login, viewer
 from web.identity import db_sessions
 
 router = APIRouter(include_in_schema=False)
@@ -95,6 +95,10 @@ def centre_page(request: Request, code: Code) -> Response:
         "error": error,
         "definitions": DEFINITIONS,
         "max_reports": archive.MAX_REPORTS,
+        # The 查新机构 block of one centre, which its admin keeps up to date (printed in every report).
+        "centre": centres[0] if code != ALL_CENTRES else None,
+        "contact_fields": accounts.CENTRE_CONTACT,
+        "saved": request.query_params.get("saved") == "1",
         "date_from": stats.period.start.isoformat() if stats else raw_from,
         "date_to": stats.period.end.isoformat() if stats else raw_to,
     }
@@ -104,3 +108,38 @@ def centre_page(request: Request, code: Code) -> Response:
         context["xlsx_url"] = f"{api}/case-statistics.xlsx?{query}"
         context["zip_url"] = None if code == ALL_CENTRES else f"{api}/reports.zip?{query}"
     return render(request, "centre_stats.html", context, status=400 if error else 200)
+
+
+FormText = Annotated[str, Form(max_length=400)]
+
+
+@router.post("/workspace/centres/{code}/contact", response_class=HTMLResponse, dependencies=[Csrf])
+def centre_contact(
+    request: Request,
+    code: Code,
+    address: FormText = "",
+    postcode: FormText = "",
+    principal: FormText = "",
+    contact: FormText = "",
+    phone: FormText = "",
+    fax: FormText = "",
+    email: FormText = "",
+) -> Response:
+    """The centre's 查新机构 block; reports signed from now on print it (signed ones keep theirs)."""
+    me = _gate(request)
+    if isinstance(me, Response):
+        return me
+    if code == ALL_CENTRES:
+        raise HTTPException(status_code=404, detail="请选择一个分中心")
+    block = {"address": address, "postcode": postcode, "principal": principal, "contact": contact,
+             "phone": phone, "fax": fax, "email": email}  # fmt: skip
+    try:
+        with db_sessions(request).begin() as session:
+            centre = centres_in_scope(session, me, code)[0]
+            accounts.set_centre_contact(centre, block)
+            accounts.audit(session, service.actor_key(me), "centre.contact", {"code": centre.code})
+    except service.CaseError as exc:
+        raise HTTPException(status_code=exc.status, detail=str(exc)) from None
+    except accounts.AccountError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+    return RedirectResponse(_page_url(code) + "?saved=1#contact", status_code=303)
