@@ -70,6 +70,8 @@ def demo_site(
                                         centre="GZ", roles=["reviewer"], professional_title="研究馆员",
                                         senior_title=True)  # fmt: skip
         reviewer_id = reviewer.id
+        accounts.create_user(s, username="walk-head", password=PASSWORD, real_name="张主任", centre="GZ",
+                             roles=["centre_admin"])  # fmt: skip
     try:
         with serve(settings) as url:
             yield DemoSite(url, reviewer_id)
@@ -112,7 +114,9 @@ def _state(w: Watched) -> str:
     return w.page.locator("#summary .state").inner_text()
 
 
-def test_case_from_commission_to_issued_report(people: tuple[Watched, Watched], demo_site: DemoSite) -> None:
+def test_case_from_commission_to_issued_report(
+    browser: Browser, people: tuple[Watched, Watched], demo_site: DemoSite
+) -> None:
     analyst, reviewer = people
     a = analyst.page
 
@@ -242,6 +246,20 @@ def test_case_from_commission_to_issued_report(people: tuple[Watched, Watched], 
         for heading in SECTIONS:
             assert re.sub(r"\s+", "", heading) in squashed, heading
         assert "基于遗传算法的交通检测器优化布置方法" in squashed and "\ufffd" not in text
+
+    # ---- the centre admin sees the case in the centre's figures: issued once, returned once
+    head = open_page(browser)
+    try:
+        _login(head, demo_site, "walk-head")
+        head.page.get_by_role("link", name="分中心统计").click()
+        totals = head.page.locator("#totals")
+        expect(totals).to_contain_text("签发数")
+        assert re.search(r"签发数\s*1\b", totals.inner_text()), totals.inner_text()
+        assert "100.0%" in totals.inner_text(), "the one issued case was returned once"
+        head.shot("case-4-centre")
+        head.clean()
+    finally:
+        head.page.context.close()
 
     # ---- anyone can verify the number, and with the footer's code, the content
     code = r.locator("#summary code").inner_text().strip()
