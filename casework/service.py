@@ -551,6 +551,19 @@ def actions_for(session: Session, principal: Principal, case: NoveltyCase) -> li
     return mine
 
 
+def open_cases(session: Session, principal: Principal, limit: int = 50) -> list[NoveltyCase]:
+    """The cases this analyst can still add documents to, most recently touched first."""
+    if principal.user_id is None or not principal.has(Role.analyst):
+        return []
+    stmt = (
+        select(NoveltyCase)
+        .where(NoveltyCase.analyst_id == principal.user_id, NoveltyCase.state.in_(EDITABLE))
+        .order_by(NoveltyCase.updated_at.desc(), NoveltyCase.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
 def may_edit(principal: Principal, case: NoveltyCase) -> bool:
     return principal.user_id == case.analyst_id and principal.has(Role.analyst) and case.state in EDITABLE
 

@@ -132,6 +132,8 @@ TABLE: list[Row] = [
      CASE_404),
     ("POST", "/workspace/cases/{case_id}/strategies/{strategy_id}", "/workspace/cases/999999/strategies/1",
      {"form": {"in_report": "1"}}, CASE_404),
+    ("POST", "/workspace/cases/documents", "/workspace/cases/documents",
+     {"form": {"case_id": "999999", "record_id": PUBLIC_ID}}, CASE_404),
     ("POST", "/workspace/cases/{case_id}/documents", "/workspace/cases/999999/documents",
      {"form": {"record_id": PUBLIC_ID}}, CASE_404),
     ("POST", "/workspace/cases/{case_id}/documents/{doc_id}", "/workspace/cases/999999/documents/1",

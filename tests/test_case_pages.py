@@ -306,3 +306,23 @@ def test_form_posts_need_the_csrf_token(site: Site) -> None:
     ana = site.browser("p-ana")
     resp = ana.post("/workspace/cases", data=COMMISSION)
     assert resp.status_code == 403
+
+
+def test_a_record_page_offers_the_analysts_open_cases(site: Site) -> None:
+    ana = site.browser("p-ana")
+    case_id = _create(ana)
+    record = ana.get("/records/p2").text
+    assert 'action="/workspace/cases/documents"' in record and f'<option value="{case_id}">' in record
+    added = _post(ana, "/workspace/cases/documents", {"case_id": str(case_id), "record_id": "p2"})
+    assert added.status_code == 303 and added.headers["location"].endswith("#documents")
+    page = ana.get(f"/workspace/cases/{case_id}").text
+    assert "Graphene anodes for lithium-ion batteries" in page
+    again = _post(ana, "/workspace/cases/documents", {"case_id": str(case_id), "record_id": "p2"})
+    assert again.status_code == 400 and "该文献已在本案件中" in again.text
+    # Not an analyst with open cases: no form; anonymous visitors never see it.
+    assert 'action="/workspace/cases/documents"' not in site.browser("p-rev").get("/records/p2").text
+    assert 'action="/workspace/cases/documents"' not in site.browser(None).get("/records/p2").text
+    other = _post(
+        site.browser("p-other"), "/workspace/cases/documents", {"case_id": str(case_id), "record_id": "p2"}
+    )
+    assert other.status_code == 404

@@ -487,6 +487,23 @@ def add_document(request: Request, case_id: DbId, values: Posted) -> Response:
     return _act(request, case_id, "results", values, work, "results", run=run, page=page)
 
 
+@router.post("/workspace/cases/documents", response_class=HTMLResponse, dependencies=[Csrf])
+def add_record_to_case(request: Request, values: Posted) -> Response:
+    """From a record page: the case is chosen in the form, not in the path."""
+    raw = str(values.get("case_id") or "").strip()
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 10):
+        raise HTTPException(status_code=400, detail="请选择要加入的查新案件")
+    case_id = int(raw)
+
+    def work(session: Session, me: Principal) -> None:
+        case = service.load_case(session, me, case_id)
+        data = _document_data(values)
+        data.setdefault("points", [p.label for p in service.points(session, case)])
+        add_hit(request, session, me, case_id, str(values.get("record_id") or ""), data)
+
+    return _act(request, case_id, "documents", values, work, "documents")
+
+
 @router.post(
     "/workspace/cases/{case_id}/documents/{doc_id}", response_class=HTMLResponse, dependencies=[Csrf]
 )

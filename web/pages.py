@@ -26,7 +26,7 @@ from search.fields import DOC_TYPE_LABELS, FACETS, FACETS_BY_NAME
 from search.principal import Principal
 from search.simple_query import MAX_PAGE_SIZE, MAX_QUERY_CHARS, MAX_WINDOW
 from web.api import plausible_id
-from web.identity import current_principal
+from web.identity import current_principal, db_sessions
 from web.ratelimit import rate_limit_anonymous_search
 from web.state import AppState, app_state
 
@@ -460,8 +460,19 @@ def record_page(
         else None,
         "references": record.get("references") or [],
         "access_notice": (record.get("access") or {}).get("notice"),
+        "open_cases": _open_cases(request, principal),
     }
     return _render(request, "record.html", context)
+
+
+def _open_cases(request: Request, principal: Principal) -> list[dict[str, Any]]:
+    """An analyst's cases still open for documents: the record page offers to add the record to one."""
+    if not principal.staff:
+        return []
+    from casework.service import open_cases
+
+    with db_sessions(request)() as session:
+        return [{"id": c.id, "name": c.project_name_zh} for c in open_cases(session, principal)]
 
 
 def mount_static(app: FastAPI) -> None:
