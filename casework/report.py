@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from appdb.accounts import CENTRE_CONTACT
-from appdb.models import Centre, NoveltyCase, User
+from appdb.models import CaseStrategy, Centre, NoveltyCase, User
 from casework.evidence import documents, strategies
 from casework.service import LOCAL_TZ, CaseError, aware_utc, loads_list, points
 from reports import ReportData, ReportDataError, compute_code
@@ -77,6 +78,13 @@ def _signatories(session: Session, case: NoveltyCase) -> tuple[Party, Person, Pe
     return Party(**_centre_block(session.get(Centre, case.centre_id))), Person(*analyst), Person(*reviewer)
 
 
+def report_terms(case: NoveltyCase, chosen: Sequence[CaseStrategy]) -> tuple[list[str], list[str]]:
+    """The 检索词 the report prints: the case's own, then those of the searches chosen for section 四."""
+    zh = loads_list(case.terms_zh) + [t for s in chosen for t in loads_list(s.terms_zh)]
+    en = loads_list(case.terms_en) + [t for s in chosen for t in loads_list(s.terms_en)]
+    return list(dict.fromkeys(zh)), list(dict.fromkeys(en))
+
+
 def build_report(session: Session, case: NoveltyCase) -> ReportData:
     """The report as it stands: a draft (watermarked 草稿) until issued, then the issued report."""
     report = _content(session, case)
@@ -100,12 +108,7 @@ def _content(session: Session, case: NoveltyCase) -> ReportData:
             None if low is None or s.year_from is None else min(low, s.year_from),
             None if high is None or s.year_to is None else max(high, s.year_to),
         )
-    terms_zh = list(
-        dict.fromkeys(loads_list(case.terms_zh) + [t for s in chosen for t in loads_list(s.terms_zh)])
-    )
-    terms_en = list(
-        dict.fromkeys(loads_list(case.terms_en) + [t for s in chosen for t in loads_list(s.terms_en)])
-    )
+    terms_zh, terms_en = report_terms(case, chosen)
     client = Party(
         name=case.client_name,
         address=case.client_address,

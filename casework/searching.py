@@ -15,12 +15,12 @@ coming back to the case page) re-runs the entry's expression with its window and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from appdb.models import CaseStrategy, NoveltyCase
+from appdb.models import CaseDocument, CaseStrategy, NoveltyCase
 from casework import evidence, service
 from casework.service import CaseError
 from search.principal import Principal
@@ -122,3 +122,32 @@ def show_entry(
     year_to = None if entry.window_override else entry.year_to
     result, _ = search.pro(full, page=page, size=size, principal=principal, year_to=year_to)
     return result
+
+
+def add_record(
+    session: Session,
+    principal: Principal,
+    case_id: int,
+    search: SearchService,
+    record_id: str,
+    data: Mapping[str, Any],
+    *,
+    every_point_by_default: bool = False,
+) -> CaseDocument:
+    """Add a record to the case as this analyst sees it now (its snapshot).
+
+    `every_point_by_default` links it to all novelty points unless `data` names some: the one-click
+    add of the case page, refined afterwards in the document list."""
+    record_id = record_id.strip()
+    if not record_id or len(record_id) > 255:
+        raise CaseError("请提供文献的记录编号 record_id")
+    case = service.load_case(session, principal, case_id)
+    service.require_analyst(session, principal, case)
+    record = search.get_record(record_id, principal=principal)
+    if record is None:
+        raise service.CaseNotFound(f"没有找到记录 {record_id}")
+    if every_point_by_default and not data.get("points"):
+        data = {**data, "points": [p.label for p in service.points(session, case)]}
+    return evidence.add_document(
+        session, principal, case_id, {**record, "id": record.get("id") or record_id}, data
+    )

@@ -8,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from casework.service import CaseError
 from conf.settings import Settings, get_settings
 from mappings.validation_zh import describe
 from search.errors import BadQuery, SearchUnavailable
@@ -68,6 +69,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(
             {"error": {"message": message, "detail": jsonable_encoder(exc.errors())}}, status_code=400
         )
+
+    @app.exception_handler(CaseError)
+    async def _case_refused(request: Request, exc: CaseError) -> Response:
+        # The case rules carry their HTTP status (404 for another centre's case, 403, 409) and a
+        # Chinese reason; every case and centre route answers them the same way.
+        if _wants_html(request):
+            return pages.error_page(request, exc.status, str(exc))
+        return JSONResponse({"error": {"message": str(exc)}}, status_code=exc.status)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

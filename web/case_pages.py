@@ -11,8 +11,7 @@ with the JSON API.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -23,9 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appdb import accounts
-from appdb.models import AuditEvent, Centre, NoveltyCase
+from appdb.models import AuditEvent, CaseStrategy, Centre, NoveltyCase
 from casework import evidence, searching, service
-from casework.report import build_report, local_time
+from casework.report import build_report, local_time, report_terms
 from reports import display_code, render_html
 from reports.model import Origin, Purpose, Relevance, Scope
 from search.errors import BadQuery
@@ -33,14 +32,13 @@ from search.principal import Principal, Role
 from web import pages
 from web.api import DbId
 from web.auth import Csrf, render, to_login, viewer
-from web.cases_api import add_hit
 from web.identity import db_sessions
 from web.state import app_state
 
 router = APIRouter(include_in_schema=False)
 
 RESULTS_SIZE = 20
-ACTION_STYLE = {"return": "button-secondary", "archive": "button-secondary"}
+SECONDARY_ACTIONS = frozenset({"return", "archive"})  # shown as plain buttons, not primary ones
 HISTORY_ACTIONS = tuple(f"case.{a}" for a in service.TRANSITIONS) + ("case.create",)
 
 
@@ -76,12 +74,6 @@ def _gate(request: Request) -> Principal | Response:
     return me
 
 
-@contextmanager
-def _tx(request: Request) -> Iterator[Session]:
-    with db_sessions(request).begin() as session:
-        yield session
-
-
 def _case_url(case_id: int, **params: Any) -> str:
     query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
     return f"/workspace/cases/{case_id}" + (f"?{query}" if query else "")
@@ -108,11 +100,8 @@ def case_list(request: Request) -> Response:
     if isinstance(me, Response):
         return me
     state = request.query_params.get("state") or None
-    with _tx(request) as session:
-        try:
-            cases = service.list_cases(session, me, state=state)
-        except service.CaseError as exc:
-            raise HTTPException(status_code=exc.status, detail=str(exc)) from None
+    with db_sessions(request).begin() as session:
+        cases = service.list_cases(session, me, state=state)
         centre_codes = {c.id: c.code for c in accounts.list_centres(session)}
         rows = [
             {
@@ -169,7 +158,7 @@ def new_case_form(request: Request) -> Response:
         return me
     if not _may_create(me):
         raise HTTPException(status_code=403, detail="只有查新员或分中心管理员可以受理查新委托")
-    with _tx(request) as session:
+    with db_sessions(request).begin() as session:
         context = _new_context(session, me, {"analyst_id": str(me.user_id or "")})
     return render(request, "case_new.html", context)
 
@@ -199,7 +188,7 @@ def create_case(request: Request, values: Posted) -> Response:
     if analyst:
         data["analyst_id"] = int(analyst) if analyst.isdigit() and len(analyst) < 10 else analyst
     try:
-        with _tx(request) as session:
+        with db_sessions(request).begin() as session:
             case = service.create_case(session, me, data)
             # Novelty points one per line; each gets its own ID (NP-1, NP-2, ...).
             for text in str(values.get("novelty_points") or "").splitlines():
@@ -207,7 +196,7 @@ def create_case(request: Request, values: Posted) -> Response:
                     service.add_point(session, me, case.id, text.strip())
             case_id = case.id
     except service.CaseError as exc:
-        with _tx(request) as session:
+        with db_sessions(request).begin() as session:
             context = _new_context(session, me, values)
         return render(request, "case_new.html", {**context, "error": str(exc)}, status=exc.status)
     return RedirectResponse(f"/workspace/cases/{case_id}", status_code=303)
@@ -244,16 +233,21 @@ def _history(session: Session, case: NoveltyCase) -> list[dict[str, Any]]:
 
 
 def _results(
-    request: Request, me: Principal, session: Session, case: NoveltyCase, run: int | None, page: int
+    request: Request,
+    me: Principal,
+    case: NoveltyCase,
+    entries: Sequence[CaseStrategy],
+    added: set[str],
+    run: int | None,
+    page: int,
 ) -> dict[str, Any] | None:
+    """The results of logged search `run` (shown, not logged again); `added`: record IDs already in the case."""
     if run is None:
         return None
-    entries = evidence.strategies(session, case)
     entry = next((s for s in entries if s.id == run), None)
     if entry is None:
         return None
     result = searching.show_entry(app_state(request).search, me, entries, entry, page=page, size=RESULTS_SIZE)
-    added = {d.record_id for d in evidence.documents(session, case)}
     hits = []
     for hit in result["hits"]:
         view = pages._hit_view(hit)
@@ -283,9 +277,11 @@ def _page_context(
     page = min(page, searching.MAX_PAGE)
     case_points = service.points(session, case)
     docs = evidence.documents(session, case)
+    entries = evidence.strategies(session, case)
+    editable = service.may_edit(me, case)
     search_error = None
     try:
-        results = _results(request, me, session, case, run, page)
+        results = _results(request, me, case, entries, {d.record_id for d in docs}, run, page)
     except BadQuery as exc:  # an entry logged under an older query language; say so, keep the page
         results, search_error = None, str(exc)
     report_code = display_code(case.verification_code) if case.verification_code else ""
@@ -299,29 +295,12 @@ def _page_context(
         "terms_zh": service.loads_list(case.terms_zh),
         "terms_en": service.loads_list(case.terms_en),
         "attachments": service.loads_list(case.attachments),
-        # What the report's 检索词 line will print: the case's own terms and those of every search.
-        "all_terms": list(
-            dict.fromkeys(
-                service.loads_list(case.terms_zh)
-                + service.loads_list(case.terms_en)
-                + [
-                    t
-                    for s in evidence.strategies(session, case)
-                    if s.in_report
-                    for t in service.loads_list(s.terms_zh)
-                ]
-                + [
-                    t
-                    for s in evidence.strategies(session, case)
-                    if s.in_report
-                    for t in service.loads_list(s.terms_en)
-                ]
-            )
-        ),
+        # What the report's 检索词 line will print.
+        "all_terms": [t for terms in report_terms(case, [s for s in entries if s.in_report]) for t in terms],
         "points": case_points,
         "strategies": [
             {**evidence.strategy_dict(s), "run_at_local": local_time(s.run_at).strftime("%Y-%m-%d %H:%M")}
-            for s in evidence.strategies(session, case)
+            for s in entries
         ],
         "documents": [
             {**evidence.document_dict(d), "title": json.loads(d.snapshot or "{}").get("title", "")}
@@ -330,10 +309,10 @@ def _page_context(
         "results": results,
         "search_error": search_error,
         "run": run,
-        "editable": service.may_edit(me, case),
+        "editable": editable,
         "actions": [(a, service.TRANSITIONS[a].label) for a in service.actions_for(session, me, case)],
-        "action_style": ACTION_STYLE,
-        "reviewers": service.eligible_reviewers(session, case) if service.may_edit(me, case) else [],
+        "secondary_actions": SECONDARY_ACTIONS,
+        "reviewers": service.eligible_reviewers(session, case) if editable else [],
         "history": _history(session, case),
         "relevances": [r.value for r in Relevance],
         "origins": [o.value for o in Origin],
@@ -345,11 +324,8 @@ def _page_context(
 
 
 def _show(request: Request, me: Principal, case_id: int, failure: Failure | None = None) -> Response:
-    with _tx(request) as session:
-        try:
-            case = service.load_case(session, me, case_id)
-        except service.CaseError as exc:
-            raise HTTPException(status_code=exc.status, detail=str(exc)) from None
+    with db_sessions(request).begin() as session:
+        case = service.load_case(session, me, case_id)
         context = _page_context(request, me, session, case, failure)
     return render(request, "case_page.html", context, status=failure.status if failure else 200)
 
@@ -376,11 +352,9 @@ def _act(
     if isinstance(me, Response):
         return me
     try:
-        with _tx(request) as session:
+        with db_sessions(request).begin() as session:
             outcome = work(session, me)
     except service.CaseError as exc:
-        if isinstance(exc, service.CaseNotFound) and form == "":
-            raise HTTPException(status_code=404, detail=str(exc)) from None
         return _show(request, me, case_id, Failure(form, str(exc), exc.status, dict(values)))
     except BadQuery as exc:
         return _show(request, me, case_id, Failure(form, str(exc), 400, dict(values)))
@@ -473,18 +447,21 @@ def _document_data(values: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _add_from_form(request: Request, case_id: int, values: Mapping[str, Any], form: str, anchor: str,
+                   **params: Any) -> Response:  # fmt: skip
+    def work(session: Session, me: Principal) -> None:
+        record_id = str(values.get("record_id") or "")
+        searching.add_record(session, me, case_id, app_state(request).search, record_id, _document_data(values),
+                             every_point_by_default=True)  # fmt: skip
+
+    return _act(request, case_id, form, values, work, anchor, **params)
+
+
 @router.post("/workspace/cases/{case_id}/documents", response_class=HTMLResponse, dependencies=[Csrf])
 def add_document(request: Request, case_id: DbId, values: Posted) -> Response:
     """One click from a result: 一般相关, linked to every novelty point, to be refined in the list."""
-
-    def work(session: Session, me: Principal) -> None:
-        case = service.load_case(session, me, case_id)
-        data = _document_data(values)
-        data.setdefault("points", [p.label for p in service.points(session, case)])
-        add_hit(request, session, me, case_id, str(values.get("record_id") or ""), data)
-
     run, page = values.get("run") or None, values.get("page") or None
-    return _act(request, case_id, "results", values, work, "results", run=run, page=page)
+    return _add_from_form(request, case_id, values, "results", "results", run=run, page=page)
 
 
 @router.post("/workspace/cases/documents", response_class=HTMLResponse, dependencies=[Csrf])
@@ -493,15 +470,7 @@ def add_record_to_case(request: Request, values: Posted) -> Response:
     raw = str(values.get("case_id") or "").strip()
     if not (raw.isascii() and raw.isdigit() and len(raw) < 10):
         raise HTTPException(status_code=400, detail="请选择要加入的查新案件")
-    case_id = int(raw)
-
-    def work(session: Session, me: Principal) -> None:
-        case = service.load_case(session, me, case_id)
-        data = _document_data(values)
-        data.setdefault("points", [p.label for p in service.points(session, case)])
-        add_hit(request, session, me, case_id, str(values.get("record_id") or ""), data)
-
-    return _act(request, case_id, "documents", values, work, "documents")
+    return _add_from_form(request, int(raw), values, "documents", "documents")
 
 
 @router.post(
@@ -560,12 +529,8 @@ def report_preview(request: Request, case_id: DbId) -> Response:
     me = _gate(request)
     if isinstance(me, Response):
         return me
-    with _tx(request) as session:
-        try:
-            case = service.load_case(session, me, case_id)
-            report = build_report(session, case)
-        except service.CaseError as exc:
-            raise HTTPException(status_code=exc.status, detail=str(exc)) from None
+    with db_sessions(request).begin() as session:
+        report = build_report(session, service.load_case(session, me, case_id))
     response = HTMLResponse(render_html(report))
     response.headers["Cache-Control"] = "no-store"
     return response

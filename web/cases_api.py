@@ -7,15 +7,13 @@ existence is not disclosed; 403 for a role the rules refuse; 409 for a state tha
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from appdb.models import CaseDocument, NoveltyCase
+from appdb.models import NoveltyCase
 from casework import evidence, searching, service
 from casework.report import build_report
 from reports import code_matches, render_docx, render_pdf
@@ -50,15 +48,6 @@ verify_router = APIRouter()
 Who = Annotated[Principal, Depends(current_principal)]
 
 
-@contextmanager
-def _tx(request: Request) -> Iterator[Session]:
-    try:
-        with db_sessions(request).begin() as session:
-            yield session
-    except service.CaseError as exc:
-        raise HTTPException(status_code=exc.status, detail=str(exc)) from None
-
-
 def _staff(principal: Principal) -> None:
     if not principal.authenticated:
         raise HTTPException(status_code=401, detail="请先登录")
@@ -90,7 +79,7 @@ def detail(session: Session, case: NoveltyCase) -> dict[str, Any]:
 
 @router.post("", status_code=201)
 def create_case(request: Request, principal: Who, body: CaseCreate) -> dict[str, Any]:
-    with _tx(request) as session:
+    with db_sessions(request).begin() as session:
         case = service.create_case(session, principal, body.sent())
         return detail(session, case)
 
@@ -99,7 +88,7 @@ def create_case(request: Request, principal: Who, body: CaseCreate) -> dict[str,
 def list_cases(
     request: Request, principal: Who, state: Annotated[str | None, Query(max_length=16)] = None
 ) -> dict[str, Any]:
-    with _tx(request) as session:
+    with db_sessions(request).begin() as session:
         return {
             "cases": [service.case_summary(c) for c in service.list_cases(session, principal, state=state)]
         }
@@ -107,19 +96,19 @@ def list_cases(
 
 @router.get("/{case_id}")
 def get_case(request: Request, principal: Who, case_id: DbId) -> dict[str, Any]:
-    with _tx(request) as session:
+    with db_sessions(request).begin() as session:
         return detail(session, service.load_case(session, principal, case_id))
 
 
 @router.patch("/{case_id}")
 def update_case(request: Request, principal: Who, case_id: DbId, body: CaseUpdate) -> dict[str, Any]:
-    with _tx(request) as session:
+    with db_sessions(request).begin() as session:
         return detail(session, service.update_case(session, principal, case_id, body.sent()))
 
 
 @router.post("/{case_id}/reviewer")
 def assign_reviewer(request: Request, principal: Who, case_id: DbId, body: ReviewerChoice) -> dict[str, Any]:
-    with _tx(request) as session:
+    with db_sessions(request).begin() as session:
         case = service.load_case(session, principal, case_id)
         service.assign_reviewer(session, principal, case, body.reviewer_id)
         return detail(session, case)
@@ -127,7 +116,7 @@ def assign_reviewer(request: Request, principal: Who, case_id: DbId, body: Revie
 
 @router.post("/{case_id}/points", status_code=201)
 def add_point(request: Request, principal: Who, case_id: DbId, body: PointCreate) -> dict[str, Any]:
-    with _tx(request) as session:
+    with db_sessions(request).begin() as session:
         point = service.add_point(session, principal, case_id, body.text)
         return {"id": point.label, "text": point.text}
 
@@ -140,14 +129,14 @@ def update_point(
     label: Annotated[str, Path(max_length=16)],
     body: PointUpdate,
 ) -> dict[str, Any]:
-    with _tx(request) as session:
+    with db_sessions(request).begin() as session:
         p = service.update_point(session, principal, case_id, label, body.sent())
         return {"id": p.label, "text": p.text, "comparison": p.comparison, "conclusion": p.conclusion}
 
 
 @router.post("/{case_id}/transitions")
 def transition(request: Request, principal: Who, case_id: DbId, body: TransitionRequest) -> dict[str, Any]:
-    with _tx(request) as session:
+    with db_sessions(request).begin() as session:
         case = service.transition(
             session, principal, case_id, body.action, comment=body.comment, reviewer_id=body.reviewer_id
         )
@@ -161,7 +150,7 @@ def search_for_case(
     """Run a professional search for the case and log it as evidence (section 四).
 
     Results stop at the commission year unless `override` is true; the override is logged."""
-    with _tx(request) as session:
+    with db_sessions(request).begin() as session:
         case = service.load_case(session, principal, case_id)
         # A BadQuery propagates to the app's 400 handler, and the transaction logs nothing.
         result, entry = searching.run_for_case(
@@ -183,54 +172,37 @@ def search_for_case(
 def choose_strategy(
     request: Request, principal: Who, case_id: DbId, strategy_id: DbId, body: StrategyChoice
 ) -> dict[str, Any]:
-    with _tx(request) as session:
+    with db_sessions(request).begin() as session:
         entry = evidence.choose_strategy(session, principal, case_id, strategy_id, body.in_report)
         return evidence.strategy_dict(entry)
 
 
 @router.post("/{case_id}/documents", status_code=201)
 def add_document(request: Request, principal: Who, case_id: DbId, body: DocumentAdd) -> dict[str, Any]:
-    with _tx(request) as session:
-        doc = add_hit(request, session, principal, case_id, body.record_id, body.sent())
+    with db_sessions(request).begin() as session:
+        search = app_state(request).search
+        doc = searching.add_record(session, principal, case_id, search, body.record_id, body.sent())
         return evidence.document_dict(doc)
-
-
-def add_hit(
-    request: Request, session: Session, principal: Principal, case_id: int, record_id: str,
-    data: dict[str, Any],
-) -> CaseDocument:  # fmt: skip
-    """Add a record to the case as this analyst sees it now (its snapshot); shared with the case page."""
-    record_id = record_id.strip()
-    if not record_id or len(record_id) > 255:
-        raise service.CaseError("请提供文献的记录编号 record_id")
-    case = service.load_case(session, principal, case_id)
-    service.require_analyst(session, principal, case)
-    record = app_state(request).search.get_record(record_id, principal=principal)
-    if record is None:
-        raise service.CaseNotFound(f"没有找到记录 {record_id}")
-    return evidence.add_document(
-        session, principal, case_id, {**record, "id": record.get("id") or record_id}, data
-    )
 
 
 @router.patch("/{case_id}/documents/{doc_id}")
 def update_document(
     request: Request, principal: Who, case_id: DbId, doc_id: DbId, body: DocumentUpdate
 ) -> dict[str, Any]:
-    with _tx(request) as session:
+    with db_sessions(request).begin() as session:
         doc = evidence.update_document(session, principal, case_id, doc_id, body.sent())
         return evidence.document_dict(doc)
 
 
 @router.delete("/{case_id}/documents/{doc_id}", status_code=204)
 def remove_document(request: Request, principal: Who, case_id: DbId, doc_id: DbId) -> Response:
-    with _tx(request) as session:
+    with db_sessions(request).begin() as session:
         evidence.remove_document(session, principal, case_id, doc_id)
     return Response(status_code=204)
 
 
 def _report_file(request: Request, principal: Principal, case_id: DbId, kind: str) -> Response:
-    with _tx(request) as session:
+    with db_sessions(request).begin() as session:
         case = service.load_case(session, principal, case_id)
         report = build_report(session, case)
         name = case.report_no or f"case-{case.id}-draft"

@@ -74,10 +74,7 @@ def centre_page(request: Request, code: Code) -> Response:
     stats: CaseStatistics | None = None
     error = ""
     with db_sessions(request)() as session:
-        try:
-            centres = centres_in_scope(session, me, code)
-        except service.CaseError as exc:
-            raise HTTPException(status_code=exc.status, detail=str(exc)) from None
+        centres = centres_in_scope(session, me, code)
         title = "全部分中心" if code == ALL_CENTRES else f"{centres[0].name}（{centres[0].code}）"
         links = _links(accounts.list_centres(session), code) if me.platform_admin else []
         try:
@@ -138,8 +135,6 @@ def centre_contact(
             centre = centres_in_scope(session, me, code)[0]
             accounts.set_centre_contact(centre, block)
             accounts.audit(session, service.actor_key(me), "centre.contact", {"code": centre.code})
-    except service.CaseError as exc:
-        raise HTTPException(status_code=exc.status, detail=str(exc)) from None
     except accounts.AccountError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None
     return RedirectResponse(_page_url(code) + "?saved=1#contact", status_code=303)
