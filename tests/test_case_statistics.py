@@ -514,3 +514,11 @@ def test_centre_admin_keeps_the_contact_block(site: Site) -> None:
     assert post("SB", "root", address="北京市海淀区").status_code == 303
     too_long = post("SA", "adm-a", postcode="1" * 40)
     assert too_long.status_code == 400 and "邮政编码过长" in too_long.text
+    # The platform admin's centres page sets the same block, beside the numbering fields.
+    admin_page = site.client.post("/admin/centres/SB", headers=site.h("root"), follow_redirects=False, data={
+        "csrf_token": token, "name": "某大学查新工作站", "province_code": "11", "institution_no": "36002",
+        "pattern": "moe", "active": "1", "address": "北京市海淀区学院路", "fax": "010-6666"})  # fmt: skip
+    assert admin_page.status_code == 303
+    with site.db() as s:
+        centre = accounts.get_centre(s, "SB")
+        assert (centre.address, centre.fax, centre.phone) == ("北京市海淀区学院路", "010-6666", "")

@@ -19,6 +19,7 @@ from appdb.models import Centre, User
 from search.principal import Principal, Role
 from web.api import DbId
 from web.auth import Csrf, render, to_login, viewer
+from web.centre_form import ContactBlock
 from web.identity import db_sessions
 from web.ratelimit import client_ip
 
@@ -298,24 +299,16 @@ def centres_create(
 def centres_update(
     request: Request,
     code: str,
+    block: ContactBlock,
     name: FormStr = "",
     province_code: FormStr = "",
     institution_no: FormStr = "",
     pattern: FormStr = "most",
     active: FormStr = "",
-    address: FormStr = "",
-    postcode: FormStr = "",
-    principal: FormStr = "",
-    contact: FormStr = "",
-    phone: FormStr = "",
-    fax: FormStr = "",
-    email: FormStr = "",
 ) -> Response:
     gate = _gate(request, platform_only=True)
     if isinstance(gate, Response):
         return gate
-    block = {"address": address, "postcode": postcode, "principal": principal, "contact": contact,
-             "phone": phone, "fax": fax, "email": email}  # fmt: skip
     try:
         with db_sessions(request).begin() as session:
             centre = accounts.update_centre(session, code, name=name, province_code=province_code,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from appdb import accounts
@@ -22,6 +22,7 @@ from casework.period import parse_period
 from casework.statistics import DEFINITIONS, CaseStatistics, case_statistics
 from search.principal import Principal
 from web.auth import Csrf, render, to_login, viewer
+from web.centre_form import ContactBlock
 from web.identity import db_sessions
 
 router = APIRouter(include_in_schema=False)
@@ -107,29 +108,14 @@ def centre_page(request: Request, code: Code) -> Response:
     return render(request, "centre_stats.html", context, status=400 if error else 200)
 
 
-FormText = Annotated[str, Form(max_length=400)]
-
-
 @router.post("/workspace/centres/{code}/contact", response_class=HTMLResponse, dependencies=[Csrf])
-def centre_contact(
-    request: Request,
-    code: Code,
-    address: FormText = "",
-    postcode: FormText = "",
-    principal: FormText = "",
-    contact: FormText = "",
-    phone: FormText = "",
-    fax: FormText = "",
-    email: FormText = "",
-) -> Response:
+def centre_contact(request: Request, code: Code, block: ContactBlock) -> Response:
     """The centre's 查新机构 block; reports signed from now on print it (signed ones keep theirs)."""
     me = _gate(request)
     if isinstance(me, Response):
         return me
     if code == ALL_CENTRES:
         raise HTTPException(status_code=404, detail="请选择一个分中心")
-    block = {"address": address, "postcode": postcode, "principal": principal, "contact": contact,
-             "phone": phone, "fax": fax, "email": email}  # fmt: skip
     try:
         with db_sessions(request).begin() as session:
             centre = centres_in_scope(session, me, code)[0]

@@ -94,7 +94,6 @@ class Limits:
     def anonymous_search(self, ip: str) -> Verdict:
         return self._hit(self.anon_search, "anon-search", ip)
 
-
     def verification(self, ip: str) -> Verdict:
         return self._hit(self.verify, "verify", ip)
 
@@ -108,15 +107,21 @@ def limits_for(request: Request) -> Limits:
     return found
 
 
-def rate_limit_verification(request: Request) -> None:
-    """A FastAPI dependency for report verification, which anyone may use: 429 past the per-address limit."""
-    verdict = limits_for(request).verification(client_ip(request))
+def refuse_past_limit(verdict: Verdict, message: str) -> None:
+    """429 with Retry-After when `verdict` refuses; `{seconds}` in `message` becomes the wait."""
     if not verdict.allowed:
         raise HTTPException(
             status_code=429,
-            detail=f"核验过于频繁，请 {verdict.retry_after} 秒后再试。",
+            detail=message.format(seconds=verdict.retry_after),
             headers={"Retry-After": str(verdict.retry_after)},
         )
+
+
+def rate_limit_verification(request: Request) -> None:
+    """A FastAPI dependency for report verification, which anyone may use: 429 past the per-address limit."""
+    refuse_past_limit(
+        limits_for(request).verification(client_ip(request)), "核验过于频繁，请 {seconds} 秒后再试。"
+    )
 
 
 def rate_limit_anonymous_search(
@@ -125,10 +130,7 @@ def rate_limit_anonymous_search(
     """A FastAPI dependency for search routes: anonymous visitors get 429 past the per-address limit."""
     if principal.authenticated:
         return
-    verdict = limits_for(request).anonymous_search(client_ip(request))
-    if not verdict.allowed:
-        raise HTTPException(
-            status_code=429,
-            detail=f"检索过于频繁，请 {verdict.retry_after} 秒后再试；登录后不受此限制。",
-            headers={"Retry-After": str(verdict.retry_after)},
-        )
+    refuse_past_limit(
+        limits_for(request).anonymous_search(client_ip(request)),
+        "检索过于频繁，请 {seconds} 秒后再试；登录后不受此限制。",
+    )
