@@ -7,9 +7,11 @@ import secrets
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -199,3 +201,56 @@ def staff_token(database_url: str, username: str = "ingest-staff") -> str:
                                         roles=["analyst"])  # fmt: skip
         _, raw = accounts.create_api_token(session, user, "tests")
     return raw
+
+
+# A person of a test site: username, centre code (None: no centre), roles, professional title.
+# A title means 高级职称 here, so it makes a reviewer able to sign.
+Person = tuple[str, str | None, list[str], str | None]
+
+
+def seed_people(
+    session: Any, people: Iterable[Person], password: str
+) -> tuple[dict[str, int], dict[str, str]]:
+    """Users named 用户<username>, each with an API token; returns their IDs and bearer tokens."""
+    from appdb import accounts
+
+    ids, tokens = {}, {}
+    for name, centre, roles, title in people:
+        user = accounts.create_user(session, username=name, password=password, real_name=f"用户{name}",
+                                    centre=centre, roles=roles, professional_title=title,
+                                    senior_title=title is not None)  # fmt: skip
+        ids[name] = user.id
+        tokens[name] = accounts.create_api_token(session, user, "test")[1]
+    return ids, tokens
+
+
+def seed_two_centres(session: Any, a: str = "A", b: str = "B") -> None:
+    """A provincial centre numbering by the MOST pattern and a university station by the MoE pattern."""
+    from appdb import accounts
+
+    accounts.create_centre(session, code=a, name="贵州省科技查新中心", province_code="52", institution_no="001",
+                           pattern="most")  # fmt: skip
+    accounts.create_centre(session, code=b, name="某大学查新工作站", province_code="11", institution_no="36002",
+                           pattern="moe")  # fmt: skip
+
+
+@contextmanager
+def site_index(
+    es: Elasticsearch, tokenizer: Tokenizer, settings: Settings, records: Sequence[Record] = ()
+) -> Iterator[IndexNames]:
+    """The application database migrated and an index of `records` for `settings`, dropped afterwards."""
+    from appdb.session import upgrade
+    from ingest.writer import write_records
+
+    upgrade(settings.effective_database_url)
+    names = IndexNames(settings.index_prefix)
+    create(es, names, tokenizer)
+    try:
+        if records:
+            written = write_records(
+                es, names.write_alias, [(r.id, r) for r in records], tokenizer, refresh=True
+            )
+            assert written.indexed == len(records) and not written.failed
+        yield names
+    finally:
+        drop_all(es, names)

@@ -15,7 +15,9 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from starlette.routing import BaseRoute, Mount, Route
 
 from appdb import accounts
 from appdb.session import session_factory, upgrade
@@ -173,3 +175,16 @@ def build_site(es: Elasticsearch, tokenizer: Tokenizer, tmp: Path, kind: str) ->
         yield Site(create_app(settings), settings, ids, tokens)
     finally:
         drop_all(es, names)
+
+
+def walk_routes(routes: list[BaseRoute]) -> Iterator[tuple[str, str]]:
+    """(method, path) of every route, included routers and mounts too: what a route table must cover."""
+    for route in routes:
+        if isinstance(route, Mount):
+            yield "MOUNT", route.path
+        elif isinstance(route, APIRoute | Route):
+            for method in sorted(route.methods or ()):
+                if method != "HEAD":
+                    yield method, route.path
+        else:  # FastAPI's included routers keep their routes on the original router
+            yield from walk_routes(route.original_router.routes)  # type: ignore[attr-defined]

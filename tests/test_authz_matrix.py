@@ -16,12 +16,10 @@ from typing import Any
 
 import pytest
 from elasticsearch import Elasticsearch
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from starlette.routing import BaseRoute, Mount, Route
 
 from mappings.analysis.tokenizer import Tokenizer
-from tests.secure_site import PUBLIC_ID, ROLES, SECRET_ID, Site, build_site, csrf_for
+from tests.secure_site import PUBLIC_ID, ROLES, SECRET_ID, Site, build_site, csrf_for, walk_routes
 
 # Routes the table deliberately leaves out: framework documentation, static files, and the
 # novelty-search cases another change is adding (covered by its own tests).
@@ -150,20 +148,8 @@ def site(es: Elasticsearch, tokenizer: Tokenizer, tmp_path_factory: pytest.TempP
     yield from build_site(es, tokenizer, tmp_path_factory.mktemp("authz"), "authz")
 
 
-def _walk(routes: list[BaseRoute]) -> Iterator[tuple[str, str]]:
-    for route in routes:
-        if isinstance(route, Mount):
-            yield "MOUNT", route.path
-        elif isinstance(route, APIRoute | Route):
-            for method in sorted(route.methods or ()):
-                if method != "HEAD":
-                    yield method, route.path
-        else:  # FastAPI's included routers keep their routes on the original router
-            yield from _walk(route.original_router.routes)  # type: ignore[attr-defined]
-
-
 def app_routes(site: Site) -> set[tuple[str, str]]:
-    return {(m, p) for m, p in _walk(site.app.routes) if not p.startswith(EXCLUDED_PREFIXES)}
+    return {(m, p) for m, p in walk_routes(site.app.routes) if not p.startswith(EXCLUDED_PREFIXES)}
 
 
 def test_every_route_is_in_the_table(site: Site) -> None:

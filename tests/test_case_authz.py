@@ -29,17 +29,20 @@ from typing import Any, NamedTuple
 import pytest
 from elasticsearch import Elasticsearch
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from starlette.routing import BaseRoute, Mount, Route
 
-from appdb import accounts
-from appdb.session import session_factory, upgrade
-from ingest.index_admin import create, drop_all
-from ingest.writer import write_records
+from appdb.session import session_factory
 from mappings.analysis.tokenizer import Tokenizer
-from mappings.naming import IndexNames
-from tests.conftest import make_record, new_prefix, settings_for
+from tests.conftest import (
+    Person,
+    make_record,
+    new_prefix,
+    seed_people,
+    seed_two_centres,
+    settings_for,
+    site_index,
+)
+from tests.secure_site import walk_routes
 from web.app import create_app
 
 PASSWORD = "Test-pass-1"
@@ -221,7 +224,7 @@ class Site:
 
 def _seed(url: str) -> tuple[dict[str, int], dict[str, str]]:
     db = session_factory(url)
-    people: list[tuple[str, str | None, list[str], str | None]] = [
+    people: list[Person] = [
         ("reg", None, [], None),
         ("ana-a", "A", ["analyst"], None),
         ("ana2-a", "A", ["analyst"], None),
@@ -232,18 +235,9 @@ def _seed(url: str) -> tuple[dict[str, int], dict[str, str]]:
         ("cadm-b", "B", ["centre_admin"], None),
         ("root", None, ["platform_admin"], None),
     ]
-    ids, tokens = {}, {}
     with db.begin() as s:
-        accounts.create_centre(s, code="A", name="贵州省科技查新中心", province_code="52", institution_no="001",
-                               pattern="most")  # fmt: skip
-        accounts.create_centre(s, code="B", name="某大学查新工作站", province_code="11", institution_no="36002",
-                               pattern="moe")  # fmt: skip
-        for name, centre, roles, title in people:
-            user = accounts.create_user(s, username=name, password=PASSWORD, real_name=f"用户{name}", centre=centre,
-                                        roles=roles, professional_title=title, senior_title=title is not None)  # fmt: skip
-            ids[name] = user.id
-            tokens[name] = accounts.create_api_token(s, user, "test")[1]
-    return ids, tokens
+        seed_two_centres(s)
+        return seed_people(s, people, PASSWORD)
 
 
 @pytest.fixture(scope="module")
@@ -251,44 +245,24 @@ def site(es: Elasticsearch, tokenizer: Tokenizer, tmp_path_factory: pytest.TempP
     settings = settings_for(
         new_prefix("caseauthz"), f"sqlite:///{tmp_path_factory.mktemp('caseauthz') / 'a.db'}"
     )
-    upgrade(settings.effective_database_url)
-    names = IndexNames(settings.index_prefix)
-    create(es, names, tokenizer)
-    try:
-        records = [
-            make_record(
-                "k1", "大跨度斜拉桥顺桥向阻尼约束体系研究", language="zh", year=2019, venue="桥梁建设"
-            ),
-            make_record("k2", "斜拉桥粘滞阻尼器减震效果研究", language="zh", year=2020, venue="世界桥梁"),
-        ]
-        write_records(es, names.write_alias, [(r.id, r) for r in records], tokenizer, refresh=True)
+    records = [
+        make_record("k1", "大跨度斜拉桥顺桥向阻尼约束体系研究", language="zh", year=2019, venue="桥梁建设"),
+        make_record("k2", "斜拉桥粘滞阻尼器减震效果研究", language="zh", year=2020, venue="世界桥梁"),
+    ]
+    with site_index(es, tokenizer, settings, records):
         ids, tokens = _seed(settings.effective_database_url)
         app = create_app(settings)
         with TestClient(app) as client:
             built = Site(app, client, ids, tokens)
             built.issued = built.make_case("issued")
             yield built
-    finally:
-        drop_all(es, names)
 
 
 # ---------------------------------------------------------------- the table covers every case route
 
 
-def _walk(routes: list[BaseRoute]) -> Iterator[tuple[str, str]]:
-    for route in routes:
-        if isinstance(route, Mount):
-            yield "MOUNT", route.path
-        elif isinstance(route, APIRoute | Route):
-            for method in sorted(route.methods or ()):
-                if method != "HEAD":
-                    yield method, route.path
-        else:  # FastAPI's included routers keep their routes on the original router
-            yield from _walk(route.original_router.routes)  # type: ignore[attr-defined]
-
-
 def test_every_case_route_is_in_the_table(site: Site) -> None:
-    routes = {(m, p) for m, p in _walk(site.app.routes) if p.startswith((CASE_PREFIX, "/verify"))}
+    routes = {(m, p) for m, p in walk_routes(site.app.routes) if p.startswith((CASE_PREFIX, "/verify"))}
     listed = {(row.method, row.template) for row in TABLE}
     assert routes - listed == set(), "case routes missing from the authorisation table"
     assert listed - routes == set(), "table rows for routes the app no longer has"

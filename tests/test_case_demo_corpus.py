@@ -54,15 +54,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from appdb import accounts
-from appdb.session import session_factory, upgrade
+from appdb.session import session_factory
 from casework.service import LOCAL_TZ, today_local
 from ingest.formats.csl import parse_line
-from ingest.index_admin import create, drop_all
 from ingest.writer import write_records
 from mappings.analysis.tokenizer import Tokenizer
 from mappings.model import Record
 from mappings.naming import IndexNames
-from tests.conftest import DEMO, new_prefix, settings_for
+from tests.conftest import DEMO, new_prefix, settings_for, site_index
 from web.app import create_app
 
 PASSWORD = "Test-pass-1"
@@ -208,10 +207,7 @@ def site(es: Elasticsearch, tokenizer: Tokenizer, tmp_path_factory: pytest.TempP
     settings = settings_for(
         new_prefix("demo-case"), f"sqlite:///{tmp_path_factory.mktemp('democase') / 'c.db'}"
     )
-    upgrade(settings.effective_database_url)
-    names = IndexNames(settings.index_prefix)
-    create(es, names, tokenizer)
-    try:
+    with site_index(es, tokenizer, settings) as names:
         records = _load_demo()
         written = write_records(es, names.write_alias, [(str(i), r) for i, r in enumerate(records)], tokenizer,
                                 refresh=True)  # fmt: skip
@@ -220,8 +216,6 @@ def site(es: Elasticsearch, tokenizer: Tokenizer, tmp_path_factory: pytest.TempP
         ids, tokens = _seed(db)
         with TestClient(create_app(settings)) as client:
             yield Site(client, es, tokenizer, names, db, ids, tokens, {r.title: r for r in records})
-    finally:
-        drop_all(es, names)
 
 
 # ---------------------------------------------------------------- helpers

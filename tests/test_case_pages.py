@@ -20,13 +20,17 @@ from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from appdb import accounts
-from appdb.session import session_factory, upgrade
-from ingest.index_admin import create, drop_all
-from ingest.writer import write_records
+from appdb.session import session_factory
 from mappings.analysis.tokenizer import Tokenizer
-from mappings.naming import IndexNames
-from tests.conftest import make_record, new_prefix, settings_for
+from tests.conftest import (
+    Person,
+    make_record,
+    new_prefix,
+    seed_people,
+    seed_two_centres,
+    settings_for,
+    site_index,
+)
 from web.app import create_app
 
 PASSWORD = "Case-pages-1"
@@ -71,9 +75,6 @@ def site(es: Elasticsearch, tokenizer: Tokenizer, tmp_path_factory: pytest.TempP
     settings = settings_for(
         new_prefix("casepages"), f"sqlite:///{tmp_path_factory.mktemp('cp') / 'c.sqlite3'}"
     )
-    upgrade(settings.effective_database_url)
-    names = IndexNames(settings.index_prefix)
-    create(es, names, tokenizer)
     records = [
         make_record(
             "p1",
@@ -93,25 +94,18 @@ def site(es: Elasticsearch, tokenizer: Tokenizer, tmp_path_factory: pytest.TempP
         ),
         make_record("p3", "石墨烯负极的未来展望", year=2031, language="zh", venue="电源技术"),
     ]
-    write_records(es, names.write_alias, [(r.id, r) for r in records], tokenizer, refresh=True)
-    db = session_factory(settings.effective_database_url)
-    ids: dict[str, int] = {}
-    with db.begin() as s:
-        accounts.create_centre(s, code="GZ", name="贵州省科技查新中心", province_code="52", institution_no="001",
-                               pattern="most")  # fmt: skip
-        accounts.create_centre(s, code="SC", name="四川查新分中心", province_code="51", institution_no="002",
-                               pattern="most")  # fmt: skip
-        for name, centre, roles, title in [
-            ("p-ana", "GZ", ["analyst"], None),
-            ("p-rev", "GZ", ["reviewer"], "研究馆员"),
-            ("p-other", "SC", ["analyst"], None),
-            ("p-public", None, [], None),
-        ]:
-            user = accounts.create_user(s, username=name, password=PASSWORD, real_name=f"用户{name}", centre=centre,
-                                        roles=roles, professional_title=title, senior_title=title is not None)  # fmt: skip
-            ids[name] = user.id
-    yield Site(create_app(settings), db, ids)
-    drop_all(es, names)
+    people: list[Person] = [
+        ("p-ana", "GZ", ["analyst"], None),
+        ("p-rev", "GZ", ["reviewer"], "研究馆员"),
+        ("p-other", "SC", ["analyst"], None),
+        ("p-public", None, [], None),
+    ]
+    with site_index(es, tokenizer, settings, records):
+        db = session_factory(settings.effective_database_url)
+        with db.begin() as s:
+            seed_two_centres(s, "GZ", "SC")
+            ids, _ = seed_people(s, people, PASSWORD)
+        yield Site(create_app(settings), db, ids)
 
 
 COMMISSION = {

@@ -44,7 +44,7 @@ from casework.period import Period, parse_period
 from casework.working_days import is_working_day, working_days_after
 from reports import display_code
 from search.principal import Principal, Role
-from tests.conftest import new_prefix, settings_for
+from tests.conftest import new_prefix, seed_people, seed_two_centres, settings_for
 from web.app import create_app
 
 PASSWORD = "Stats-pass-1"
@@ -83,19 +83,9 @@ class Site:
 
 
 def _seed(db: sessionmaker[Session]) -> tuple[dict[str, int], dict[str, str]]:
-    ids, tokens = {}, {}
     with db.begin() as s:
-        accounts.create_centre(s, code="SA", name="贵州省科技查新中心", province_code="52", institution_no="001",
-                               pattern="most")  # fmt: skip
-        accounts.create_centre(s, code="SB", name="某大学查新工作站", province_code="11", institution_no="36002",
-                               pattern="moe")  # fmt: skip
-        for name, centre, roles, title in PEOPLE:
-            user = accounts.create_user(s, username=name, password=PASSWORD, real_name=f"用户{name}",
-                                        centre=centre, roles=roles, professional_title=title,
-                                        senior_title=title is not None)  # fmt: skip
-            ids[name] = user.id
-            tokens[name] = accounts.create_api_token(s, user, "test")[1]
-    return ids, tokens
+        seed_two_centres(s, "SA", "SB")
+        return seed_people(s, PEOPLE, PASSWORD)
 
 
 def _api_case(c: TestClient, h: dict[str, str], reviewer: int, commission: str, purpose: str, name: str,

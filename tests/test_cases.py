@@ -19,15 +19,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from appdb import accounts
 from appdb.models import AuditEvent, CaseDocument, NoveltyCase
-from appdb.session import session_factory, upgrade
+from appdb.session import session_factory
 from casework import service
 from casework.numbering import format_number
-from ingest.index_admin import create, drop_all
-from ingest.writer import write_records
 from mappings.analysis.tokenizer import Tokenizer
-from mappings.naming import IndexNames
 from search.principal import Principal, Role
-from tests.conftest import make_record, new_prefix, settings_for
+from tests.conftest import make_record, new_prefix, seed_people, seed_two_centres, settings_for, site_index
 from web.app import create_app
 
 PASSWORD = "Test-pass-1"
@@ -57,20 +54,10 @@ def _seed(db: sessionmaker[Session]) -> tuple[dict[str, int], dict[str, str]]:
         ("ana-b", "B", ["analyst"], None),
         ("root", None, ["platform_admin"], None),
     ]
-    ids, tokens = {}, {}
     with db.begin() as s:
-        centre_a = accounts.create_centre(s, code="A", name="贵州省科技查新中心", province_code="52",
-                                          institution_no="001", pattern="most")  # fmt: skip
-        accounts.set_centre_contact(centre_a, CENTRE_A_CONTACT)
-        accounts.create_centre(s, code="B", name="某大学查新工作站", province_code="11", institution_no="36002",
-                               pattern="moe")  # fmt: skip
-        for name, centre, roles, title in people:
-            user = accounts.create_user(s, username=name, password=PASSWORD, real_name=f"用户{name}",
-                                        centre=centre, roles=roles, professional_title=title,
-                                        senior_title=title is not None)  # fmt: skip
-            ids[name] = user.id
-            tokens[name] = accounts.create_api_token(s, user, "test")[1]
-    return ids, tokens
+        seed_two_centres(s)
+        accounts.set_centre_contact(accounts.get_centre(s, "A"), CENTRE_A_CONTACT)
+        return seed_people(s, people, PASSWORD)
 
 
 @pytest.fixture(scope="module")
@@ -78,9 +65,6 @@ def site(es: Elasticsearch, tokenizer: Tokenizer, tmp_path_factory: pytest.TempP
     settings = settings_for(
         new_prefix("cases"), f"sqlite:///{tmp_path_factory.mktemp('cases') / 'c.sqlite3'}"
     )
-    upgrade(settings.effective_database_url)
-    names = IndexNames(settings.index_prefix)
-    create(es, names, tokenizer)
     records = [
         make_record(
             "g1",
@@ -101,12 +85,11 @@ def site(es: Elasticsearch, tokenizer: Tokenizer, tmp_path_factory: pytest.TempP
         make_record("g3", "石墨烯负极的最新进展", year=2030, language="zh", venue="电源技术"),
         make_record("g4", "石墨烯负极年代不详的资料", language="zh", venue="电源技术"),
     ]
-    write_records(es, names.write_alias, [(r.id, r) for r in records], tokenizer, refresh=True)
-    db = session_factory(settings.effective_database_url)
-    ids, tokens = _seed(db)
-    with TestClient(create_app(settings)) as client:
-        yield Site(client, db, ids, tokens)
-    drop_all(es, names)
+    with site_index(es, tokenizer, settings, records):
+        db = session_factory(settings.effective_database_url)
+        ids, tokens = _seed(db)
+        with TestClient(create_app(settings)) as client:
+            yield Site(client, db, ids, tokens)
 
 
 def _new_case(site: Site, who: str = "ana-a", **extra: Any) -> dict[str, Any]:

@@ -27,12 +27,9 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from conf.settings import Settings
-from ingest.index_admin import create, drop_all
-from ingest.writer import write_records
 from mappings.analysis.tokenizer import Tokenizer
 from mappings.model import AccessLevel, Author, DocType, Record, TechReportInfo
-from mappings.naming import IndexNames
-from tests.conftest import new_prefix, settings_for
+from tests.conftest import new_prefix, settings_for, site_index
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page, Response
@@ -175,22 +172,11 @@ def serve(settings: Settings) -> Iterator[str]:
 def live_server(
     es: Elasticsearch, tokenizer: Tokenizer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    from appdb.session import upgrade
-
     settings = settings_for(
         new_prefix("browser"), f"sqlite:///{tmp_path_factory.mktemp('browser') / 'browser.sqlite3'}"
     )
-    upgrade(settings.effective_database_url)
-    names = IndexNames(settings.index_prefix)
-    create(es, names, tokenizer)
-    records = _records()
-    result = write_records(es, names.write_alias, [(r.id, r) for r in records], tokenizer, refresh=True)
-    assert result.indexed == len(records) and not result.failed
-    try:
-        with serve(settings) as url:
-            yield LiveServer(url, settings.effective_database_url)
-    finally:
-        drop_all(es, names)
+    with site_index(es, tokenizer, settings, _records()), serve(settings) as url:
+        yield LiveServer(url, settings.effective_database_url)
 
 
 # ---------------------------------------------------------------- the browser

@@ -23,14 +23,11 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from appdb import accounts
-from appdb.session import session_factory, upgrade
+from appdb.session import session_factory
 from ingest.formats.csl import parse_line
-from ingest.index_admin import create, drop_all
-from ingest.writer import write_records
 from mappings.analysis.tokenizer import Tokenizer
-from mappings.naming import IndexNames
 from tests.browser.conftest import Watched, open_page, serve
-from tests.conftest import DEMO, new_prefix, settings_for
+from tests.conftest import DEMO, new_prefix, settings_for, site_index
 
 pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 from playwright.sync_api import Browser, Locator, expect
@@ -53,30 +50,24 @@ def demo_site(
     settings = settings_for(
         new_prefix("walk"), f"sqlite:///{tmp_path_factory.mktemp('walk') / 'walk.sqlite3'}"
     )
-    upgrade(settings.effective_database_url)
-    names = IndexNames(settings.index_prefix)
-    create(es, names, tokenizer)
     now = datetime.now(UTC)
     with gzip.open(DEMO, "rt", encoding="utf-8") as lines:
         records = [parse_line(line, now=now, version=1) for line in lines if line.strip()]
-    result = write_records(es, names.write_alias, [(r.id, r) for r in records], tokenizer, refresh=True)
-    assert result.indexed == len(records) == 2000
-    with session_factory(settings.effective_database_url).begin() as s:
-        accounts.create_centre(s, code="GZ", name="贵州省科技查新中心", province_code="52", institution_no="001",
-                               pattern="most")  # fmt: skip
-        accounts.create_user(s, username="walk-analyst", password=PASSWORD, real_name="李查新", centre="GZ",
-                             roles=["analyst"], professional_title="馆员")  # fmt: skip
-        reviewer = accounts.create_user(s, username="walk-reviewer", password=PASSWORD, real_name="王审核",
-                                        centre="GZ", roles=["reviewer"], professional_title="研究馆员",
-                                        senior_title=True)  # fmt: skip
-        reviewer_id = reviewer.id
-        accounts.create_user(s, username="walk-head", password=PASSWORD, real_name="张主任", centre="GZ",
-                             roles=["centre_admin"])  # fmt: skip
-    try:
+    assert len(records) == 2000
+    with site_index(es, tokenizer, settings, records):
+        with session_factory(settings.effective_database_url).begin() as s:
+            accounts.create_centre(s, code="GZ", name="贵州省科技查新中心", province_code="52", institution_no="001",
+                                   pattern="most")  # fmt: skip
+            accounts.create_user(s, username="walk-analyst", password=PASSWORD, real_name="李查新", centre="GZ",
+                                 roles=["analyst"], professional_title="馆员")  # fmt: skip
+            reviewer = accounts.create_user(s, username="walk-reviewer", password=PASSWORD, real_name="王审核",
+                                            centre="GZ", roles=["reviewer"], professional_title="研究馆员",
+                                            senior_title=True)  # fmt: skip
+            reviewer_id = reviewer.id
+            accounts.create_user(s, username="walk-head", password=PASSWORD, real_name="张主任", centre="GZ",
+                                 roles=["centre_admin"])  # fmt: skip
         with serve(settings) as url:
             yield DemoSite(url, reviewer_id)
-    finally:
-        drop_all(es, names)
 
 
 @pytest.fixture
