@@ -22,7 +22,7 @@ from casework.service import (
     _text,
     audit,
     aware_utc,
-    load_case,
+    case_for_editing,
     loads_list,
     now_utc,
     points,
@@ -59,7 +59,7 @@ def record_search(
     database: str = DEFAULT_DATABASE,
 ) -> CaseStrategy:
     """Append one entry to the strategy log (the caller has run the search and checked access)."""
-    require_analyst(session, principal, case)
+    require_analyst(principal, case)
     entry = CaseStrategy(
         case_id=case.id,
         database=database,
@@ -91,8 +91,7 @@ def strategies(session: Session, case: NoveltyCase) -> list[CaseStrategy]:
 def choose_strategy(
     session: Session, principal: Principal, case_id: int, strategy_id: int, in_report: bool
 ) -> CaseStrategy:
-    case = load_case(session, principal, case_id)
-    require_analyst(session, principal, case)
+    case = case_for_editing(session, principal, case_id)
     entry = session.get(CaseStrategy, strategy_id)
     if entry is None or entry.case_id != case.id:
         raise CaseNotFound(f"本案件没有编号为 {strategy_id} 的检索策略")
@@ -135,8 +134,7 @@ def add_document(
     data: Mapping[str, Any],
 ) -> CaseDocument:
     """Add a hit to the case; `record` is the record as the search service returned it to the analyst."""
-    case = load_case(session, principal, case_id)
-    require_analyst(session, principal, case)
+    case = case_for_editing(session, principal, case_id)
     record_id = str(record.get("id", ""))
     existing = session.scalar(
         select(CaseDocument.id).where(CaseDocument.case_id == case.id, CaseDocument.record_id == record_id)
@@ -173,8 +171,7 @@ def update_document(
     session: Session, principal: Principal, case_id: int, doc_id: int, data: Mapping[str, Any]
 ) -> CaseDocument:
     """Re-mark a document (relevance, origin, points, description, excerpt); the snapshot never changes."""
-    case = load_case(session, principal, case_id)
-    require_analyst(session, principal, case)
+    case = case_for_editing(session, principal, case_id)
     doc = find_document(session, case, doc_id)
     if "relevance" in data:
         doc.relevance = _relevance(data["relevance"])
@@ -192,8 +189,7 @@ def update_document(
 
 
 def remove_document(session: Session, principal: Principal, case_id: int, doc_id: int) -> None:
-    case = load_case(session, principal, case_id)
-    require_analyst(session, principal, case)
+    case = case_for_editing(session, principal, case_id)
     doc = find_document(session, case, doc_id)
     session.delete(doc)
     touch(case)

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from appdb.models import CaseDocument, CaseStrategy, NoveltyCase
+from appdb.models import CaseDocument, CaseStrategy
 from casework import evidence, service
 from casework.service import CaseError
 from search.principal import Principal
@@ -71,7 +71,7 @@ def clean_expression(q: object) -> str:
 def run_for_case(
     session: Session,
     principal: Principal,
-    case: NoveltyCase,
+    case_id: int,
     search: SearchService,
     *,
     q: object,
@@ -81,8 +81,8 @@ def run_for_case(
     terms_zh: Sequence[str] = (),
     terms_en: Sequence[str] = (),
 ) -> tuple[dict[str, Any], CaseStrategy]:
-    """Run and log one search for `case`. A query error (`BadQuery`) propagates before anything is logged."""
-    service.require_analyst(session, principal, case)
+    """Run and log one search for the case. A query error (`BadQuery`) propagates before anything is logged."""
+    case = service.case_for_editing(session, principal, case_id)
     expression = clean_expression(q)
     check_paging(page, size)
     year_to = evidence.search_window(case, override)
@@ -141,8 +141,7 @@ def add_record(
     record_id = record_id.strip()
     if not record_id or len(record_id) > 255:
         raise CaseError("请提供文献的记录编号 record_id")
-    case = service.load_case(session, principal, case_id)
-    service.require_analyst(session, principal, case)
+    case = service.case_for_editing(session, principal, case_id)
     record = search.get_record(record_id, principal=principal)
     if record is None:
         raise service.CaseNotFound(f"没有找到记录 {record_id}")

@@ -202,7 +202,14 @@ def list_cases(
     return list(session.scalars(stmt))
 
 
-def require_analyst(session: Session, principal: Principal, case: NoveltyCase) -> None:
+def case_for_editing(session: Session, principal: Principal, case_id: int) -> NoveltyCase:
+    """The case, if `principal` may read it (else 404) and is its analyst while it is open (else 403/409)."""
+    case = load_case(session, principal, case_id)
+    require_analyst(principal, case)
+    return case
+
+
+def require_analyst(principal: Principal, case: NoveltyCase) -> None:
     """Only the case's own analyst edits it, and only before signing."""
     if principal.user_id != case.analyst_id or not principal.has(Role.analyst):
         raise Forbidden("只有本案件的查新员可以修改案件内容")
@@ -317,8 +324,7 @@ def apply_fields(case: NoveltyCase, data: Mapping[str, Any]) -> list[str]:
 
 
 def update_case(session: Session, principal: Principal, case_id: int, data: Mapping[str, Any]) -> NoveltyCase:
-    case = load_case(session, principal, case_id)
-    require_analyst(session, principal, case)
+    case = case_for_editing(session, principal, case_id)
     changed = apply_fields(case, data)
     if not case.project_name_zh or not case.client_name:
         raise CaseError("项目中文名称和委托人不能为空")
@@ -354,8 +360,7 @@ def points(session: Session, case: NoveltyCase) -> list[CasePoint]:
 
 
 def add_point(session: Session, principal: Principal, case_id: int, text: object) -> CasePoint:
-    case = load_case(session, principal, case_id)
-    require_analyst(session, principal, case)
+    case = case_for_editing(session, principal, case_id)
     body = _text(text, "查新点", 5_000)
     if not body:
         raise CaseError("查新点内容不能为空")
@@ -384,8 +389,7 @@ def update_point(
     session: Session, principal: Principal, case_id: int, label: str, data: Mapping[str, Any]
 ) -> CasePoint:
     """Edit a novelty point's text, or its comparison and conclusion (section 六)."""
-    case = load_case(session, principal, case_id)
-    require_analyst(session, principal, case)
+    case = case_for_editing(session, principal, case_id)
     point = find_point(session, case, label)
     if "text" in data:
         body = _text(data["text"], "查新点", 5_000)

@@ -405,11 +405,10 @@ def update_point(request: Request, case_id: DbId, label: str, values: Posted) ->
 @router.post("/workspace/cases/{case_id}/search", response_class=HTMLResponse, dependencies=[Csrf])
 def search_for_case(request: Request, case_id: DbId, values: Posted) -> Response:
     def work(session: Session, me: Principal) -> Response:
-        case = service.load_case(session, me, case_id)
         _, entry = searching.run_for_case(
             session,
             me,
-            case,
+            case_id,
             app_state(request).search,
             q=values.get("q"),
             override=values.get("override") == "1",

@@ -151,12 +151,11 @@ def search_for_case(
 
     Results stop at the commission year unless `override` is true; the override is logged."""
     with db_sessions(request).begin() as session:
-        case = service.load_case(session, principal, case_id)
         # A BadQuery propagates to the app's 400 handler, and the transaction logs nothing.
         result, entry = searching.run_for_case(
             session,
             principal,
-            case,
+            case_id,
             app_state(request).search,
             q=body.q,
             override=body.override,
