@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, create_model
+
+from casework import service
 
 
 class _Body(BaseModel):
@@ -21,26 +23,13 @@ class _Body(BaseModel):
         return self.model_dump(exclude_unset=True, exclude_none=True)
 
 
-class CaseFields(_Body):
-    project_name_zh: str | None = None
-    project_name_en: str | None = None
-    client_name: str | None = None
-    client_address: str | None = None
-    client_postcode: str | None = None
-    client_principal: str | None = None
-    client_contact: str | None = None
-    client_phone: str | None = None
-    client_fax: str | None = None
-    client_email: str | None = None
-    purpose_text: str | None = None
-    technical_points: str | None = None
-    requirements: str | None = None
-    results_summary: str | None = None
-    overall_conclusion: str | None = None
-    remarks: str | None = None
-    terms_zh: list[str] | None = None
-    terms_en: list[str] | None = None
-    attachments: list[str] | None = None
+# The editable fields are the ones `casework.service` knows, so the two cannot drift apart.
+CaseFields: type[_Body] = create_model(
+    "CaseFields",
+    __base__=_Body,
+    **{name: (str | None, None) for name in (*service.HEADER_FIELDS, *service.TEXT_FIELDS)},
+    **{name: (list[str] | None, None) for name in service.LIST_FIELDS},
+)
 
 
 class CaseCreate(CaseFields):
