@@ -27,8 +27,9 @@ from mappings.naming import IndexNames
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 DEMO = REPO_ROOT / "data" / "demo" / "csl_demo.jsonl.gz"
 # Tests queue their tasks in a Redis database of their own, so a developer's `make run`
-# worker (database 0) never picks them up.
-TEST_REDIS_DB = 15
+# worker (database 0) never picks them up. Two checkouts testing against one Redis at once give
+# each its own database with CHAXIN_TEST_REDIS_DB, since a session flushes its database at start.
+TEST_REDIS_DB = int(os.environ.get("CHAXIN_TEST_REDIS_DB", "15"))
 
 
 def shared_file(*parts: str) -> Path:
