@@ -1,6 +1,6 @@
 """JATS / NLM journal-article XML (PMC, eLife, publishers), and PubMed `PubmedArticleSet` XML.
 
-Files are read with `iterparse` on article end events and each article is cleared once turned into a
+Files are read by a pull parser on article end events and each article is cleared once turned into a
 Record, so a PubMed set of thousands of articles never sits in memory whole (a single JATS article is
 one unit and is built in full). DTDs are never loaded, entities never resolved and the network never
 touched: the files name external DTDs, and a hostile file may declare XXE or "billion laughs" entities.
@@ -36,6 +36,7 @@ from mappings.model import Author, DocType, Record, Reference
 Element = Any  # lxml is untyped
 
 _ARTICLE_TAGS = ("{*}article", "{*}PubmedArticle")
+_READ_CHUNK = 1 << 16
 _CITATION_TAGS = {"element-citation", "mixed-citation", "citation", "nlm-citation"}
 # Formatting that sits inside a word ("Ca<sup>2+</sup>"): no separator around it when flattening.
 # Every other element is a field or a block, and gets a space so "<surname>Mori</surname><given-names>"
@@ -453,11 +454,30 @@ def _record(fields: dict[str, Any], *, fallback_id: str, now: datetime, version:
 
 
 def _articles(path: Path) -> Iterable[tuple[str, Element]]:
-    events = etree.iterparse(
-        str(path), events=("end",), tag=_ARTICLE_TAGS,
+    # A pull parser fed by hand rather than `iterparse`: since lxml 6, iterparse drops the events of
+    # the chunk in which a syntax error falls, so a broken second article would lose the good first one.
+    parser = etree.XMLPullParser(
+        events=("end",), tag=_ARTICLE_TAGS,
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, dtd_validation=False,
     )  # fmt: skip
-    for _, element in events:
+    with path.open("rb") as f:
+        while True:
+            chunk = f.read(_READ_CHUNK)
+            try:
+                if chunk:
+                    parser.feed(chunk)
+                else:
+                    parser.close()
+            except etree.XMLSyntaxError:
+                yield from _drain(parser)
+                raise
+            yield from _drain(parser)
+            if not chunk:
+                return
+
+
+def _drain(parser: Element) -> Iterable[tuple[str, Element]]:
+    for _, element in parser.read_events():
         yield _local(element), element
         # Everything already turned into a Record is dropped, siblings included, to bound memory.
         element.clear(keep_tail=False)
