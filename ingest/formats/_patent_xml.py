@@ -116,14 +116,6 @@ def lines(el: Element | None, skip: frozenset[str] = frozenset()) -> list[str]:
     return [line for raw in "".join(parts).split(_LINE_BREAK) if (line := clean_text(raw))]
 
 
-def hardened_parser(*, recover: bool = False) -> etree.XMLParser:
-    """No DTD, no entity expansion, no network: XXE and billion laughs cannot happen."""
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-        huge_tree=False, recover=recover, remove_comments=True,
-    )  # fmt: skip
-
-
 # One patent document is a few megabytes at most (the largest grants with sequence listings reach tens);
 # beyond this it is a broken or hostile file (a gzip bomb), never held in memory.
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024

@@ -34,6 +34,7 @@ from lxml import etree
 from pydantic import ValidationError
 
 from ingest.errors import RecordError, reason
+from ingest.formats import xml_safe
 from ingest.identity import record_id
 from ingest.normalize_text import (
     clean_or_none,
@@ -326,12 +327,8 @@ def _parse_xml(data: bytes, *, now: datetime, version: int) -> Iterator[Record |
             data.decode("utf-8")
         except UnicodeDecodeError:
             encoding = "gb18030"
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, dtd_validation=False,
-        remove_comments=True, encoding=encoding,
-    )  # fmt: skip
     try:
-        root = etree.fromstring(data, parser)
+        root = etree.fromstring(data, xml_safe.parser(remove_comments=True, encoding=encoding))
     except etree.XMLSyntaxError as exc:
         line = f"第 {exc.lineno} 行" if exc.lineno else "文件"
         yield RecordError(f"XML 格式错误（{line}）：{exc.msg}")
@@ -559,7 +556,7 @@ def _parse_html(data: bytes, *, now: datetime, version: int) -> Iterator[Record 
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
     try:
         doc = lxml.html.document_fromstring(
-            text, parser=lxml.html.HTMLParser(no_network=True, huge_tree=False)
+            text, parser=xml_safe.html_parser()
         )
     except (etree.ParserError, ValueError) as exc:
         raise _WrongFormat(f"HTML 无法解析：{exc}") from None

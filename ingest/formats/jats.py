@@ -1,6 +1,6 @@
 """JATS / NLM journal-article XML (PMC, eLife, publishers), and PubMed `PubmedArticleSet` XML.
 
-Files are read by a pull parser on article end events and each article is cleared once turned into a
+Files are streamed (`xml_safe.events`) on article end events and each article is cleared once turned into a
 Record, so a PubMed set of thousands of articles never sits in memory whole (a single JATS article is
 one unit and is built in full). DTDs are never loaded, entities never resolved and the network never
 touched: the files name external DTDs, and a hostile file may declare XXE or "billion laughs" entities.
@@ -18,6 +18,7 @@ from lxml import etree
 from pydantic import ValidationError
 
 from ingest.errors import RecordError, reason
+from ingest.formats import xml_safe
 from ingest.identity import record_id
 from ingest.normalize_text import (
     author_key,
@@ -36,7 +37,6 @@ from mappings.model import Author, DocType, Record, Reference
 Element = Any  # lxml is untyped
 
 _ARTICLE_TAGS = ("{*}article", "{*}PubmedArticle")
-_READ_CHUNK = 1 << 16
 _CITATION_TAGS = {"element-citation", "mixed-citation", "citation", "nlm-citation"}
 # Formatting that sits inside a word ("Ca<sup>2+</sup>"): no separator around it when flattening.
 # Every other element is a field or a block, and gets a space so "<surname>Mori</surname><given-names>"
@@ -454,37 +454,10 @@ def _record(fields: dict[str, Any], *, fallback_id: str, now: datetime, version:
 
 
 def _articles(path: Path) -> Iterable[tuple[str, Element]]:
-    # A pull parser fed by hand rather than `iterparse`: since lxml 6, iterparse drops the events of
-    # the chunk in which a syntax error falls, so a broken second article would lose the good first one.
-    parser = etree.XMLPullParser(
-        events=("end",), tag=_ARTICLE_TAGS,
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, dtd_validation=False,
-    )  # fmt: skip
-    with path.open("rb") as f:
-        while True:
-            chunk = f.read(_READ_CHUNK)
-            try:
-                if chunk:
-                    parser.feed(chunk)
-                else:
-                    parser.close()
-            except etree.XMLSyntaxError:
-                yield from _drain(parser)
-                raise
-            yield from _drain(parser)
-            if not chunk:
-                return
-
-
-def _drain(parser: Element) -> Iterable[tuple[str, Element]]:
-    for _, element in parser.read_events():
+    for _, element in xml_safe.events(path, tag=_ARTICLE_TAGS):
         yield _local(element), element
         # Everything already turned into a Record is dropped, siblings included, to bound memory.
-        element.clear(keep_tail=False)
-        parent = element.getparent()
-        if parent is not None:
-            while element.getprevious() is not None:
-                del parent[0]
+        xml_safe.drop_before(element)
 
 
 def parse_file(path: Path, *, now: datetime, version: int) -> Iterator[Record | RecordError]:
@@ -501,8 +474,7 @@ def parse_file(path: Path, *, now: datetime, version: int) -> Iterator[Record | 
             except (RecordError, ValidationError) as exc:
                 yield RecordError(f"{position}：{reason(exc)}")
     except etree.XMLSyntaxError as exc:
-        line = f"第 {exc.lineno} 行" if exc.lineno else "文件"
-        yield RecordError(f"第 {n + 1} 篇文章：XML 格式错误（{line}）：{exc.msg}")
+        yield RecordError(f"第 {n + 1} 篇文章：{xml_safe.describe(exc)}")
         return
     if n == 0:
         yield RecordError("文件中没有 JATS <article> 或 PubMed <PubmedArticle> 元素")

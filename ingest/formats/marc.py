@@ -36,7 +36,7 @@ from lxml import etree
 from pydantic import ValidationError
 
 from ingest.errors import RecordError, reason
-from ingest.formats._xml_errors import describe
+from ingest.formats import xml_safe
 from ingest.identity import record_id
 from ingest.normalize_text import (
     author_key,
@@ -648,19 +648,11 @@ def _sniff(path: Path) -> str:
 
 
 def _marcxml_records(stream: IO[bytes]) -> Iterator[Element]:
-    events = etree.iterparse(
-        stream, events=("end",), tag="{*}record",
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, dtd_validation=False,
-    )  # fmt: skip
-    for _, element in events:
+    for _, element in xml_safe.iterparse(stream, tag="{*}record"):
         if not is_marc_record(element):
             continue
         yield element
-        element.clear(keep_tail=False)
-        parent = element.getparent()
-        if parent is not None:
-            while element.getprevious() is not None:
-                del parent[0]
+        xml_safe.drop_before(element)
 
 
 def _one(n: int, data: MarcData, *, fallback: str, now: datetime, version: int) -> Record | RecordError:
@@ -687,7 +679,7 @@ def _xml_items(
             data = data_from_element(element)
             yield _one(n, data, fallback=f"{name}#{n}", now=now, version=version)
     except etree.XMLSyntaxError as exc:
-        yield RecordError(f"第 {n + 1} 条记录：{describe(exc)}")
+        yield RecordError(f"第 {n + 1} 条记录：{xml_safe.describe(exc)}")
         return
     if n == 0:
         yield RecordError("文件中没有 MARCXML <record> 元素")

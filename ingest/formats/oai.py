@@ -1,6 +1,6 @@
 """Saved OAI-PMH responses: ListRecords and GetRecord pages with oai_dc, marcxml or arXiv metadata.
 
-A response is read with `iterparse`; each OAI <record> is mapped when it ends and then cleared, so a
+A response is read with `xml_safe.iterparse`; each OAI <record> is mapped when it ends and then cleared, so a
 large ListRecords page never sits in memory whole. `parse_stream` is shared with the harvester
 (ingest/oai_harvest.py), which also needs the page's resumptionToken and OAI error codes: they are
 collected in a `PageInfo` as the page is read.
@@ -28,8 +28,7 @@ from lxml import etree
 from pydantic import ValidationError
 
 from ingest.errors import RecordError, reason
-from ingest.formats import marc
-from ingest.formats._xml_errors import describe
+from ingest.formats import marc, xml_safe
 from ingest.identity import record_id
 from ingest.normalize_text import (
     author_key,
@@ -296,10 +295,7 @@ def parse_stream(
     source: str | None = None,
 ) -> Iterator[Record | RecordError]:
     """Records and errors of one OAI-PMH response (a path or a binary stream); never raises."""
-    events = etree.iterparse(
-        stream, events=("start", "end"),
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, dtd_validation=False,
-    )  # fmt: skip
+    events = xml_safe.iterparse(stream, kinds=("start", "end"))
     n = 0
     root_checked = False
     try:
@@ -333,7 +329,7 @@ def parse_stream(
                     yield RecordError(f"第 {n} 条记录：{reason(exc)}")
                 _drop(el)
     except etree.XMLSyntaxError as exc:
-        yield RecordError(f"第 {n + 1} 条记录：{describe(exc)}")
+        yield RecordError(f"第 {n + 1} 条记录：{xml_safe.describe(exc)}")
         return
     if info.verb in _OTHER_VERBS - {"Identify"}:
         yield RecordError(f"{info.verb} 响应不含记录（需要 ListRecords 或 GetRecord 响应）")

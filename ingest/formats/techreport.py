@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from pypdf import PdfReader
 
 from ingest.errors import RecordError, reason
+from ingest.formats import xml_safe
 from ingest.identity import record_id
 from ingest.normalize_text import clean_or_none, clean_text, join_lines, tidy_title
 from mappings.model import AccessLevel, Author, DocType, Record, TechReportInfo
@@ -60,17 +61,10 @@ _TYPE_NAMES = {
 }
 
 
-def _safe_parser(encoding: str | None = None) -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, dtd_validation=False,
-        remove_comments=True, encoding=encoding,
-    )  # fmt: skip
-
-
 @functools.cache
 def schema() -> etree.XMLSchema:
     """The techreport-1.0 schema, read once per process."""
-    return etree.XMLSchema(etree.parse(str(SCHEMA_PATH), _safe_parser()))
+    return etree.XMLSchema(etree.parse(str(SCHEMA_PATH), xml_safe.parser(remove_comments=True)))
 
 
 # --- schema errors in Chinese -----------------------------------------------------------------------
@@ -327,7 +321,7 @@ def _parse(data: bytes) -> Element:
             data.decode("utf-8")
         except UnicodeDecodeError:
             encoding = "gb18030"  # a Chinese file saved as GBK without saying so
-    return etree.fromstring(data, _safe_parser(encoding))
+    return etree.fromstring(data, xml_safe.parser(remove_comments=True, encoding=encoding))
 
 
 def parse_file(

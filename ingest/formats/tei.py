@@ -49,6 +49,7 @@ from lxml import etree
 from pydantic import ValidationError
 
 from ingest.errors import RecordError, reason
+from ingest.formats import xml_safe
 from ingest.identity import record_id
 from ingest.normalize_text import (
     author_key,
@@ -87,13 +88,6 @@ _ET_AL = re.compile(r"\bet\s*al\.?$|^al\.?$", re.IGNORECASE)
 # --- reading the XML --------------------------------------------------------------------------------
 
 
-def _parser(*, recover: bool) -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-        huge_tree=False, recover=recover,
-    )  # fmt: skip
-
-
 def _decoded(data: bytes) -> bytes:
     """UTF-8 bytes for lxml: undeclared non-UTF-8 input is taken as GB18030 (GBK's superset)."""
     if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")) or _ENCODING_DECL.match(data):
@@ -124,7 +118,7 @@ def _syntax_error(exc: etree.XMLSyntaxError) -> RecordError:
 
 
 def _parse_xml(data: bytes) -> Element:
-    parser = _parser(recover=False)
+    parser = xml_safe.parser(recover=False)
     try:
         return etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
@@ -132,10 +126,10 @@ def _parse_xml(data: bytes) -> Element:
         kinds = {e.type_name for e in parser.error_log if e.level_name in ("ERROR", "FATAL")}
         if kinds and kinds <= _TOLERATED:
             # The only complaint is a non-NCName xml:id; recovering from it loses nothing.
-            return etree.fromstring(data, _parser(recover=True))
+            return etree.fromstring(data, xml_safe.parser(recover=True))
         if "ERR_UNDECLARED_ENTITY" in kinds and b"<!DOCTYPE" not in data[:4096]:
             try:
-                return etree.fromstring(_with_external_subset(data), _parser(recover=False))
+                return etree.fromstring(_with_external_subset(data), xml_safe.parser(recover=False))
             except etree.XMLSyntaxError as retry:
                 raise _syntax_error(retry) from None
         raise _syntax_error(exc) from None

@@ -22,6 +22,7 @@ from lxml import etree
 from pydantic import ValidationError
 
 from ingest.errors import RecordError, reason
+from ingest.formats import xml_safe
 from ingest.formats._patent_numbers import (
     canonical_application_number,
     canonical_patent_number,
@@ -38,7 +39,6 @@ from ingest.formats._patent_xml import (
     children,
     descendants,
     flat,
-    hardened_parser,
     lines,
     local,
     path,
@@ -303,7 +303,7 @@ def _xml_documents(fh: BinaryIO, file: Path, now: datetime, version: int) -> Ite
         n += 1
         where = f"第 {n} 件专利（第 {start} 行起）"
         try:
-            root = etree.fromstring(with_doctype(data), hardened_parser())
+            root = etree.fromstring(with_doctype(data), xml_safe.parser(remove_comments=True))
         except etree.XMLSyntaxError as exc:
             line = f"第 {start + exc.lineno - 1} 行" if exc.lineno else "文件"
             yield RecordError(f"{where}：XML 格式错误（{line}）：{exc.msg}")
