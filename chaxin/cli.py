@@ -161,13 +161,18 @@ def ingest() -> None:
 @ingest.command("run", hidden=True)
 @click.option("--format", "fmt", required=True, type=click.Choice(list(FORMATS)), help="Source format.")
 @click.option("--wait", is_flag=True, help="Show progress and wait for the job to finish.")
+@click.option(
+    "--allow-lower-access", is_flag=True,
+    help="Let this job lower access levels of existing tech reports (written to the audit log).",
+)  # fmt: skip
 @click.argument("path", type=click.Path(path_type=Path))
-def ingest_run(fmt: str, wait: bool, path: Path) -> None:
+def ingest_run(fmt: str, wait: bool, allow_lower_access: bool, path: Path) -> None:
+    from appdb.jobs import Submitter
     from ingest.submit import SubmitError, submit
 
     settings = get_settings()
     try:
-        job_id, chunks = submit(settings, fmt, path)
+        job_id, chunks = submit(settings, fmt, path, submitter=Submitter(lower_access=allow_lower_access))
     except SubmitError as exc:
         _fail(str(exc))
     console.print(f"job {job_id}: {chunks} chunk(s) queued")

@@ -9,7 +9,8 @@ from pathlib import Path
 import redis
 from elasticsearch import ConnectionError as ESConnectionError
 
-from appdb.jobs import ChunkSpec, create_job
+from appdb.accounts import audit
+from appdb.jobs import OPERATOR, ChunkSpec, Submitter, create_job
 from appdb.session import session_factory, upgrade
 from conf.clients import make_es, make_redis
 from conf.settings import Settings
@@ -54,13 +55,20 @@ def _shown_name(submitted: Path, file: Path, name: str | None) -> str:
 
 
 def submit(
-    settings: Settings, fmt: str, path: Path, *, name: str | None = None, move: bool = False
+    settings: Settings,
+    fmt: str,
+    path: Path,
+    *,
+    name: str | None = None,
+    move: bool = False,
+    submitter: Submitter = OPERATOR,
 ) -> tuple[int, int]:
     """Plan, record and queue a job. Returns (job id, number of chunks).
 
     Each file is first kept in the raw store, and tasks read it from there: the job can always
     be replayed, and a source file edited or deleted after submitting changes nothing. `name`
-    and `move` are for uploads, whose temporary file has no meaningful name of its own.
+    and `move` are for uploads, whose temporary file has no meaningful name of its own. The job
+    carries `submitter`, against whom the worker checks every write (ingest/guard.py).
     """
     if fmt not in FORMATS:
         raise SubmitError(f"不支持的格式：{fmt}（可用：{', '.join(FORMATS)}）")
@@ -112,7 +120,16 @@ def submit(
     url = settings.effective_database_url
     upgrade(url)
     with session_factory(url).begin() as session:
-        job_id = create_job(session, fmt, str(path), len(work)).id
+        # An upload's job names the file as uploaded, never the server's spool path.
+        job_id = create_job(session, fmt, name or str(path), len(work), submitter).id
+        if submitter.lower_access:
+            actor = f"user:{submitter.user_id}" if submitter.user_id is not None else "cli"
+            audit(
+                session,
+                actor,
+                "ingest.lower_access",
+                {"job_id": job_id, "format": fmt, "file": name or str(path)},
+            )
 
     # One version for the whole job, fixed now: every attempt of a task (a retry, or a redelivery
     # after its worker died) writes the same version, so it recognises what an earlier attempt wrote.

@@ -197,15 +197,19 @@ def test_directory_with_a_file_of_the_wrong_format(pipeline: Settings, tmp_path:
 def test_job_status_and_errors_over_http(pipeline: Settings, tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
+    from appdb.accounts import find_user
+    from appdb.jobs import Submitter
+    from tests.conftest import staff_token
     from web.app import create_app
 
+    headers = {"Authorization": f"Bearer {staff_token(pipeline.effective_database_url)}"}
+    with session_factory(pipeline.effective_database_url)() as session:
+        me = find_user(session, "ingest-staff").id
     path = tmp_path / "two.jsonl"
     path.write_text('{"id": "h1", "title": "高熵合金的力学性能"}\n{"id": "h2"}\n', "utf-8")
-    job_id, _ = submit(pipeline, "csl", path)
+    # A job is seen by its submitter (and their centre admin and platform admins).
+    job_id, _ = submit(pipeline, "csl", path, submitter=Submitter(user_id=me, centre="T"))
     wait_done(pipeline, job_id)
-    from tests.conftest import staff_token
-
-    headers = {"Authorization": f"Bearer {staff_token(pipeline.effective_database_url)}"}
     with TestClient(create_app(pipeline), headers=headers) as client:
         assert client.get(f"/api/v1/ingest/jobs/{job_id}", headers={"Authorization": ""}).status_code == 401
         status = client.get(f"/api/v1/ingest/jobs/{job_id}").json()
