@@ -14,8 +14,8 @@ from appdb.jobs import OPERATOR, ChunkSpec, Submitter, create_job
 from appdb.session import session_factory, upgrade
 from conf.clients import make_es, make_redis
 from conf.settings import Settings
-from ingest.celery_app import CHUNK_TASK, producer_for
-from ingest.chunks import plan_chunks
+from ingest.celery_app import CHUNK_TASK, PRIORITY_STEPS, producer_for
+from ingest.chunks import ChunkLimitError, plan_chunks
 from ingest.formats import FORMATS, LINE_FORMATS
 from ingest.index_admin import create, index_fingerprint
 from ingest.raw_store import RawStore, StoredFile
@@ -29,6 +29,15 @@ class SubmitError(RuntimeError):
 
 class ServiceUnavailable(SubmitError):
     """Elasticsearch or Redis cannot be reached: nothing was written, try again later."""
+
+
+def fair_priority(chunk_no: int, share: int) -> int:
+    """Each job's first `share` chunks go at the top priority, the next `share` one step lower, ...
+
+    So a job queued behind a large one starts at once: its first chunks outrank the large job's later
+    ones, and one upload cannot starve the others. (Redis: 0 is the highest of the ten steps.)
+    """
+    return min(PRIORITY_STEPS - 1, chunk_no // share)
 
 
 def _batches(files: list[StoredFile], max_files: int, max_bytes: int) -> list[list[StoredFile]]:
@@ -106,7 +115,14 @@ def submit(
     work: list[tuple[list[StoredFile], ChunkSpec]]
     if fmt in LINE_FORMATS:
         stored = store.put(path, fmt=fmt, name=name or str(path), move=move)
-        work = [([stored], spec) for spec in plan_chunks(stored.path, settings.ingest_chunk_lines)]
+        try:
+            specs = plan_chunks(
+                stored.path, settings.ingest_chunk_lines,
+                max_lines=settings.ingest_max_lines, max_bytes=settings.ingest_max_bytes,
+            )  # fmt: skip
+        except ChunkLimitError as exc:
+            raise SubmitError(str(exc)) from None
+        work = [([stored], spec) for spec in specs]
     else:
         # Hidden files (.DS_Store, editor swap files) are not sources.
         files = [path] if path.is_file() else sorted(
@@ -141,6 +157,7 @@ def submit(
         if fmt not in LINE_FORMATS:
             kwargs["files"] = [[str(f.path), f.name, f.sha256] for f in batch]
         producer.send_task(
-            CHUNK_TASK, args=[job_id, fmt, str(first.path), names.prefix, asdict(spec)], kwargs=kwargs
-        )
+            CHUNK_TASK, args=[job_id, fmt, str(first.path), names.prefix, asdict(spec)], kwargs=kwargs,
+            priority=fair_priority(spec.chunk_no, settings.ingest_fair_share),
+        )  # fmt: skip
     return job_id, len(work)

@@ -366,3 +366,24 @@ def test_a_folder_of_broken_files_becomes_job_errors_and_loses_nothing(
     from ingest.index_admin import drop_all
 
     drop_all(es, IndexNames(settings.index_prefix))
+
+
+def test_a_later_small_job_is_not_starved_by_a_large_one(pipeline: Settings, tmp_path: Path) -> None:
+    """Each job's first chunks outrank an earlier job's later ones (issue 14, break 5)."""
+    settings = pipeline.model_copy(update={"ingest_chunk_lines": 2})
+    big = tmp_path / "big.jsonl"
+    big.write_text(
+        "".join(f'{{"id": "fair-big-{i}", "title": "大任务记录 {i}"}}\n' for i in range(160)), "utf-8"
+    )
+    small = tmp_path / "small.jsonl"
+    small.write_text('{"id": "fair-small-1", "title": "小任务记录"}\n', "utf-8")
+    big_job, chunks = submit(settings, "csl", big)
+    assert chunks == 80
+    small_job, _ = submit(settings, "csl", small)
+    wait_done(settings, small_job)
+    with session_factory(settings.effective_database_url)() as session:
+        status = job_status(session, big_job)
+    assert status is not None and status.chunks_done < status.chunks_total, (
+        "the small job waited for the big one"
+    )
+    wait_done(settings, big_job)
