@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from conf.settings import get_settings
+from conf.settings import Settings, get_settings
 from ingest.formats import FORMATS
 
 console = Console(stderr=True)
@@ -555,8 +555,19 @@ def serve(host: str, port: int) -> None:
 
     from appdb.session import upgrade
 
-    upgrade(get_settings().effective_database_url)
-    uvicorn.run("web.app:create_app", factory=True, host=host, port=port, log_level="info")
+    settings = get_settings()
+    upgrade(settings.effective_database_url)
+    uvicorn.run("web.app:create_app", factory=True, host=host, port=port, log_level="info",
+                **uvicorn_proxy_options(settings))  # fmt: skip
+
+
+def uvicorn_proxy_options(settings: Settings) -> dict[str, Any]:
+    """Forwarded headers are believed only from CHAXIN_TRUSTED_PROXIES; uvicorn's own default (trust
+    127.0.0.1) would let anyone on the host, or behind an unconfigured proxy, pick their address."""
+    proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
+    if not proxies:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(proxies)}
 
 
 @app.command()

@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     # Login attempts of any outcome allowed per client address in one window (slows password spraying).
     login_max_per_ip: int = Field(default=50, ge=1, alias="CHAXIN_LOGIN_MAX_PER_IP")
     login_window_seconds: int = Field(default=900, ge=1, alias="CHAXIN_LOGIN_WINDOW")
+    # Failures for one account from all addresses together: guessing spread over many addresses stops too.
+    login_max_per_account: int = Field(default=20, ge=1, alias="CHAXIN_LOGIN_MAX_PER_ACCOUNT")
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated addresses or
+    # networks, e.g. "10.0.0.5,172.16.0.0/12"). Empty: none, so no client can pick the address it is
+    # rate-limited under.
+    trusted_proxies: str = Field(default="", alias="CHAXIN_TRUSTED_PROXIES")
+    # Anonymous exports: records per export and exports per minute for one address.
+    anon_export_max_records: int = Field(default=500, ge=1, alias="CHAXIN_ANON_EXPORT_MAX")
+    anon_export_per_minute: int = Field(default=5, ge=1, alias="CHAXIN_ANON_EXPORT_PER_MINUTE")
     # Searches per minute an anonymous client address may run; signed-in users are not limited.
     anon_search_per_minute: int = Field(default=60, ge=1, alias="CHAXIN_ANON_SEARCH_PER_MINUTE")
     # Report verifications per minute per client address (slows guessing report numbers and codes).

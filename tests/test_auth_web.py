@@ -585,3 +585,31 @@ def test_header_shows_sign_in_state(site: Site) -> None:
     assert _form_login(client, "root").status_code == 303
     page = client.get("/account")
     assert 'href="/admin"' in page.text and 'action="/logout"' in page.text
+
+
+# ---------------------------------------------------------------- per-account cap, forwarded headers (issue 14)
+
+
+def test_an_account_has_a_failure_cap_of_its_own_across_addresses(tmp_path_factory: TempPathFactory) -> None:
+    from web.ratelimit import Limits
+
+    small = _site(tmp_path_factory, login_max_failures=100, login_max_per_ip=10_000, login_max_per_account=4)
+    limits = Limits(small.settings)
+    for i in range(4):  # four addresses, one failure each: under every per-address limit
+        assert limits.login_allowed("Victim2", f"10.0.0.{i}").allowed
+        limits.login_failed("Victim2", f"10.0.0.{i}")
+    assert not limits.login_allowed("victim2", "10.9.9.9").allowed, "a fifth address is refused too"
+    assert limits.login_allowed("someone-else", "10.9.9.9").allowed
+
+
+def test_uvicorn_trusts_forwarded_headers_only_from_configured_proxies() -> None:
+    from chaxin.cli import uvicorn_proxy_options
+
+    none = settings_for("x")
+    assert none.trusted_proxies == ""
+    assert uvicorn_proxy_options(none) == {"proxy_headers": False, "forwarded_allow_ips": ""}
+    some = none.model_copy(update={"trusted_proxies": " 10.0.0.5, 172.16.0.0/12 "})
+    assert uvicorn_proxy_options(some) == {
+        "proxy_headers": True,
+        "forwarded_allow_ips": "10.0.0.5,172.16.0.0/12",
+    }
