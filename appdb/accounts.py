@@ -403,11 +403,19 @@ def change_password(session: Session, user: User, old: str, new: str) -> None:
 
 
 def set_password(session: Session, user: User, new: str) -> None:
-    """Set a password and sign the user out everywhere (the caller starts a fresh session if it should)."""
+    """Set a password and sign the user out everywhere (the caller starts a fresh session if it should).
+
+    API tokens are revoked too: a password changed because it leaked must not leave a token made with
+    it working."""
     check_password_strength(new)
     user.password_hash = hash_password(new)
     user.password_changed_at = _now()
     end_all_sessions(session, user.id)
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=_now())
+    )
     session.flush()
 
 

@@ -613,3 +613,18 @@ def test_uvicorn_trusts_forwarded_headers_only_from_configured_proxies() -> None
         "proxy_headers": True,
         "forwarded_allow_ips": "10.0.0.5,172.16.0.0/12",
     }
+
+
+def test_a_password_change_revokes_the_accounts_api_tokens(site: Site) -> None:
+    with site.db.begin() as s:
+        user = accounts.create_user(s, username="token-owner", password=PASSWORD)
+        first = accounts.create_api_token(s, user, "脚本一")[1]
+        second = accounts.create_api_token(s, user, "脚本二")[1]
+    client = site.client()
+    for token in (first, second):
+        assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    changed = client.post("/api/v1/auth/password", json={"old_password": PASSWORD, "new_password": "Newer-pass-2026"},
+                          headers={"Authorization": f"Bearer {first}"})  # fmt: skip
+    assert changed.status_code == 204, changed.text
+    for token in (first, second):
+        assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401

@@ -34,6 +34,7 @@ from lxml import etree
 from pydantic import ValidationError
 
 from ingest.errors import RecordError, reason
+from ingest.formats._xml_errors import syntax_error
 from ingest.identity import record_id
 from ingest.normalize_text import (
     clean_or_none,
@@ -334,7 +335,7 @@ def _parse_xml(data: bytes, *, now: datetime, version: int) -> Iterator[Record |
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
         line = f"第 {exc.lineno} 行" if exc.lineno else "文件"
-        yield RecordError(f"XML 格式错误（{line}）：{exc.msg}")
+        yield RecordError(syntax_error(line, exc.msg))
         return
     items = _xml_items(root)
     if not items:

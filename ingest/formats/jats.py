@@ -18,6 +18,7 @@ from lxml import etree
 from pydantic import ValidationError
 
 from ingest.errors import RecordError, reason
+from ingest.formats._xml_errors import syntax_error
 from ingest.identity import record_id
 from ingest.normalize_text import (
     author_key,
@@ -482,7 +483,7 @@ def parse_file(path: Path, *, now: datetime, version: int) -> Iterator[Record | 
                 yield RecordError(f"{position}：{reason(exc)}")
     except etree.XMLSyntaxError as exc:
         line = f"第 {exc.lineno} 行" if exc.lineno else "文件"
-        yield RecordError(f"第 {n + 1} 篇文章：XML 格式错误（{line}）：{exc.msg}")
+        yield RecordError(f"第 {n + 1} 篇文章：{syntax_error(line, exc.msg)}")
         return
     if n == 0:
         yield RecordError("文件中没有 JATS <article> 或 PubMed <PubmedArticle> 元素")
