@@ -557,8 +557,13 @@ def serve(host: str, port: int) -> None:
 
     settings = get_settings()
     upgrade(settings.effective_database_url)
-    uvicorn.run("web.app:create_app", factory=True, host=host, port=port, log_level="info",
-                **uvicorn_proxy_options(settings))  # fmt: skip
+    # h11 rather than httptools: httptools refuses a URL past ~64 KB in English before the app sees it;
+    # with room for 1 MiB, the app's own limit (web/url_limit.py) answers in Chinese first.
+    uvicorn.run("web.app:create_app", factory=True, host=host, port=port, log_level="info", http="h11",
+                h11_max_incomplete_event_size=H11_MAX_EVENT_BYTES, **uvicorn_proxy_options(settings))  # fmt: skip
+
+
+H11_MAX_EVENT_BYTES = 1024 * 1024
 
 
 def uvicorn_proxy_options(settings: Settings) -> dict[str, Any]:

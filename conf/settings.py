@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # networks, e.g. "10.0.0.5,172.16.0.0/12"). Empty: none, so no client can pick the address it is
     # rate-limited under.
     trusted_proxies: str = Field(default="", alias="CHAXIN_TRUSTED_PROXIES")
+    # Longest path + query string answered (414 in Chinese past it); room for the longest expression
+    # an export takes (10,000 CJK characters, URL-encoded).
+    max_url_bytes: int = Field(default=128 * 1024, ge=1024, le=1024 * 1024, alias="CHAXIN_MAX_URL_BYTES")
     # Anonymous exports: records per export and exports per minute for one address.
     anon_export_max_records: int = Field(default=500, ge=1, alias="CHAXIN_ANON_EXPORT_MAX")
     anon_export_per_minute: int = Field(default=5, ge=1, alias="CHAXIN_ANON_EXPORT_PER_MINUTE")
