@@ -160,8 +160,10 @@ def _write_batch(
         # A conflict means the ID exists now: the next round sees it, and the guard with it.
         if not pending:
             return
-    for position, _ in pending.values():
+    for rid, (position, record) in pending.items():
         result.failed.append((position, "索引失败：同一记录被并发写入，多次重试后仍冲突"))
+        if is_restricted(record):
+            result.restricted[position] = rid
 
 
 def _bulk(
@@ -206,6 +208,8 @@ def _bulk(
             reason = err.get("reason", str(err)) if isinstance(err, dict) else str(err)
             position = pending[rid][0] if rid in pending else "?"
             result.failed.append((position, f"索引失败：{reason}"))
+            if rid in pending and is_restricted(pending[rid][1]):
+                result.restricted[position] = rid
     if retry_reasons:
         raise RetryableBulkError(retry_reasons[0])
     return conflicts
