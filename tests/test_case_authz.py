@@ -436,3 +436,8 @@ def test_restricted_case_content_follows_each_readers_grant(site: Site) -> None:
     assert page.status_code == 200 and SECRET_TITLE not in page.text and SECRET_ABSTRACT not in page.text
     _grant(site, "ana-a", revoke=True)
     assert not shows_secret("ana-a")
+    own_page = site.client.get(made.fill("/workspace/cases/{case}"), headers=site.h("ana-a"))
+    assert SECRET_TITLE not in own_page.text and "限制级文献" in own_page.text
+    # The analyst's marks are kept while hidden, and show again with the grant.
+    _grant(site, "ana-a")
+    assert any(SECRET_ABSTRACT in d["excerpt"] for d in site.ok("ana-a", "GET", base)["documents"])
