@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     ingest_batch_bytes: int = Field(default=16 * 1024 * 1024, ge=1, alias="CHAXIN_INGEST_BATCH_BYTES")
     ingest_chunk_lines: int = Field(default=1000, ge=1, alias="CHAXIN_INGEST_CHUNK_LINES")
     # Per job of a line format: lines read and bytes decompressed (a small gzip can hold billions of lines).
-    ingest_max_lines: int = Field(default=50_000_000, ge=1, alias="CHAXIN_INGEST_MAX_LINES")
+    ingest_max_lines: int = Field(default=10_000_000, ge=1, alias="CHAXIN_INGEST_MAX_LINES")
     ingest_max_bytes: int = Field(default=20 * 1024**3, ge=1, alias="CHAXIN_INGEST_MAX_BYTES")
     # Chunks of a job queued at each priority step: a later job's first chunks overtake an earlier job's rest.
     ingest_fair_share: int = Field(default=4, ge=1, alias="CHAXIN_INGEST_FAIR_SHARE")
