@@ -26,6 +26,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from appdb.models import ApiToken, AuditEvent, Centre, RecordGrant, RoleGrant, User, WebSession
+from conf.xml_chars import xml_clean
 
 ROLE_NAMES = ("registered", "analyst", "reviewer", "centre_admin", "platform_admin")
 ROLE_LABELS = {
@@ -87,7 +88,7 @@ def _digest(token: str) -> str:
 
 
 def _clean(value: str | None, limit: int) -> str | None:
-    value = " ".join((value or "").split())
+    value = " ".join(xml_clean(value or "").split())
     if len(value) > limit:
         raise AccountError(f"“{value[:20]}…”过长（最多 {limit} 个字符）")
     return value or None
@@ -207,7 +208,7 @@ def set_centre_contact(centre: Centre, values: Mapping[str, str]) -> None:
         raise AccountError(f"分中心没有这些联系信息字段：{'、'.join(unknown)}")
     for name, value in values.items():
         label, limit = CENTRE_CONTACT[name]
-        text = " ".join((value or "").split())
+        text = " ".join(xml_clean(value or "").split())
         if len(text) > limit:
             raise AccountError(f"{label}过长（最多 {limit} 个字符）")
         setattr(centre, name, text)
@@ -402,11 +403,19 @@ def change_password(session: Session, user: User, old: str, new: str) -> None:
 
 
 def set_password(session: Session, user: User, new: str) -> None:
-    """Set a password and sign the user out everywhere (the caller starts a fresh session if it should)."""
+    """Set a password and sign the user out everywhere (the caller starts a fresh session if it should).
+
+    API tokens are revoked too: a password changed because it leaked must not leave a token made with
+    it working."""
     check_password_strength(new)
     user.password_hash = hash_password(new)
     user.password_changed_at = _now()
     end_all_sessions(session, user.id)
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=_now())
+    )
     session.flush()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -11,7 +11,28 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from appdb.models import IngestChunk, IngestError, IngestJob
+from appdb.models import IngestChunk, IngestError, IngestJob, TechReportOwner
+
+
+@dataclass(frozen=True)
+class Submitter:
+    """Who queued a job, as the worker checks its writes against it.
+
+    `user_id` None is an operator at the command line of the server, who may update any record but,
+    like everyone, lowers an access level only with `lower_access` (an audited admin decision).
+    """
+
+    user_id: int | None = None
+    centre: str | None = None
+    platform_admin: bool = False
+    lower_access: bool = False
+
+    @property
+    def operator(self) -> bool:
+        return self.user_id is None
+
+
+OPERATOR = Submitter()
 
 
 @dataclass(frozen=True)
@@ -22,8 +43,11 @@ class ChunkSpec:
     start_offset: int | None  # byte offset of start_line, when the file can be seeked
 
 
-# (position, reason, raw snippet) or, when a chunk spans several files, (position, reason, snippet, file).
-ChunkError = tuple[str, str, str | None] | tuple[str, str, str | None, str]
+# (position, reason, raw snippet) or, when a chunk spans several files, (position, reason, snippet, file),
+# and for an error about a 限制 report also its record ID (position, reason, snippet, file, record ID).
+ChunkError = (
+    tuple[str, str, str | None] | tuple[str, str, str | None, str] | tuple[str, str, str | None, str, str]
+)
 
 
 @dataclass
@@ -49,16 +73,61 @@ class JobStatus:
         return asdict(self)
 
 
-def create_job(session: Session, fmt: str, path: str, chunks_total: int) -> IngestJob:
+def create_job(
+    session: Session, fmt: str, path: str, chunks_total: int, submitter: Submitter = OPERATOR
+) -> IngestJob:
     job = IngestJob(
-        format=fmt, path=path, state="queued" if chunks_total else "done", chunks_total=chunks_total
-    )
+        format=fmt, path=path, state="queued" if chunks_total else "done", chunks_total=chunks_total,
+        submitted_by=submitter.user_id, submitter_centre=submitter.centre,
+        submitter_admin=submitter.platform_admin, lower_access=submitter.lower_access,
+    )  # fmt: skip
     if not chunks_total:
         job.finished_at = datetime.now(UTC)
         job.message = "文件为空"
     session.add(job)
     session.flush()
     return job
+
+
+def job_submitter(session: Session, job_id: int) -> Submitter:
+    job = session.get(IngestJob, job_id)
+    if job is None:
+        return OPERATOR
+    return Submitter(
+        user_id=job.submitted_by, centre=job.submitter_centre,
+        platform_admin=bool(job.submitter_admin), lower_access=bool(job.lower_access),
+    )  # fmt: skip
+
+
+def may_see_job(job: IngestJob, *, user_id: int | None, centre: str | None, centre_admin: bool,
+                platform_admin: bool) -> bool:  # fmt: skip
+    """The submitter, the submitter's centre admin and platform admins; command-line jobs: admins only."""
+    if platform_admin:
+        return True
+    if job.submitted_by is None or user_id is None:
+        return False
+    if job.submitted_by == user_id:
+        return True
+    return centre_admin and centre is not None and job.submitter_centre == centre
+
+
+def report_owners(session: Session, record_ids: Sequence[str]) -> dict[str, str]:
+    if not record_ids:
+        return {}
+    rows = session.execute(
+        select(TechReportOwner.record_id, TechReportOwner.centre).where(
+            TechReportOwner.record_id.in_(record_ids)
+        )
+    )
+    return {rid: centre for rid, centre in rows}
+
+
+def claim_reports(session: Session, record_ids: Sequence[str], centre: str, job_id: int) -> None:
+    """The centre whose upload created these tech reports owns them (first writer wins)."""
+    taken = report_owners(session, record_ids)
+    for rid in dict.fromkeys(record_ids):
+        if rid not in taken:
+            session.add(TechReportOwner(record_id=rid, centre=centre, job_id=job_id))
 
 
 def mark_running(session: Session, job_id: int) -> None:
@@ -94,11 +163,13 @@ def record_chunk(
     )
     for error in errors:
         position, reason, snippet = error[0], error[1], error[2]
-        error_file = error[3] if len(error) == 4 else file
+        error_file = error[3] if len(error) >= 4 else file
+        record_id = error[4] if len(error) == 5 else None
         session.add(
             IngestError(
                 job_id=job_id, chunk_no=spec.chunk_no, file=error_file, position=position, reason=reason,
-                snippet=(snippet[:2000] if snippet else None),
+                snippet=(snippet[:2000] if snippet else None), record_id=record_id,
+                restricted=record_id is not None,
             )
         )  # fmt: skip
     session.add(
@@ -163,11 +234,24 @@ def job_status(session: Session, job_id: int) -> JobStatus | None:
     )  # fmt: skip
 
 
-def job_errors(session: Session, job_id: int, limit: int = 1000) -> list[dict[str, Any]]:
+# What stands in for an error about a 限制 report, for a reader who may not see that report.
+HIDDEN_ERROR = "该记录涉及限制级科技报告，详情仅对有权查看该报告的人员显示"
+
+
+def job_errors(
+    session: Session, job_id: int, limit: int = 1000, *, sees_record: Callable[[str], bool] | None = None
+) -> list[dict[str, Any]]:
+    """The job's errors; those about a 限制 report only in full where `sees_record(record_id)` (None: all)."""
     rows = session.scalars(
         select(IngestError)
         .where(IngestError.job_id == job_id)
         .order_by(IngestError.chunk_no, IngestError.id)
         .limit(limit)
     )
-    return [{"file": e.file, "position": e.position, "reason": e.reason, "snippet": e.snippet} for e in rows]
+    out = []
+    for e in rows:
+        if e.restricted and sees_record is not None and not sees_record(e.record_id or ""):
+            out.append({"file": e.file, "position": e.position, "reason": HIDDEN_ERROR, "snippet": None})
+        else:
+            out.append({"file": e.file, "position": e.position, "reason": e.reason, "snippet": e.snippet})
+    return out

@@ -25,6 +25,24 @@ class IngestJob(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Who submitted it: None for the command line (an operator on the server). The worker checks each
+    # write against these, and only the submitter, their centre admin and platform admins see the job.
+    submitted_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    submitter_centre: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    submitter_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # A platform admin's audited permission for this job to lower access levels (限制 → 公开 ...).
+    lower_access: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+
+
+class TechReportOwner(Base):
+    """The branch centre whose upload first created a tech report: it (and platform admins) may update it."""
+
+    __tablename__ = "tech_report_owners"
+
+    record_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    centre: Mapped[str] = mapped_column(String(32))
+    job_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class IngestChunk(Base):
@@ -58,6 +76,9 @@ class IngestError(Base):
     position: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text)
     snippet: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Set when the record is (or would overwrite) a 限制 report: only those who may see it read the error.
+    record_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class SearchHistoryEntry(Base):

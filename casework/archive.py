@@ -2,7 +2,8 @@
 
 Issued reports are rebuilt from the case (`build_report`): everything they print was frozen on the
 case at signing, and the renderers refuse a report whose content no longer matches its verification
-code, so a rebuilt file is the file that was issued, or the export stops with the report named.
+code, so a rebuilt file is the file that was issued; a report that cannot be rebuilt is left out and
+index.xlsx names it with the reason, so one broken report never stops the others.
 
 The work is split so that the database transaction stays short: `collect` reads the cases and builds
 the (pure, in-memory) report descriptions; `write_zip` then renders them, which takes about a second
@@ -12,6 +13,7 @@ per PDF, with no session open. The zip is written into a spooled temporary file 
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import zipfile
 from collections.abc import Sequence
@@ -31,6 +33,8 @@ from reports import ReportData, ReportDataError, display_code, render_docx, rend
 
 # Rendering takes about a second per report (PDF ~0.4 MB with its embedded font), so 200 reports
 # are a request of a few minutes and a zip of about 100 MB; more than that is better split by period.
+log = logging.getLogger(__name__)
+
 MAX_REPORTS = 200
 SPOOL_BYTES = 32 * 1024 * 1024
 INDEX_NAME = "index.xlsx"
@@ -107,18 +111,40 @@ def _render(item: ArchivedReport, kind: str) -> bytes:
         ) from None
 
 
+def _rendered(item: ArchivedReport) -> tuple[bytes, bytes] | str:
+    """Both files of one report, or why they could not be made (one bad report never stops the zip)."""
+    try:
+        return _render(item, "pdf"), _render(item, "docx")
+    except StateConflict as exc:
+        return str(exc)
+    except Exception as exc:  # a renderer's own failure on odd stored data: named in the index instead
+        log.exception("report %s could not be rendered", item.stem)
+        return f"报告 {item.stem} 无法生成（{type(exc).__name__}），请联系平台管理员"
+
+
 def write_zip(items: Sequence[ArchivedReport]) -> IO[bytes]:
-    """The zip in a temporary file, positioned at its start; the caller closes it."""
+    """The zip in a temporary file, positioned at its start; the caller closes it.
+
+    A report that cannot be rendered is left out, and its row in index.xlsx says why in place of
+    its file names; the index is written last, once that is known.
+    """
     # Not a `with`: the caller streams the file and closes it.
     out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
     try:
         with zipfile.ZipFile(out, "w") as zf:
-            sheet = Sheet("报告清单", INDEX_HEADERS, [i.index_row() for i in items], widths=_INDEX_WIDTHS)
+            rows: list[list[Cell]] = []
+            for item in items:
+                row = item.index_row()
+                made = _rendered(item)
+                if isinstance(made, str):
+                    row[-2:] = [made, ""]
+                else:
+                    for kind, body in zip(("pdf", "docx"), made, strict=True):
+                        zf.writestr(_entry(f"{item.stem}.{kind}", item.report.issue_date), body)
+                rows.append(row)
+            sheet = Sheet("报告清单", INDEX_HEADERS, rows, widths=_INDEX_WIDTHS)
             latest = max((i.report.issue_date for i in items if i.report.issue_date), default=None)
             zf.writestr(_entry(INDEX_NAME, latest), workbook_bytes([sheet]))
-            for item in items:
-                for kind in ("pdf", "docx"):
-                    zf.writestr(_entry(f"{item.stem}.{kind}", item.report.issue_date), _render(item, kind))
     except BaseException:
         out.close()
         raise

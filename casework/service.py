@@ -23,7 +23,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from appdb import accounts
-from appdb.models import CasePoint, Centre, NoveltyCase, User
+from appdb.models import CaseDocument, CasePoint, Centre, NoveltyCase, User
+from casework import record_policy
+from conf.xml_chars import xml_clean
 from reports.model import Purpose, Scope
 from search.principal import Principal, Role
 
@@ -125,7 +127,8 @@ def _text(value: object, label: str, limit: int) -> str:
         return ""
     if not isinstance(value, str):
         raise CaseError(f"{label}应为文本")
-    text = value.replace("\r\n", "\n").strip()
+    # Control characters would make the report unprintable for good (DOCX refuses them): dropped here.
+    text = xml_clean(value).replace("\r\n", "\n").strip()
     if len(text) > limit:
         raise CaseError(f"{label}过长（最多 {limit} 个字符）")
     return text
@@ -136,7 +139,8 @@ def _string_list(value: object, label: str) -> list[str]:
         return []
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
         raise CaseError(f"{label}应为文本列表")
-    out = [v.strip() for v in value if v.strip()]
+    cleaned = (xml_clean(v).strip() for v in value)
+    out = [v for v in cleaned if v]
     if len(out) > 200 or any(len(v) > 500 for v in out):
         raise CaseError(f"{label}过多或过长")
     return out
@@ -343,6 +347,7 @@ def assign_reviewer(
         raise CaseError("审核员编号应为整数")
     reviewer = _staff_user(session, reviewer_id, case.centre_id, "reviewer", "审核员")
     check_reviewer(reviewer, case)
+    require_reviewer_sees(session, reviewer.id, case)
     case.reviewer_id = reviewer.id
     if audited:
         audit(session, principal, "case.assign_reviewer", case, reviewer_id=reviewer.id)
@@ -353,6 +358,24 @@ def check_reviewer(reviewer: User, case: NoveltyCase) -> None:
         raise Forbidden("审核员不能是本案件的查新员（回避）")
     if not reviewer.senior_title:
         raise Forbidden("审核员须具有高级职称")
+
+
+def require_reviewer_sees(session: Session, reviewer_id: int, case: NoveltyCase) -> None:
+    """The reviewer of a case citing a 限制 report must hold its grant too (casework/record_policy.py)."""
+    docs = session.scalars(select(CaseDocument).where(CaseDocument.case_id == case.id))
+    missing = record_policy.unseen_count(record_policy.principal_of(session, reviewer_id), list(docs))
+    if missing:
+        raise Forbidden(
+            f"本案件引用了 {missing} 篇限制级文献，审核员须同样获得这些文献的授权后才能审核或签字"
+        )
+
+
+def require_reader_sees(session: Session, principal: Principal, case: NoveltyCase) -> None:
+    """A report file prints every document: only for a reader who may see each of them."""
+    docs = session.scalars(select(CaseDocument).where(CaseDocument.case_id == case.id))
+    missing = record_policy.unseen_count(principal, list(docs))
+    if missing:
+        raise Forbidden(f"本报告引用了 {missing} 篇您无权查看的限制级文献，不能下载或预览报告")
 
 
 def points(session: Session, case: NoveltyCase) -> list[CasePoint]:
@@ -425,6 +448,8 @@ def _role_check(session: Session, principal: Principal, case: NoveltyCase, actio
         reviewer = session.get(User, principal.user_id)
         assert reviewer is not None
         check_reviewer(reviewer, case)
+        if action == "sign":
+            require_reviewer_sees(session, reviewer.id, case)
         return
     if action == "issue":
         if not (principal.user_id == case.reviewer_id or is_centre_admin):
@@ -459,6 +484,8 @@ def transition(
     note = _text(comment, "审核意见", 5_000)
     if action == "submit" and case.reviewer_id is None:
         raise CaseError("提交审核前请指定审核员")
+    if action == "submit" and case.reviewer_id is not None:
+        require_reviewer_sees(session, case.reviewer_id, case)
     if action == "return" and not note:
         raise CaseError("退回修改时请填写审核意见")
     source = case.state

@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from conf.settings import get_settings
+from conf.settings import Settings, get_settings
 from ingest.formats import FORMATS
 
 console = Console(stderr=True)
@@ -161,13 +161,18 @@ def ingest() -> None:
 @ingest.command("run", hidden=True)
 @click.option("--format", "fmt", required=True, type=click.Choice(list(FORMATS)), help="Source format.")
 @click.option("--wait", is_flag=True, help="Show progress and wait for the job to finish.")
+@click.option(
+    "--allow-lower-access", is_flag=True,
+    help="Let this job lower access levels of existing tech reports (written to the audit log).",
+)  # fmt: skip
 @click.argument("path", type=click.Path(path_type=Path))
-def ingest_run(fmt: str, wait: bool, path: Path) -> None:
+def ingest_run(fmt: str, wait: bool, allow_lower_access: bool, path: Path) -> None:
+    from appdb.jobs import Submitter
     from ingest.submit import SubmitError, submit
 
     settings = get_settings()
     try:
-        job_id, chunks = submit(settings, fmt, path)
+        job_id, chunks = submit(settings, fmt, path, submitter=Submitter(lower_access=allow_lower_access))
     except SubmitError as exc:
         _fail(str(exc))
     console.print(f"job {job_id}: {chunks} chunk(s) queued")
@@ -550,8 +555,24 @@ def serve(host: str, port: int) -> None:
 
     from appdb.session import upgrade
 
-    upgrade(get_settings().effective_database_url)
-    uvicorn.run("web.app:create_app", factory=True, host=host, port=port, log_level="info")
+    settings = get_settings()
+    upgrade(settings.effective_database_url)
+    # h11 rather than httptools: httptools refuses a URL past ~64 KB in English before the app sees it;
+    # with room for 1 MiB, the app's own limit (web/url_limit.py) answers in Chinese first.
+    uvicorn.run("web.app:create_app", factory=True, host=host, port=port, log_level="info", http="h11",
+                h11_max_incomplete_event_size=H11_MAX_EVENT_BYTES, **uvicorn_proxy_options(settings))  # fmt: skip
+
+
+H11_MAX_EVENT_BYTES = 1024 * 1024
+
+
+def uvicorn_proxy_options(settings: Settings) -> dict[str, Any]:
+    """Forwarded headers are believed only from CHAXIN_TRUSTED_PROXIES; uvicorn's own default (trust
+    127.0.0.1) would let anyone on the host, or behind an unconfigured proxy, pick their address."""
+    proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
+    if not proxies:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(proxies)}
 
 
 @app.command()

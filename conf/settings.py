@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     ingest_batch_files: int = Field(default=50, ge=1, alias="CHAXIN_INGEST_BATCH_FILES")
     ingest_batch_bytes: int = Field(default=16 * 1024 * 1024, ge=1, alias="CHAXIN_INGEST_BATCH_BYTES")
     ingest_chunk_lines: int = Field(default=1000, ge=1, alias="CHAXIN_INGEST_CHUNK_LINES")
+    # Per job of a line format: lines read and bytes decompressed (a small gzip can hold billions of lines).
+    ingest_max_lines: int = Field(default=10_000_000, ge=1, alias="CHAXIN_INGEST_MAX_LINES")
+    ingest_max_bytes: int = Field(default=20 * 1024**3, ge=1, alias="CHAXIN_INGEST_MAX_BYTES")
+    # Chunks of a job queued at each priority step: a later job's first chunks overtake an earlier job's rest.
+    ingest_fair_share: int = Field(default=4, ge=1, alias="CHAXIN_INGEST_FAIR_SHARE")
     bulk_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, alias="CHAXIN_BULK_MAX_BYTES")
     bulk_max_docs: int = Field(default=1000, ge=1, alias="CHAXIN_BULK_MAX_DOCS")
     # One shard suits a developer's corpus; 1.05 billion records want tens of shards of 30-50 GB each.
@@ -58,6 +63,18 @@ class Settings(BaseSettings):
     # Login attempts of any outcome allowed per client address in one window (slows password spraying).
     login_max_per_ip: int = Field(default=50, ge=1, alias="CHAXIN_LOGIN_MAX_PER_IP")
     login_window_seconds: int = Field(default=900, ge=1, alias="CHAXIN_LOGIN_WINDOW")
+    # Failures for one account from all addresses together: guessing spread over many addresses stops too.
+    login_max_per_account: int = Field(default=20, ge=1, alias="CHAXIN_LOGIN_MAX_PER_ACCOUNT")
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated addresses or
+    # networks, e.g. "10.0.0.5,172.16.0.0/12"). Empty: none, so no client can pick the address it is
+    # rate-limited under.
+    trusted_proxies: str = Field(default="", alias="CHAXIN_TRUSTED_PROXIES")
+    # Longest path + query string answered (414 in Chinese past it); room for the longest expression
+    # an export takes (10,000 CJK characters, URL-encoded).
+    max_url_bytes: int = Field(default=128 * 1024, ge=1024, le=1024 * 1024, alias="CHAXIN_MAX_URL_BYTES")
+    # Anonymous exports: records per export and exports per minute for one address.
+    anon_export_max_records: int = Field(default=500, ge=1, alias="CHAXIN_ANON_EXPORT_MAX")
+    anon_export_per_minute: int = Field(default=5, ge=1, alias="CHAXIN_ANON_EXPORT_PER_MINUTE")
     # Searches per minute an anonymous client address may run; signed-in users are not limited.
     anon_search_per_minute: int = Field(default=60, ge=1, alias="CHAXIN_ANON_SEARCH_PER_MINUTE")
     # Report verifications per minute per client address (slows guessing report numbers and codes).

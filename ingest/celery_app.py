@@ -9,6 +9,8 @@ from celery import Celery
 from conf.settings import Settings, get_settings
 
 CHUNK_TASK = "ingest.chunk"
+# Task priorities 0 (first) to 9 on Redis, one list each; ingest/submit.py spreads a job over them.
+PRIORITY_STEPS = 10
 
 
 def make_celery(settings: Settings | None = None, *, with_tasks: bool = True) -> Celery:
@@ -38,6 +40,8 @@ def make_celery(settings: Settings | None = None, *, with_tasks: bool = True) ->
             "unacked_restore_interval": max(1, min(10, settings.broker_visibility_timeout // 10)),
             "unacked_restore_throttle": 1,
             "unacked_mutex_expire": min(300, settings.broker_visibility_timeout),
+            "priority_steps": list(range(PRIORITY_STEPS)),
+            "queue_order_strategy": "priority",
         },
         worker_hijack_root_logger=False,
     )

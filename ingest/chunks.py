@@ -39,21 +39,41 @@ def _lines(fh: IO[bytes]) -> Iterator[tuple[bytes, int]]:
         yield b"", size
 
 
-def plan_chunks(path: Path, lines_per_chunk: int) -> list[ChunkSpec]:
-    """Count lines once and note where each chunk starts, so a task seeks instead of re-reading."""
+class ChunkLimitError(ValueError):
+    """A file past the per-job limits; the message is shown to the user as is."""
+
+
+def plan_chunks(
+    path: Path, lines_per_chunk: int, *, max_lines: int | None = None, max_bytes: int | None = None
+) -> list[ChunkSpec]:
+    """Count lines once and note where each chunk starts, so a task seeks instead of re-reading.
+
+    Only lines with content fill a chunk: blank lines are no records and cost no task (a small gzip of
+    millions of empty lines once became thousands of tasks). `max_lines` and `max_bytes` bound what
+    one job may decompress and read; planning stops as soon as either is passed.
+    """
     seekable = not is_gzip(path)
     specs: list[ChunkSpec] = []
     offset = 0
     line_no = 0
+    filled = 0  # lines with content in the chunk being planned
     start_line, start_offset = 1, 0
     with _open(path) as fh:
-        for _, size in _lines(fh):
+        for raw, size in _lines(fh):
             line_no += 1
-            if line_no - start_line + 1 == lines_per_chunk:
-                specs.append(ChunkSpec(len(specs), start_line, line_no, start_offset if seekable else None))
-                start_line, start_offset = line_no + 1, offset + size
             offset += size
-    if line_no >= start_line:
+            if max_lines is not None and line_no > max_lines:
+                raise ChunkLimitError(f"文件超过单个导入任务的行数上限（{max_lines} 行），请拆分后分批导入")
+            if max_bytes is not None and offset > max_bytes:
+                raise ChunkLimitError(
+                    f"文件（解压后）超过单个导入任务的大小上限（{max_bytes} 字节），请拆分后分批导入"
+                )
+            if raw.strip() or (not raw and size):  # an over-long line is reported, so it counts
+                filled += 1
+            if filled == lines_per_chunk:
+                specs.append(ChunkSpec(len(specs), start_line, line_no, start_offset if seekable else None))
+                start_line, start_offset, filled = line_no + 1, offset, 0
+    if filled:
         specs.append(ChunkSpec(len(specs), start_line, line_no, start_offset if seekable else None))
     return specs
 

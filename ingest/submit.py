@@ -9,12 +9,13 @@ from pathlib import Path
 import redis
 from elasticsearch import ConnectionError as ESConnectionError
 
-from appdb.jobs import ChunkSpec, create_job
+from appdb.accounts import audit
+from appdb.jobs import OPERATOR, ChunkSpec, Submitter, create_job
 from appdb.session import session_factory, upgrade
 from conf.clients import make_es, make_redis
 from conf.settings import Settings
-from ingest.celery_app import CHUNK_TASK, producer_for
-from ingest.chunks import plan_chunks
+from ingest.celery_app import CHUNK_TASK, PRIORITY_STEPS, producer_for
+from ingest.chunks import ChunkLimitError, plan_chunks
 from ingest.formats import FORMATS, LINE_FORMATS
 from ingest.index_admin import create, index_fingerprint
 from ingest.raw_store import RawStore, StoredFile
@@ -28,6 +29,15 @@ class SubmitError(RuntimeError):
 
 class ServiceUnavailable(SubmitError):
     """Elasticsearch or Redis cannot be reached: nothing was written, try again later."""
+
+
+def fair_priority(chunk_no: int, share: int) -> int:
+    """Each job's first `share` chunks go at the top priority, the next `share` one step lower, ...
+
+    So a job queued behind a large one starts at once: its first chunks outrank the large job's later
+    ones, and one upload cannot starve the others. (Redis: 0 is the highest of the ten steps.)
+    """
+    return min(PRIORITY_STEPS - 1, chunk_no // share)
 
 
 def _batches(files: list[StoredFile], max_files: int, max_bytes: int) -> list[list[StoredFile]]:
@@ -54,13 +64,20 @@ def _shown_name(submitted: Path, file: Path, name: str | None) -> str:
 
 
 def submit(
-    settings: Settings, fmt: str, path: Path, *, name: str | None = None, move: bool = False
+    settings: Settings,
+    fmt: str,
+    path: Path,
+    *,
+    name: str | None = None,
+    move: bool = False,
+    submitter: Submitter = OPERATOR,
 ) -> tuple[int, int]:
     """Plan, record and queue a job. Returns (job id, number of chunks).
 
     Each file is first kept in the raw store, and tasks read it from there: the job can always
     be replayed, and a source file edited or deleted after submitting changes nothing. `name`
-    and `move` are for uploads, whose temporary file has no meaningful name of its own.
+    and `move` are for uploads, whose temporary file has no meaningful name of its own. The job
+    carries `submitter`, against whom the worker checks every write (ingest/guard.py).
     """
     if fmt not in FORMATS:
         raise SubmitError(f"不支持的格式：{fmt}（可用：{', '.join(FORMATS)}）")
@@ -98,7 +115,14 @@ def submit(
     work: list[tuple[list[StoredFile], ChunkSpec]]
     if fmt in LINE_FORMATS:
         stored = store.put(path, fmt=fmt, name=name or str(path), move=move)
-        work = [([stored], spec) for spec in plan_chunks(stored.path, settings.ingest_chunk_lines)]
+        try:
+            specs = plan_chunks(
+                stored.path, settings.ingest_chunk_lines,
+                max_lines=settings.ingest_max_lines, max_bytes=settings.ingest_max_bytes,
+            )  # fmt: skip
+        except ChunkLimitError as exc:
+            raise SubmitError(str(exc)) from None
+        work = [([stored], spec) for spec in specs]
     else:
         # Hidden files (.DS_Store, editor swap files) are not sources.
         files = [path] if path.is_file() else sorted(
@@ -112,7 +136,16 @@ def submit(
     url = settings.effective_database_url
     upgrade(url)
     with session_factory(url).begin() as session:
-        job_id = create_job(session, fmt, str(path), len(work)).id
+        # An upload's job names the file as uploaded, never the server's spool path.
+        job_id = create_job(session, fmt, name or str(path), len(work), submitter).id
+        if submitter.lower_access:
+            actor = f"user:{submitter.user_id}" if submitter.user_id is not None else "cli"
+            audit(
+                session,
+                actor,
+                "ingest.lower_access",
+                {"job_id": job_id, "format": fmt, "file": name or str(path)},
+            )
 
     # One version for the whole job, fixed now: every attempt of a task (a retry, or a redelivery
     # after its worker died) writes the same version, so it recognises what an earlier attempt wrote.
@@ -124,6 +157,7 @@ def submit(
         if fmt not in LINE_FORMATS:
             kwargs["files"] = [[str(f.path), f.name, f.sha256] for f in batch]
         producer.send_task(
-            CHUNK_TASK, args=[job_id, fmt, str(first.path), names.prefix, asdict(spec)], kwargs=kwargs
-        )
+            CHUNK_TASK, args=[job_id, fmt, str(first.path), names.prefix, asdict(spec)], kwargs=kwargs,
+            priority=fair_priority(spec.chunk_no, settings.ingest_fair_share),
+        )  # fmt: skip
     return job_id, len(work)

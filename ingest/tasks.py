@@ -14,7 +14,16 @@ from celery import Task
 from elasticsearch import ApiError, Elasticsearch, TransportError
 from elasticsearch import ConnectionError as ESConnectionError
 
-from appdb.jobs import ChunkError, ChunkSpec, chunk_done, mark_running, record_chunk
+from appdb.jobs import (
+    ChunkError,
+    ChunkSpec,
+    chunk_done,
+    claim_reports,
+    job_submitter,
+    mark_running,
+    record_chunk,
+    report_owners,
+)
 from appdb.session import session_factory
 from conf.clients import make_es, make_redis
 from conf.settings import get_settings
@@ -22,6 +31,7 @@ from ingest.celery_app import CHUNK_TASK, app
 from ingest.chunks import MAX_LINE_BYTES, read_chunk
 from ingest.errors import RecordError
 from ingest.formats import LINE_FORMATS, parse_file
+from ingest.guard import guard_for
 from ingest.index_admin import rebuild_lock_key
 from ingest.writer import RetryableBulkError, write_records
 from mappings.analysis.tokenizer import get_tokenizer
@@ -155,6 +165,7 @@ def ingest_chunk(
         if chunk_done(session, job_id, spec.chunk_no):
             return
         mark_running(session, job_id)
+        submitter = job_submitter(session, job_id)
 
     now = datetime.now(UTC)
     version = version or _version_now()  # tasks queued before jobs carried a version
@@ -173,10 +184,13 @@ def ingest_chunk(
             errors += [(pos, reason, snippet, file_origin) for pos, reason, snippet in file_errors]
             seen += file_seen
     tokenizer = get_tokenizer(settings.tokenizer_backend)
+    with Session() as session:
+        owners = report_owners(session, [r.id for _, r in records if r.tech_report is not None])
     try:
         result = write_records(
             _es(), names.write_alias, records, tokenizer,
             max_docs=settings.bulk_max_docs, max_bytes=settings.bulk_max_bytes,
+            guard=guard_for(submitter, owners),
         )  # fmt: skip
     except Exception as exc:
         if _is_retryable(exc) and self.request.retries < (self.max_retries or 0):
@@ -197,8 +211,14 @@ def ingest_chunk(
             record_chunk(session, job_id, spec, file=shown, seen=seen, indexed=0, skipped=0, errors=errors)
         return
     files_of = {pos: r.sources[0].file or shown for pos, r in records}
-    errors.extend((pos, reason, None, files_of.get(pos, shown)) for pos, reason in result.failed)
+    for pos, reason in result.failed:
+        rid = result.restricted.get(pos)
+        file = files_of.get(pos, shown)
+        errors.append((pos, reason, None, file, rid) if rid else (pos, reason, None, file))
+    created_reports = {r.id for _, r in records if r.tech_report is not None} & set(result.created)
     with Session.begin() as session:
+        if created_reports and submitter.centre:
+            claim_reports(session, sorted(created_reports), submitter.centre, job_id)
         record_chunk(
             session, job_id, spec, file=shown, seen=seen, indexed=result.indexed, skipped=result.skipped,
             merged=result.merged, errors=errors,

@@ -12,6 +12,7 @@ from elasticsearch import Elasticsearch, helpers
 from pydantic import ValidationError
 
 from ingest.document import index_document
+from ingest.guard import WriteGuard, is_restricted
 from ingest.merge import Outcome, merge, source_refs
 from mappings.analysis.tokenizer import Tokenizer
 from mappings.model import Record, SourceRef
@@ -27,6 +28,9 @@ class WriteResult:
     skipped: int = 0  # nothing to write: a repeated or late write
     merged: int = 0  # of the indexed, records that a further source joined
     failed: list[tuple[str, str]] = field(default_factory=list)  # (position, reason)
+    # Positions of failures about a 限制 report, with its ID: only those who may see it read the error.
+    restricted: dict[str, str] = field(default_factory=dict)
+    created: list[str] = field(default_factory=list)  # IDs this write created
 
 
 # How often a record is re-read and re-merged when another writer got there first; the pause
@@ -44,12 +48,14 @@ def write_records(
     max_docs: int = 1000,
     max_bytes: int = 5 * 1024 * 1024,
     refresh: bool = False,
+    guard: WriteGuard | None = None,
 ) -> WriteResult:
     """Index (position, record) pairs, merging each with what the index already holds under its ID.
 
     Writes are optimistic: a new ID is created only if still absent, and a merged record carries
     the next external version of the one it was merged with. A concurrent writer's change shows
     up as a conflict, and the record is read and merged again, so no source's values are lost.
+    `guard` sees every write that would change an existing ID and may refuse it (ingest/guard.py).
     """
     result = WriteResult()
     batch: dict[str, tuple[str, Record]] = {}
@@ -67,10 +73,12 @@ def write_records(
             record, position = combined.record, earlier_position
         batch[record.id] = (position, record)
         if len(batch) >= max_docs:
-            _write_batch(es, index, batch, tokenizer, result, max_docs=max_docs, max_bytes=max_bytes)
+            _write_batch(
+                es, index, batch, tokenizer, result, max_docs=max_docs, max_bytes=max_bytes, guard=guard
+            )
             batch = {}
     if batch:
-        _write_batch(es, index, batch, tokenizer, result, max_docs=max_docs, max_bytes=max_bytes)
+        _write_batch(es, index, batch, tokenizer, result, max_docs=max_docs, max_bytes=max_bytes, guard=guard)
     if refresh:
         es.indices.refresh(index=index)
     return result
@@ -111,6 +119,7 @@ def _write_batch(
     *,
     max_docs: int,
     max_bytes: int,
+    guard: WriteGuard | None = None,
 ) -> None:
     pending = dict(batch)
     for round_no in range(CONFLICT_ROUNDS):
@@ -128,6 +137,13 @@ def _write_batch(
                 else:
                     result.skipped += 1
                 continue
+            refusal = guard(old, rid in existing, merged.record) if guard else None
+            if refusal is not None:
+                position = pending[rid][0]
+                result.failed.append((position, refusal))
+                if is_restricted(old) or is_restricted(record) or (old is None and rid in existing):
+                    result.restricted[position] = rid
+                continue
             outcomes[rid] = merged.outcome
             action: dict[str, Any] = {
                 "_index": index,
@@ -141,10 +157,13 @@ def _write_batch(
             actions.append(action)
         conflicts = _bulk(es, actions, pending, outcomes, result, max_docs=max_docs, max_bytes=max_bytes)
         pending = {rid: pending[rid] for rid in conflicts}
+        # A conflict means the ID exists now: the next round sees it, and the guard with it.
         if not pending:
             return
-    for position, _ in pending.values():
+    for rid, (position, record) in pending.items():
         result.failed.append((position, "索引失败：同一记录被并发写入，多次重试后仍冲突"))
+        if is_restricted(record):
+            result.restricted[position] = rid
 
 
 def _bulk(
@@ -174,6 +193,8 @@ def _bulk(
         rid = info.get("_id", "")
         if ok:
             result.indexed += 1
+            if outcomes.get(rid) is Outcome.NEW:
+                result.created.append(rid)
             if outcomes.get(rid) is Outcome.MERGED:
                 result.merged += 1
             continue
@@ -187,6 +208,8 @@ def _bulk(
             reason = err.get("reason", str(err)) if isinstance(err, dict) else str(err)
             position = pending[rid][0] if rid in pending else "?"
             result.failed.append((position, f"索引失败：{reason}"))
+            if rid in pending and is_restricted(pending[rid][1]):
+                result.restricted[position] = rid
     if retry_reasons:
         raise RetryableBulkError(retry_reasons[0])
     return conflicts

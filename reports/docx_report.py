@@ -28,6 +28,7 @@ from docx.text.paragraph import Paragraph
 
 from reports import content
 from reports.model import Relevance, ReportData
+from reports.printable import printable
 
 LATIN_FONT = "Times New Roman"
 CJK_FONT = "宋体"
@@ -78,6 +79,7 @@ _WATERMARK_XML = """
 def render_docx(report: ReportData) -> bytes:
     """The report as .docx bytes; raises ReportDataError for an issued report whose code is wrong."""
     content.check_issuable(report)
+    report = printable(report)
     doc = new_document()
     _setup_page(doc)
     _setup_styles(doc)

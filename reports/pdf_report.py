@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from reports import content
 from reports.model import ReportData
+from reports.printable import printable
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -46,6 +47,7 @@ def css_string(text: str) -> str:
 def render_html(report: ReportData) -> str:
     """The HTML WeasyPrint lays out; exposed so a web page can preview the report without a PDF."""
     content.check_issuable(report)
+    report = printable(report)
     footer = css_string(content.footer_text(report) + "　第 ")
     page_css = Markup(
         "@page { @bottom-center { content: "

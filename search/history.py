@@ -21,6 +21,9 @@ from search.errors import BadQuery
 from search.query import HistoryResolver, normalized, parse
 
 MAX_NAME = 200
+# One stored entry, compiled query and readings together. The compiler already caps what `#n`
+# expands to (search/query/compiler.py); this is the store's own bound, whoever calls it.
+MAX_ENTRY_BYTES = 1024 * 1024
 
 
 class NotFound(LookupError):
@@ -75,6 +78,12 @@ class HistoryStore:
     def add(self, owner: str, *, expression: str, normalized: str, cnki: str, query: dict[str, Any],
             total: int) -> int:  # fmt: skip
         """Store a search and return its number. Concurrent searches of one owner retry, never clash."""
+        query_json = json.dumps(query, ensure_ascii=False)
+        size = sum(len(t.encode("utf-8")) for t in (query_json, expression, normalized, cnki))
+        if size > MAX_ENTRY_BYTES:
+            raise BadQuery(
+                f"检索式过大（{size // 1024} KB），无法存入检索历史（上限 {MAX_ENTRY_BYTES // 1024} KB）"
+            )
         for attempt in range(50):
             if attempt:
                 # Another search of the same owner took the number; back off a little, with jitter.
@@ -87,7 +96,7 @@ class HistoryStore:
                     number = (last or 0) + 1
                     session.add(SearchHistoryEntry(
                         owner=owner, number=number, expression=expression, normalized=normalized, cnki=cnki,
-                        query_json=json.dumps(query, ensure_ascii=False), total=total, created_at=datetime.now(UTC),
+                        query_json=query_json, total=total, created_at=datetime.now(UTC),
                     ))  # fmt: skip
                 return number
             except IntegrityError:

@@ -13,6 +13,7 @@ from search.fields import BIGRAM_FIELDS, FACETS, FACETS_BY_NAME, HIGHLIGHT_FIELD
 MAX_QUERY_CHARS = 500
 MAX_PAGE_SIZE = 100
 MAX_WINDOW = 10_000
+MAX_YEAR = 9999
 
 
 def _filters(filters: Mapping[str, Sequence[str]]) -> list[dict[str, Any]]:
@@ -29,6 +30,9 @@ def _filters(filters: Mapping[str, Sequence[str]]) -> list[dict[str, Any]]:
                 vals = [int(v) for v in vals]
             except ValueError:
                 raise BadQuery(f"筛选项 {facet.label} 的值应为数字") from None
+            # The index keeps years as `short`: a value it cannot hold is the user's mistake, not an outage.
+            if any(not 0 <= v <= MAX_YEAR for v in vals):
+                raise BadQuery(f"筛选项 {facet.label} 的值应为 0 至 {MAX_YEAR} 之间的整数") from None
         out.append({"terms": {facet.field: vals}})
     return out
 

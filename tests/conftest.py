@@ -50,6 +50,7 @@ def settings_for(prefix: str, database_url: str = "") -> Settings:
         # Tests search far faster than a visitor could; the limit itself is tested on its own.
         CHAXIN_ANON_SEARCH_PER_MINUTE=1_000_000,
         CHAXIN_VERIFY_PER_MINUTE=1_000_000,
+        CHAXIN_ANON_EXPORT_PER_MINUTE=1_000_000,
     )
 
 

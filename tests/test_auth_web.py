@@ -585,3 +585,46 @@ def test_header_shows_sign_in_state(site: Site) -> None:
     assert _form_login(client, "root").status_code == 303
     page = client.get("/account")
     assert 'href="/admin"' in page.text and 'action="/logout"' in page.text
+
+
+# ---------------------------------------------------------------- per-account cap, forwarded headers (issue 14)
+
+
+def test_an_account_has_a_failure_cap_of_its_own_across_addresses(tmp_path_factory: TempPathFactory) -> None:
+    from web.ratelimit import Limits
+
+    small = _site(tmp_path_factory, login_max_failures=100, login_max_per_ip=10_000, login_max_per_account=4)
+    limits = Limits(small.settings)
+    for i in range(4):  # four addresses, one failure each: under every per-address limit
+        assert limits.login_allowed("Victim2", f"10.0.0.{i}").allowed
+        limits.login_failed("Victim2", f"10.0.0.{i}")
+    assert not limits.login_allowed("victim2", "10.9.9.9").allowed, "a fifth address is refused too"
+    assert limits.login_allowed("someone-else", "10.9.9.9").allowed
+
+
+def test_uvicorn_trusts_forwarded_headers_only_from_configured_proxies() -> None:
+    from chaxin.cli import uvicorn_proxy_options
+
+    none = settings_for("x")
+    assert none.trusted_proxies == ""
+    assert uvicorn_proxy_options(none) == {"proxy_headers": False, "forwarded_allow_ips": ""}
+    some = none.model_copy(update={"trusted_proxies": " 10.0.0.5, 172.16.0.0/12 "})
+    assert uvicorn_proxy_options(some) == {
+        "proxy_headers": True,
+        "forwarded_allow_ips": "10.0.0.5,172.16.0.0/12",
+    }
+
+
+def test_a_password_change_revokes_the_accounts_api_tokens(site: Site) -> None:
+    with site.db.begin() as s:
+        user = accounts.create_user(s, username="token-owner", password=PASSWORD)
+        first = accounts.create_api_token(s, user, "脚本一")[1]
+        second = accounts.create_api_token(s, user, "脚本二")[1]
+    client = site.client()
+    for token in (first, second):
+        assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    changed = client.post("/api/v1/auth/password", json={"old_password": PASSWORD, "new_password": "Newer-pass-2026"},
+                          headers={"Authorization": f"Bearer {first}"})  # fmt: skip
+    assert changed.status_code == 204, changed.text
+    for token in (first, second):
+        assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401

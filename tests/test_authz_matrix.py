@@ -54,6 +54,10 @@ TABLE: list[Row] = [
      (401, 403, 404, 404, 404, 404)),
     ("POST", "/api/v1/ingest", "/api/v1/ingest",
      {"data": {"format": "no-such-format"}, "files": {"file": ("x.txt", b"x")}}, (401, 403, 400, 400, 400, 400)),
+    # Permission to lower access levels: platform admins only (they then hear the file is empty).
+    ("POST", "/api/v1/ingest", "/api/v1/ingest",
+     {"data": {"format": "ris", "lower_access": "true"}, "files": {"file": ("x.ris", b"")}},
+     (401, 403, 403, 403, 403, 400)),
     # ---- accounts API
     ("POST", "/api/v1/auth/register", "/api/v1/auth/register", {"json": {}}, (400,) * 6),
     ("POST", "/api/v1/auth/login", "/api/v1/auth/login", {"json": {"username": "nobody", "password": "x"}},

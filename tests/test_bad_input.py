@@ -120,3 +120,29 @@ def test_over_long_fields_are_refused_by_the_model(tmp_path: Path) -> None:
     assert [isinstance(r, Record) for r in out] == [False, False, True]
     assert "第 1 条记录" in str(out[0]) and "name 过长（上限 500 个字符）" in str(out[0])
     assert "第 2 条记录" in str(out[1]) and "title 过长（上限 5000 个字符）" in str(out[1])
+
+
+def test_a_newline_bomb_costs_no_tasks_and_the_job_limits_hold(tmp_path: Path) -> None:
+    """2 million empty lines in a 2 KB gzip once became 2,000 tasks (issue 14, break 5)."""
+    from ingest.chunks import ChunkLimitError
+
+    bomb = tmp_path / "newlines.jsonl.gz"
+    bomb.write_bytes(gzip.compress(b"\n" * 2_000_000 + b'{"id": "x", "title": "t"}\n' + b"\n" * 1000, 9))
+    assert bomb.stat().st_size < 5_000
+    (spec,) = plan_chunks(bomb, 1000)
+    assert [(n, raw) for n, raw in read_chunk(bomb, spec) if raw and raw.strip()] == [
+        (2_000_001, b'{"id": "x", "title": "t"}\n')
+    ]
+    blank = tmp_path / "blank.jsonl"
+    blank.write_bytes(b"\n\n \n")
+    assert plan_chunks(blank, 10) == []  # the job says the file is empty
+    with pytest.raises(ChunkLimitError, match="行数上限"):
+        plan_chunks(bomb, 1000, max_lines=100_000)
+    with pytest.raises(ChunkLimitError, match="大小上限"):
+        plan_chunks(bomb, 1000, max_bytes=1_000_000)
+
+
+def test_each_job_gets_its_own_share_of_the_queue() -> None:
+    from ingest.submit import fair_priority
+
+    assert [fair_priority(n, 4) for n in (0, 3, 4, 8, 35, 36, 5000)] == [0, 0, 1, 2, 8, 9, 9]

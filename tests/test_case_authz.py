@@ -63,6 +63,10 @@ ACTOR = {
 CASE_PREFIX = "/api/v1/cases"
 MISSING_ID = 999_999
 HAN = re.compile(r"[\u4e00-\u9fff]")
+# A 限制 report an analyst holds a grant for and files on a case (break 2 of issue 14).
+SECRET_ID = "case-secret-1"
+SECRET_TITLE = "舰载雷达隐身涂层配方"
+SECRET_ABSTRACT = "保密摘要内容甲乙丙"
 
 # Statuses by role, in the order of ROLES:
 #   anon  reg  analyst  other-an  reviewer  other-rev  c-admin  B-analyst  B-admin  platform
@@ -178,6 +182,7 @@ class Site:
     ids: dict[str, int]
     tokens: dict[str, str]
     issued: Made | None = None  # the shared case of the read-only rows
+    database_url: str = ""
 
     def h(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"} if who != "anonymous" else {}
@@ -248,12 +253,22 @@ def site(es: Elasticsearch, tokenizer: Tokenizer, tmp_path_factory: pytest.TempP
     records = [
         make_record("k1", "大跨度斜拉桥顺桥向阻尼约束体系研究", language="zh", year=2019, venue="桥梁建设"),
         make_record("k2", "斜拉桥粘滞阻尼器减震效果研究", language="zh", year=2020, venue="世界桥梁"),
+        make_record(
+            SECRET_ID,
+            SECRET_TITLE,
+            language="zh",
+            year=2019,
+            doc_type="tech_report",
+            abstract=SECRET_ABSTRACT,
+            authors=[{"name": "保密作者", "order": 1}],
+            tech_report={"report_no": "R-CASE-SECRET-1", "access_level": "restricted"},
+        ),
     ]
     with site_index(es, tokenizer, settings, records):
         ids, tokens = _seed(settings.effective_database_url)
         app = create_app(settings)
         with TestClient(app) as client:
-            built = Site(app, client, ids, tokens)
+            built = Site(app, client, ids, tokens, database_url=settings.effective_database_url)
             built.issued = built.make_case("issued")
             yield built
 
@@ -366,3 +381,63 @@ def test_refused_submission_keeps_the_assigned_reviewer(site: Site) -> None:
     assert resp.status_code == 403, resp.text
     case = site.ok("ana-a", "GET", made.fill("/api/v1/cases/{case}"))
     assert (case["state"], case["reviewer_id"]) == ("drafting", site.ids["rev-a"])
+
+
+# ---------------------------------------------------------------- case content under the record's policy
+
+
+def _grant(site: Site, who: str, *, revoke: bool = False) -> None:
+    from appdb import accounts
+
+    with session_factory(site.database_url).begin() as session:
+        user = accounts.get_user(session, site.ids[who])
+        if revoke:
+            accounts.revoke_record(session, user, SECRET_ID)
+        else:
+            accounts.grant_record(session, user, SECRET_ID)
+
+
+def test_restricted_case_content_follows_each_readers_grant(site: Site) -> None:
+    """A granted 限制 report on a case: hidden from readers without the grant (a placeholder says it is
+    there), the reviewer must hold the grant to be submitted to or to sign, and revoking hides it again."""
+    _grant(site, "ana-a")
+    made = site.make_case("drafting")
+    base = made.fill("/api/v1/cases/{case}")
+    added = site.ok("ana-a", "POST", f"{base}/documents", {"record_id": SECRET_ID, "points": ["NP-1"],
+                                                            "excerpt": "摘录" + SECRET_ABSTRACT})  # fmt: skip
+    assert SECRET_TITLE in added["reference"]
+
+    def shows_secret(who: str) -> bool:
+        resp = site.send(who, "GET", base, None)
+        assert resp.status_code == 200, resp.text
+        return SECRET_TITLE in resp.text or SECRET_ABSTRACT in resp.text or SECRET_ID in resp.text
+
+    assert shows_secret("ana-a")
+    for who in ("cadm-a", "rev-a", "ana2-a"):
+        assert not shows_secret(who), who
+        placeholder = [d for d in site.ok(who, "GET", base)["documents"] if d.get("restricted")]
+        assert len(placeholder) == 1 and "限制级文献" in placeholder[0]["reference"]
+        for kind in ("docx", "pdf"):
+            refused = site.send(who, "GET", f"{base}/report.{kind}", None)
+            assert refused.status_code == 403 and "限制级文献" in refused.json()["error"]["message"]
+    # The reviewer must hold the grant too: submitting to rev-a is refused until rev-a has it.
+    refused = site.send("ana-a", "POST", f"{base}/transitions", {"action": "submit"})
+    assert refused.status_code == 403 and "授权" in refused.json()["error"]["message"]
+    _grant(site, "rev-a")
+    assert shows_secret("rev-a")
+    assert site.send("rev-a", "GET", f"{base}/report.docx", None).status_code == 200
+    site.ok("ana-a", "POST", f"{base}/transitions", {"action": "submit"})
+    # Revoked before signing: the content is hidden again and the reviewer cannot sign.
+    _grant(site, "rev-a", revoke=True)
+    assert not shows_secret("rev-a")
+    assert site.send("rev-a", "GET", f"{base}/report.docx", None).status_code == 403
+    assert site.send("rev-a", "POST", f"{base}/transitions", {"action": "sign"}).status_code == 403
+    page = site.client.get(made.fill("/workspace/cases/{case}"), headers=site.h("cadm-a"))
+    assert page.status_code == 200 and SECRET_TITLE not in page.text and SECRET_ABSTRACT not in page.text
+    _grant(site, "ana-a", revoke=True)
+    assert not shows_secret("ana-a")
+    own_page = site.client.get(made.fill("/workspace/cases/{case}"), headers=site.h("ana-a"))
+    assert SECRET_TITLE not in own_page.text and "限制级文献" in own_page.text
+    # The analyst's marks are kept while hidden, and show again with the grant.
+    _grant(site, "ana-a")
+    assert any(SECRET_ABSTRACT in d["excerpt"] for d in site.ok("ana-a", "GET", base)["documents"])

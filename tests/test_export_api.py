@@ -9,6 +9,7 @@ import pytest
 from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 
+from conf.settings import Settings
 from ingest.index_admin import create, drop_all
 from ingest.writer import write_records
 from mappings.analysis.tokenizer import Tokenizer
@@ -22,7 +23,9 @@ N = 10_050
 
 
 @pytest.fixture(scope="module")
-def client(es: Elasticsearch, tokenizer: Tokenizer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+def client(
+    es: Elasticsearch, tokenizer: Tokenizer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient]:
     from appdb.session import upgrade
 
     settings = settings_for(new_prefix("export"), f"sqlite:///{tmp_path_factory.mktemp('exp') / 'e.sqlite3'}")
@@ -39,9 +42,39 @@ def client(es: Elasticsearch, tokenizer: Tokenizer, tmp_path_factory: pytest.Tem
         for i in range(N)
     ]  # fmt: skip
     write_records(es, names.write_alias, [(r.id, r) for r in records], tokenizer, refresh=True)
-    with TestClient(create_app(settings)) as c:
+    from appdb import accounts
+    from appdb.session import session_factory
+
+    with session_factory(settings.effective_database_url).begin() as session:
+        user = accounts.create_user(
+            session, username="exporter", password="Export-pass-1", real_name="导出者"
+        )
+        token = accounts.create_api_token(session, user, "test")[1]
+    _SETTINGS["site"] = settings
+    # Signed in: a visitor's export is capped (test_anonymous_export_is_capped_in_count_and_rate).
+    with TestClient(create_app(settings), headers={"Authorization": f"Bearer {token}"}) as c:
         yield c
     drop_all(es, names)
+
+
+_SETTINGS: dict[str, Settings] = {}
+
+
+def test_anonymous_export_is_capped_in_count_and_rate(client: TestClient) -> None:
+    """One anonymous request once dumped the whole corpus (issue 14, break 6)."""
+    settings = _SETTINGS["site"].model_copy(
+        update={"anon_export_max_records": 7, "anon_export_per_minute": 2}
+    )
+    with TestClient(create_app(settings)) as anonymous:
+        params = {"q": "TI='石墨烯'", "mode": "pro", "format": "csv"}
+        first = anonymous.get("/api/v1/export", params=params)
+        assert first.status_code == 200
+        assert len(first.content.decode("utf-8").strip().splitlines()) == 1 + 7  # header and 7 records
+        assert anonymous.get("/api/v1/export", params={**params, "limit": 50_000}).status_code == 200
+        refused = anonymous.get("/api/v1/export", params=params)
+        assert refused.status_code == 429 and "导出过于频繁" in refused.json()["error"]["message"]
+    assert client.get("/api/v1/export", params={"q": "TI='石墨烯'", "mode": "pro", "format": "csv",
+                                                "limit": 100}).status_code == 200  # fmt: skip
 
 
 @pytest.mark.parametrize("name", sorted(FORMATS))

@@ -131,9 +131,11 @@ def test_responses_without_records_and_broken_ones() -> None:
     ]
     assert errors(*fake1, "00006.xml") == ["文件不是 OAI-PMH 响应（根元素是 dc）"]
     (fake3,) = errors("pyoai_eur_dspace_2004", "malformed_fake3", "00001.xml")
-    assert fake3.startswith("第 1 条记录：XML 格式错误（第 1 行）：Opening and ending tag mismatch: bogus")
+    assert fake3.startswith(
+        "第 1 条记录：XML 格式错误（第 1 行）：文件不符合 XML 语法。〔解析器原文：Opening and ending tag mismatch: bogus"
+    )
     assert errors("pyoai_eur_dspace_2004", "malformed_fake4", "00001.xml") == [
-        "第 1 条记录：XML 格式错误（第 1 行）：Entity 'bogus' not defined"
+        "第 1 条记录：XML 格式错误（第 1 行）：文件不符合 XML 语法。〔解析器原文：Entity 'bogus' not defined〕"
     ]
     assert errors("pyoai_eur_dspace_2004", "malformed_fake5", "00001.xml") == [
         "Identify 响应的 earliestDatestamp 无效：aaaa-bb-cc"
@@ -218,7 +220,7 @@ def test_bad_input_inline(tmp_path: Path) -> None:
 
     assert run(b"") == ["文件为空"]
     assert run(b"not xml at all") == [
-        "第 1 条记录：XML 格式错误（第 1 行）：Start tag expected, '<' not found"
+        "第 1 条记录：XML 格式错误（第 1 行）：文件不符合 XML 语法。〔解析器原文：Start tag expected, '<' not found〕"
     ]
     assert run(b"<html><body/></html>") == ["文件不是 OAI-PMH 响应（根元素是 html）"]
     cut = page(_dc("oai:a.cn:1", "One") + _dc("oai:a.cn:2", "Two"))[:-60].encode()

@@ -246,7 +246,7 @@ def test_schema_errors_in_chinese(tmp_path: Path, old: str, new: str, expected: 
 
 def test_schema_message_fallback() -> None:
     assert techreport.schema_message("Element '{urn:chaxin:techreport:1.0}x': Something new.") == (
-        "元素 <x>：不符合 techreport-1.0 模式（Something new.）"
+        "元素 <x>：不符合 techreport-1.0 模式。〔解析器原文：Something new.〕"
     )
 
 
@@ -315,7 +315,9 @@ def test_not_well_formed(tmp_path: Path) -> None:
     text = sample_text().replace("</organisation>", "</organization>")
     line = next(i for i, row in enumerate(text.splitlines(), 1) if "</organization>" in row)
     (err,) = parse(write(tmp_path, text))
-    assert str(err).startswith(f"XML 格式错误（第 {line} 行）：Opening and ending tag mismatch")
+    assert str(err).startswith(
+        f"XML 格式错误（第 {line} 行）：文件不符合 XML 语法。〔解析器原文：Opening and ending tag mismatch"
+    )
 
 
 def test_wrong_format(tmp_path: Path) -> None:

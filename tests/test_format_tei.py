@@ -390,7 +390,9 @@ def test_tei_corpus_yields_each_document_and_names_the_bad_one(tmp_path: Path) -
 def test_not_well_formed_xml(tmp_path: Path) -> None:
     text = _tei().replace("</titleStmt>", "</titleStm>")
     (msg,) = errors(_write(tmp_path, text))
-    assert msg.startswith("XML 格式错误（第 3 行）：Opening and ending tag mismatch")
+    assert msg.startswith(
+        "XML 格式错误（第 3 行）：文件不符合 XML 语法。〔解析器原文：Opening and ending tag mismatch"
+    )
 
 
 def test_empty_file(tmp_path: Path) -> None:

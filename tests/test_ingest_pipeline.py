@@ -197,15 +197,19 @@ def test_directory_with_a_file_of_the_wrong_format(pipeline: Settings, tmp_path:
 def test_job_status_and_errors_over_http(pipeline: Settings, tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
+    from appdb.accounts import find_user
+    from appdb.jobs import Submitter
+    from tests.conftest import staff_token
     from web.app import create_app
 
+    headers = {"Authorization": f"Bearer {staff_token(pipeline.effective_database_url)}"}
+    with session_factory(pipeline.effective_database_url)() as session:
+        me = find_user(session, "ingest-staff").id
     path = tmp_path / "two.jsonl"
     path.write_text('{"id": "h1", "title": "高熵合金的力学性能"}\n{"id": "h2"}\n', "utf-8")
-    job_id, _ = submit(pipeline, "csl", path)
+    # A job is seen by its submitter (and their centre admin and platform admins).
+    job_id, _ = submit(pipeline, "csl", path, submitter=Submitter(user_id=me, centre="T"))
     wait_done(pipeline, job_id)
-    from tests.conftest import staff_token
-
-    headers = {"Authorization": f"Bearer {staff_token(pipeline.effective_database_url)}"}
     with TestClient(create_app(pipeline), headers=headers) as client:
         assert client.get(f"/api/v1/ingest/jobs/{job_id}", headers={"Authorization": ""}).status_code == 401
         status = client.get(f"/api/v1/ingest/jobs/{job_id}").json()
@@ -362,3 +366,24 @@ def test_a_folder_of_broken_files_becomes_job_errors_and_loses_nothing(
     from ingest.index_admin import drop_all
 
     drop_all(es, IndexNames(settings.index_prefix))
+
+
+def test_a_later_small_job_is_not_starved_by_a_large_one(pipeline: Settings, tmp_path: Path) -> None:
+    """Each job's first chunks outrank an earlier job's later ones (issue 14, break 5)."""
+    settings = pipeline.model_copy(update={"ingest_chunk_lines": 2})
+    big = tmp_path / "big.jsonl"
+    big.write_text(
+        "".join(f'{{"id": "fair-big-{i}", "title": "大任务记录 {i}"}}\n' for i in range(160)), "utf-8"
+    )
+    small = tmp_path / "small.jsonl"
+    small.write_text('{"id": "fair-small-1", "title": "小任务记录"}\n', "utf-8")
+    big_job, chunks = submit(settings, "csl", big)
+    assert chunks == 80
+    small_job, _ = submit(settings, "csl", small)
+    wait_done(settings, small_job)
+    with session_factory(settings.effective_database_url)() as session:
+        status = job_status(session, big_job)
+    assert status is not None and status.chunks_done < status.chunks_total, (
+        "the small job waited for the big one"
+    )
+    wait_done(settings, big_job)

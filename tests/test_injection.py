@@ -211,3 +211,81 @@ def test_strategy_from_a_huge_history_number_is_a_400(site: Site) -> None:
     client = TestClient(site.app, raise_server_exceptions=False)
     resp = client.post("/api/v1/strategies", json={"name": "x", "from_history": int(HUGE)})
     assert resp.status_code == 400
+
+
+# ---------------------------------------------------------------- `#n` amplification (issue 14, break 3)
+
+
+def test_history_chains_cannot_amplify_a_query(site: Site) -> None:
+    """`#n AND #n ...` through history multiplied a query a hundredfold per level; now the expanded
+    query is capped, refused with a positioned Chinese 400, and nothing huge is stored."""
+    from search.query.compiler import MAX_EXPANDED_LEAVES
+
+    client = TestClient(site.app, raise_server_exceptions=False)  # anonymous, as the attack was
+    wide = " OR ".join(f"TI='储能{i}'" for i in range(60))
+    first = client.get("/api/v1/search", params={"q": wide, "mode": "pro"})
+    assert first.status_code == 200, first.text
+    n = first.json()["history_number"]
+    refused = None
+    expression = " OR ".join([f"#{n}"] * 100)
+    for _ in range(4):
+        resp = client.get("/api/v1/search", params={"q": expression, "mode": "pro"})
+        if resp.status_code == 400:
+            refused = resp
+            break
+        assert resp.status_code == 200, resp.text
+        expression = " OR ".join([f"#{resp.json()['history_number']}"] * 100)
+    assert refused is not None, "a chain of #n was never refused"
+    error = refused.json()["error"]
+    assert "展开后的检索式过大" in error["message"] and str(MAX_EXPANDED_LEAVES) in error["message"]
+    assert isinstance(error["position"], int) and expression[error["position"]] == "#"
+    entries = client.get("/api/v1/history").json()["entries"]
+    assert len(entries) <= 5 and max(len(str(e)) for e in entries) < 100_000
+
+
+# ---------------------------------------------------------------- numbers out of range (issue 14, break 7)
+
+
+@pytest.mark.parametrize("year", ["3000000000", "99999999999999999999", "-1", "40000"])
+def test_an_impossible_year_is_a_chinese_400(site: Site, year: str) -> None:
+    client = TestClient(site.app, raise_server_exceptions=False)
+    for params in ({"q": "储能", "year": year}, {"q": "TI='储能'", "mode": "pro", "year": year}):
+        resp = client.get("/api/v1/search", params=params)
+        assert resp.status_code == 400, resp.text[:300]
+        assert "年份" in resp.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("field", ["analyst_id", "reviewer_id"])
+@pytest.mark.parametrize("value", [2**63, 2**64 + 1, 2**31])
+def test_a_user_id_beyond_the_database_is_a_chinese_400(site: Site, field: str, value: int) -> None:
+    client = TestClient(site.app, raise_server_exceptions=False)
+    client.headers["Authorization"] = f"Bearer {site.tokens['root']}"
+    body = {"project_name_zh": "项目", "client_name": "委托人", "commission_date": "2026-03-02",
+            "purpose": "立项", "scope": "国内", "centre": "A", field: value}  # fmt: skip
+    resp = client.post("/api/v1/cases", json=body)
+    assert resp.status_code == 400, resp.text[:300]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in resp.json()["error"]["message"])
+
+
+# ---------------------------------------------------------------- control characters (issue 14, break 4)
+
+
+def test_control_characters_in_case_fields_never_break_the_report(site: Site) -> None:
+    client = TestClient(site.app, raise_server_exceptions=False)
+    client.headers["Authorization"] = f"Bearer {site.tokens['ana-a']}"
+    body = {"project_name_zh": "项目\x00名称\x0b", "client_name": "委托\x1f人", "commission_date": "2026-03-02",
+            "purpose": "立项", "scope": "国内", "technical_points": "要点\x00\x08", "terms_zh": ["石墨烯\x00"]}  # fmt: skip
+    created = client.post("/api/v1/cases", json=body)
+    assert created.status_code == 201, created.text
+    case = created.json()
+    assert (case["project_name_zh"], case["client_name"], case["terms_zh"]) == (
+        "项目名称",
+        "委托人",
+        ["石墨烯"],
+    )
+    patched = client.patch(f"/api/v1/cases/{case['id']}", json={"remarks": "备注\x00"})
+    assert patched.status_code == 200 and patched.json()["remarks"] == "备注"
+    point = client.post(f"/api/v1/cases/{case['id']}/points", json={"text": "查新点\x1f一"})
+    assert point.status_code in (200, 201) and "\x1f" not in point.text
+    for kind in ("docx", "pdf"):
+        assert client.get(f"/api/v1/cases/{case['id']}/report.{kind}").status_code == 200

@@ -421,3 +421,44 @@ def test_pathological_inputs_fail_cleanly(text: str) -> None:
 def test_single_characters_compile_to_exact_phrases(text: str, field: str, value: str) -> None:
     # Mapping v2 indexes unigrams beside bigrams, so these line up with the query's bigram cut.
     assert _compile(text) == {"match_phrase": {field: value}}
+
+
+# ---------------------------------------------------------------- `#n` chains (issue 14, break 3)
+
+
+@st.composite
+def _history_chain(draw: st.DrawFn) -> list[str]:
+    """Expressions run one after another, each combining earlier history entries: `#n AND #n OR ...`."""
+    steps = [draw(_expr)]
+    for _ in range(draw(st.integers(1, 5))):
+        width = draw(st.integers(1, 100))
+        ops = draw(
+            st.lists(st.sampled_from([" AND ", " OR ", " NOT ", "*", "+"]), min_size=width, max_size=width)
+        )
+        refs = draw(st.lists(st.integers(1, len(steps)), min_size=width, max_size=width))
+        steps.append(f"#{refs[0]}" + "".join(op + f"#{n}" for op, n in zip(ops[1:], refs[1:], strict=True)))
+    return steps
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(_history_chain())
+def test_history_chains_stay_within_the_expansion_caps(steps: list[str]) -> None:
+    import json
+
+    from search.query.compiler import MAX_EXPANDED_BYTES, MAX_EXPANDED_LEAVES, leaf_count
+    from search.query.errors import QueryCompileError
+
+    history: dict[int, dict[str, Any]] = {}
+    for text in steps:
+        try:
+            query = parse(text)
+            compiled = compile_query(query, tokenizer=_tok(), history=history.get)
+        except QueryCompileError as exc:
+            if "展开后" in exc.message:
+                assert exc.position is not None and text[exc.position] == "#", (text, exc.position)
+            continue
+        except BadQuery:
+            continue
+        assert leaf_count(compiled) <= MAX_EXPANDED_LEAVES
+        assert len(json.dumps(compiled, ensure_ascii=False).encode("utf-8")) <= MAX_EXPANDED_BYTES
+        history[len(history) + 1] = compiled

@@ -16,6 +16,7 @@ from search.query import QueryError
 from web import api, cases_api, centre_api, export_api, health, ingest_api
 from web.identity import install_session_cookie
 from web.state import AppState
+from web.url_limit import UrlLengthLimit
 
 
 def _wants_html(request: Request) -> bool:
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Chaxin 查新平台", version="0.1.0")
     app.state.chaxin = AppState.build(settings or get_settings())
     install_session_cookie(app)
+    app.add_middleware(UrlLengthLimit, max_bytes=app.state.chaxin.settings.max_url_bytes)
     app.include_router(api.router)
     app.include_router(ingest_api.router)
     app.include_router(export_api.router)

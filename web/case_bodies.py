@@ -7,11 +7,15 @@ case pages. PATCH bodies are applied field by field: only the fields sent change
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, create_model
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, create_model
 
 from casework import service
+from web.api import MAX_DB_ID
+
+# A user ID: an integer the database can hold (a 2**63 one reached PostgreSQL and came back as a 500).
+UserId = Annotated[StrictInt, Field(ge=1, le=MAX_DB_ID)]
 
 
 class _Body(BaseModel):
@@ -39,8 +43,8 @@ class CaseCreate(CaseFields):
     purpose: str
     scope: str
     centre: str | None = None
-    analyst_id: StrictInt | None = None
-    reviewer_id: StrictInt | None = None
+    analyst_id: UserId | None = None
+    reviewer_id: UserId | None = None
 
 
 class CaseUpdate(CaseFields):
@@ -48,7 +52,7 @@ class CaseUpdate(CaseFields):
 
 
 class ReviewerChoice(_Body):
-    reviewer_id: StrictInt
+    reviewer_id: UserId
 
 
 class PointCreate(_Body):
@@ -64,7 +68,7 @@ class PointUpdate(_Body):
 class TransitionRequest(_Body):
     action: str
     comment: str = ""
-    reviewer_id: StrictInt | None = None
+    reviewer_id: UserId | None = None
 
 
 class CaseSearchRequest(_Body):

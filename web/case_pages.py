@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from appdb import accounts
 from appdb.models import AuditEvent, CaseStrategy, Centre, NoveltyCase
-from casework import evidence, searching, service
+from casework import evidence, record_policy, searching, service
 from casework.report import build_report, local_time, report_terms
 from reports import display_code, render_html
 from reports.model import Origin, Purpose, Relevance, Scope
@@ -303,7 +303,9 @@ def _page_context(
             for s in entries
         ],
         "documents": [
-            {**evidence.document_dict(d), "title": json.loads(d.snapshot or "{}").get("title", "")}
+            record_policy.document_view(
+                me, d, {**evidence.document_dict(d), "title": json.loads(d.snapshot or "{}").get("title", "")}
+            )
             for d in docs
         ],
         "results": results,
@@ -529,7 +531,9 @@ def report_preview(request: Request, case_id: DbId) -> Response:
     if isinstance(me, Response):
         return me
     with db_sessions(request).begin() as session:
-        report = build_report(session, service.load_case(session, me, case_id))
+        case = service.load_case(session, me, case_id)
+        service.require_reader_sees(session, me, case)
+        report = build_report(session, case)
     response = HTMLResponse(render_html(report))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -13,8 +13,8 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from appdb.models import NoveltyCase
-from casework import evidence, searching, service
+from appdb.models import CaseDocument, NoveltyCase
+from casework import evidence, record_policy, searching, service
 from casework.report import build_report
 from reports import code_matches, render_docx, render_pdf
 from search.principal import Principal
@@ -55,7 +55,11 @@ def _staff(principal: Principal) -> None:
         raise HTTPException(status_code=403, detail="只有查新机构工作人员可以使用查新案件")
 
 
-def detail(session: Session, case: NoveltyCase) -> dict[str, Any]:
+def _document(principal: Principal, doc: CaseDocument) -> dict[str, Any]:
+    return record_policy.document_view(principal, doc, evidence.document_dict(doc))
+
+
+def detail(session: Session, case: NoveltyCase, principal: Principal) -> dict[str, Any]:
     out = service.case_summary(case)
     out.update({name: getattr(case, name) for name in service.HEADER_FIELDS})
     out.update({name: getattr(case, name) for name in service.TEXT_FIELDS})
@@ -71,7 +75,7 @@ def detail(session: Session, case: NoveltyCase) -> dict[str, Any]:
                 for p in service.points(session, case)
             ],
             "strategies": [evidence.strategy_dict(s) for s in evidence.strategies(session, case)],
-            "documents": [evidence.document_dict(d) for d in evidence.documents(session, case)],
+            "documents": [_document(principal, d) for d in evidence.documents(session, case)],
         }
     )
     return out
@@ -81,7 +85,7 @@ def detail(session: Session, case: NoveltyCase) -> dict[str, Any]:
 def create_case(request: Request, principal: Who, body: CaseCreate) -> dict[str, Any]:
     with db_sessions(request).begin() as session:
         case = service.create_case(session, principal, body.sent())
-        return detail(session, case)
+        return detail(session, case, principal)
 
 
 @router.get("")
@@ -97,13 +101,13 @@ def list_cases(
 @router.get("/{case_id}")
 def get_case(request: Request, principal: Who, case_id: DbId) -> dict[str, Any]:
     with db_sessions(request).begin() as session:
-        return detail(session, service.load_case(session, principal, case_id))
+        return detail(session, service.load_case(session, principal, case_id), principal)
 
 
 @router.patch("/{case_id}")
 def update_case(request: Request, principal: Who, case_id: DbId, body: CaseUpdate) -> dict[str, Any]:
     with db_sessions(request).begin() as session:
-        return detail(session, service.update_case(session, principal, case_id, body.sent()))
+        return detail(session, service.update_case(session, principal, case_id, body.sent()), principal)
 
 
 @router.post("/{case_id}/reviewer")
@@ -111,7 +115,7 @@ def assign_reviewer(request: Request, principal: Who, case_id: DbId, body: Revie
     with db_sessions(request).begin() as session:
         case = service.load_case(session, principal, case_id)
         service.assign_reviewer(session, principal, case, body.reviewer_id)
-        return detail(session, case)
+        return detail(session, case, principal)
 
 
 @router.post("/{case_id}/points", status_code=201)
@@ -140,7 +144,7 @@ def transition(request: Request, principal: Who, case_id: DbId, body: Transition
         case = service.transition(
             session, principal, case_id, body.action, comment=body.comment, reviewer_id=body.reviewer_id
         )
-        return detail(session, case)
+        return detail(session, case, principal)
 
 
 @router.post("/{case_id}/search")
@@ -181,7 +185,7 @@ def add_document(request: Request, principal: Who, case_id: DbId, body: Document
     with db_sessions(request).begin() as session:
         search = app_state(request).search
         doc = searching.add_record(session, principal, case_id, search, body.record_id, body.sent())
-        return evidence.document_dict(doc)
+        return _document(principal, doc)
 
 
 @router.patch("/{case_id}/documents/{doc_id}")
@@ -190,7 +194,7 @@ def update_document(
 ) -> dict[str, Any]:
     with db_sessions(request).begin() as session:
         doc = evidence.update_document(session, principal, case_id, doc_id, body.sent())
-        return evidence.document_dict(doc)
+        return _document(principal, doc)
 
 
 @router.delete("/{case_id}/documents/{doc_id}", status_code=204)
@@ -203,6 +207,7 @@ def remove_document(request: Request, principal: Who, case_id: DbId, doc_id: DbI
 def _report_file(request: Request, principal: Principal, case_id: DbId, kind: str) -> Response:
     with db_sessions(request).begin() as session:
         case = service.load_case(session, principal, case_id)
+        service.require_reader_sees(session, principal, case)
         report = build_report(session, case)
         name = case.report_no or f"case-{case.id}-draft"
     body = render_docx(report) if kind == "docx" else render_pdf(report)

@@ -15,6 +15,7 @@ from search.principal import Principal
 from search.query import MAX_QUERY_CHARS
 from web.api import facet_filters, owner_of
 from web.identity import current_principal, record_audit
+from web.ratelimit import rate_limit_anonymous_export
 from web.state import AppState, app_state
 
 router = APIRouter(prefix="/api/v1")
@@ -28,7 +29,7 @@ def _primed(records: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     return itertools.chain(first, records)
 
 
-@router.get("/export", response_model=None)
+@router.get("/export", response_model=None, dependencies=[Depends(rate_limit_anonymous_export)])
 def export(
     request: Request,
     state: Annotated[AppState, Depends(app_state)],
@@ -41,6 +42,9 @@ def export(
     ids: Annotated[list[str] | None, Query(description="只导出这些记录（可重复，或以逗号分隔）")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_EXPORT)] = MAX_EXPORT,
 ) -> StreamingResponse:
+    if not principal.authenticated:
+        # A visitor's export is a sample, not the corpus: signed-in users get the full MAX_EXPORT.
+        limit = min(limit, state.settings.anon_export_max_records)
     fmt = FORMATS.get(format)
     if fmt is None:
         raise BadQuery(f"不支持的导出格式：{format}（可用：{'、'.join(FORMATS)}）")

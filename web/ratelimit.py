@@ -1,4 +1,7 @@
-"""Rate limits kept in Redis (fixed windows, through the `limits` library): logins and anonymous search.
+"""Rate limits kept in Redis (fixed windows, through the `limits` library): logins, anonymous search and export.
+
+Addresses are the client's as the server sees it: forwarded headers count only from the proxies in
+CHAXIN_TRUSTED_PROXIES (`chaxin serve` hands them to uvicorn), so a spoofed X-Forwarded-For changes nothing.
 
 When Redis cannot be reached the limits are not applied (and a warning is logged): refusing every
 login and every search because the limiter's store is down would be the worse failure.
@@ -24,7 +27,7 @@ from web.identity import client_ip, current_principal
 from web.state import app_state
 
 log = logging.getLogger(__name__)
-__all__ = ["Limits", "client_ip", "limits_for", "rate_limit_anonymous_search"]
+__all__ = ["Limits", "client_ip", "limits_for", "rate_limit_anonymous_export", "rate_limit_anonymous_search"]
 
 
 @lru_cache(maxsize=8)
@@ -48,6 +51,8 @@ class Limits:
         window = settings.login_window_seconds
         self.login_failures = RateLimitItemPerSecond(settings.login_max_failures, window)
         self.login_attempts = RateLimitItemPerSecond(settings.login_max_per_ip, window)
+        self.login_account = RateLimitItemPerSecond(settings.login_max_per_account, window)
+        self.anon_export = RateLimitItemPerMinute(settings.anon_export_per_minute)
         self.anon_search = RateLimitItemPerMinute(settings.anon_search_per_minute)
         self.verify = RateLimitItemPerMinute(settings.verify_per_minute)
 
@@ -78,10 +83,18 @@ class Limits:
         per_ip = self._hit(self.login_attempts, "login-ip", ip)
         if not per_ip.allowed:
             return per_ip
-        return self._test(self.login_failures, "login-fail", username.strip().lower(), ip)
+        name = username.strip().lower()
+        if name:
+            account = self._test(self.login_account, "login-account", name)
+            if not account.allowed:
+                return account
+        return self._test(self.login_failures, "login-fail", name, ip)
 
     def login_failed(self, username: str, ip: str) -> None:
-        self._hit(self.login_failures, "login-fail", username.strip().lower(), ip)
+        name = username.strip().lower()
+        self._hit(self.login_failures, "login-fail", name, ip)
+        if name:
+            self._hit(self.login_account, "login-account", name)
 
     def login_succeeded(self, username: str, ip: str) -> None:
         try:
@@ -93,6 +106,9 @@ class Limits:
 
     def anonymous_search(self, ip: str) -> Verdict:
         return self._hit(self.anon_search, "anon-search", ip)
+
+    def anonymous_export(self, ip: str) -> Verdict:
+        return self._hit(self.anon_export, "anon-export", ip)
 
     def verification(self, ip: str) -> Verdict:
         return self._hit(self.verify, "verify", ip)
@@ -121,6 +137,18 @@ def rate_limit_verification(request: Request) -> None:
     """A FastAPI dependency for report verification, which anyone may use: 429 past the per-address limit."""
     refuse_past_limit(
         limits_for(request).verification(client_ip(request)), "核验过于频繁，请 {seconds} 秒后再试。"
+    )
+
+
+def rate_limit_anonymous_export(
+    request: Request, principal: Annotated[Principal, Depends(current_principal)]
+) -> None:
+    """A FastAPI dependency for exports: anonymous visitors get a few per minute (and few records each)."""
+    if principal.authenticated:
+        return
+    refuse_past_limit(
+        limits_for(request).anonymous_export(client_ip(request)),
+        "导出过于频繁，请 {seconds} 秒后再试；登录后不受此限制。",
     )
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from ingest.errors import RecordError, reason
+from ingest.formats.xml_safe import parser_words
 from ingest.identity import record_id
 from mappings.model import DocType, Record
 
@@ -23,7 +24,7 @@ def parse_line(line: str, *, now: datetime, version: int) -> Record:
     try:
         raw = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise RecordError(f"不是合法的 JSON：{exc.msg}（第 {exc.colno} 列）") from None
+        raise RecordError(f"不是合法的 JSON（第 {exc.colno} 列）。{parser_words(exc.msg)}") from None
     if not isinstance(raw, dict):
         raise RecordError("每行应为一个 JSON 对象")
     title = raw.get("title")

@@ -35,6 +35,7 @@ from pydantic import ValidationError
 
 from ingest.errors import RecordError, reason
 from ingest.formats import xml_safe
+from ingest.formats.xml_safe import syntax_error
 from ingest.identity import record_id
 from ingest.normalize_text import (
     clean_or_none,
@@ -331,7 +332,7 @@ def _parse_xml(data: bytes, *, now: datetime, version: int) -> Iterator[Record |
         root = etree.fromstring(data, xml_safe.parser(remove_comments=True, encoding=encoding))
     except etree.XMLSyntaxError as exc:
         line = f"第 {exc.lineno} 行" if exc.lineno else "文件"
-        yield RecordError(f"XML 格式错误（{line}）：{exc.msg}")
+        yield RecordError(syntax_error(line, exc.msg))
         return
     items = _xml_items(root)
     if not items:

@@ -45,6 +45,7 @@ from ingest.formats._patent_xml import (
     with_doctype,
     xml_documents,
 )
+from ingest.formats.xml_safe import syntax_error
 from ingest.normalize_text import find_doi, parse_year
 from mappings.model import Record, Reference
 
@@ -213,7 +214,7 @@ def _records(fh: BinaryIO, file: Path, now: datetime, version: int) -> Iterator[
             root = etree.fromstring(with_doctype(data), xml_safe.parser(remove_comments=True))
         except etree.XMLSyntaxError as exc:
             line = f"第 {start + exc.lineno - 1} 行" if exc.lineno else "文件"
-            yield RecordError(f"{where}：XML 格式错误（{line}）：{exc.msg}")
+            yield RecordError(f"{where}：{syntax_error(line, exc.msg)}")
             continue
         if local(root) not in _ROOTS:
             if n == 1:

@@ -30,6 +30,7 @@ from pypdf import PdfReader
 
 from ingest.errors import RecordError, reason
 from ingest.formats import xml_safe
+from ingest.formats.xml_safe import parser_words, syntax_error
 from ingest.identity import record_id
 from ingest.normalize_text import clean_or_none, clean_text, join_lines, tidy_title
 from mappings.model import AccessLevel, Author, DocType, Record, TechReportInfo
@@ -128,7 +129,7 @@ def schema_message(message: str) -> str:
     for pattern, render in _MESSAGES:
         if m := pattern.search(body):
             return f"{where}：{render(m)}"
-    return f"{where}：不符合 techreport-1.0 模式（{_local_names(body).strip()}）"
+    return f"{where}：不符合 techreport-1.0 模式。{parser_words(_local_names(body))}"
 
 
 def _report_index(path: str | None, single: bool) -> int | None:
@@ -349,7 +350,7 @@ def parse_file(
         root = _parse(data)
     except etree.XMLSyntaxError as exc:
         line = f"第 {exc.lineno} 行" if exc.lineno else "文件"
-        yield RecordError(f"XML 格式错误（{line}）：{exc.msg}")
+        yield RecordError(syntax_error(line, exc.msg))
         return
     name = etree.QName(root)
     if name.namespace != NS or name.localname not in ("reports", "report"):
@@ -369,7 +370,7 @@ def parse_file(
     try:
         valid = validator.validate(etree.ElementTree(root))
     except etree.XMLSchemaValidateError as exc:
-        yield RecordError(f"文件无法按 techreport-1.0 模式校验：{exc}")
+        yield RecordError(f"文件无法按 techreport-1.0 模式校验。{parser_words(str(exc))}")
         return
     problems: dict[int | None, list[str]] = {}
     for err in [] if valid else validator.error_log:

@@ -50,6 +50,7 @@ from pydantic import ValidationError
 
 from ingest.errors import RecordError, reason
 from ingest.formats import xml_safe
+from ingest.formats.xml_safe import syntax_error
 from ingest.identity import record_id
 from ingest.normalize_text import (
     author_key,
@@ -114,7 +115,7 @@ def _with_external_subset(data: bytes) -> bytes:
 
 def _syntax_error(exc: etree.XMLSyntaxError) -> RecordError:
     line = f"第 {exc.lineno} 行" if exc.lineno else "文件"
-    return RecordError(f"XML 格式错误（{line}）：{exc.msg}")
+    return RecordError(syntax_error(line, exc.msg))
 
 
 def _parse_xml(data: bytes) -> Element:

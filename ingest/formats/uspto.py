@@ -46,6 +46,7 @@ from ingest.formats._patent_xml import (
     with_doctype,
     xml_documents,
 )
+from ingest.formats.xml_safe import syntax_error
 from ingest.normalize_text import clean_or_none, find_doi, parse_year
 from mappings.model import Record, Reference
 
@@ -306,7 +307,7 @@ def _xml_documents(fh: BinaryIO, file: Path, now: datetime, version: int) -> Ite
             root = etree.fromstring(with_doctype(data), xml_safe.parser(remove_comments=True))
         except etree.XMLSyntaxError as exc:
             line = f"第 {start + exc.lineno - 1} 行" if exc.lineno else "文件"
-            yield RecordError(f"{where}：XML 格式错误（{line}）：{exc.msg}")
+            yield RecordError(f"{where}：{syntax_error(line, exc.msg)}")
             continue
         builder = _BUILDERS.get(local(root))
         if builder is None:

@@ -92,7 +92,18 @@ def describe(exc: etree.XMLSyntaxError) -> str:
     else:
         line, message = exc.lineno, exc.msg
     where = f"第 {line} 行" if line else "文件"
-    return f"XML 格式错误（{where}）：{message}"
+    return syntax_error(where, message)
+
+
+def parser_words(message: str) -> str:
+    """The parser's own (English) words, marked as such, to follow a Chinese sentence: libxml2's
+    text names the exact fault, so it is kept, but never reads as half of a Chinese message."""
+    return f"〔解析器原文：{' '.join(str(message).split())}〕"
+
+
+def syntax_error(where: str, message: str) -> str:
+    """ "XML 格式错误（第 3 行）：文件不符合 XML 语法。〔解析器原文：…〕" """
+    return f"XML 格式错误（{where}）：文件不符合 XML 语法。{parser_words(message)}"
 
 
 def html_parser() -> Any:

@@ -9,6 +9,7 @@ combine whole field tests, so `SU='A'*'B'` means `SU='A' AND SU='B'`.
 from __future__ import annotations
 
 import copy
+import json
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -42,6 +43,12 @@ HistoryResolver = Callable[[int], Mapping[str, Any] | None]
 # Elasticsearch refuses bool queries nested deeper than indices.query.bool.max_nested_depth
 # (20 by default in 7.x; later releases raise it). Refusing here gives a readable message instead.
 MAX_BOOL_DEPTH = 20
+# What `#n` may expand to. One expression is capped by the parser (2,000 characters, 100 operators:
+# at most about 600 leaf queries and 60 KB compiled); `#n` splices in a whole stored query, so
+# `#n AND #n AND ...` would multiply it a hundredfold per level of history. The expanded query is
+# capped instead, well above any one expression and well under Elasticsearch's clause limit.
+MAX_EXPANDED_LEAVES = 2_000
+MAX_EXPANDED_BYTES = 512 * 1024
 
 _WORD = re.compile(r"[^\W_]")  # the same "has a letter, digit or CJK" test the tokenizer applies
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
@@ -50,11 +57,50 @@ _STEP = {"AND": "AND", "OR": "OR", "NOT": "NOT", "*": "AND", "+": "OR", "-": "NO
 
 def compile_query(q: Query, *, tokenizer: Tokenizer, history: HistoryResolver | None = None) -> Q:
     """The `query` part of a search body for `q`."""
-    compiled = _Compiler(tokenizer, history).query(q)
+    compiler = _Compiler(tokenizer, history)
+    compiled = compiler.query(q)
     depth = bool_depth(compiled)
     if depth > MAX_BOOL_DEPTH:
-        raise QueryCompileError(f"检索式的逻辑层次过多（{depth} 层，上限 {MAX_BOOL_DEPTH}），请简化或拆分")
+        raise QueryCompileError(
+            f"检索式的逻辑层次过多（{depth} 层，上限 {MAX_BOOL_DEPTH}），请简化或拆分",
+            compiler.first_history,
+            [],
+        )
+    if compiler.first_history is not None:
+        _check_expanded(compiled, leaf_count(compiled), compiler.first_history)
     return compiled
+
+
+def leaf_count(query: Any) -> int:
+    """How many non-bool queries a query dict holds (iterative, like bool_depth)."""
+    count = 0
+    stack: list[Any] = [query]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            if "bool" in node and isinstance(node["bool"], Mapping):
+                stack.extend(node["bool"].values())
+            elif node:
+                count += 1
+        elif isinstance(node, list):
+            stack.extend(node)
+    return count
+
+
+def _check_expanded(query: Any, leaves: int, pos: int | None, *, size: int | None = None) -> None:
+    if leaves > MAX_EXPANDED_LEAVES:
+        raise QueryCompileError(
+            f"引用检索历史（#n）展开后的检索式过大（{leaves} 个检索项，上限 {MAX_EXPANDED_LEAVES}），请简化后再组合",
+            pos, [],
+        )  # fmt: skip
+    if size is None:
+        size = len(json.dumps(query, ensure_ascii=False).encode("utf-8"))
+    if size > MAX_EXPANDED_BYTES:
+        raise QueryCompileError(
+            f"引用检索历史（#n）展开后的检索式过大（{size // 1024} KB，上限 {MAX_EXPANDED_BYTES // 1024} KB），"
+            "请简化后再组合",
+            pos, [],
+        )  # fmt: skip
 
 
 def bool_depth(query: Any) -> int:
@@ -121,6 +167,9 @@ class _Compiler:
     def __init__(self, tokenizer: Tokenizer, history: HistoryResolver | None) -> None:
         self.tokenizer = tokenizer
         self.history = history
+        self.first_history: int | None = None  # where the first `#n` stands, for errors about expansion
+        self.expanded_leaves = 0
+        self.expanded_bytes = 0
 
     def query(self, q: Query) -> Q:
         # Walk the left spine iteratively; only parenthesised right operands recurse (depth capped).
@@ -154,6 +203,13 @@ class _Compiler:
             stored = None
         if stored is None:
             raise QueryCompileError(f"检索历史中没有 #{h.number}", h.pos, [])
+        if self.first_history is None:
+            self.first_history = h.pos
+        # Counted before copying: a chain of `#n` stops at the first one that goes past the cap.
+        self.expanded_leaves += leaf_count(stored)
+        self.expanded_bytes += len(json.dumps(stored, ensure_ascii=False).encode("utf-8"))
+        if self.expanded_leaves > MAX_EXPANDED_LEAVES or self.expanded_bytes > MAX_EXPANDED_BYTES:
+            _check_expanded(stored, self.expanded_leaves, h.pos, size=self.expanded_bytes)
         # A copy, so later edits to this query never reach the stored history entry.
         return copy.deepcopy(dict(stored))
 
