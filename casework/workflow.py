@@ -48,25 +48,27 @@ def advance(
 ) -> NoveltyCase:
     """Take `step` on the case; `site_url` (this site's public address) goes into the PDF whose pages
     are counted at 签发."""
-    case = service.load_case(session, principal, case_id)
-    if step.action in CHECKED and case.state in service.TRANSITIONS[step.action].sources:
+    # The move comes first, so a refusal by role or state reads as before; a failed check then
+    # raises inside the caller's transaction, which rolls the move (and a report serial) back.
+    case = service.transition(
+        session, principal, case_id, step.action, comment=step.comment, reviewer_id=step.reviewer_id
+    )
+    if step.action in CHECKED:
         found = checks.problems(session, case)
         blocking = checks.errors(found)
         if blocking:
-            raise ChecksFailed(f"报告尚不完整，共 {len(blocking)} 处问题，请逐项处理后再{_label(step.action)}",
-                               found)  # fmt: skip
+            raise ChecksFailed(
+                f"报告尚不完整，共 {len(blocking)} 处问题，请逐项处理后再{_label(step.action)}", found
+            )
         warned = checks.warnings(found)
         if step.action == "submit":
             if warned and not step.confirm_warnings:
                 raise ChecksFailed(
-                    f"有 {len(warned)} 条著录项目提醒，请核对后勾选“确认提醒”再提交审核", warned
+                    f"有 {len(warned)} 条著录项目提醒，请核对后勾选“已核对著录项目提醒”再提交审核", warned
                 )
             case.confirmed_warnings = json.dumps(
                 [{"key": w.key, "message": w.message, "anchor": w.anchor} for w in warned], ensure_ascii=False
             )
-    case = service.transition(
-        session, principal, case_id, step.action, comment=step.comment, reviewer_id=step.reviewer_id
-    )
     if step.action == "issue":
         pdf = render_pdf(build_report(session, case, site_url=site_url))
         case.page_count = len(PdfReader(io.BytesIO(pdf)).pages)

@@ -157,6 +157,12 @@ def test_full_case_end_to_end(site: Site) -> None:
         f"/api/v1/cases/{cid}/search", json={"q": "TKA%'graphene'", "terms_en": ["graphene"]}, headers=h
     )
     assert en.json()["total"] == 1
+    # A 国内外 case needs a foreign database: the analyst logs the Web of Science search run there.
+    wos = c.post(f"/api/v1/cases/{cid}/external", headers=h, json={
+        "database": "Web of Science", "year_from": 1990, "year_to": 2026, "expression": "TS=(graphene AND anode*)",
+        "hits": 1523, "searched_on": "2026-03-03"})  # fmt: skip
+    assert wos.status_code == 201, wos.text
+    assert wos.json()["kind"] == "external" and wos.json()["origin"] == "国外"
 
     d1 = c.post(f"/api/v1/cases/{cid}/documents", headers=h, json={
         "record_id": "g1", "relevance": "密切相关", "points": ["NP-1"], "excerpt": "“采用化学气相沉积法制备石墨烯负极材料”"})  # fmt: skip
@@ -192,7 +198,8 @@ def test_full_case_end_to_end(site: Site) -> None:
         "not a reviewer"
     )
     assert _go(site, "ana-a", cid, "submit", reviewer_id=site.ids["junior-a"]).status_code == 403, "高级职称"
-    assert _go(site, "ana-a", cid, "submit", reviewer_id=site.ids["rev-a"]).json()["state"] == "in_review"
+    submitted = _go(site, "ana-a", cid, "submit", reviewer_id=site.ids["rev-a"], confirm_warnings=True)
+    assert submitted.json()["state"] == "in_review", submitted.text
     assert _go(site, "ana-a", cid, "sign").status_code == 403, "the analyst cannot sign"
     # Frozen while in review.
     assert c.patch(f"/api/v1/cases/{cid}", json={"remarks": "x"}, headers=h).status_code == 409
@@ -205,8 +212,8 @@ def test_full_case_end_to_end(site: Site) -> None:
         ).status_code
         == 200
     )
-    assert _go(site, "ana-a", cid, "start_drafting").status_code == 200
-    assert _go(site, "ana-a", cid, "submit").json()["state"] == "in_review"
+    # After a return the analyst resubmits directly.
+    assert _go(site, "ana-a", cid, "submit", confirm_warnings=True).json()["state"] == "in_review"
     signed = _go(site, "rev-a", cid, "sign")
     assert signed.status_code == 200, signed.text
     number = signed.json()["report_no"]
@@ -249,8 +256,12 @@ def test_full_case_end_to_end(site: Site) -> None:
         )
     assert {"case.create", "case.search", "case.submit", "case.return", "case.sign", "case.issue"} <= actions
     ok = c.get(f"/verify/{number}", params={"code": code[:16]}).json()
-    assert ok["genuine"] is True and "高循环" not in str(ok)
-    assert c.get(f"/verify/{number}", params={"code": "0" * 16}).json()["genuine"] is False
+    # A correct code shows what a holder compares with the paper: never the report's content.
+    assert ok["genuine"] is True and ok["facts"]["project_name"] == "高循环稳定性石墨烯锂电池负极材料"
+    assert ok["facts"]["page_count"] >= 3 and ok["facts"]["client"] == "贵州大学材料学院"
+    assert "化学气相沉积" not in str(ok)
+    wrong = c.get(f"/verify/{number}", params={"code": "0" * 16}).json()
+    assert wrong["genuine"] is False and "facts" not in wrong and wrong["message"] == "验证码与该报告不符"
     assert c.get("/verify/20990000000001").json()["issued"] is False
     assert _go(site, "ana-a", cid, "archive").json()["state"] == "archived"
 
@@ -308,11 +319,23 @@ def test_reviewer_rules_at_signing(site: Site) -> None:
     site.client.post(f"/api/v1/cases/{cid}/points", json={"text": "点"}, headers=site.h("ana-a"))
     _go(site, "ana-a", cid, "start_search")
     _go(site, "ana-a", cid, "start_drafting")
-    assert _go(site, "ana-a", cid, "submit", reviewer_id=site.ids["ana2-a"]).status_code == 200
+    # Incomplete (no comparison or conclusion for NP-1, nothing searched for section 四): the check
+    # at submit refuses and lists every problem with where it is fixed; the case stays in drafting.
+    refused = _go(site, "ana-a", cid, "submit", reviewer_id=site.ids["ana2-a"])
+    assert refused.status_code == 409, refused.text
+    listed = {p["key"]: p["anchor"] for p in refused.json()["error"]["problems"]}
+    assert listed["conclusion-NP-1"] == "#point-NP-1" and listed["scope-none"] == "#strategies"
+    with site.db() as s:
+        stored = s.get(NoveltyCase, cid)
+        assert stored is not None and stored.state == "drafting" and stored.report_no is None
+    with site.db.begin() as s:
+        stored = s.get(NoveltyCase, cid)
+        assert stored is not None
+        stored.state, stored.reviewer_id = "in_review", site.ids["ana2-a"]  # past the check, as older cases are
     assert _go(site, "rev-a", cid, "sign").status_code == 403, "only the assigned reviewer signs"
-    # Incomplete (no conclusion for NP-1): refused, and no number is used up.
-    refused = _go(site, "ana2-a", cid, "sign")
-    assert refused.status_code == 400 and "查新结论" in refused.json()["error"]["message"]
+    # Signing checks again: refused, and no number is used up.
+    again = _go(site, "ana2-a", cid, "sign")
+    assert again.status_code == 400 and "不能签字" in again.text
     with site.db() as s:
         stored = s.get(NoveltyCase, cid)
         assert stored is not None and stored.state == "in_review" and stored.report_no is None
