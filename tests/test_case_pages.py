@@ -255,7 +255,10 @@ def test_a_case_from_commission_to_issued_report_through_the_pages(site: Site) -
 
     draft = rev.get(f"/workspace/cases/{case_id}/report")
     assert draft.status_code == 200 and "草稿" in draft.text
-    assert _post(rev, f"/workspace/cases/{case_id}/transitions", {"action": "issue", "confirm": "1"}).status_code == 303
+    assert (
+        _post(rev, f"/workspace/cases/{case_id}/transitions", {"action": "issue", "confirm": "1"}).status_code
+        == 303
+    )
     page = ana.get(f"/workspace/cases/{case_id}").text
     assert "已签发" in page and "验证码" in page and f"/verify/{number.group(1)}" in page
     history = _text(page[page.index('id="history"') :])

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from appdb import accounts
 from appdb.models import Centre, NoveltyCase
-from casework import case_documents, evidence, external, searching, service, workflow
+from casework import case_documents, checks, evidence, external, searching, service, workflow
 from casework.report import build_report
 from reports import code_matches, render_docx, render_pdf
 from search.principal import Principal
@@ -66,6 +66,8 @@ def detail(session: Session, case: NoveltyCase) -> dict[str, Any]:
     out.update(
         {
             "review_comment": case.review_comment,
+            "confirmed_warnings": checks.confirmed(case),
+            "page_count": case.page_count,
             "signing_date": case.signing_date.isoformat() if case.signing_date else None,
             "issue_date": case.issue_date.isoformat() if case.issue_date else None,
             "actions": list(service.allowed_actions(case)),
