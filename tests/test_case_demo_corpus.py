@@ -481,9 +481,9 @@ def test_strategy_log_records_each_search_as_the_public_search_sees_it(walk: Wal
     # Compared as instants: the spelling differs between responses on SQLite (see
     # test_strategy_run_at_reads_back_as_it_was_reported).
     platform = [e for e in walk.logged["strategies"] if e["kind"] == "platform"]
-    assert [_same_instant(e) for e in platform] == [
-        _same_instant(e) for e in walk.entries
-    ], "the log holds each search once, as run, in order"
+    assert [_same_instant(e) for e in platform] == [_same_instant(e) for e in walk.entries], (
+        "the log holds each search once, as run, in order"
+    )
 
 
 def test_documents_are_filed_as_marked(walk: Walk) -> None:
@@ -560,7 +560,12 @@ def _check_strategy_table(doc: Any, entries: list[dict[str, Any]]) -> None:
     assert len(rows) == len(chosen)
     for row, entry in zip(rows, chosen, strict=True):
         if entry["kind"] == "external":  # as typed there, dated by the day it ran there
-            assert row[1:] == [entry["database"], entry["expression"], str(entry["hits"]), entry["searched_on"]]
+            assert row[1:] == [
+                entry["database"],
+                entry["expression"],
+                str(entry["hits"]),
+                entry["searched_on"],
+            ]
             continue
         run_at = _as_utc(entry["run_at"]).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
         cell = f"{entry['normalized']}\nCNKI：{entry['cnki']}"
