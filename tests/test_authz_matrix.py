@@ -140,6 +140,12 @@ TABLE: list[Row] = [
      {"form": {}}, CASE_404),
     ("POST", "/workspace/cases/{case_id}/transitions", "/workspace/cases/999999/transitions",
      {"form": {"action": "issue"}}, CASE_404),
+    ("POST", "/workspace/cases/{case_id}/external", "/workspace/cases/999999/external",
+     {"form": {"database": "CNKI 中国知网"}}, CASE_404),
+    ("POST", "/workspace/cases/{case_id}/manual-document", "/workspace/cases/999999/manual-document",
+     {"form": {"title": "x"}}, CASE_404),
+    ("POST", "/workspace/cases/{case_id}/import-documents", "/workspace/cases/999999/import-documents",
+     {"form": {"database": "CNKI 中国知网"}}, CASE_404),
 ]  # fmt: skip
 
 

@@ -562,7 +562,7 @@ def external_search(request: Request, case_id: DbId, values: Posted) -> Response
     )
 
 
-@router.post("/workspace/cases/{case_id}/documents/manual", response_class=HTMLResponse, dependencies=[Csrf])
+@router.post("/workspace/cases/{case_id}/manual-document", response_class=HTMLResponse, dependencies=[Csrf])
 def manual_document(request: Request, case_id: DbId, values: Posted) -> Response:
     """A document typed in with its bibliographic fields, found in one of the centre's databases."""
     data: dict[str, Any] = {k: str(values.get(k) or "") for k in case_documents.MANUAL_FIELDS}
@@ -578,7 +578,7 @@ def manual_document(request: Request, case_id: DbId, values: Posted) -> Response
     )
 
 
-@router.post("/workspace/cases/{case_id}/documents/import", response_class=HTMLResponse, dependencies=[Csrf])
+@router.post("/workspace/cases/{case_id}/import-documents", response_class=HTMLResponse, dependencies=[Csrf])
 async def import_documents(request: Request, case_id: DbId) -> Response:
     """An export file (RIS, EndNote, RefWorks, NoteExpress, WoS) from the database it was found in."""
     form = await request.form()
