@@ -521,3 +521,23 @@ def test_centre_admin_keeps_the_contact_block(site: Site) -> None:
     with site.db() as s:
         centre = accounts.get_centre(s, "SB")
         assert (centre.address, centre.fax, centre.phone) == ("北京市海淀区学院路", "010-6666", "")
+
+
+def test_centre_admin_adds_a_database_on_the_centre_page(site: Site) -> None:
+    from tests.secure_site import csrf_for
+
+    token = csrf_for(site.client)
+
+    def post(code: str, who: str | None, **fields: str) -> Any:
+        return site.client.post(f"/workspace/centres/{code}/databases", data={"csrf_token": token, **fields},
+                                headers=site.h(who), follow_redirects=False)  # fmt: skip
+
+    page = site.get("/workspace/centres/SA", "adm-a").text
+    assert "Web of Science（国外）" in page and "CNKI 中国知网（国内）" in page
+    added = post("SA", "adm-a", name="中国生物医学文献数据库", origin="国内")
+    assert added.status_code == 303 and added.headers["location"].endswith("#databases")
+    assert "中国生物医学文献数据库（国内）" in site.get("/workspace/centres/SA", "adm-a").text
+    again = post("SA", "adm-a", name="中国生物医学文献数据库", origin="国内")
+    assert "db_error=" in again.headers["location"]
+    assert post("SB", "adm-a", name="x", origin="国内").status_code == 404, "another centre looks missing"
+    assert post("*", "root", name="x", origin="国内").status_code == 404

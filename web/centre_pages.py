@@ -143,6 +143,8 @@ async def centre_database(request: Request, code: Code) -> Response:
             centre = centres_in_scope(session, me, code)[0]
             external.add_database(session, me, centre.code, form.get("name"), form.get("origin"))
     except service.CaseError as exc:
+        if exc.status in (403, 404):  # not this admin's centre: answered like the other centre pages
+            raise
         return RedirectResponse(_page_url(code) + "?" + urlencode({"db_error": str(exc)}) + "#databases",
                                 status_code=303)  # fmt: skip
     return RedirectResponse(_page_url(code) + "#databases", status_code=303)
