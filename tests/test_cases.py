@@ -562,3 +562,18 @@ def test_centre_admin_adds_a_database(site: Site) -> None:
             external.add_database(s, admin, "B", "某库", "国内")
         with pytest.raises(service.CaseError):
             external.add_database(s, admin, "A", "Web of Science", "国外")
+
+
+def test_verify_is_a_form_page(site: Site) -> None:
+    from web.cases_api import client_shown
+
+    page = site.client.get("/verify", headers={"accept": "text/html"})
+    assert page.status_code == 200 and 'name="report_no"' in page.text and 'name="code"' in page.text
+    unknown = site.client.get("/verify", params={"report_no": "20990000000001", "code": "0" * 16},
+                              headers={"accept": "text/html"})  # fmt: skip
+    assert unknown.status_code == 200 and "未找到该编号的已签发查新报告" in unknown.text
+    assert client_shown("贵州大学材料学院") == "贵州大学材料学院"
+    assert client_shown("王小明") == "王**" and client_shown("李四") == "李*"
+    with site.db() as s:
+        logged = s.scalars(select(AuditEvent).where(AuditEvent.action == "report.verify")).all()
+        assert any('"20990000000001"' in e.detail for e in logged)
