@@ -289,6 +289,10 @@ class NoveltyCase(Base):
     # Names and titles of centre, analyst and reviewer as printed when signed (JSON), so a later
     # rename or promotion does not change an issued report or its verification code.
     signatories: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Pages of the issued PDF, counted when issued, so /verify can tell a holder how many to expect.
+    page_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Warnings of the check at submit the analyst confirmed (JSON list); the reviewer sees them.
+    confirmed_warnings: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -326,6 +330,11 @@ class CaseStrategy(Base):
     # True when the analyst searched past the commission year on purpose; recorded for the reviewer.
     window_override: Mapped[bool] = mapped_column(Boolean, default=False)
     in_report: Mapped[bool] = mapped_column(Boolean, default=True)
+    # "platform": run here, re-runnable; "external": typed in from another database's own search.
+    kind: Mapped[str] = mapped_column(String(16), default="platform", server_default="platform")
+    # 国内 / 国外: the database's side, which decides the report's 国内/国外 statements.
+    origin: Mapped[str] = mapped_column(String(4), default="国内", server_default="国内")
+    searched_on: Mapped[date | None] = mapped_column(Date, nullable=True)  # external: the day it ran there
     run_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     run_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -346,7 +355,24 @@ class CaseDocument(Base):
     excerpt: Mapped[str] = mapped_column(Text, default="")
     reference: Mapped[str] = mapped_column(Text)  # GB/T 7714, formatted from the snapshot
     snapshot: Mapped[str] = mapped_column(Text)  # JSON of the record when added
+    # "platform" (a record of the index), "manual" (typed in) or "import" (an export file); the last
+    # two live in the case only.
+    source: Mapped[str] = mapped_column(String(16), default="platform", server_default="platform")
+    database: Mapped[str] = mapped_column(String(200), default="", server_default="")  # where it was found
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CentreDatabase(Base):
+    """A database a centre searches beyond the default list (casework.external.DEFAULT_DATABASES)."""
+
+    __tablename__ = "centre_databases"
+    __table_args__ = (UniqueConstraint("centre_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    origin: Mapped[str] = mapped_column(String(4))  # 国内 / 国外
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class ReportCounter(Base):

@@ -73,7 +73,7 @@ def _issued_in(centre: Centre, period: Period) -> ColumnElement[bool]:
 
 
 def collect(
-    session: Session, centre: Centre, period: Period, *, limit: int | None = None
+    session: Session, centre: Centre, period: Period, *, limit: int | None = None, site_url: str = ""
 ) -> list[ArchivedReport]:
     """The issued reports of `centre` with an issue date in `period`, oldest first; CaseError over the cap."""
     cap = MAX_REPORTS if limit is None else limit
@@ -90,7 +90,8 @@ def collect(
         .order_by(NoveltyCase.issue_date, NoveltyCase.report_no)
     )
     return [
-        ArchivedReport(case.report_no or f"case-{case.id}", build_report(session, case)) for case in cases
+        ArchivedReport(case.report_no or f"case-{case.id}", build_report(session, case, site_url=site_url))
+        for case in cases
     ]
 
 

@@ -132,8 +132,12 @@ def add_document(
     case_id: int,
     record: Mapping[str, Any],
     data: Mapping[str, Any],
+    *,
+    source: str = "platform",
+    database: str = "",
 ) -> CaseDocument:
-    """Add a hit to the case; `record` is the record as the search service returned it to the analyst."""
+    """Add a document to the case; `record` is the record as the search service returned it to the
+    analyst, or one typed in or imported (`source` manual / import, found in `database`)."""
     case = case_for_editing(session, principal, case_id)
     record_id = str(record.get("id", ""))
     existing = session.scalar(
@@ -159,11 +163,14 @@ def add_document(
         excerpt=_text(data.get("excerpt"), "原文摘录", 5_000),
         reference=format_entry(dict(snapshot)),
         snapshot=json.dumps(snapshot, ensure_ascii=False, sort_keys=True, default=str),
+        source=source,
+        database=database,
     )
     session.add(doc)
     session.flush()
     touch(case)
-    audit(session, principal, "case.add_document", case, record_id=record_id, relevance=doc.relevance)
+    audit(session, principal, "case.add_document", case, record_id=record_id, relevance=doc.relevance,
+          source=source)  # fmt: skip
     return doc
 
 
@@ -218,6 +225,8 @@ def document_dict(doc: CaseDocument) -> dict[str, Any]:
         "description": doc.description,
         "excerpt": doc.excerpt,
         "reference": doc.reference,
+        "source": doc.source or "platform",
+        "database": doc.database or "",
     }
 
 
@@ -236,4 +245,7 @@ def strategy_dict(entry: CaseStrategy) -> dict[str, Any]:
         "window_override": entry.window_override,
         "in_report": entry.in_report,
         "run_at": aware_utc(entry.run_at).isoformat(),
+        "kind": entry.kind or "platform",
+        "origin": entry.origin or "国内",
+        "searched_on": entry.searched_on.isoformat() if entry.searched_on else None,
     }

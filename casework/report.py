@@ -11,7 +11,8 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, time
+from urllib.parse import quote
 
 from sqlalchemy.orm import Session
 
@@ -85,12 +86,29 @@ def report_terms(case: NoveltyCase, chosen: Sequence[CaseStrategy]) -> tuple[lis
     return list(dict.fromkeys(zh)), list(dict.fromkeys(en))
 
 
-def build_report(session: Session, case: NoveltyCase) -> ReportData:
-    """The report as it stands: a draft (watermarked 草稿) until issued, then the issued report."""
+def verify_url(base: str, report_no: str | None) -> str:
+    """Where a reader checks the report: the public `/verify/{number}` page of this site."""
+    if not base or not report_no:
+        return ""
+    return f"{base.rstrip('/')}/verify/{quote(report_no, safe='')}"
+
+
+def build_report(session: Session, case: NoveltyCase, *, site_url: str = "") -> ReportData:
+    """The report as it stands: a draft (watermarked 草稿) until issued, then the issued report.
+
+    `site_url` is the public address of this site; an issued report prints its verification URL."""
     report = _content(session, case)
     if case.state in ISSUED_STATES and case.verification_code:
-        return dataclasses.replace(report, draft=False, verification_code=case.verification_code)
+        return dataclasses.replace(report, draft=False, verification_code=case.verification_code,
+                                   verify_url=verify_url(site_url, case.report_no))  # fmt: skip
     return report
+
+
+def _run_at(s: CaseStrategy) -> datetime:
+    # A search typed in from another database is dated by the day it ran there.
+    if s.searched_on is not None:
+        return datetime.combine(s.searched_on, time())
+    return local_time(s.run_at)
 
 
 def _content(session: Session, case: NoveltyCase) -> ReportData:
@@ -102,6 +120,7 @@ def _content(session: Session, case: NoveltyCase) -> ReportData:
     )
     chosen = [s for s in strategies(session, case) if s.in_report]
     spans: dict[str, tuple[int | None, int | None]] = {}
+    origins = {s.database: Origin(s.origin or Origin.domestic.value) for s in chosen}
     for s in chosen:
         low, high = spans.get(s.database, (s.year_from, s.year_to))
         spans[s.database] = (
@@ -134,11 +153,21 @@ def _content(session: Session, case: NoveltyCase) -> ReportData:
             technical_points=case.technical_points,
             novelty_points=tuple(NoveltyPoint(p.label, p.text) for p in case_points),
             requirements=case.requirements,
-            databases=tuple(DatabaseSpan(name, low, high) for name, (low, high) in spans.items()),
+            databases=tuple(
+                DatabaseSpan(name, low, high, origins[name]) for name, (low, high) in spans.items()
+            ),
             terms_zh=tuple(terms_zh),
             terms_en=tuple(terms_en),
             strategies=tuple(
-                StrategyEntry(s.database, s.normalized or s.expression, s.cnki, s.hits, local_time(s.run_at))
+                StrategyEntry(
+                    s.database,
+                    s.normalized or s.expression,
+                    s.cnki,
+                    s.hits,
+                    _run_at(s),
+                    external=s.kind == "external",
+                    database_origin=Origin(s.origin or Origin.domestic.value),
+                )
                 for s in chosen
             ),
             documents=tuple(
@@ -150,6 +179,7 @@ def _content(session: Session, case: NoveltyCase) -> ReportData:
                     description=d.description,
                     excerpt=d.excerpt,
                     points=tuple(loads_list(d.point_labels)),
+                    database=d.database or "",
                 )
                 for n, d in enumerate(docs, 1)
             ),

@@ -56,7 +56,8 @@ class Transition:
 TRANSITIONS: dict[str, Transition] = {
     "start_search": Transition(frozenset({"received"}), "searching", "开始检索"),
     "start_drafting": Transition(frozenset({"searching", "returned"}), "drafting", "撰写报告"),
-    "submit": Transition(frozenset({"drafting"}), "in_review", "提交审核"),
+    # After a return the analyst may resubmit at once, without passing through 撰写报告 again.
+    "submit": Transition(frozenset({"drafting", "returned"}), "in_review", "提交审核"),
     "return": Transition(frozenset({"in_review"}), "returned", "退回修改"),
     "sign": Transition(frozenset({"in_review"}), "signed", "审核签字"),
     "issue": Transition(frozenset({"signed"}), "issued", "签发"),

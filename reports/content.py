@@ -6,11 +6,15 @@ everything that is words rather than layout is decided here once.
 
 from __future__ import annotations
 
+import base64
+import io
 from dataclasses import dataclass
 from datetime import date, datetime
 
+import segno
+
 from reports import verification
-from reports.model import Document, Origin, Party, Relevance, ReportData, ReportDataError, Scope
+from reports.model import Document, Origin, Party, Relevance, ReportData, ReportDataError, StrategyEntry
 
 TITLE = "科技查新报告"
 HEADER_TABLE_TITLE = "查新项目基本信息"
@@ -74,11 +78,16 @@ def report_no_text(r: ReportData) -> str:
     return r.report_no or "（未编号）"
 
 
+# Cover labels are justified to the width of the longest one (查新完成日期), as printed forms are.
+COVER_LABEL_CHARS = 6
+
+
 def cover_rows(r: ReportData) -> list[tuple[str, str]]:
+    """The cover's label/value pairs; labels carry no padding spaces, the renderers justify them."""
     return [
         ("报告编号", report_no_text(r)),
         ("项目名称", r.project_name_zh),
-        ("委 托 人", r.client.name),
+        ("委托人", r.client.name),
         ("委托日期", fmt_date(r.commission_date)),
         ("查新机构", f"{r.centre.name}（盖章）"),
         ("查新完成日期", fmt_date(r.completion_date)),
@@ -113,15 +122,25 @@ class RelevanceBlock:
 
 
 def _origins(r: ReportData) -> list[Origin]:
-    if r.scope is Scope.domestic_and_foreign or any(d.origin is Origin.foreign for d in r.documents):
-        return [Origin.domestic, Origin.foreign]
-    return [Origin.domestic]
+    """The origins section 五 speaks about: those whose databases were searched, plus any a listed
+    document comes from. "未检出国外文献" is a finding only when foreign databases were searched."""
+    return [o for o in Origin if r.searched(o) or any(d.origin is o for d in r.documents)]
+
+
+def scope_statements(r: ReportData) -> list[str]:
+    """Section 六's statement of what each searched scope covered; none for a scope not searched."""
+    out = []
+    for origin in Origin:
+        names = [db.name for db in r.databases if db.origin is origin]
+        if names:
+            out.append(f"{origin.value}文献检索范围：{'、'.join(names)}。")
+    return out
 
 
 def result_blocks(r: ReportData) -> list[RelevanceBlock]:
     """Section 五's documents: by degree of relevance first, then 国内 before 国外, each by number.
 
-    A domestic-only search has no 国外 group at all rather than an empty one.
+    A scope that was not searched has no group at all rather than an empty "未检出" one.
     """
     origins = _origins(r)
     blocks = []
@@ -144,15 +163,47 @@ def results_summary(r: ReportData) -> str:
 
     def split(relevance: Relevance) -> str:
         total = f"{relevance.value}文献 {count(relevance)} 篇"
-        if len(_origins(r)) == 1:
+        if len(_origins(r)) <= 1:
             return total
-        parts = "，".join(f"{o.value} {count(relevance, o)} 篇" for o in _origins(r))
+        parts = "，".join(f"{o.value}文献 {count(relevance, o)} 篇" for o in _origins(r))
         return f"{total}（{parts}）"
 
     return (
         f"经检索，共检出与本查新项目相关的文献 {len(r.documents)} 篇，"
         f"其中{split(Relevance.close)}，{split(Relevance.general)}。"
     )
+
+
+def summary_paragraphs(r: ReportData) -> list[str]:
+    """Section 五's opening, printed once: the analyst's own summary if written, else the count sentence."""
+    if r.results_summary.strip():
+        return paragraphs(r.results_summary, draft=r.draft)
+    return [results_summary(r)]
+
+
+def strategy_date(s: StrategyEntry) -> str:
+    """When a search ran: the day for one typed in from another database, the minute for a platform one."""
+    return s.run_at.strftime("%Y-%m-%d") if s.external else fmt_time(s.run_at)
+
+
+def verify_line(r: ReportData) -> str:
+    """The verification address every page of an issued report prints (empty for a draft)."""
+    if r.draft or not r.verify_url:
+        return ""
+    return f"核验网址：{r.verify_url}"
+
+
+def qr_png(url: str) -> bytes:
+    """The cover's QR code of the verification address (segno: pure Python, no imaging library)."""
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="png", scale=4, border=2)
+    return out.getvalue()
+
+
+def qr_data_uri(url: str) -> str:
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", scale=4, border=2, xmldecl=False)
+    return "data:image/svg+xml;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
 def footer_text(r: ReportData) -> str:

@@ -217,6 +217,8 @@ def _header_and_footer(doc: DocxDocument, r: ReportData) -> None:
         header._p.append(parse_xml(_WATERMARK_XML.replace("{font}", CJK_FONT).replace("{text}", mark)))
     else:
         header.add_run(f"{r.centre.name}　{content.TITLE}")
+        if content.verify_line(r):
+            header.add_run("\n" + content.verify_line(r)).font.size = Pt(8)
     footer = section.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
     footer.add_run(content.footer_text(r) + "　第 ")
@@ -318,14 +320,24 @@ def _cover(doc: DocxDocument, r: ReportData) -> None:
     _styled(doc, "Title", content.TITLE).alignment = WD_ALIGN_PARAGRAPH.CENTER
     for _ in range(3):
         doc.add_paragraph()
-    table = doc.add_table(rows=0, cols=2)
+    table = doc.add_table(rows=0, cols=3)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     for label, value in content.cover_rows(r):
         cells = table.add_row().cells
-        cells[0].paragraphs[0].add_run(f"{label}：").bold = True
-        cells[0].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        cells[1].paragraphs[0].add_run(value)
-    _widths(table, (40, 100))
+        cells[0].paragraphs[0].add_run(label).bold = True
+        # Distributed: every label spreads over the one column width, as the printed form's do.
+        cells[0].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.DISTRIBUTE
+        cells[1].paragraphs[0].add_run("：").bold = True
+        cells[2].paragraphs[0].add_run(value)
+    _widths(table, (content.COVER_LABEL_CHARS * 14 * 0.3528 + 1, 6, 100))
+    if content.verify_line(r):
+        doc.add_paragraph()
+        qr = doc.add_paragraph()
+        qr.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        qr.add_run().add_picture(io.BytesIO(content.qr_png(r.verify_url)), width=Mm(28))
+        line = doc.add_paragraph()
+        line.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        line.add_run(content.verify_line(r)).font.size = Pt(9)
 
 
 def _header_table(doc: DocxDocument, r: ReportData) -> None:
@@ -388,8 +400,8 @@ def _section_strategy(doc: DocxDocument, r: ReportData) -> None:
     if r.strategies:
         rows = [["序号", "数据库", "检索式", "命中数", "检索时间"]]
         for i, s in enumerate(r.strategies, 1):
-            expression = f"{s.expression}\nCNKI：{s.cnki_expression}"
-            rows.append([str(i), s.database, expression, str(s.hits), content.fmt_time(s.run_at)])
+            expression = f"{s.expression}\nCNKI：{s.cnki_expression}" if s.cnki_expression else s.expression
+            rows.append([str(i), s.database, expression, str(s.hits), content.strategy_date(s)])
         _table(doc, rows, (11, 27, 80, 14, 22))
     else:
         _body(doc, content.TO_FILL if r.draft else content.EMPTY)
@@ -397,9 +409,8 @@ def _section_strategy(doc: DocxDocument, r: ReportData) -> None:
 
 def _section_results(doc: DocxDocument, r: ReportData) -> None:
     _heading(doc, content.SECTION_TITLES[4], level=1)
-    if r.results_summary.strip():
-        _text_block(doc, r.results_summary, r.draft)
-    _body(doc, content.results_summary(r))
+    for para in content.summary_paragraphs(r):
+        _body(doc, para)
     for block in content.result_blocks(r):
         _heading(doc, block.heading, level=2)
         for group in block.groups:
@@ -412,6 +423,8 @@ def _section_results(doc: DocxDocument, r: ReportData) -> None:
                 ref.paragraph_format.first_line_indent = -Pt(BODY_PT * 2.5)
                 ref.paragraph_format.space_before = Pt(4)
                 ref.add_run(f"[{d.seq}]\u2002{d.reference}")
+                if d.database:
+                    _labelled(doc, "来源数据库", d.database)
                 _labelled(doc, "相关查新点", content.points_label(r, d))
                 _labelled(doc, "内容简介", d.description.strip() or content.TO_FILL)
                 if block.relevance is Relevance.close:
@@ -427,6 +440,8 @@ def _section_conclusion(doc: DocxDocument, r: ReportData) -> None:
         filler = content.TO_FILL if r.draft else content.EMPTY
         _labelled(doc, "对比分析", (found.comparison.strip() if found else "") or filler)
         _labelled(doc, "查新结论", (found.conclusion.strip() if found else "") or filler)
+    for line in content.scope_statements(r):
+        _body(doc, line)
     _heading(doc, "综合结论", level=3)
     _text_block(doc, r.overall_conclusion, r.draft)
 
@@ -435,8 +450,7 @@ def _section_declarations(doc: DocxDocument, r: ReportData) -> None:
     _heading(doc, content.SECTION_TITLES[6], level=1)
     for i, clause in enumerate(r.declarations, 1):
         _body(doc, f"（{i}）{clause}")
-    _body(doc, f"查新员（签字）：{r.analyst.name}　　　职称：{r.analyst.title}", indent=False)
-    _body(doc, f"审核员（签字）：{r.reviewer.name}　　　职称：{r.reviewer.title}", indent=False)
+    _body(doc, f"查新员、审核员签字见文末“{content.SIGNATURE_TITLE}”。")
 
 
 def _section_attachments(doc: DocxDocument, r: ReportData) -> None:

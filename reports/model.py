@@ -54,6 +54,11 @@ DECLARATIONS: tuple[str, ...] = (
 )
 
 
+# Fields added after the first verification scheme: left out of the hashed form while they hold their
+# default, so a report issued before they existed keeps the code it was issued with.
+ADDED = {"added": True}
+
+
 @dataclass(frozen=True)
 class Party:
     """A block of the header table: the client (委托人) or the centre (查新机构)."""
@@ -89,12 +94,15 @@ class DatabaseSpan:
     name: str
     year_from: int | None = None
     year_to: int | None = None
+    # 国内 or 国外 database: which statements 五 and 六 may make.
+    origin: Origin = field(default=Origin.domestic, metadata=ADDED)
 
     @property
     def years(self) -> str:
         if self.year_from is None and self.year_to is None:
             return "不限"
-        return f"{self.year_from or ''}—{self.year_to or ''}"
+        # A platform search is bounded by the commission year only: "不限—2026", never a bare "—2026".
+        return f"{self.year_from or '不限'}—{self.year_to or '不限'}"
 
 
 @dataclass(frozen=True)
@@ -106,6 +114,9 @@ class StrategyEntry:
     cnki_expression: str  # the same search in CNKI 专业检索 syntax
     hits: int
     run_at: datetime
+    # Typed in from the database's own search, not run on the platform.
+    external: bool = field(default=False, metadata=ADDED)
+    database_origin: Origin = field(default=Origin.domestic, metadata=ADDED)
 
 
 @dataclass(frozen=True)
@@ -119,6 +130,8 @@ class Document:
     description: str  # 内容简介, usually from the abstract
     excerpt: str = ""  # 原文摘录; required for 密切相关 in an issued report
     points: tuple[str, ...] = ()  # NoveltyPoint IDs this document bears on
+    # Where it was found, when not on the platform (CNKI, Web of Science ...).
+    database: str = field(default="", metadata=ADDED)
 
 
 @dataclass(frozen=True)
@@ -162,6 +175,13 @@ class ReportData:
     attachments: tuple[str, ...] = ()  # 八 附件清单
     remarks: str = ""  # 九 备注
     declarations: tuple[str, ...] = field(default=DECLARATIONS)
+    # Where a reader checks this report (printed on every page, QR code on the cover). About the
+    # report rather than in it, so outside the verification code, like `draft`.
+    verify_url: str = ""
+
+    def searched(self, origin: Origin) -> bool:
+        """Whether a database of that origin was searched (section 四（一）lists it)."""
+        return any(db.origin is origin for db in self.databases)
 
     def __post_init__(self) -> None:
         problems = list(_structure_problems(self))

@@ -49,9 +49,12 @@ def render_html(report: ReportData) -> str:
     content.check_issuable(report)
     report = printable(report)
     footer = css_string(content.footer_text(report) + "　第 ")
+    top = content.verify_line(report)
     page_css = Markup(
         "@page { @bottom-center { content: "
-        f"{footer} counter(page) {css_string(' 页 共 ')} counter(pages) {css_string(' 页')}; }} }}"
+        f"{footer} counter(page) {css_string(' 页 共 ')} counter(pages) {css_string(' 页')}; }}"
+        + (f" @top-center {{ content: {css_string(top)}; font-size: 8pt; }}" if top else "")
+        + " }"
     )
     view: dict[str, Any] = {
         "r": report,
@@ -64,6 +67,7 @@ def render_html(report: ReportData) -> str:
         "blocks": content.result_blocks(report),
         "conclusions": {pc.point_id: pc for pc in report.point_conclusions},
         "fill": content.TO_FILL if report.draft else content.EMPTY,
+        "qr": content.qr_data_uri(report.verify_url) if content.verify_line(report) else "",
     }
     return _env.get_template("report.html").render(view)
 

@@ -119,7 +119,7 @@ def sample_report(*, references: int = 6, draft: bool = True) -> ReportData:
             DatabaseSpan("中国学术期刊网络出版总库（CNKI）", 1994, 2026),
             DatabaseSpan("万方数据知识服务平台", 1998, 2026),
             DatabaseSpan("中国专利数据库", 1985, 2026),
-            DatabaseSpan("Web of Science Core Collection", 1990, 2026),
+            DatabaseSpan("Web of Science Core Collection", 1990, 2026, Origin.foreign),
         ),
         terms_zh=("绝缘子", "缺陷检测", "深度学习", "注意力机制", "知识蒸馏", "无人机巡检"),
         terms_en=("insulator", "defect detection", "deep learning", "attention", "knowledge distillation"),

@@ -25,7 +25,7 @@ from reports.model import ReportData
 
 # Bumped whenever the serialisation changes; old codes then keep verifying against their stored value.
 SCHEME = "chaxin-report-v1"
-_EXCLUDED = frozenset({"draft", "verification_code"})
+_EXCLUDED = frozenset({"draft", "verification_code", "verify_url"})
 # 16 hex digits (64 bits) on the footer: short enough to type, far beyond guessing for one report no.
 DISPLAY_DIGITS = 16
 _NOT_HEX = re.compile(r"[^0-9a-f]")
@@ -43,7 +43,11 @@ def _plain(value: object) -> object:
     if isinstance(value, (tuple, list)):
         return [_plain(v) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            f.name: _plain(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not (f.metadata.get("added") and getattr(value, f.name) == f.default)
+        }
     return value
 
 

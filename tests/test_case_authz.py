@@ -31,6 +31,7 @@ from elasticsearch import Elasticsearch
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from appdb import accounts
 from appdb.session import session_factory
 from mappings.analysis.tokenizer import Tokenizer
 from tests.conftest import (
@@ -113,8 +114,8 @@ TABLE: list[Row] = [
         analyst_only(200)),
     Row("POST", C + "/transitions", "/api/v1/cases/{case}/transitions", {"action": "start_drafting"},
         "searching", analyst_only(200)),
-    Row("POST", C + "/transitions", "/api/v1/cases/{case}/transitions", {"action": "submit"}, "drafting",
-        analyst_only(200)),
+    Row("POST", C + "/transitions", "/api/v1/cases/{case}/transitions",
+        {"action": "submit", "confirm_warnings": True}, "drafting", analyst_only(200)),
     Row("POST", C + "/transitions", "/api/v1/cases/{case}/transitions", {"action": "return", "comment": "请修改"},
         "in_review", REVIEWER_ONLY),
     Row("POST", C + "/transitions", "/api/v1/cases/{case}/transitions", {"action": "sign"}, "in_review",
@@ -124,6 +125,12 @@ TABLE: list[Row] = [
     Row("POST", C + "/transitions", "/api/v1/cases/{case}/transitions", {"action": "archive"}, "issued",
         ANALYST_OR_ADMIN),
     Row("POST", C + "/search", "/api/v1/cases/{case}/search", {"q": "TI='斜拉桥'"}, "drafting", analyst_only(200)),
+    Row("POST", C + "/external", "/api/v1/cases/{case}/external", {"database": "CNKI 中国知网", "year_from": 2000,
+        "year_to": 2026, "expression": "SU='斜拉桥'", "hits": 12, "searched_on": "2026-03-03"}, "drafting",
+        analyst_only(201)),
+    Row("POST", C + "/documents/manual", "/api/v1/cases/{case}/documents/manual",
+        {"database": "CNKI 中国知网", "title": "斜拉桥阻尼器试验研究", "points": ["NP-1"]}, "drafting",
+        analyst_only(201)),
     Row("PATCH", C + "/strategies/{strategy_id}", "/api/v1/cases/{case}/strategies/{strategy}",
         {"in_report": False}, "drafting", analyst_only(200)),
     Row("POST", C + "/documents", "/api/v1/cases/{case}/documents", {"record_id": "k2", "points": ["NP-1"]},
@@ -135,6 +142,7 @@ TABLE: list[Row] = [
     Row("GET", C + "/report.docx", "/api/v1/cases/{case}/report.docx", None, None, READ),
     Row("GET", C + "/report.pdf", "/api/v1/cases/{case}/report.pdf", None, None, READ),
     Row("GET", "/verify/{report_no}", "/verify/{report_no}", None, None, PUBLIC),
+    Row("GET", "/verify", "/verify?report_no={report_no}", None, None, PUBLIC),
 ]  # fmt: skip
 
 # Everything that changes a case's content, and every step that would move it back into work; after
@@ -222,7 +230,8 @@ class Site:
                  ("ana-a", "archive")]  # fmt: skip
         moved = {"state": "searching", "report_no": None}
         for who, action in steps[: STEPS.index(state) - 1]:
-            moved = self.ok(who, "POST", f"{base}/transitions", {"action": action})
+            body: dict[str, Any] = {"action": action, "confirm_warnings": action == "submit"}
+            moved = self.ok(who, "POST", f"{base}/transitions", body)
         assert moved["state"] == state
         return Made(case["id"], strategy, doc, moved["report_no"])
 
@@ -242,6 +251,9 @@ def _seed(url: str) -> tuple[dict[str, int], dict[str, str]]:
     ]
     with db.begin() as s:
         seed_two_centres(s)
+        accounts.set_centre_contact(accounts.get_centre(s, "A"), {
+            "address": "贵阳市南明区", "postcode": "550001", "principal": "陈主任", "contact": "刘老师",
+            "phone": "0851-85555555", "email": "chaxin@example.org"})  # fmt: skip
         return seed_people(s, people, PASSWORD)
 
 
@@ -426,7 +438,7 @@ def test_restricted_case_content_follows_each_readers_grant(site: Site) -> None:
     _grant(site, "rev-a")
     assert shows_secret("rev-a")
     assert site.send("rev-a", "GET", f"{base}/report.docx", None).status_code == 200
-    site.ok("ana-a", "POST", f"{base}/transitions", {"action": "submit"})
+    site.ok("ana-a", "POST", f"{base}/transitions", {"action": "submit", "confirm_warnings": True})
     # Revoked before signing: the content is hidden again and the reviewer cannot sign.
     _grant(site, "rev-a", revoke=True)
     assert not shows_secret("rev-a")

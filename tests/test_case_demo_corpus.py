@@ -193,7 +193,9 @@ def _seed(db: sessionmaker[Session]) -> tuple[dict[str, int], dict[str, str]]:
     with db.begin() as s:
         centre = accounts.create_centre(s, code="A", name="贵州省科技查新中心", province_code="52",
                                         institution_no="001", pattern="most")  # fmt: skip
-        accounts.set_centre_contact(centre, {"address": "贵阳市南明区科技信息大楼", "phone": "0851-85555555"})
+        accounts.set_centre_contact(centre, {"address": "贵阳市南明区科技信息大楼", "phone": "0851-85555555",
+                                             "postcode": "550001", "principal": "陈主任", "contact": "刘老师",
+                                             "email": "chaxin@example.org"})  # fmt: skip
         for name, code, roles, real_name, title, senior in people:
             user = accounts.create_user(s, username=name, password=PASSWORD, real_name=real_name, centre=code,
                                         roles=roles, professional_title=title, senior_title=senior)  # fmt: skip
@@ -425,16 +427,23 @@ def walk(site: Site) -> Walk:
         "overall_conclusion": "综上，在所检文献范围内，查新点1、2未见相同报道；查新点3国内已有相同报道。",
         "remarks": "本报告仅对委托日之前公开的文献负责。"}))  # fmt: skip
 
+    # 国内外: the foreign side was searched in Web of Science and is logged as an external search.
+    _ok(c.post(f"/api/v1/cases/{case_id}/external", headers=site.h("zhang-a"), json={
+        "database": "Web of Science", "year_from": 1990, "year_to": 2026, "expression": "TS=(attitude control)",
+        "hits": 57, "searched_on": "2026-03-03"}), 201)  # fmt: skip
+    logged = _ok(c.get(f"/api/v1/cases/{case_id}", headers=site.h("zhang-a")))
+
     # Review: the reviewer is assigned, the case submitted, returned with a comment, revised, resubmitted.
+    # The demo corpus has no authors, journals or years: the analyst confirms those warnings.
     _go(site, "zhang-a", case_id, "start_drafting")
     _ok(c.post(f"/api/v1/cases/{case_id}/reviewer", json={"reviewer_id": site.ids["li-a"]},
                headers=site.h("zhang-a")))  # fmt: skip
-    assert _go(site, "zhang-a", case_id, "submit")["state"] == "in_review"
+    assert _go(site, "zhang-a", case_id, "submit", confirm_warnings=True)["state"] == "in_review"
     _go(site, "li-a", case_id, "return", comment=RETURN_COMMENT)
     returned = _ok(c.get(f"/api/v1/cases/{case_id}", headers=site.h("zhang-a")))
     _conclude(site, case_id, "NP-3", *REVISED_NP3)
     _go(site, "zhang-a", case_id, "start_drafting")
-    assert _go(site, "zhang-a", case_id, "submit")["state"] == "in_review"
+    assert _go(site, "zhang-a", case_id, "submit", confirm_warnings=True)["state"] == "in_review"
 
     signed = _go(site, "li-a", case_id, "sign")
     verify_when_signed = c.get(f"/verify/{signed['report_no']}").json()
@@ -471,9 +480,10 @@ def test_strategy_log_records_each_search_as_the_public_search_sees_it(walk: Wal
     assert walk.logged["state"] == "searching", "the first search starts the search phase"
     # Compared as instants: the spelling differs between responses on SQLite (see
     # test_strategy_run_at_reads_back_as_it_was_reported).
-    assert [_same_instant(e) for e in walk.logged["strategies"]] == [
-        _same_instant(e) for e in walk.entries
-    ], "the log holds each search once, as run, in order"
+    platform = [e for e in walk.logged["strategies"] if e["kind"] == "platform"]
+    assert [_same_instant(e) for e in platform] == [_same_instant(e) for e in walk.entries], (
+        "the log holds each search once, as run, in order"
+    )
 
 
 def test_documents_are_filed_as_marked(walk: Walk) -> None:
@@ -489,7 +499,7 @@ def test_review_returns_with_a_visible_comment(walk: Walk) -> None:
     returned = walk.returned
     assert (returned["state"], returned["state_label"]) == ("returned", "退回修改")
     assert returned["review_comment"] == RETURN_COMMENT
-    assert returned["actions"] == ["start_drafting"]
+    assert returned["actions"] == ["start_drafting", "submit"], "a returned case may be resubmitted directly"
     point3 = next(p for p in walk.archived["points"] if p["id"] == "NP-3")
     assert (point3["comparison"], point3["conclusion"]) == REVISED_NP3
     assert walk.signed["review_comment"] == "", "the comment was dealt with; signing clears it"
@@ -526,7 +536,7 @@ def test_issued_docx_holds_every_section_and_what_was_entered(walk: Walk) -> Non
     _check_groups(doc, walk.docs)
     for entry in walk.entries:
         assert (f"CNKI：{entry['cnki']}" in text) is entry["in_report"], entry["expression"]
-    _check_strategy_table(doc, walk.entries)
+    _check_strategy_table(doc, walk.logged["strategies"])
 
 
 def _check_groups(doc: Any, docs: dict[str, dict[str, Any]]) -> None:
@@ -549,6 +559,14 @@ def _check_strategy_table(doc: Any, entries: list[dict[str, Any]]) -> None:
     chosen = [e for e in entries if e["in_report"]]
     assert len(rows) == len(chosen)
     for row, entry in zip(rows, chosen, strict=True):
+        if entry["kind"] == "external":  # as typed there, dated by the day it ran there
+            assert row[1:] == [
+                entry["database"],
+                entry["expression"],
+                str(entry["hits"]),
+                entry["searched_on"],
+            ]
+            continue
         run_at = _as_utc(entry["run_at"]).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
         cell = f"{entry['normalized']}\nCNKI：{entry['cnki']}"
         assert row[1:] == [entry["database"], cell, str(entry["hits"]), run_at]

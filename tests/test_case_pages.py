@@ -20,6 +20,7 @@ from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from appdb import accounts
 from appdb.session import session_factory
 from mappings.analysis.tokenizer import Tokenizer
 from tests.conftest import (
@@ -104,10 +105,13 @@ def site(es: Elasticsearch, tokenizer: Tokenizer, tmp_path_factory: pytest.TempP
         db = session_factory(settings.effective_database_url)
         with db.begin() as s:
             seed_two_centres(s, "GZ", "SC")
+            accounts.set_centre_contact(accounts.get_centre(s, "GZ"), CENTRE_CONTACT)
             ids, _ = seed_people(s, people, PASSWORD)
         yield Site(create_app(settings), db, ids)
 
 
+CENTRE_CONTACT = {"address": "贵阳市南明区", "postcode": "550001", "principal": "陈主任", "contact": "刘老师",
+                  "phone": "0851-85555555", "email": "chaxin@example.org"}  # fmt: skip
 COMMISSION = {
     "project_name_zh": "石墨烯锂电池负极材料",
     "project_name_en": "Graphene anode for lithium batteries",
@@ -197,9 +201,18 @@ def test_a_case_from_commission_to_issued_report_through_the_pages(site: Site) -
         assert _post(ana, f"/workspace/cases/{case_id}/transitions", {"action": action}).status_code == 303
     page = ana.get(f"/workspace/cases/{case_id}").text
     assert "提交审核" in page and f'value="{site.ids["p-rev"]}"' in page
+    # 国内外 without a foreign database: the check at submit refuses, with a link to the strategies.
+    refused = _post(ana, f"/workspace/cases/{case_id}/transitions",
+                    {"action": "submit", "reviewer_id": str(site.ids["p-rev"])})  # fmt: skip
+    assert refused.status_code == 409 and "尚未检索任何国外数据库" in refused.text
+    assert 'href="#strategies"' in refused.text
+    logged = _post(ana, f"/workspace/cases/{case_id}/external",
+                   {"database": "Web of Science", "year_from": "1990", "year_to": "2026",
+                    "expression": "TS=(graphene AND anode*)", "hits": "812", "searched_on": "2026-03-03"})  # fmt: skip
+    assert logged.status_code == 303
     submitted = _post(ana, f"/workspace/cases/{case_id}/transitions",
-                      {"action": "submit", "reviewer_id": str(site.ids["p-rev"])})  # fmt: skip
-    assert submitted.status_code == 303
+                      {"action": "submit", "reviewer_id": str(site.ids["p-rev"]), "confirm_warnings": "1"})  # fmt: skip
+    assert submitted.status_code == 303, _text(submitted.text)
 
     # The reviewer: returning needs a comment; the analyst then sees it.
     page = rev.get(f"/workspace/cases/{case_id}").text
@@ -225,8 +238,11 @@ def test_a_case_from_commission_to_issued_report_through_the_pages(site: Site) -
         _post(ana, f"/workspace/cases/{case_id}/documents", {"record_id": "p2", "run": run2}).status_code
         == 303
     )
-    assert _post(ana, f"/workspace/cases/{case_id}/transitions", {"action": "submit"}).status_code == 303
-    signed = _post(rev, f"/workspace/cases/{case_id}/transitions", {"action": "sign"})
+    assert _post(ana, f"/workspace/cases/{case_id}/transitions",
+                 {"action": "submit", "confirm_warnings": "1"}).status_code == 303  # fmt: skip
+    unconfirmed = _post(rev, f"/workspace/cases/{case_id}/transitions", {"action": "sign"})
+    assert unconfirmed.status_code == 400 and "请勾选确认框" in unconfirmed.text
+    signed = _post(rev, f"/workspace/cases/{case_id}/transitions", {"action": "sign", "confirm": "1"})
     assert signed.status_code == 303, signed.text
 
     # Signed: the content is frozen for the analyst, whose forms are gone and whose posts are refused.
@@ -239,7 +255,10 @@ def test_a_case_from_commission_to_issued_report_through_the_pages(site: Site) -
 
     draft = rev.get(f"/workspace/cases/{case_id}/report")
     assert draft.status_code == 200 and "草稿" in draft.text
-    assert _post(rev, f"/workspace/cases/{case_id}/transitions", {"action": "issue"}).status_code == 303
+    assert (
+        _post(rev, f"/workspace/cases/{case_id}/transitions", {"action": "issue", "confirm": "1"}).status_code
+        == 303
+    )
     page = ana.get(f"/workspace/cases/{case_id}").text
     assert "已签发" in page and "验证码" in page and f"/verify/{number.group(1)}" in page
     history = _text(page[page.index('id="history"') :])

@@ -85,6 +85,10 @@ class Site:
 def _seed(db: sessionmaker[Session]) -> tuple[dict[str, int], dict[str, str]]:
     with db.begin() as s:
         seed_two_centres(s, "SA", "SB")
+        for code in ("SA", "SB"):  # the 查新机构 block the check at submit asks for
+            accounts.set_centre_contact(accounts.get_centre(s, code), {
+                "address": "某市某路 1 号", "postcode": "550001", "principal": "陈主任", "contact": "刘老师",
+                "phone": "0851-85555555", "email": "chaxin@example.org"})  # fmt: skip
         return seed_people(s, PEOPLE, PASSWORD)
 
 
@@ -111,8 +115,13 @@ def _api_case(c: TestClient, h: dict[str, str], reviewer: int, commission: str, 
         f"/api/v1/cases/{cid}/points/NP-1", json={"comparison": "对比", "conclusion": "未见"}, headers=h
     )
     assert done.status_code == 200, done.text
-    for action, extra in (
-        ("start_search", {}),
+    # The scope searched, as the check at submit requires: CNKI, and Web of Science for 国内外.
+    for database in ("CNKI 中国知网", "Web of Science") if scope == "国内外" else ("CNKI 中国知网",):
+        logged = c.post(f"/api/v1/cases/{cid}/external", headers=h, json={
+            "database": database, "year_from": 2000, "year_to": int(commission[:4]), "expression": "SU='石墨烯'",
+            "hits": 10, "searched_on": commission})  # fmt: skip
+        assert logged.status_code == 201, logged.text
+    for action, extra in (  # the first logged search started the searching
         ("start_drafting", {}),
         ("submit", {"reviewer_id": reviewer}),
     ):
@@ -512,3 +521,23 @@ def test_centre_admin_keeps_the_contact_block(site: Site) -> None:
     with site.db() as s:
         centre = accounts.get_centre(s, "SB")
         assert (centre.address, centre.fax, centre.phone) == ("北京市海淀区学院路", "010-6666", "")
+
+
+def test_centre_admin_adds_a_database_on_the_centre_page(site: Site) -> None:
+    from tests.secure_site import csrf_for
+
+    token = csrf_for(site.client)
+
+    def post(code: str, who: str | None, **fields: str) -> Any:
+        return site.client.post(f"/workspace/centres/{code}/databases", data={"csrf_token": token, **fields},
+                                headers=site.h(who), follow_redirects=False)  # fmt: skip
+
+    page = site.get("/workspace/centres/SA", "adm-a").text
+    assert "Web of Science（国外）" in page and "CNKI 中国知网（国内）" in page
+    added = post("SA", "adm-a", name="中国生物医学文献数据库", origin="国内")
+    assert added.status_code == 303 and added.headers["location"].endswith("#databases")
+    assert "中国生物医学文献数据库（国内）" in site.get("/workspace/centres/SA", "adm-a").text
+    again = post("SA", "adm-a", name="中国生物医学文献数据库", origin="国内")
+    assert "db_error=" in again.headers["location"]
+    assert post("SB", "adm-a", name="x", origin="国内").status_code == 404, "another centre looks missing"
+    assert post("*", "root", name="x", origin="国内").status_code == 404

@@ -157,6 +157,12 @@ def test_full_case_end_to_end(site: Site) -> None:
         f"/api/v1/cases/{cid}/search", json={"q": "TKA%'graphene'", "terms_en": ["graphene"]}, headers=h
     )
     assert en.json()["total"] == 1
+    # A 国内外 case needs a foreign database: the analyst logs the Web of Science search run there.
+    wos = c.post(f"/api/v1/cases/{cid}/external", headers=h, json={
+        "database": "Web of Science", "year_from": 1990, "year_to": 2026, "expression": "TS=(graphene AND anode*)",
+        "hits": 1523, "searched_on": "2026-03-03"})  # fmt: skip
+    assert wos.status_code == 201, wos.text
+    assert wos.json()["kind"] == "external" and wos.json()["origin"] == "国外"
 
     d1 = c.post(f"/api/v1/cases/{cid}/documents", headers=h, json={
         "record_id": "g1", "relevance": "密切相关", "points": ["NP-1"], "excerpt": "“采用化学气相沉积法制备石墨烯负极材料”"})  # fmt: skip
@@ -192,7 +198,8 @@ def test_full_case_end_to_end(site: Site) -> None:
         "not a reviewer"
     )
     assert _go(site, "ana-a", cid, "submit", reviewer_id=site.ids["junior-a"]).status_code == 403, "高级职称"
-    assert _go(site, "ana-a", cid, "submit", reviewer_id=site.ids["rev-a"]).json()["state"] == "in_review"
+    submitted = _go(site, "ana-a", cid, "submit", reviewer_id=site.ids["rev-a"], confirm_warnings=True)
+    assert submitted.json()["state"] == "in_review", submitted.text
     assert _go(site, "ana-a", cid, "sign").status_code == 403, "the analyst cannot sign"
     # Frozen while in review.
     assert c.patch(f"/api/v1/cases/{cid}", json={"remarks": "x"}, headers=h).status_code == 409
@@ -205,8 +212,8 @@ def test_full_case_end_to_end(site: Site) -> None:
         ).status_code
         == 200
     )
-    assert _go(site, "ana-a", cid, "start_drafting").status_code == 200
-    assert _go(site, "ana-a", cid, "submit").json()["state"] == "in_review"
+    # After a return the analyst resubmits directly.
+    assert _go(site, "ana-a", cid, "submit", confirm_warnings=True).json()["state"] == "in_review"
     signed = _go(site, "rev-a", cid, "sign")
     assert signed.status_code == 200, signed.text
     number = signed.json()["report_no"]
@@ -249,8 +256,12 @@ def test_full_case_end_to_end(site: Site) -> None:
         )
     assert {"case.create", "case.search", "case.submit", "case.return", "case.sign", "case.issue"} <= actions
     ok = c.get(f"/verify/{number}", params={"code": code[:16]}).json()
-    assert ok["genuine"] is True and "高循环" not in str(ok)
-    assert c.get(f"/verify/{number}", params={"code": "0" * 16}).json()["genuine"] is False
+    # A correct code shows what a holder compares with the paper: never the report's content.
+    assert ok["genuine"] is True and ok["facts"]["project_name"] == "高循环稳定性石墨烯锂电池负极材料"
+    assert ok["facts"]["page_count"] >= 3 and ok["facts"]["client"] == "贵州大学材料学院"
+    assert "化学气相沉积" not in str(ok)
+    wrong = c.get(f"/verify/{number}", params={"code": "0" * 16}).json()
+    assert wrong["genuine"] is False and "facts" not in wrong and wrong["message"] == "验证码与该报告不符"
     assert c.get("/verify/20990000000001").json()["issued"] is False
     assert _go(site, "ana-a", cid, "archive").json()["state"] == "archived"
 
@@ -308,11 +319,26 @@ def test_reviewer_rules_at_signing(site: Site) -> None:
     site.client.post(f"/api/v1/cases/{cid}/points", json={"text": "点"}, headers=site.h("ana-a"))
     _go(site, "ana-a", cid, "start_search")
     _go(site, "ana-a", cid, "start_drafting")
-    assert _go(site, "ana-a", cid, "submit", reviewer_id=site.ids["ana2-a"]).status_code == 200
+    # Incomplete (no comparison or conclusion for NP-1, nothing searched for section 四): the check
+    # at submit refuses and lists every problem with where it is fixed; the case stays in drafting.
+    refused = _go(site, "ana-a", cid, "submit", reviewer_id=site.ids["ana2-a"])
+    assert refused.status_code == 409, refused.text
+    listed = {p["key"]: p["anchor"] for p in refused.json()["error"]["problems"]}
+    assert listed["conclusion-NP-1"] == "#point-NP-1" and listed["scope-none"] == "#strategies"
+    with site.db() as s:
+        stored = s.get(NoveltyCase, cid)
+        assert stored is not None and stored.state == "drafting" and stored.report_no is None
+    with site.db.begin() as s:
+        stored = s.get(NoveltyCase, cid)
+        assert stored is not None
+        stored.state, stored.reviewer_id = (
+            "in_review",
+            site.ids["ana2-a"],
+        )  # past the check, as older cases are
     assert _go(site, "rev-a", cid, "sign").status_code == 403, "only the assigned reviewer signs"
-    # Incomplete (no conclusion for NP-1): refused, and no number is used up.
-    refused = _go(site, "ana2-a", cid, "sign")
-    assert refused.status_code == 400 and "查新结论" in refused.json()["error"]["message"]
+    # Signing checks again: refused, and no number is used up.
+    again = _go(site, "ana2-a", cid, "sign")
+    assert again.status_code == 400 and "不能签字" in again.text
     with site.db() as s:
         stored = s.get(NoveltyCase, cid)
         assert stored is not None and stored.state == "in_review" and stored.report_no is None
@@ -426,3 +452,128 @@ def test_fifty_concurrent_signings(database_url: str) -> None:
     assert sorted(outcomes) == ["conflict", "ok"]
     with db() as s:
         assert s.get(NoveltyCase, twice).report_no == "20265200700051"  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------- evidence from other databases
+
+
+def _complete_points(site: Site, cid: int) -> None:
+    h = site.h("ana-a")
+    site.client.post(f"/api/v1/cases/{cid}/points", json={"text": "化学气相沉积法制备石墨烯负极"}, headers=h)
+    site.client.patch(f"/api/v1/cases/{cid}/points/NP-1", headers=h,
+                      json={"comparison": "文献[1]方法相近。", "conclusion": "未见相同报道。"})  # fmt: skip
+
+
+def test_external_searches_and_hand_entered_documents(site: Site) -> None:
+    c, h = site.client, site.h("ana-a")
+    cid = _new_case(site)["id"]
+    _complete_points(site, cid)
+    ext = f"/api/v1/cases/{cid}/external"
+    typed = "SU=('石墨烯'+'graphene')*'负极'  AND YE BETWEEN ('2000','2026')"
+    for database, start, hits in (("CNKI 中国知网", 2000, 312), ("万方数据", 1998, 205)):
+        made = c.post(ext, headers=h, json={"database": database, "year_from": start, "year_to": 2026,
+                                             "expression": typed, "hits": hits, "searched_on": "2026-03-03"})  # fmt: skip
+        assert made.status_code == 201, made.text
+        assert made.json()["expression"] == typed, "kept exactly as typed there"
+    # The check at submit: 国内外 with no foreign database searched.
+    _go(site, "ana-a", cid, "start_drafting")
+    refused = _go(site, "ana-a", cid, "submit", reviewer_id=site.ids["rev-a"])
+    assert refused.status_code == 409
+    assert "scope-foreign" in {p["key"] for p in refused.json()["error"]["problems"]}
+    unknown = c.post(ext, headers=h, json={"database": "某某库", "year_from": 2000, "year_to": 2026,
+                                           "expression": "x", "hits": 1, "searched_on": "2026-03-03"})  # fmt: skip
+    assert unknown.status_code == 400 and "数据库清单中没有" in unknown.json()["error"]["message"]
+    future = c.post(ext, headers=h, json={"database": "Scopus", "year_from": 2000, "year_to": 2027,
+                                          "expression": "x", "hits": 1, "searched_on": "2026-03-03"})  # fmt: skip
+    assert future.status_code == 400
+    wos = c.post(ext, headers=h, json={"database": "Web of Science", "year_from": 1990, "year_to": 2026,
+                                       "expression": "TS=(graphene AND anode*)", "hits": 1523,
+                                       "searched_on": "2026-03-04"})  # fmt: skip
+    assert wos.status_code == 201 and wos.json()["origin"] == "国外"
+
+    # A document found in WoS, typed in; it lives in the case (its ID says so), not in the index.
+    manual = c.post(f"/api/v1/cases/{cid}/documents/manual", headers=h, json={
+        "database": "Web of Science", "doc_type": "journal_article", "title": "Graphene anodes by CVD",
+        "authors": ["Smith J", "Wang L"], "venue": "Carbon", "year": 2020, "volume": "158", "pages": "1-9",
+        "relevance": "密切相关", "excerpt": "CVD-grown graphene anodes."})  # fmt: skip
+    assert manual.status_code == 201, manual.text
+    assert manual.json()["origin"] == "国外" and manual.json()["source"] == "manual"
+    assert "Wang L. Graphene anodes by CVD[J]. Carbon，2020，158：1-9." in manual.json()["reference"]
+    thin = c.post(f"/api/v1/cases/{cid}/documents/manual", headers=h,
+                  json={"database": "CNKI 中国知网", "title": "石墨烯负极综述"})  # fmt: skip
+    assert thin.status_code == 201 and thin.json()["origin"] == "国内"
+    assert c.post(f"/api/v1/cases/{cid}/documents/manual", headers=h,
+                  json={"database": "CNKI 中国知网", "title": " "}).status_code == 400  # fmt: skip
+
+    # The thin reference lacks authors, journal and year: a warning the analyst must confirm.
+    warned = _go(site, "ana-a", cid, "submit", reviewer_id=site.ids["rev-a"])
+    assert warned.status_code == 409, warned.text
+    problems = warned.json()["error"]["problems"]
+    assert problems and all(p["warning"] for p in problems)
+    assert "责任者" in problems[0]["message"] and "刊名" in problems[0]["message"]
+    ok = _go(site, "ana-a", cid, "submit", reviewer_id=site.ids["rev-a"], confirm_warnings=True)
+    assert ok.status_code == 200 and ok.json()["state"] == "in_review"
+    seen = c.get(f"/api/v1/cases/{cid}", headers=site.h("rev-a")).json()
+    assert "石墨烯负极综述" in seen["confirmed_warnings"][0]["message"]
+
+    assert _go(site, "rev-a", cid, "sign").status_code == 200
+    assert _go(site, "rev-a", cid, "issue").status_code == 200
+    text = _docx_text(c.get(f"/api/v1/cases/{cid}/report.docx", headers=h).content)
+    for name, years in (
+        ("CNKI 中国知网", "2000—2026"),
+        ("万方数据", "1998—2026"),
+        ("Web of Science", "1990—2026"),
+    ):
+        assert name in text and years in text, name
+    assert "国外文献检索范围：Web of Science" in text and "Graphene anodes by CVD" in text
+    assert "来源数据库" in text and "/verify/" in text
+
+
+def test_import_a_real_cnki_refworks_export(site: Site) -> None:
+    from tests.conftest import shared_file
+
+    path = shared_file("zotero-translators-cn", "import_inputs", "CNKI_RefWorks__00.txt")
+    cid = _new_case(site)["id"]
+    _complete_points(site, cid)
+    with site.db.begin() as s:
+        from casework import case_documents
+
+        analyst = Principal(user_id=site.ids["ana-a"], roles=frozenset({Role.analyst}), centre="A")
+        outcome = case_documents.import_file(
+            s, analyst, cid, path.read_bytes(), {"database": "CNKI 中国知网"}
+        )
+        assert outcome.added and not outcome.errors, outcome.message
+        doc = outcome.added[0]
+        assert doc.source == "import" and doc.database == "CNKI 中国知网" and doc.origin == "国内"
+        assert "黄瓜胚性愈伤组织的诱导保存和再生[J]" in doc.reference and "2024" in doc.reference
+        again = case_documents.import_file(s, analyst, cid, path.read_bytes(), {"database": "CNKI 中国知网"})
+        assert not again.added and again.skipped
+
+
+def test_centre_admin_adds_a_database(site: Site) -> None:
+    from casework import external
+
+    with site.db.begin() as s:
+        admin = Principal(user_id=None, roles=frozenset({Role.centre_admin}), centre="A")
+        added = external.add_database(s, admin, "A", "中国生物医学文献数据库", "国内")
+        assert added.name in [d.name for d in external.databases(s, accounts.get_centre(s, "A").id)]
+        assert added.name not in [d.name for d in external.databases(s, accounts.get_centre(s, "B").id)]
+        with pytest.raises(service.Forbidden):
+            external.add_database(s, admin, "B", "某库", "国内")
+        with pytest.raises(service.CaseError):
+            external.add_database(s, admin, "A", "Web of Science", "国外")
+
+
+def test_verify_is_a_form_page(site: Site) -> None:
+    from web.cases_api import client_shown
+
+    page = site.client.get("/verify", headers={"accept": "text/html"})
+    assert page.status_code == 200 and 'name="report_no"' in page.text and 'name="code"' in page.text
+    unknown = site.client.get("/verify", params={"report_no": "20990000000001", "code": "0" * 16},
+                              headers={"accept": "text/html"})  # fmt: skip
+    assert unknown.status_code == 200 and "未找到该编号的已签发查新报告" in unknown.text
+    assert client_shown("贵州大学材料学院") == "贵州大学材料学院"
+    assert client_shown("王小明") == "王**" and client_shown("李四") == "李*"
+    with site.db() as s:
+        logged = s.scalars(select(AuditEvent).where(AuditEvent.action == "report.verify")).all()
+        assert any('"20990000000001"' in e.detail for e in logged)

@@ -25,7 +25,8 @@ ALLOWED: dict[str, set[str]] = {
     "reports": {"conf", "mappings"},
     "ingest": {"conf", "appdb", "mappings"},
     "search": {"conf", "appdb", "mappings"},
-    "casework": {"conf", "appdb", "mappings", "search", "reports"},
+    # casework reads a client's RIS/EndNote/WoS file with ingest's parsers (issue 16), never its tasks
+    "casework": {"conf", "appdb", "mappings", "search", "reports", "ingest"},
     "web": {"conf", "appdb", "mappings", "search", "reports", "casework", "ingest"},
     "chaxin": set(PACKAGES) - {"chaxin"},
 }

@@ -120,7 +120,8 @@ def test_docx_sections_carry_their_content(issued_docx: DocxDocument, issued: Re
         assert f"[{d.seq}]\u2002{d.reference}" in results
         if d.relevance is Relevance.close:
             assert d.excerpt in results
-    assert "共检出与本查新项目相关的文献 6 篇" in results
+    # Section 五 opens once: the analyst's own summary replaces the generated count sentence.
+    assert issued.results_summary in results and "共检出与本查新项目相关的文献" not in results
     # 密切相关 before 一般相关, 国内 before 国外 within each
     order = [
         results.index(h)
@@ -132,7 +133,8 @@ def test_docx_sections_carry_their_content(issued_docx: DocxDocument, issued: Re
     assert issued.overall_conclusion in section(5)
     for clause in issued.declarations:
         assert clause in section(6)
-    assert "查新员（签字）：周敏" in section(6) and "职称：研究馆员" in section(6)
+    # Signatures are printed once, in the closing 签字与盖章 table, not again under 七.
+    assert "周敏" not in section(6) and text.count("查新员（签字）") == 1
     for item in issued.attachments:
         assert item in section(7)
     assert issued.remarks in section(8)
@@ -195,7 +197,7 @@ def test_docx_issued_footer_has_number_code_and_page_fields(
 
 
 def test_docx_with_100_references(draft: ReportData) -> None:
-    big = sample_report(references=100)
+    big = dataclasses.replace(sample_report(references=100), results_summary="")
     d = open_docx(render_docx(big))
     text = docx_text(d)
     assert all(f"[{doc.seq}]\u2002" in text for doc in big.documents)
@@ -208,6 +210,7 @@ def test_domestic_search_has_no_foreign_groups() -> None:
         r,
         scope=Scope.domestic,
         documents=tuple(d for d in r.documents if d.origin is Origin.domestic),
+        databases=tuple(db for db in r.databases if db.origin is Origin.domestic),
     )
     text = docx_text(open_docx(render_docx(domestic_only)))
     assert "国内密切相关文献" in text and "国外" not in text.split("五、检索结果")[1].split("六、")[0]
@@ -420,7 +423,7 @@ def test_issued_report_must_be_complete(issued: ReportData) -> None:
 
 
 def test_a_case_without_relevant_documents_still_has_every_group() -> None:
-    r = dataclasses.replace(sample_report(), documents=())
+    r = dataclasses.replace(sample_report(), documents=(), results_summary="")
     text = docx_text(open_docx(render_docx(r)))
     assert "共检出与本查新项目相关的文献 0 篇" in text
     assert text.count("未检出此类文献。") == 4  # 密切/一般 × 国内/国外

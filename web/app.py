@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -78,7 +80,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Chinese reason; every case and centre route answers them the same way.
         if _wants_html(request):
             return pages.error_page(request, exc.status, str(exc))
-        return JSONResponse({"error": {"message": str(exc)}}, status_code=exc.status)
+        error: dict[str, Any] = {"message": str(exc)}
+        # A refused submit or signing lists every problem found, each with where it is fixed.
+        if problems := getattr(exc, "problems", None):
+            error["problems"] = [vars(p) for p in problems]
+        return JSONResponse({"error": error}, status_code=exc.status)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

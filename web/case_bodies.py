@@ -69,6 +69,7 @@ class TransitionRequest(_Body):
     action: str
     comment: str = ""
     reviewer_id: UserId | None = None
+    confirm_warnings: StrictBool = False  # submit: the analyst has checked the reference warnings
 
 
 class CaseSearchRequest(_Body):
@@ -94,6 +95,44 @@ class DocumentAdd(_Body):
 
 
 class DocumentUpdate(_Body):
+    relevance: str | None = None
+    origin: str | None = None
+    points: list[str] | None = None
+    description: str | None = None
+    excerpt: str | None = None
+
+
+class ExternalSearch(_Body):
+    """A search run in another database, logged as typed there."""
+
+    database: str
+    year_from: StrictInt
+    year_to: StrictInt
+    expression: str
+    hits: StrictInt
+    searched_on: str
+    terms_zh: list[str] = []
+    terms_en: list[str] = []
+
+
+class ManualDocument(_Body):
+    """A document typed in with its bibliographic fields (casework.case_documents.MANUAL_FIELDS)."""
+
+    database: str
+    doc_type: str = "journal_article"
+    title: str
+    authors: list[str] = []
+    venue: str | None = None
+    year: StrictInt | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    publisher: str | None = None
+    number: str | None = None
+    doi: str | None = None
+    url: str | None = None
+    abstract: str | None = None
+    language: str | None = None
     relevance: str | None = None
     origin: str | None = None
     points: list[str] | None = None

@@ -20,10 +20,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
 
 from appdb import accounts
 from appdb.models import AuditEvent, CaseStrategy, Centre, NoveltyCase
-from casework import evidence, record_policy, searching, service
+from casework import case_documents, checks, evidence, external, record_policy, searching, service, workflow
 from casework.report import build_report, local_time, report_terms
 from reports import display_code, render_html
 from reports.model import Origin, Purpose, Relevance, Scope
@@ -32,6 +33,7 @@ from search.principal import Principal, Role
 from web import pages
 from web.api import DbId
 from web.auth import Csrf, render, to_login, viewer
+from web.cases_api import site_url
 from web.identity import db_sessions
 from web.state import app_state
 
@@ -39,6 +41,18 @@ router = APIRouter(include_in_schema=False)
 
 RESULTS_SIZE = 20
 SECONDARY_ACTIONS = frozenset({"return", "archive"})  # shown as plain buttons, not primary ones
+# Steps that cannot be undone: the form carries a confirmation box the server insists on.
+CONFIRMED_ACTIONS = frozenset({"sign", "issue"})
+NEXT_STEP = {
+    "received": "为本案件检索：在平台检索，或记录在 CNKI、万方、Web of Science 等数据库中的检索。",
+    "searching": "加入相关文献并标记相关程度，然后点“撰写报告”。",
+    "drafting": "填写各查新点的对比分析与结论、总体结论，指定审核员后点“提交审核”。",
+    "in_review": "由审核员审核：核对报告后“审核签字”，或填写意见“退回修改”。",
+    "returned": "按审核意见修改后，直接点“提交审核”。",
+    "signed": "报告已编号，核对后点“签发”。",
+    "issued": "报告已签发，可下载 PDF、DOCX 并在核验页核验；存档后点“归档”。",
+    "archived": "案件已归档。",
+}
 HISTORY_ACTIONS = tuple(f"case.{a}" for a in service.TRANSITIONS) + ("case.create",)
 
 
@@ -50,6 +64,7 @@ class Failure:
     message: str
     status: int = 400
     values: dict[str, Any] = field(default_factory=dict)
+    problems: list[checks.Problem] = field(default_factory=list)  # each with a link to where it is fixed
 
 
 async def form_values(request: Request) -> dict[str, Any]:
@@ -319,6 +334,12 @@ def _page_context(
         "relevances": [r.value for r in Relevance],
         "origins": [o.value for o in Origin],
         "report_code": report_code,
+        "confirmed_actions": CONFIRMED_ACTIONS,
+        "next_step": NEXT_STEP[case.state],
+        "databases": external.databases(session, case.centre_id),
+        "manual_types": case_documents.MANUAL_TYPES,
+        "confirmed_warnings": checks.confirmed(case) if case.state not in ("drafting", "returned") else [],
+        "today": service.today_local().isoformat(),
         "failure": failure,
         "fv": failure.values if failure else {},
         "failed": failure.form if failure else "",
@@ -356,6 +377,8 @@ def _act(
     try:
         with db_sessions(request).begin() as session:
             outcome = work(session, me)
+    except workflow.ChecksFailed as exc:
+        return _show(request, me, case_id, Failure(form, str(exc), exc.status, dict(values), exc.problems))
     except service.CaseError as exc:
         return _show(request, me, case_id, Failure(form, str(exc), exc.status, dict(values)))
     except BadQuery as exc:
@@ -507,20 +530,72 @@ def remove_document(request: Request, case_id: DbId, doc_id: DbId, values: Poste
 def transition(request: Request, case_id: DbId, values: Posted) -> Response:
     raw_reviewer = str(values.get("reviewer_id") or "").strip()
     reviewer_id = int(raw_reviewer) if raw_reviewer.isdigit() and len(raw_reviewer) < 10 else None
+    action = str(values.get("action") or "")
+    step = workflow.Step(
+        action,
+        comment=str(values.get("comment") or ""),
+        reviewer_id=reviewer_id,
+        confirm_warnings=values.get("confirm_warnings") == "1",
+    )
+
+    def work(session: Session, me: Principal) -> None:
+        if action in CONFIRMED_ACTIONS and values.get("confirm") != "1":
+            raise service.CaseError(f"{service.TRANSITIONS[action].label}后不能撤回：请勾选确认框后再提交")
+        workflow.advance(session, me, case_id, step, site_url=site_url(request))
+
+    return _act(request, case_id, "transition", values, work, "workflow")
+
+
+@router.post("/workspace/cases/{case_id}/external", response_class=HTMLResponse, dependencies=[Csrf])
+def external_search(request: Request, case_id: DbId, values: Posted) -> Response:
+    """Log a search the analyst ran in another database (CNKI, 万方, Web of Science ...)."""
+    data = {
+        k: values.get(k) for k in ("database", "year_from", "year_to", "expression", "hits", "searched_on")
+    }
+    data["terms_zh"] = _lines(values.get("terms_zh"))
+    data["terms_en"] = _lines(values.get("terms_en"))
     return _act(
         request,
         case_id,
-        "transition",
+        "external",
         values,
-        lambda s, me: service.transition(
-            s,
-            me,
-            case_id,
-            str(values.get("action") or ""),
-            comment=str(values.get("comment") or ""),
-            reviewer_id=reviewer_id,
-        ),
-        "workflow",
+        lambda s, me: external.record_external(s, me, case_id, data),
+        "strategies",
+    )
+
+
+@router.post("/workspace/cases/{case_id}/manual-document", response_class=HTMLResponse, dependencies=[Csrf])
+def manual_document(request: Request, case_id: DbId, values: Posted) -> Response:
+    """A document typed in with its bibliographic fields, found in one of the centre's databases."""
+    data: dict[str, Any] = {k: str(values.get(k) or "") for k in case_documents.MANUAL_FIELDS}
+    data.update(_document_data(values))
+    data["database"] = str(values.get("database") or "")
+    return _act(
+        request,
+        case_id,
+        "manual",
+        values,
+        lambda s, me: case_documents.add_manual(s, me, case_id, data),
+        "documents",
+    )
+
+
+@router.post("/workspace/cases/{case_id}/import-documents", response_class=HTMLResponse, dependencies=[Csrf])
+async def import_documents(request: Request, case_id: DbId) -> Response:
+    """An export file (RIS, EndNote, RefWorks, NoteExpress, WoS) from the database it was found in."""
+    form = await request.form()
+    upload = form.get("file")
+    payload = (
+        await upload.read(case_documents.MAX_IMPORT_BYTES + 1) if isinstance(upload, UploadFile) else b""
+    )
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    return _act(
+        request,
+        case_id,
+        "import",
+        values,
+        lambda s, me: case_documents.import_file(s, me, case_id, payload, values),
+        "documents",
     )
 
 
@@ -533,7 +608,7 @@ def report_preview(request: Request, case_id: DbId) -> Response:
     with db_sessions(request).begin() as session:
         case = service.load_case(session, me, case_id)
         service.require_reader_sees(session, me, case)
-        report = build_report(session, case)
+        report = build_report(session, case, site_url=site_url(request))
     response = HTMLResponse(render_html(report))
     response.headers["Cache-Control"] = "no-store"
     return response

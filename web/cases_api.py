@@ -13,8 +13,9 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from appdb.models import CaseDocument, NoveltyCase
-from casework import evidence, record_policy, searching, service
+from appdb import accounts
+from appdb.models import CaseDocument, Centre, NoveltyCase
+from casework import case_documents, checks, evidence, external, record_policy, searching, service, workflow
 from casework.report import build_report
 from reports import code_matches, render_docx, render_pdf
 from search.principal import Principal
@@ -25,6 +26,8 @@ from web.case_bodies import (
     CaseUpdate,
     DocumentAdd,
     DocumentUpdate,
+    ExternalSearch,
+    ManualDocument,
     PointCreate,
     PointUpdate,
     ReviewerChoice,
@@ -67,6 +70,8 @@ def detail(session: Session, case: NoveltyCase, principal: Principal) -> dict[st
     out.update(
         {
             "review_comment": case.review_comment,
+            "confirmed_warnings": checks.confirmed(case),
+            "page_count": case.page_count,
             "signing_date": case.signing_date.isoformat() if case.signing_date else None,
             "issue_date": case.issue_date.isoformat() if case.issue_date else None,
             "actions": list(service.allowed_actions(case)),
@@ -140,10 +145,9 @@ def update_point(
 
 @router.post("/{case_id}/transitions")
 def transition(request: Request, principal: Who, case_id: DbId, body: TransitionRequest) -> dict[str, Any]:
+    step = workflow.Step(body.action, body.comment, body.reviewer_id, body.confirm_warnings)
     with db_sessions(request).begin() as session:
-        case = service.transition(
-            session, principal, case_id, body.action, comment=body.comment, reviewer_id=body.reviewer_id
-        )
+        case = workflow.advance(session, principal, case_id, step, site_url=site_url(request))
         return detail(session, case, principal)
 
 
@@ -169,6 +173,23 @@ def search_for_case(
             terms_en=body.terms_en,
         )
         return {**result, "strategy": evidence.strategy_dict(entry)}
+
+
+@router.post("/{case_id}/external", status_code=201)
+def external_search(request: Request, principal: Who, case_id: DbId, body: ExternalSearch) -> dict[str, Any]:
+    """Log a search run in another database (CNKI, 万方, Web of Science ...) for section 四."""
+    with db_sessions(request).begin() as session:
+        return evidence.strategy_dict(external.record_external(session, principal, case_id, body.sent()))
+
+
+@router.post("/{case_id}/documents/manual", status_code=201)
+def manual_document(request: Request, principal: Who, case_id: DbId, body: ManualDocument) -> dict[str, Any]:
+    """A document found in another database, typed in; it lives in the case, not in the index."""
+    data = body.sent()
+    if "year" in data:
+        data["year"] = str(data["year"])
+    with db_sessions(request).begin() as session:
+        return evidence.document_dict(case_documents.add_manual(session, principal, case_id, data))
 
 
 @router.patch("/{case_id}/strategies/{strategy_id}")
@@ -204,11 +225,17 @@ def remove_document(request: Request, principal: Who, case_id: DbId, doc_id: DbI
     return Response(status_code=204)
 
 
+def site_url(request: Request) -> str:
+    """The address an issued report prints for /verify: CHAXIN_PUBLIC_URL, else the one the staff
+    member's browser used to reach the site."""
+    return str(app_state(request).settings.public_url or request.base_url).rstrip("/")
+
+
 def _report_file(request: Request, principal: Principal, case_id: DbId, kind: str) -> Response:
     with db_sessions(request).begin() as session:
         case = service.load_case(session, principal, case_id)
         service.require_reader_sees(session, principal, case)
-        report = build_report(session, case)
+        report = build_report(session, case, site_url=site_url(request))
         name = case.report_no or f"case-{case.id}-draft"
     body = render_docx(report) if kind == "docx" else render_pdf(report)
     media = (
@@ -231,40 +258,76 @@ def report_pdf(request: Request, principal: Who, case_id: DbId) -> Response:
     return _report_file(request, principal, case_id, "pdf")
 
 
+@verify_router.get("/verify", dependencies=[Depends(rate_limit_verification)])
+def verify_form(
+    request: Request,
+    report_no: Annotated[str, Query(max_length=32)] = "",
+    code: Annotated[str, Query(max_length=100)] = "",
+) -> Any:
+    """Public: the form a reader types a report number and its code into (and its answer)."""
+    return verify(request, report_no.strip(), code) if report_no.strip() else _verify_page(request, None, "")
+
+
 @verify_router.get("/verify/{report_no}", dependencies=[Depends(rate_limit_verification)])
 def verify(request: Request, report_no: str, code: Annotated[str, Query(max_length=100)] = "") -> Any:
     """Public: whether a report with this number was issued and, given its code, whether it is unaltered.
 
-    JSON for programs; a browser (asking for HTML) gets a page with a form for the code."""
+    A correct code also shows the facts a holder compares with the paper in hand (number, project,
+    client, centre, issue date, page count); the content stays private. JSON for programs; a browser
+    (asking for HTML) gets the form page."""
     if len(report_no) > 32:
         raise HTTPException(status_code=400, detail="报告编号过长")
     outcome = _verification(request, report_no, code.strip())
     if "text/html" in request.headers.get("accept", ""):
-        from web.auth import render
-
-        return render(request, "verify.html", {"outcome": outcome, "code": code.strip()})
+        return _verify_page(request, outcome, code.strip())
     return outcome
+
+
+def _verify_page(request: Request, outcome: dict[str, Any] | None, code: str) -> Any:
+    from web.auth import render
+
+    return render(request, "verify.html", {"outcome": outcome, "code": code})
+
+
+# Words that mark a client as a unit (named in full); any other short name is a person's, shown in part.
+_UNIT_MARKS = ("大学", "学院", "学校", "研究", "公司", "集团", "中心", "医院", "院", "所", "局", "厅", "委",
+               "会", "站", "厂", "部", "馆", "社", "银行", "Ltd", "Inc", "Univ", "Institute", "Co.")  # fmt: skip
+
+
+def client_shown(name: str) -> str:
+    """委托人 as /verify prints it: a unit's name in full, a person's with all but the first character hidden."""
+    name = name.strip()
+    if any(mark in name for mark in _UNIT_MARKS) or len(name) > 6:
+        return name
+    return name[:1] + "*" * max(1, len(name) - 1)
 
 
 def _verification(request: Request, report_no: str, code: str) -> dict[str, Any]:
     with db_sessions(request).begin() as session:
-        row = session.execute(
-            select(NoveltyCase.state, NoveltyCase.verification_code).where(NoveltyCase.report_no == report_no)
-        ).first()
-    if row is None or row.state not in ("issued", "archived") or not row.verification_code:
-        return {
+        case = session.scalar(select(NoveltyCase).where(NoveltyCase.report_no == report_no))
+        issued = case is not None and case.state in ("issued", "archived") and bool(case.verification_code)
+        genuine = bool(
+            issued and code and case is not None and code_matches(code, case.verification_code or "")
+        )
+        accounts.audit(session, "anon", "report.verify",
+                       {"report_no": report_no, "issued": issued, "code_given": bool(code), "genuine": genuine},
+                       ip=request.client.host if request.client else None)  # fmt: skip
+        if case is None or not issued:
+            return {"report_no": report_no, "issued": False, "genuine": False,
+                    "message": "未找到该编号的已签发查新报告"}  # fmt: skip
+        if not code:
+            return {"report_no": report_no, "issued": True, "genuine": None,
+                    "message": "该编号的查新报告已签发；请同时输入报告页脚上的验证码以核验内容是否被篡改"}  # fmt: skip
+        if not genuine:
+            return {"report_no": report_no, "issued": True, "genuine": False, "message": "验证码与该报告不符"}
+        centre = session.get(Centre, case.centre_id)
+        facts = {
             "report_no": report_no,
-            "issued": False,
-            "genuine": False,
-            "message": "未找到该编号的已签发查新报告",
+            "project_name": case.project_name_zh,
+            "client": client_shown(case.client_name),
+            "centre": centre.name if centre else "",
+            "issue_date": case.issue_date.isoformat() if case.issue_date else None,
+            "page_count": case.page_count,
         }
-    if not code:
-        return {"report_no": report_no, "issued": True, "genuine": None,
-                "message": "该编号的查新报告已签发；请同时输入报告页脚上的验证码以核验内容是否被篡改"}  # fmt: skip
-    genuine = code_matches(code, row.verification_code)
-    message = (
-        "验证通过：该报告为本平台签发，内容未被篡改"
-        if genuine
-        else "验证码不符：报告内容可能已被篡改，或验证码输入有误"
-    )
-    return {"report_no": report_no, "issued": True, "genuine": genuine, "message": message}
+    return {"report_no": report_no, "issued": True, "genuine": True, "facts": facts,
+            "message": "验证通过：该报告为本平台签发，内容与签发时一致。请核对以下信息与手中报告是否相符"}  # fmt: skip

@@ -27,6 +27,7 @@ from casework.period import Period, parse_period
 from casework.statistics import CaseStatistics, case_statistics
 from casework.statistics_xlsx import statistics_xlsx
 from search.principal import Principal
+from web.cases_api import site_url
 from web.identity import client_ip, current_principal, db_sessions
 
 router = APIRouter(prefix="/api/v1/centres")
@@ -99,7 +100,7 @@ def reports_zip(request: Request, principal: Who, code: Code, date_from: From = 
         if code == ALL_CENTRES:
             raise service.CaseError("报告压缩包按分中心导出，请选择一个分中心")
         period = parse_period(date_from, date_to, today=service.today_local())
-        items = archive.collect(session, centres[0], period)
+        items = archive.collect(session, centres[0], period, site_url=site_url(request))
     # Rendering takes about a second per report; no transaction is held open meanwhile.
     file = archive.write_zip(items)
     size = file.seek(0, 2)

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from appdb import accounts
 from appdb.models import Centre
-from casework import archive, service
+from casework import archive, external, service
 from casework.centre_access import ALL_CENTRES, centres_in_scope, may_view_centres
 from casework.period import parse_period
 from casework.statistics import DEFINITIONS, CaseStatistics, case_statistics
@@ -76,6 +76,7 @@ def centre_page(request: Request, code: Code) -> Response:
     error = ""
     with db_sessions(request)() as session:
         centres = centres_in_scope(session, me, code)
+        own_databases = external.databases(session, centres[0].id) if code != ALL_CENTRES else []
         title = "全部分中心" if code == ALL_CENTRES else f"{centres[0].name}（{centres[0].code}）"
         links = _links(accounts.list_centres(session), code) if me.platform_admin else []
         try:
@@ -97,6 +98,8 @@ def centre_page(request: Request, code: Code) -> Response:
         "centre": centres[0] if code != ALL_CENTRES else None,
         "contact_fields": accounts.CENTRE_CONTACT,
         "saved": request.query_params.get("saved") == "1",
+        "databases": own_databases,
+        "database_error": request.query_params.get("db_error", "")[:200],
         "date_from": stats.period.start.isoformat() if stats else raw_from,
         "date_to": stats.period.end.isoformat() if stats else raw_to,
     }
@@ -124,3 +127,24 @@ def centre_contact(request: Request, code: Code, block: ContactBlock) -> Respons
     except accounts.AccountError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None
     return RedirectResponse(_page_url(code) + "?saved=1#contact", status_code=303)
+
+
+@router.post("/workspace/centres/{code}/databases", response_class=HTMLResponse, dependencies=[Csrf])
+async def centre_database(request: Request, code: Code) -> Response:
+    """Add a database to the centre's list (beside the default set every centre has)."""
+    me = _gate(request)
+    if isinstance(me, Response):
+        return me
+    if code == ALL_CENTRES:
+        raise HTTPException(status_code=404, detail="请选择一个分中心")
+    form = await request.form()
+    try:
+        with db_sessions(request).begin() as session:
+            centre = centres_in_scope(session, me, code)[0]
+            external.add_database(session, me, centre.code, form.get("name"), form.get("origin"))
+    except service.CaseError as exc:
+        if exc.status in (403, 404):  # not this admin's centre: answered like the other centre pages
+            raise
+        return RedirectResponse(_page_url(code) + "?" + urlencode({"db_error": str(exc)}) + "#databases",
+                                status_code=303)  # fmt: skip
+    return RedirectResponse(_page_url(code) + "#databases", status_code=303)

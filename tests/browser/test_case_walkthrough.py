@@ -27,7 +27,7 @@ from appdb.session import session_factory
 from ingest.formats.csl import parse_line
 from mappings.analysis.tokenizer import Tokenizer
 from tests.browser.conftest import Watched, open_page, serve
-from tests.conftest import DEMO, new_prefix, settings_for, site_index
+from tests.conftest import DEMO, SHARED_DATA, new_prefix, settings_for, site_index
 
 pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 from playwright.sync_api import Browser, Locator, expect
@@ -56,8 +56,11 @@ def demo_site(
     assert len(records) == 2000
     with site_index(es, tokenizer, settings, records):
         with session_factory(settings.effective_database_url).begin() as s:
-            accounts.create_centre(s, code="GZ", name="贵州省科技查新中心", province_code="52", institution_no="001",
-                                   pattern="most")  # fmt: skip
+            centre = accounts.create_centre(s, code="GZ", name="贵州省科技查新中心", province_code="52",
+                                            institution_no="001", pattern="most")  # fmt: skip
+            accounts.set_centre_contact(centre, {"address": "贵阳市南明区新华路 1 号", "postcode": "550002",
+                                                 "principal": "张主任", "contact": "刘老师", "phone": "0851-85555555",
+                                                 "email": "chaxin@example.org"})  # fmt: skip
             accounts.create_user(s, username="walk-analyst", password=PASSWORD, real_name="李查新", centre="GZ",
                                  roles=["analyst"], professional_title="馆员")  # fmt: skip
             reviewer = accounts.create_user(s, username="walk-reviewer", password=PASSWORD, real_name="王审核",
@@ -99,6 +102,29 @@ def _submit(w: Watched, button: Locator) -> None:
 
 def _act(w: Watched, label: str) -> None:
     _submit(w, w.page.locator("#workflow").get_by_role("button", name=label, exact=True))
+
+
+EXTERNAL = (
+    ("CNKI 中国知网", 2000, "SU=('遗传算法'+'GA')*('检测器'+'传感器')*'布设'", 138),
+    ("万方数据", 1998, "主题:(遗传算法) AND 主题:(检测器 布设)", 96),
+    ("Web of Science", 1990, 'TS=("genetic algorithm" AND "detector location")', 211),
+)
+MANUAL_TITLE = "Optimal traffic detector location for OD estimation"
+
+
+def _external(w: Watched, database: str, start: int, expression: str, hits: int) -> None:
+    """Log one search the analyst ran in another database."""
+    p = w.page
+    form = p.locator("details.external-search")
+    if form.get_attribute("open") is None:
+        form.locator("summary").click()
+    p.locator("#ext-database").select_option(database)
+    p.locator("#ext-from").fill(str(start))
+    p.locator("#ext-to").fill("2026")
+    p.locator("#ext-expression").fill(expression)
+    p.locator("#ext-hits").fill(str(hits))
+    p.locator("#ext-date").fill("2026-03-03")
+    _submit(w, p.get_by_role("button", name="记录外部检索"))
 
 
 def _state(w: Watched) -> str:
@@ -151,7 +177,37 @@ def test_case_from_commission_to_issued_report(
         _submit(analyst, button)
     docs = a.locator("article.case-doc")
     assert docs.count() >= 2
+
+    # ---- searches run in CNKI and 万方, logged as typed there (Web of Science comes later)
+    for database, start, expression, hits in EXTERNAL[:2]:
+        _external(analyst, database, start, expression, hits)
+    table = a.locator(".strategy-table tbody tr")
+    expect(table).to_have_count(4)
+    expect(table.nth(2)).to_contain_text("外部检索")
+    expect(table.nth(2)).to_contain_text(EXTERNAL[0][2])
     analyst.shot("case-1-searched")
+
+    # ---- documents found elsewhere: one imported from a real CNKI RefWorks export, one typed in
+    imported = SHARED_DATA / "zotero-translators-cn" / "import_inputs" / "CNKI_RefWorks__00.txt"
+    if imported.exists():  # AGPL data: read from ../shared, never copied into the repository
+        a.locator(".import-documents summary").click()
+        a.locator("#i-database").select_option("CNKI 中国知网")
+        a.locator("#i-file").set_input_files(str(imported))
+        _submit(analyst, a.get_by_role("button", name="导入文献"))
+        expect(a.locator("#documents")).to_contain_text("黄瓜胚性愈伤组织的诱导保存和再生")
+    a.locator(".manual-document summary").click()
+    a.locator("#m-database").select_option("Web of Science")
+    a.locator("#m-title").fill(MANUAL_TITLE)
+    a.locator("#m-authors").fill("Gentili F; Viti F")
+    a.locator("#m-venue").fill("Transportation Research Part C")
+    a.locator("#m-year").fill("2012")
+    a.locator("#m-volume").fill("24")
+    a.locator("#m-pages").fill("116-131")
+    a.locator("#m-rel").select_option("密切相关")
+    _submit(analyst, a.get_by_role("button", name="录入文献"))
+    manual = a.locator("article.case-doc", has_text=MANUAL_TITLE)
+    expect(manual).to_contain_text("Web of Science")
+    expect(manual).to_contain_text("国外")
 
     # ---- marking: the first document is 密切相关 to NP-1 with an excerpt
     first = docs.first
@@ -176,7 +232,28 @@ def test_case_from_commission_to_issued_report(
 
     _act(analyst, "撰写报告")
     assert _state(analyst) == "撰写中"
+    expect(a.locator(".next-step")).to_contain_text("提交审核")
     a.get_by_label("审核员").select_option(str(demo_site.reviewer_id))
+
+    # ---- the check at submit refuses and lists each problem with a link to where it is fixed
+    _act(analyst, "提交审核")
+    assert _state(analyst) == "撰写中"
+    problems = a.locator(".check-problems li")
+    expect(problems.first).to_be_visible()
+    listed = a.locator(".check-problems").inner_text()
+    assert "尚未检索任何国外数据库" in listed and "尚无原文摘录" in listed, listed
+    analyst.shot("case-2-refused")
+    manual_id = a.locator(".check-problems a", has_text="尚无原文摘录").get_attribute("href")
+    assert manual_id and manual_id.startswith("#doc-")
+    a.locator(".check-problems a", has_text="国外数据库").click()
+    _external(analyst, *EXTERNAL[2])
+    fix = a.locator(f"article{manual_id}")
+    fix.get_by_label("原文摘录（密切相关文献须填写）").fill(
+        "A bi-level model places detectors for OD estimation."
+    )
+    _submit(analyst, fix.get_by_role("button", name="保存标记"))
+    a.get_by_label("审核员").select_option(str(demo_site.reviewer_id))
+    a.get_by_label("已核对著录项目提醒（如有）").check()
     _act(analyst, "提交审核")
     assert _state(analyst) == "审核中"
     analyst.shot("case-2-submitted")
@@ -193,18 +270,30 @@ def test_case_from_commission_to_issued_report(
     # ---- the analyst sees the comment, revises, resubmits
     a.goto(case_url)
     expect(a.locator(".review-comment")).to_contain_text("请在备注中说明检索的数据库范围。")
-    _act(analyst, "撰写报告")
+    expect(a.locator(".next-step")).to_contain_text("直接点“提交审核”")
     a.locator("#commission summary").click()
-    a.get_by_label("九、备注").fill("检索范围为本平台文献库（CSL 中文科技文献数据集）。")
+    a.get_by_label("九、备注").fill(
+        "检索范围为本平台文献库（CSL 中文科技文献数据集）及 CNKI、万方、Web of Science。"
+    )
     _submit(analyst, a.locator("#commission").get_by_role("button", name="保存"))
+    a.get_by_label("已核对著录项目提醒（如有）").check()
     _act(analyst, "提交审核")
+    assert _state(analyst) == "审核中"
 
     # ---- the reviewer signs and issues
     r.goto(case_url)
+    # Signing asks for confirmation: without it the browser does not send the form.
+    sign = r.locator("#workflow form", has=r.get_by_role("button", name="审核签字", exact=True))
+    sign.get_by_role("button", name="审核签字", exact=True).click()
+    assert _state(reviewer) == "审核中"
+    sign.get_by_role("checkbox").check()
     _act(reviewer, "审核签字")
     assert _state(reviewer) == "已签字"
     number = r.locator(".report-no").inner_text().strip()
     assert re.fullmatch(r"202652001\d{5}", number), number
+    r.locator("#workflow form", has=r.get_by_role("button", name="签发", exact=True)).get_by_role(
+        "checkbox"
+    ).check()
     _act(reviewer, "签发")
     assert _state(reviewer) == "已签发"
     reviewer.shot("case-3-issued")
@@ -230,6 +319,9 @@ def test_case_from_commission_to_issued_report(
     for heading in SECTIONS:
         assert heading in docx_text
     assert "查新点2未见相同报道。" in docx_text and "草稿" not in docx_text
+    from pypdf import PdfReader
+
+    pages = len(PdfReader(pdf_path).pages)
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", "-layout", str(pdf_path), "-"], capture_output=True, check=True,
                               text=True).stdout  # fmt: skip
@@ -237,6 +329,14 @@ def test_case_from_commission_to_issued_report(
         for heading in SECTIONS:
             assert re.sub(r"\s+", "", heading) in squashed, heading
         assert "基于遗传算法的交通检测器优化布置方法" in squashed and "\ufffd" not in text
+        # 四（一）lists every database searched, each with its span.
+        databases = squashed.split("（一）检索的数据库及年限")[1].split("（二）检索词")[0]
+        for name, span in (("Chaxin平台文献库", "不限—2026"), ("CNKI中国知网", "2000—2026"),
+                           ("万方数据", "1998—2026"), ("WebofScience", "1990—2026")):  # fmt: skip
+            assert name in databases and span in databases.split(name, 1)[1][:20], (name, databases)
+        # The verification URL on every page, the same URL the cover's QR code encodes.
+        url = f"{demo_site.url}/verify/{number}"
+        assert text.count(f"核验网址：{url}") >= pages, (url, pages)
 
     # ---- the centre admin sees the case in the centre's figures: issued once, returned once
     head = open_page(browser)
@@ -258,14 +358,18 @@ def test_case_from_commission_to_issued_report(
     assert public is not None
     visitor = public.new_page()
     try:
-        visitor.goto(f"{demo_site.url}/verify/{number}")
-        expect(visitor.locator("main")).to_contain_text("已签发")
+        visitor.goto(f"{demo_site.url}/verify")
+        visitor.get_by_label("报告编号").fill(number)
         visitor.get_by_label("验证码").fill(code)
         visitor.get_by_role("button", name="核验").click()
         expect(visitor.locator(".verify-result")).to_contain_text("验证通过")
+        expect(visitor.locator(".project-name")).to_have_text("基于遗传算法的交通检测器优化布置方法")
+        expect(visitor.locator(".page-count")).to_have_text(f"共 {pages} 页")
+        expect(visitor.locator(".verify-facts")).to_contain_text("贵州交通规划勘察设计研究院")
         visitor.get_by_label("验证码").fill(code[:-1] + ("0" if code[-1] != "0" else "1"))
         visitor.get_by_role("button", name="核验").click()
-        expect(visitor.locator(".verify-result")).to_contain_text("验证码不符")
+        expect(visitor.locator(".verify-result")).to_have_text("验证码与该报告不符")
+        expect(visitor.locator(".verify-facts")).to_have_count(0)
     finally:
         public.close()
 
