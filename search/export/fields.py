@@ -160,7 +160,9 @@ def publisher(rec: RecordDict) -> str | None:
     thesis) or the organisation behind a report."""
     kind = doc_type(rec)
     if kind == "thesis":
-        return text(rec, "venue")
+        # The zotero parser keeps the university in `thesis.institution` and `publisher`; older
+        # records have it only in `venue` (GB/T 7714-2015 §4.1.2: the thesis names its institution).
+        return text(rec, "thesis", "institution") or text(rec, "publisher") or text(rec, "venue")
     if kind == "tech_report":
-        return text(rec, "tech_report", "organisation")
+        return text(rec, "tech_report", "organisation") or text(rec, "publisher")
     return None
