@@ -63,6 +63,8 @@ class Reference(_Strict):
     patent_number: str | None = None
     # Who cited it, where the source says: patent citations carry "cited by examiner" / "cited by applicant".
     category: str | None = None
+    type_code: str | None = None  # GB/T 7714 document type code: J, M, D, C, EB...
+    language: str | None = None
 
 
 class TechReportInfo(_Strict):

@@ -1,0 +1,77 @@
+"""Blocking keys: one key space shared by references and records, so a reference and the record it
+cites share at least one key. Few keys per item (they are stored on 1.05 B records):
+`doi:<doi>`, `t:<title fingerprint>:<year>` and `a:<first-author surname>:<year>:<first page>`.
+Years are written as stored; matching ±1 years is done by the candidate query asking for both
+neighbouring years' keys (see `reference_keys`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from mappings.analysis.normalize import fold
+from mappings.citations.doi import normalize_doi
+from mappings.citations.names import first_surname
+from mappings.model import Record, Reference
+
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_FIRST_PAGE = re.compile(r"[A-Za-z]?\d+")
+
+
+def title_fingerprint(title: str) -> str | None:
+    """Folded title without spaces or punctuation, hashed short; None when too short to mean anything."""
+    text = _NON_WORD.sub("", fold(title))
+    if len(text) < 6:
+        return None
+    return hashlib.blake2b(text[:200].encode(), digest_size=8).hexdigest()
+
+
+def first_page(pages: str | None) -> str | None:
+    if not pages:
+        return None
+    m = _FIRST_PAGE.search(pages)
+    return m.group(0).lower().lstrip("0") or None if m else None
+
+
+def _keys(
+    doi: str | None, title: str | None, surname: str | None, years: list[int], pages: str | None
+) -> list[str]:
+    keys: list[str] = []
+    norm = normalize_doi(doi) if doi else None
+    if norm:
+        keys.append(f"doi:{norm}")
+    fp = title_fingerprint(title) if title else None
+    page = first_page(pages)
+    for y in years:
+        if fp:
+            keys.append(f"t:{fp}:{y}")
+        if surname and page:
+            keys.append(f"a:{surname}:{y}:{page}")
+    return keys
+
+
+def reference_keys(ref: Reference) -> list[str]:
+    """Keys to look a reference up by (its year and the neighbours, for online-first dates)."""
+    years = [ref.year - 1, ref.year, ref.year + 1] if ref.year else []
+    surname = first_surname(ref.authors[0]) if ref.authors else None
+    return _keys(ref.doi, ref.title, surname, years, ref.pages)
+
+
+def reference_stored_keys(ref: Reference) -> list[str]:
+    """Keys stored on an unresolved reference: its own year only (records look up their ±1 years)."""
+    surname = first_surname(ref.authors[0]) if ref.authors else None
+    return _keys(ref.doi, ref.title, surname, [ref.year] if ref.year else [], ref.pages)
+
+
+def record_keys(record: Record) -> list[str]:
+    """Keys stored on a record (field `match_keys`); its own year only."""
+    surname = first_surname(record.authors[0].name) if record.authors else None
+    return _keys(record.doi, record.title, surname, [record.year] if record.year else [], record.pages)
+
+
+def record_lookup_keys(record: Record) -> list[str]:
+    """Keys a newly arrived record uses to find unresolved references citing it (its year ±1)."""
+    surname = first_surname(record.authors[0].name) if record.authors else None
+    years = [record.year - 1, record.year, record.year + 1] if record.year else []
+    return _keys(record.doi, record.title, surname, years, record.pages)

@@ -1,0 +1,115 @@
+"""Deciding whether a reference and a candidate record are the same work.
+
+Precision before recall: a certified citation count must never rest on a guess, so when two
+candidates fit equally well (the CSSCI same-title pair of 2018 and 2020; Small 1985 vol. 7 vs 8)
+the answer is no match. Title similarity is difflib's ratio on folded text (standard library, good
+enough for short titles; no dependency).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from mappings.analysis.normalize import fold
+from mappings.citations.doi import normalize_doi
+from mappings.citations.keys import first_page
+from mappings.citations.names import same_author
+from mappings.model import Record, Reference
+
+ACCEPT = 0.75  # lowest score that links
+_MARGIN = 0.05  # a runner-up this close to the best makes the choice a guess
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Match:
+    record_id: str | None
+    score: float
+    reason: str
+
+
+def _norm(s: str | None) -> str:
+    return _NON_WORD.sub("", fold(s)) if s else ""
+
+
+def title_similarity(a: str | None, b: str | None) -> float:
+    na, nb = _norm(a), _norm(b)
+    if not na or not nb:
+        return 0.0
+    if na == nb:
+        return 1.0
+    return SequenceMatcher(None, na, nb, autojunk=False).ratio()
+
+
+def _vol(v: str | None) -> str:
+    return (v or "").strip().lower().lstrip("0")
+
+
+def score(ref: Reference, rec: Record) -> tuple[float, str]:
+    """0..1 and the evidence; a contradiction on year, volume or first page scores 0."""
+    ref_doi = normalize_doi(ref.doi) if ref.doi else None
+    rec_doi = normalize_doi(rec.doi) if rec.doi else None
+    if ref_doi and rec_doi:
+        return (1.0, "doi") if ref_doi == rec_doi else (0.0, "doi differs")
+    if ref.year and rec.year and abs(ref.year - rec.year) > 1:
+        return 0.0, "year differs"
+    rv, cv = _vol(ref.volume), _vol(rec.volume)
+    if rv and cv and rv != cv:
+        return 0.0, "volume differs"
+    rp, cp = first_page(ref.pages), first_page(rec.pages)
+    if rp and cp and rp != cp:
+        return 0.0, "first page differs"
+    author = bool(ref.authors and rec.authors) and same_author(ref.authors[0], rec.authors[0].name)
+    if ref.authors and rec.authors and not author:
+        # References name the first author; the record's list may order differently.
+        author = any(same_author(ref.authors[0], a.name) for a in rec.authors[:3])
+    reasons: list[str] = []
+    s = 0.0
+    if ref.title:
+        t = title_similarity(ref.title, rec.title)
+        if t < 0.8:
+            return 0.0, f"title {t:.2f}"
+        s = 0.6 * t
+        reasons.append(f"title {t:.2f}")
+    else:
+        # No title (WoS CR): author, year, volume and first page must all agree.
+        if not (author and rv and rv == cv and rp and rp == cp and ref.year == rec.year):
+            return 0.0, "no title, incomplete evidence"
+        s = 0.6
+        reasons.append("author+year+volume+page")
+    if author:
+        s += 0.15
+        reasons.append("author")
+    elif ref.authors and rec.authors:
+        s -= 0.2
+        reasons.append("author differs")
+    if ref.year and rec.year:
+        s += 0.1 if ref.year == rec.year else 0.05
+        reasons.append("year" if ref.year == rec.year else "year±1")
+    if rv and rv == cv:
+        s += 0.05
+    if rp and rp == cp:
+        s += 0.05
+    if ref.venue and rec.venue and title_similarity(ref.venue, rec.venue) > 0.8:
+        s += 0.05
+        reasons.append("venue")
+    return min(s, 1.0), ", ".join(reasons)
+
+
+def best_match(ref: Reference, candidates: Sequence[Record]) -> Match:
+    scored = sorted(((score(ref, c), c.id) for c in candidates), key=lambda x: -x[0][0])
+    if not scored or scored[0][0][0] < ACCEPT:
+        best = scored[0][0][0] if scored else 0.0
+        return Match(None, best, "no candidate fits")
+    (top, why), top_id = scored[0]
+    if (
+        len(scored) > 1
+        and scored[1][0][0] >= ACCEPT
+        and top - scored[1][0][0] < _MARGIN
+        and scored[1][1] != top_id
+    ):
+        return Match(None, top, f"ambiguous: {top_id} and {scored[1][1]}")
+    return Match(top_id, top, why)
