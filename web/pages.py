@@ -85,6 +85,16 @@ def search_url(q: str, filters: dict[str, list[str]], *, page: int = 1, size: in
     return "/?" + urlencode(params) if params else "/"
 
 
+def advanced_url(values: list[str], op: str = "AND") -> str:
+    """高级检索 with one 主题 row per value, joined by `op`: a simple search taken to professional mode."""
+    params: list[tuple[str, str]] = [("rows", str(max(len(values), 1)))]
+    for i, value in enumerate(values, 1):
+        params += [(f"f{i}", "SU"), (f"m{i}", "fuzzy"), (f"v{i}", value)]
+        if i > 1:
+            params.append((f"op{i}", op))
+    return "/advanced?" + urlencode(params)
+
+
 def _with_value(filters: dict[str, list[str]], name: str, value: str) -> dict[str, list[str]]:
     out = {k: list(v) for k, v in filters.items()}
     values = out.setdefault(name, [])
@@ -370,6 +380,10 @@ def search_page(
         "clear_url": search_url(q, {}, size=size) if q else "/",
         "pager": _pager(q, filters, page, size, total),
         "first_page_url": search_url(q, filters, size=size),
+        "per_term": [
+            {**t, "url": search_url(t["term"], filters, size=size)} for t in result.get("per_term", [])
+        ],
+        "advanced_url": advanced_url([t["term"] for t in result.get("per_term", [])]),
         "sizes": [
             {"size": s, "url": search_url(q, filters, size=s), "current": s == size}
             for s in sorted({*SIZE_CHOICES, size})
