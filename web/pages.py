@@ -25,7 +25,7 @@ from mappings.analysis.normalize import fold
 from search.errors import BadQuery, SearchUnavailable
 from search.fields import DOC_TYPE_LABELS, FACETS, FACETS_BY_NAME
 from search.principal import Principal, Role
-from search.simple_query import MAX_PAGE_SIZE, MAX_QUERY_CHARS, MAX_WINDOW
+from search.simple_query import MAX_PAGE_SIZE, MAX_QUERY_CHARS, MAX_WINDOW, terms
 from web.api import plausible_id
 from web.identity import current_principal, db_sessions
 from web.ratelimit import rate_limit_anonymous_search
@@ -383,7 +383,7 @@ def search_page(
         "per_term": [
             {**t, "url": search_url(t["term"], filters, size=size)} for t in result.get("per_term", [])
         ],
-        "advanced_url": advanced_url([t["term"] for t in result.get("per_term", [])]),
+        "advanced_url": advanced_url(terms(q)),
         "sizes": [
             {"size": s, "url": search_url(q, filters, size=s), "current": s == size}
             for s in sorted({*SIZE_CHOICES, size})
