@@ -628,5 +628,7 @@ def workspace_export(request: Request) -> Response:
         return pages.error_page(request, 400, "请先勾选要导出的记录。")
     if len(ids) > MAX_SELECTED:
         return pages.error_page(request, 400, f"一次最多导出 {MAX_SELECTED} 条选中的记录。")
-    query = urlencode([("format", fmt), *(("ids", i) for i in dict.fromkeys(ids))])
+    # The query travels along only to name the file (查新平台-<query>-<date>.ris); the ids decide the content.
+    q = request.query_params.get("q", "")[:MAX_QUERY_CHARS]
+    query = urlencode([("format", fmt), *([("q", q)] if q else []), *(("ids", i) for i in dict.fromkeys(ids))])
     return RedirectResponse(f"/api/v1/export?{query}", status_code=303)
