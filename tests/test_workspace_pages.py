@@ -329,3 +329,17 @@ def test_history_api_deletes_and_clears(client: TestClient) -> None:
     assert client.delete("/api/v1/history/1").status_code == 404
     assert client.post("/api/v1/history/2/rerun").json()["total"] == 3
     assert client.delete("/api/v1/history").json() == {"deleted": 2}
+
+
+def test_a_refused_advanced_form_comes_back_filled_with_the_field_marked(client: TestClient) -> None:
+    r = client.get("/advanced", params={"rows": "3", "f1": "TI", "v1": "石墨烯", "y1": "2022", "y2": "2019"},
+                   headers=HTML)  # fmt: skip
+    assert r.status_code == 400 and "起始年（2022）不能晚于结束年（2019）" in r.text
+    assert 'value="石墨烯"' in r.text and 'value="2019"' in r.text
+    assert re.search(r'name="y1" value="2022" class="invalid" aria-invalid="true"', r.text)
+    r = client.get("/advanced", params={"f1": "TI", "v1": "石墨烯", "y2": "20x9"}, headers=HTML)
+    assert r.status_code == 400 and 'name="y2" value="20x9" class="invalid"' in r.text
+    assert 'value="石墨烯"' in r.text
+    r = client.get("/advanced", params={"f2": "ZZ", "v2": "张伟", "v1": "石墨烯"}, headers=HTML)
+    assert r.status_code == 400 and "检索字段" in r.text
+    assert 'value="张伟"' in r.text and re.search(r'name="f2" class="adv-field invalid" aria-invalid="true"', r.text)

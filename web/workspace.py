@@ -33,11 +33,13 @@ from web.advanced_form import (
     MAX_ROWS,
     OPERATORS,
     AdvancedForm,
+    FormError,
     Row,
     build_expression,
     field_choices,
     form_params,
     read_form,
+    salvage_form,
 )
 from web.api import MAX_DB_ID, DbId
 from web.identity import csrf_valid, current_principal, db_sessions, session_owner
@@ -336,6 +338,11 @@ def advanced(request: Request, state: State, principal: Who) -> Response:
     try:
         form = read_form(params)
         paging = _Paging(request)
+    except FormError as exc:
+        # The form comes back filled as it was sent, the refused field marked.
+        context = _advanced_context(salvage_form(params))
+        context.update(error={"message": str(exc)}, bad_field=exc.field)
+        return _render(request, "advanced.html", context, status=400)
     except (BadQuery, _BadParam) as exc:
         return pages.error_page(request, 400, str(exc))
     context = _advanced_context(form)

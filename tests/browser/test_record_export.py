@@ -67,5 +67,5 @@ def test_an_export_keeps_the_order_of_the_list(tab: Watched, live_server: LiveSe
         page.locator(".export-selected").click()
     assert info.value.suggested_filename == f"查新平台-KY='超级电容器'-{_today()}.ris"
     text = info.value.path().read_text(encoding="utf-8")
-    exported = re.findall(r"^TI  - (.+)$", text, flags=re.M)
+    exported = re.findall(r"^TI  - (.+)$", text, flags=re.MULTILINE)
     assert exported == [titles[0], titles[2], titles[3]]
