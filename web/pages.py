@@ -11,6 +11,7 @@ import html
 import logging
 import math
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -48,6 +49,8 @@ SORT_LABELS = {"relevance": "相关度", "year_desc": "年份（新→旧）", "
 # A larger page number than any result set has is read, then shown as the last page.
 MAX_PAGE_PARAM = 1_000_000_000
 AUTHORS_IN_LIST = 5
+# The report types of the tech-report exchange format (ingest/formats/schemas/techreport-1.0.xsd).
+REPORT_TYPES = frozenset({"最终报告", "年度报告", "中期报告", "进展报告", "专题报告", "试验报告"})
 
 ACCESS_LEVEL_LABELS = {"public": "公开", "embargoed": "延期公开", "restricted": "限制"}
 STATUS_TITLES = {
@@ -176,6 +179,15 @@ def _snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     return text if len(text) <= limit else text[:limit].rstrip() + "…"
 
 
+def _report_type(record: Mapping[str, Any]) -> str | None:
+    """The report type a tech report's category holds (the exchange format files 最终报告 there), so
+    that 学科 shows the subject, not the type."""
+    category = record.get("category")
+    if record.get("doc_type") == "tech_report" and category in REPORT_TYPES:
+        return str(category)
+    return None
+
+
 def _hit_view(hit: dict[str, Any]) -> dict[str, Any]:
     hl = hit.get("highlight") or {}
     title_html = hl.get("title") or _escape(hit.get("title") or "（无题名）")
@@ -214,7 +226,7 @@ def _hit_view(hit: dict[str, Any]) -> dict[str, Any]:
         "authors_more": len(authors) > AUTHORS_IN_LIST,
         "venue": hit.get("venue"),
         "year": hit.get("year"),
-        "category": hit.get("category"),
+        "category": None if _report_type(hit) else hit.get("category"),
         "discipline": hit.get("discipline"),
         "report_no": (hit.get("tech_report") or {}).get("report_no"),
         "abstract_html": abstract_html,
@@ -482,8 +494,7 @@ def record_page(
         tech["access_label"] = ACCESS_LEVEL_LABELS.get(
             tech.get("access_level") or "", tech.get("access_level")
         )
-    # A tech report's category holds its report type (最终报告, 年度报告): shown as such, not as 学科.
-    report_type = record.get("category") if doc_type == "tech_report" else None
+    report_type = _report_type(record)
     context = {
         "r": record,
         "record_id": record_id,
