@@ -342,3 +342,13 @@ def test_sort_by_year_and_jump_to_page(client: TestClient) -> None:
     assert 'class="pager-jump"' in small
     assert '<input type="hidden" name="sort" value="year_asc">' in small
     assert '<input type="hidden" name="size" value="1">' in small
+
+
+def test_terms_with_no_common_record_offer_each_term_and_advanced_search(client: TestClient) -> None:
+    r = client.get("/", params={"q": "石墨烯 文本分类"})
+    assert r.status_code == 200
+    page = _text(r.text)
+    assert "没有同时包含全部检索词的文献" in page
+    assert re.search(r"石墨烯 ：\s*2 条", page) and re.search(r"文本分类 ：\s*1 条", page)
+    assert 'href="/?q=%E7%9F%B3%E5%A2%A8%E7%83%AF"' in r.text
+    assert re.search(r'class="to-advanced" href="/advanced\?rows=2&amp;f1=SU&amp;m1=fuzzy&amp;v1=', r.text)
