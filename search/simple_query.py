@@ -81,6 +81,8 @@ def _variant(term: str, tokens: list[str]) -> list[dict[str, Any]]:
 # (tail) a word of the record, beside the whole Chinese core.
 _EDGES = re.compile(r"^(?P<lead>[a-z0-9]*)(?P<core>[\u3400-\u9fff].*?[\u3400-\u9fff]|[\u3400-\u9fff])(?P<tail>[a-z0-9]*)$")
 _JIEBA_NAMES = tuple(f.split("^")[0] for f in JIEBA_FIELDS)
+# A Latin word long enough that its cut-off piece still says something (never a lone letter: "c").
+_CUT_WORD = re.compile(r"[a-z0-9]{2,}")
 
 
 _CJK_THEN_LATIN = re.compile(r"[\u3400-\u9fff](?=[a-z0-9])")
@@ -109,9 +111,13 @@ def _cut_edges(term: str) -> dict[str, Any] | None:
     return {"bool": {"must": must}}
 
 
-def _term_query(term: str, tokenizer: Tokenizer) -> dict[str, Any] | None:
+def _term_query(term: str, tokenizer: Tokenizer, *, edge: str = "") -> dict[str, Any] | None:
     """One term, whole: its jieba tokens as a phrase, or its contiguous bigram run; then variants
     (_variant) below every whole match; never one fragment such as 石墨 of 石墨烯.
+
+    `edge` ("lead" or "tail") marks the first or last term of a query of several: a Latin word there
+    may have been cut when the query was copied from a title (Levenberg-Marquardt as "arquard 改进"),
+    so it may also end ("lead") or begin ("tail") a word of the record, as a variant.
 
     None when the term has no token (punctuation only): it narrows nothing."""
     tokens = tokenizer.tokens(term)
@@ -127,16 +133,22 @@ def _term_query(term: str, tokenizer: Tokenizer) -> dict[str, Any] | None:
     edges = _cut_edges(term)
     if edges is not None:
         exact.append(edges)
+    variants = _variant(term, tokens)
+    if edge and _CUT_WORD.fullmatch(term):
+        pattern = f"*{term}" if edge == "lead" else f"{term}*"
+        variants.append({"bool": {"should": [{"wildcard": {f: {"value": pattern}}} for f in _JIEBA_NAMES]}})
     should: list[dict[str, Any]] = [
         {"bool": {"should": exact, "boost": EXACT_BOOST}},
-        *({"constant_score": {"filter": v, "boost": VARIANT_SCORE}} for v in _variant(term, tokens)),
+        *({"constant_score": {"filter": v, "boost": VARIANT_SCORE}} for v in variants),
     ]
     return {"bool": {"should": should, "minimum_should_match": 1}}
 
 
 def term_query(text: str, tokenizer: Tokenizer) -> dict[str, Any] | None:
     """Every term of normalised `text` whole (see _term_query); None when nothing narrows."""
-    must = [c for c in (_term_query(t, tokenizer) for t in terms(text)) if c is not None]
+    parts = terms(text)
+    edges = ["lead", *[""] * (len(parts) - 2), "tail"] if len(parts) > 1 else [""] * len(parts)
+    must = [c for t, e in zip(parts, edges, strict=True) if (c := _term_query(t, tokenizer, edge=e)) is not None]
     if not must:
         return None
     return must[0] if len(must) == 1 else {"bool": {"must": must}}

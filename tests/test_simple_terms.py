@@ -68,6 +68,9 @@ def test_symbols_match_as_symbols(service: SearchService) -> None:
 
 def test_a_title_run_cut_mid_word_still_finds_its_record(service: SearchService) -> None:
     assert ids(service, "iRNA抑制HL")[:1] == ["t1"]
+    # A Latin word at either end of a query of several terms may be cut too; a lone letter is not.
+    assert ids(service, "irna 抑制") == ["t1"] and ids(service, "细胞 bcl") == ["t1"]
+    assert "c4" not in ids(service, "系统 c")
 
 
 def test_several_terms_with_no_common_record_report_each_term(service: SearchService) -> None:
