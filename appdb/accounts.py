@@ -545,6 +545,11 @@ def session_user(session: Session, token: str) -> int | None:
     )
 
 
+def session_started(session: Session, token: str) -> datetime | None:
+    """When the signed-in session of this cookie began (the workspace's 本次登录 view), or None."""
+    return session.scalar(select(WebSession.created_at).where(WebSession.token_hash == _digest(token)))
+
+
 def end_session(session: Session, token: str) -> None:
     session.execute(delete(WebSession).where(WebSession.token_hash == _digest(token)))
 

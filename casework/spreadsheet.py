@@ -29,9 +29,10 @@ class Sheet:
     rows: Iterable[Sequence[Cell]]
     widths: Mapping[str, int] = field(default_factory=dict)  # header -> column width in characters
     notes: Sequence[str] = ()  # one line each, after a blank row below the table
+    formats: Mapping[str, str] = field(default_factory=dict)  # header -> Excel number format ("0.0%")
 
 
-def _cell(ws: Any, value: Cell, *, bold: bool = False) -> Any:
+def _cell(ws: Any, value: Cell, *, bold: bool = False, number_format: str | None = None) -> Any:
     if isinstance(value, str):
         value = value[:MAX_CELL_CHARS]
     raw: Any = value  # openpyxl's stubs leave out `date`, which it writes as a date cell
@@ -40,6 +41,8 @@ def _cell(ws: Any, value: Cell, *, bold: bool = False) -> Any:
         cell.data_type = "s"
     elif isinstance(value, date):
         cell.number_format = "yyyy-mm-dd"
+    elif number_format and value is not None:
+        cell.number_format = number_format
     if bold:
         cell.font = Font(bold=True)
     return cell
@@ -55,8 +58,9 @@ def write_workbook(sheets: Iterable[Sheet], target: IO[bytes]) -> None:
                 name, max(10, 2 * len(name) + 2)
             )
         ws.append([_cell(ws, h, bold=True) for h in sheet.headers])
+        column_formats = [sheet.formats.get(name) for name in sheet.headers]
         for row in sheet.rows:
-            ws.append([_cell(ws, v) for v in row])
+            ws.append([_cell(ws, v, number_format=f) for v, f in zip(row, column_formats + [None] * len(row))])
         if sheet.notes:
             ws.append([])
             for line in sheet.notes:

@@ -54,7 +54,9 @@ def _summary(stats: CaseStatistics) -> Sheet:
         SUMMARY_HEADERS,
         rows,
         widths={"分中心名称": 30, "平均查新周期（工作日）": 22, "曾退回修改的签发案件数": 22},
-        notes=(period, *DEFINITIONS.values(), "退回率为 0 到 1 之间的小数；没有签发案件时留空。"),
+        # The cell keeps the exact fraction (sums and charts work); Excel shows it as 33.3%.
+        formats={"退回率": "0.0%"},
+        notes=(period, *DEFINITIONS.values(), "退回率以百分比显示；没有签发案件时留空。"),
     )
 
 

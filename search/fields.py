@@ -55,3 +55,28 @@ DOC_TYPE_LABELS = {
     "standard": "标准",
     "tech_report": "科技报告",
 }
+
+# What the public reads for a record's `source` (the ingest format or harvest it came through); the
+# record's `source_id` inside that source is for staff. Unknown sources show as they are named.
+SOURCE_LABELS = {
+    "csl": "CSL 中文科学文献数据集",
+    "jats": "JATS 期刊全文",
+    "tei": "GROBID 全文",
+    "uspto": "美国专利商标局（USPTO）",
+    "st36": "WIPO/EPO 专利数据",
+    "marc": "MARC 书目数据",
+    "oai": "OAI-PMH 收割",
+    "ris": "RIS 题录",
+    "endnote": "EndNote 题录",
+    "refworks": "RefWorks 题录",
+    "noteexpress": "NoteExpress 题录",
+    "wos": "Web of Science 题录",
+    "gbstd": "国家标准题录",
+    "techreport": "科技报告汇交",
+}
+
+
+def source_label(source: str) -> str:
+    if source.startswith("zotero:"):
+        return "Zotero 题录"
+    return SOURCE_LABELS.get(source, source)

@@ -126,6 +126,22 @@ class HistoryStore:
             row.name = name
             return HistoryEntry.of(row)
 
+    def delete(self, owner: str, number: int) -> None:
+        """Forget one entry. Later entries keep their meaning: their 系统解读 was spelt out when added."""
+        with self.sessions.begin() as session:
+            row = self._row(session, owner, number)
+            if row is None:
+                raise NotFound(f"检索历史中没有 #{number}")
+            session.delete(row)
+
+    def clear(self, owner: str) -> int:
+        """Forget every entry of `owner` (numbering starts again at #1); returns how many went."""
+        with self.sessions.begin() as session:
+            rows = list(session.scalars(select(SearchHistoryEntry).where(SearchHistoryEntry.owner == owner)))
+            for row in rows:
+                session.delete(row)
+            return len(rows)
+
     def save_strategy(self, owner: str, name: str, expression: str) -> dict[str, Any]:
         name = _check_name(name)
         reading = normalized(parse(expression))  # refuses what would not run again

@@ -10,6 +10,7 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 
+from mappings.analysis.normalize import normalize
 from mappings.analysis.tokenizer import Tokenizer
 from mappings.naming import IndexNames
 from search.errors import BadQuery, SearchUnavailable
@@ -19,7 +20,7 @@ from search.policy import Visibility, effective_level, notice, police, redact, v
 from search.principal import ANONYMOUS, Principal
 from search.pro_query import build_pro, published_by
 from search.query import HistoryResolver
-from search.simple_query import build_simple
+from search.simple_query import build_simple, term_query, terms
 
 SUMMARY_FIELDS = (
     "id", "source", "source_id", "doc_type", "title", "title_en", "authors", "abstract", "keywords", "venue",
@@ -82,13 +83,29 @@ class SearchService:
         body["query"] = self._police(body["query"], principal)
         body["_source"] = list(SUMMARY_FIELDS)
         resp = self._search(body)
-        return {
+        result = {
             "total": resp["hits"]["total"]["value"],
             "page": page,
             "size": size,
             "hits": self._hits(resp["hits"]["hits"], principal),
             "facets": self._facets(resp.get("aggregations", {})),
         }
+        if result["total"] == 0 and len(terms(q)) > 1:
+            # No record holds every term: say how many hold each one, as CNKI does.
+            result["per_term"] = self._per_term(q, filters, principal)
+        return result
+
+    def _per_term(
+        self, q: str, filters: Mapping[str, Sequence[str]] | None, principal: Principal
+    ) -> list[dict[str, Any]]:
+        out = []
+        for term in terms(q):
+            if term_query(normalize(term), self.tokenizer) is None:
+                continue  # punctuation alone
+            body = build_simple(term, tokenizer=self.tokenizer, size=1, filters=filters)
+            count = {"query": self._police(body["query"], principal), "size": 0, "track_total_hits": True}
+            out.append({"term": term, "total": self._search(count)["hits"]["total"]["value"]})
+        return out
 
     def _hits(self, hits: list[dict[str, Any]], principal: Principal) -> list[dict[str, Any]]:
         out = []

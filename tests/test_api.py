@@ -122,7 +122,9 @@ def test_history_numbers_and_combines_searches(client: TestClient) -> None:
 
     entries = client.get("/api/v1/history").json()["entries"]
     assert [e["number"] for e in entries] == [1, 2, 3, 4]
-    assert entries[2]["normalized"] == "#2 NOT #1" and entries[2]["total"] == 1
+    # 系统解读 spells #n out (the expression keeps them), so the entry reads alone.
+    assert entries[2]["expression"] == "#2 NOT #1" and entries[2]["total"] == 1
+    assert entries[2]["normalized"] == "(KY='深度学习' OR KY='石墨烯') NOT (TI='石墨烯')"
     renamed = client.patch("/api/v1/history/2", json={"name": "关键词对照"}).json()
     assert renamed["name"] == "关键词对照"
     rerun = client.post("/api/v1/history/3/rerun").json()

@@ -45,6 +45,8 @@ TABLE: list[Row] = [
     ("GET", "/api/v1/history", "/api/v1/history", {}, ALL_200),
     ("POST", "/api/v1/history/{number}/rerun", "/api/v1/history/9999/rerun", {}, (404,) * 6),
     ("PATCH", "/api/v1/history/{number}", "/api/v1/history/9999", {"json": {"name": "x"}}, (404,) * 6),
+    ("DELETE", "/api/v1/history/{number}", "/api/v1/history/9999", {}, (404,) * 6),
+    ("DELETE", "/api/v1/history", "/api/v1/history", {}, ALL_200),  # each caller clears only their own
     ("GET", "/api/v1/strategies", "/api/v1/strategies", {}, ALL_200),
     ("POST", "/api/v1/strategies", "/api/v1/strategies", {"json": {"name": "x"}}, (400,) * 6),
     ("POST", "/api/v1/strategies/{strategy_id}/run", "/api/v1/strategies/999999/run", {}, (404,) * 6),
@@ -113,6 +115,8 @@ TABLE: list[Row] = [
     ("POST", "/workspace/history/{number}/rerun", "/workspace/history/9999/rerun", {"form": {}}, (404,) * 6),
     ("POST", "/workspace/history/{number}/name", "/workspace/history/9999/name", {"form": {"name": "x"}},
      (404,) * 6),
+    ("POST", "/workspace/history/{number}/delete", "/workspace/history/9999/delete", {"form": {}}, (404,) * 6),
+    ("POST", "/workspace/history/clear", "/workspace/history/clear", {"form": {}}, (303,) * 6),
     ("POST", "/workspace/strategies", "/workspace/strategies", {"form": {"name": "x"}}, (400,) * 6),
     ("POST", "/workspace/strategies/{strategy_id}/run", "/workspace/strategies/999999/run", {"form": {}},
      (404,) * 6),
@@ -263,6 +267,8 @@ def test_history_and_strategies_of_one_user_are_invisible_to_another(site: Site)
     assert bob.post(f"/api/v1/strategies/{strategy_id}/run").status_code == 404
     assert bob.post(f"/api/v1/history/{number}/rerun").status_code == 404
     assert bob.patch(f"/api/v1/history/{number}", json={"name": "stolen"}).status_code == 404
+    assert bob.delete(f"/api/v1/history/{number}").status_code == 404
+    assert bob.delete("/api/v1/history").status_code == 200  # clears Bob's own, not Alice's
     # An anonymous browser has its own, empty, history.
     anon = TestClient(site.app)
     assert "石墨烯私密检索式" not in anon.get("/api/v1/history").text

@@ -339,3 +339,22 @@ def test_a_record_page_offers_the_analysts_open_cases(site: Site) -> None:
         site.browser("p-other"), "/workspace/cases/documents", {"case_id": str(case_id), "record_id": "p2"}
     )
     assert other.status_code == 404
+
+
+def test_a_workspace_strategy_runs_inside_a_case(site: Site) -> None:
+    ana = site.browser("p-ana")
+    token = _csrf(ana.get("/workspace").text)
+    for q in ("TI='石墨烯'", "#1 NOT TI='未来'"):
+        assert ana.post("/workspace/search", data={"q": q, "csrf_token": token}).status_code == 303
+    r = ana.post("/workspace/strategies", data={"from_history": "2", "name": "石墨烯负极", "csrf_token": token})
+    assert r.status_code == 303
+    case_id = _create(ana)
+    page = ana.get(f"/workspace/cases/{case_id}").text
+    # Offered spelt out: a `#1` would mean the case's own first search here.
+    assert "用我的检索策略" in page and "(TI=&#39;石墨烯&#39;) NOT TI=&#39;未来&#39;" in page
+    expression = unescape(re.search(r'class="inline-form run-my-strategy">.*?name="q" value="([^"]+)"', page,
+                                    flags=re.DOTALL).group(1))  # type: ignore[union-attr]  # fmt: skip
+    r = _post(ana, f"/workspace/cases/{case_id}/search", {"q": expression})
+    assert r.status_code == 303, r.text
+    logged = _text(ana.get(f"/workspace/cases/{case_id}").text)
+    assert "(TI='石墨烯') NOT TI='未来'" in logged

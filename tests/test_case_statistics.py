@@ -331,6 +331,8 @@ def test_statistics_xlsx(site: Site) -> None:
     assert summary[0][:4] == ("分中心代码", "分中心名称", "受理数", "签发数")
     assert summary[1] == ("SA", "贵州省科技查新中心", 5, 3, 6.67, 1, 0.3333)
     assert summary[2][0] == "统计期间：2026-09-01 至 2026-10-31（含起止日）"
+    rate = load_workbook(io.BytesIO(resp.content))["汇总"]["G2"]
+    assert rate.value == 0.3333 and rate.number_format == "0.0%", "退回率 reads as 33.3% in Excel"
 
     every = site.get("/api/v1/centres/*/case-statistics.xlsx", "root", **SEP_OCT)
     assert 'filename="case-statistics-all-2026-09-01-2026-10-31.xlsx"' in every.headers["content-disposition"]

@@ -81,7 +81,9 @@ def test_anonymous_export_is_capped_in_count_and_rate(client: TestClient) -> Non
 def test_every_format_exports_the_whole_result_set(client: TestClient, name: str) -> None:
     resp = client.get("/api/v1/export", params={"q": "TI='石墨烯'", "mode": "pro", "format": name})
     assert resp.status_code == 200, resp.text[:300]
-    assert resp.headers["content-disposition"].endswith(f'.{FORMATS[name].extension}"')
+    disposition = resp.headers["content-disposition"]
+    assert f'.{FORMATS[name].extension}"; filename*=UTF-8' in disposition
+    assert disposition.endswith(f".{FORMATS[name].extension}")
     if name == "xlsx":
         from openpyxl import load_workbook
 

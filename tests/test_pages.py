@@ -286,7 +286,7 @@ def test_filter_value_is_escaped(client: TestClient) -> None:
         {"q": "石墨烯", "page": "-3"},
         {"q": "石墨烯", "size": "1000"},
         {"q": "石墨烯", "size": "x"},
-        {"q": "石墨烯", "page": "600", "size": "20"},  # beyond the 10,000-result window
+        {"q": "石墨烯", "sort": "citations"},
         {"year": "二〇一九"},  # BadQuery from the service
         {"q": "石" * 501},  # query too long
     ],
@@ -320,3 +320,35 @@ def test_search_unavailable_gives_503_html(monkeypatch: pytest.MonkeyPatch, tmp_
         home = c.get("/")  # the home page still renders, without the collection overview
         assert home.status_code == 200
         assert "科技文献与科技报告检索" in home.text and "已收录文献" not in home.text
+
+
+def test_a_page_past_the_end_shows_the_last_page(client: TestClient) -> None:
+    for page in ("600", "999999999", "3"):
+        r = client.get("/", params={"q": "石墨烯", "page": page, "size": "10"})
+        assert r.status_code == 200, page
+        assert 'aria-current="page">1<' in r.text or 'class="hit"' in r.text
+        assert "该页没有结果" not in r.text
+
+
+def test_sort_by_year_and_jump_to_page(client: TestClient) -> None:
+    relevance = client.get("/", params={"q": "石墨烯"}).text
+    newest = client.get("/", params={"q": "石墨烯", "sort": "year_desc"}).text
+    assert "排序：" in relevance and '<strong aria-current="true">年份（新→旧）</strong>' in newest
+    years = [int(y) for y in re.findall(r'class="meta-year">(\d{4})<', newest)]
+    assert years == sorted(years, reverse=True) and len(years) > 1
+    # Facet links keep the order; the 跳页 form carries the whole search but the page.
+    assert "sort=year_desc" in re.search(r'class="facet-item[^"]*" href="([^"]+)"', newest).group(1)  # type: ignore[union-attr]
+    small = client.get("/", params={"q": "石墨烯", "size": "1", "sort": "year_asc"}).text
+    assert 'class="pager-jump"' in small
+    assert '<input type="hidden" name="sort" value="year_asc">' in small
+    assert '<input type="hidden" name="size" value="1">' in small
+
+
+def test_terms_with_no_common_record_offer_each_term_and_advanced_search(client: TestClient) -> None:
+    r = client.get("/", params={"q": "石墨烯 文本分类"})
+    assert r.status_code == 200
+    page = _text(r.text)
+    assert "没有同时包含全部检索词的文献" in page
+    assert re.search(r"石墨烯 ：\s*2 条", page) and re.search(r"文本分类 ：\s*1 条", page)
+    assert 'href="/?q=%E7%9F%B3%E5%A2%A8%E7%83%AF"' in r.text
+    assert re.search(r'class="to-advanced" href="/advanced\?rows=2&amp;f1=SU&amp;m1=fuzzy&amp;v1=', r.text)

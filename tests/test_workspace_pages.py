@@ -285,3 +285,61 @@ def test_odd_parameters_never_give_5xx(
     assert "<script>" not in r.text.split("</header>", 1)[-1].replace(
         '<script src="/static/workspace.js"', ""
     )
+
+
+def test_history_references_are_spelt_out_and_survive_deletion(client: TestClient) -> None:
+    _search(client, "TI='石墨烯'")
+    _search(client, "KY='锂电池'")
+    _search(client, "#1 AND #2")
+    token = _csrf(client)
+    entries = client.get("/api/v1/history").json()["entries"]
+    assert entries[2]["normalized"] == "(TI='石墨烯') AND (KY='锂电池')"
+    r = client.post("/workspace/strategies", data={"from_history": "3", "name": "两词", "csrf_token": token},
+                    follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303
+    [strategy] = client.get("/api/v1/strategies").json()["strategies"]
+    assert strategy["expression"] == "(TI='石墨烯') AND (KY='锂电池')", "stored spelt out, not #1 AND #2"
+
+    # Deleting #1 changes neither #3's reading nor what re-running #3 finds.
+    r = client.post("/workspace/history/1/delete", data={"csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 303
+    page = client.get("/workspace", headers=HTML).text
+    assert page.count('class="history-row') == 2 and 'id="h1"' not in page
+    assert "(TI=&#39;石墨烯&#39;) AND (KY=&#39;锂电池&#39;)" in page
+    r = client.post("/workspace/history/3/rerun", data={"csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith("&h=4")
+    assert client.get("/api/v1/history").json()["entries"][-1]["total"] == 1
+    assert client.post("/workspace/history/1/delete", data={"csrf_token": token}, headers=HTML).status_code == 404
+
+    # 本次登录: an anonymous browser's history is all of this session.
+    assert client.get("/workspace?history=session", headers=HTML).text.count('class="history-row') == 3
+    r = client.post("/workspace/history/clear", data={"csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 303
+    assert client.get("/api/v1/history").json()["entries"] == []
+    assert [s["name"] for s in client.get("/api/v1/strategies").json()["strategies"]] == ["两词"]
+    assert _search(client, "TI='石墨烯'").endswith("&h=1"), "numbering starts again"
+
+
+def test_history_api_deletes_and_clears(client: TestClient) -> None:
+    _search(client, "TI='石墨烯'")
+    _search(client, "#1 OR KY='深度学习'")
+    r = client.post("/api/v1/strategies", json={"name": "API", "from_history": 2})
+    assert r.status_code == 201 and r.json()["expression"] == "(TI='石墨烯') OR KY='深度学习'"
+    assert client.delete("/api/v1/history/1").status_code == 204
+    assert client.delete("/api/v1/history/1").status_code == 404
+    assert client.post("/api/v1/history/2/rerun").json()["total"] == 3
+    assert client.delete("/api/v1/history").json() == {"deleted": 2}
+
+
+def test_a_refused_advanced_form_comes_back_filled_with_the_field_marked(client: TestClient) -> None:
+    r = client.get("/advanced", params={"rows": "3", "f1": "TI", "v1": "石墨烯", "y1": "2022", "y2": "2019"},
+                   headers=HTML)  # fmt: skip
+    assert r.status_code == 400 and "起始年（2022）不能晚于结束年（2019）" in r.text
+    assert 'value="石墨烯"' in r.text and 'value="2019"' in r.text
+    assert re.search(r'name="y1" value="2022" class="invalid" aria-invalid="true"', r.text)
+    r = client.get("/advanced", params={"f1": "TI", "v1": "石墨烯", "y2": "20x9"}, headers=HTML)
+    assert r.status_code == 400 and 'name="y2" value="20x9" class="invalid"' in r.text
+    assert 'value="石墨烯"' in r.text
+    r = client.get("/advanced", params={"f2": "ZZ", "v2": "张伟", "v1": "石墨烯"}, headers=HTML)
+    assert r.status_code == 400 and "检索字段" in r.text
+    assert 'value="张伟"' in r.text and re.search(r'name="f2" class="adv-field invalid" aria-invalid="true"', r.text)

@@ -48,6 +48,14 @@ MAX_VALUE_CHARS = 200
 YEAR_LOW, YEAR_HIGH = 1000, 2100
 
 
+class FormError(BadQuery):
+    """A form value refused; `field` names its parameter (y1, v2, op3...) so the page can mark it."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 @dataclass
 class Row:
     field: str
@@ -91,7 +99,7 @@ def read_form(params: Mapping[str, Sequence[str]]) -> AdvancedForm:
     try:
         count = int(raw_count) if raw_count else 0
     except ValueError:
-        raise BadQuery(f"参数“条件行数”应为整数，收到的是“{raw_count[:20]}”") from None
+        raise FormError(f"参数“条件行数”应为整数，收到的是“{raw_count[:20]}”", "rows") from None
     # Rows beyond `rows` still count when filled, so a hand-edited URL loses no condition.
     filled = [i for i in range(1, MAX_ROWS + 1) if _one(params, f"v{i}") or _one(params, f"f{i}")]
     count = max(count, filled[-1] if filled else 0)
@@ -103,26 +111,26 @@ def read_form(params: Mapping[str, Sequence[str]]) -> AdvancedForm:
     for i in range(1, count + 1):
         code = (_one(params, f"f{i}") or DEFAULT_ROWS[min(i, len(DEFAULT_ROWS)) - 1]).upper()
         if code not in ROW_FIELDS:
-            raise BadQuery(f"第 {i} 行的检索字段“{code[:20]}”无效")
+            raise FormError(f"第 {i} 行的检索字段“{code[:20]}”无效", f"f{i}")
         match = _one(params, f"m{i}") or "fuzzy"
         if match not in MATCHES:
-            raise BadQuery(f"第 {i} 行的匹配方式“{match[:20]}”无效，应为精确或模糊")
+            raise FormError(f"第 {i} 行的匹配方式“{match[:20]}”无效，应为精确或模糊", f"m{i}")
         op = (_one(params, f"op{i}") or "AND").upper()
         if op not in OPERATORS:
-            raise BadQuery(f"第 {i} 行的逻辑关系“{op[:20]}”无效，应为 AND、OR 或 NOT")
+            raise FormError(f"第 {i} 行的逻辑关系“{op[:20]}”无效，应为 AND、OR 或 NOT", f"op{i}")
         value = _one(params, f"v{i}")
         if len(value) > MAX_VALUE_CHARS:
-            raise BadQuery(f"第 {i} 行的检索词过长（最多 {MAX_VALUE_CHARS} 个字符）")
+            raise FormError(f"第 {i} 行的检索词过长（最多 {MAX_VALUE_CHARS} 个字符）", f"v{i}")
         rows.append(Row(code, match, value, op))
 
     year_from, year_to = _one(params, "y1"), _one(params, "y2")
-    for label, year in (("起始年", year_from), ("结束年", year_to)):
+    for label, name, year in (("起始年", "y1", year_from), ("结束年", "y2", year_to)):
         if year and not (
             year.isascii() and year.isdigit() and len(year) == 4 and YEAR_LOW <= int(year) <= YEAR_HIGH
         ):
-            raise BadQuery(f"{label}应为 {YEAR_LOW}–{YEAR_HIGH} 之间的四位年份，收到的是“{year[:20]}”")
+            raise FormError(f"{label}应为 {YEAR_LOW}–{YEAR_HIGH} 之间的四位年份，收到的是“{year[:20]}”", name)
     if year_from and year_to and int(year_from) > int(year_to):
-        raise BadQuery(f"起始年（{year_from}）不能晚于结束年（{year_to}）")
+        raise FormError(f"起始年（{year_from}）不能晚于结束年（{year_to}）", "y1")
 
     doc_types: list[str] = []
     for dt in params.get("dt") or []:
@@ -130,10 +138,31 @@ def read_form(params: Mapping[str, Sequence[str]]) -> AdvancedForm:
         if not dt:
             continue
         if dt not in DOC_TYPE_LABELS:
-            raise BadQuery(f"文献类型“{dt[:20]}”无效")
+            raise FormError(f"文献类型“{dt[:20]}”无效", "dt")
         if dt not in doc_types:
             doc_types.append(dt)
     return AdvancedForm(rows=rows, year_from=year_from, year_to=year_to, doc_types=doc_types)
+
+
+def salvage_form(params: Mapping[str, Sequence[str]]) -> AdvancedForm:
+    """The form as submitted with each refused value left out, then the refused text put back where
+    the user typed it (years, search words): a 400 shows the form as it was, to fix, not empty."""
+    kept = {k: list(v) for k, v in params.items()}
+    dropped: dict[str, str] = {}
+    for _ in range(4 * MAX_ROWS + 8):  # each pass drops one parameter; there are only so many
+        try:
+            form = read_form(kept)
+            break
+        except FormError as exc:
+            dropped[exc.field] = _one(kept, exc.field)
+            kept.pop(exc.field, None)
+    else:
+        form = read_form({})
+    form.year_from = dropped.get("y1", form.year_from)
+    form.year_to = dropped.get("y2", form.year_to)
+    for i, row in enumerate(form.rows, 1):
+        row.value = dropped.get(f"v{i}", row.value)
+    return form
 
 
 def _term(row: Row) -> str:

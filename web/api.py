@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from search.errors import BadQuery
 from search.fields import FACETS
 from search.history import HistoryEntry, NotFound
+from search.history_text import spell_out, spelt_expression, texts_of
 from search.principal import Principal
 from search.query import MAX_QUERY_CHARS
 from web.identity import current_principal
@@ -94,7 +95,8 @@ def run_pro(
     result["history_number"] = state.history.add(
         owner,
         expression=q,
-        normalized=result["normalized"],
+        # #n spelt out while the entries it names exist, so the entry keeps its meaning after they go.
+        normalized=spell_out(result["normalized"], texts_of(state.history, owner)),
         cnki=result["cnki"],
         query=query,
         total=result["total"],
@@ -116,11 +118,27 @@ def history(state: State, owner: Owner) -> Response:
 @router.post("/history/{number}/rerun", response_model=None)
 def rerun(state: State, principal: Who, number: DbId, page: int = 1, size: int = 20) -> Response:
     """Run a history entry's expression again; the new run gets the next number."""
+    owner = owner_of(principal)
     try:
-        entry = state.history.get(owner_of(principal), number)
+        entry = state.history.get(owner, number)
     except NotFound as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
-    return json_response(run_pro(state, principal, entry.expression, page=page, size=size))
+    expression = spelt_expression(entry, texts_of(state.history, owner))
+    return json_response(run_pro(state, principal, expression, page=page, size=size))
+
+
+@router.delete("/history/{number}", response_model=None, status_code=204)
+def delete_entry(state: State, owner: Owner, number: DbId) -> Response:
+    try:
+        state.history.delete(owner, number)
+    except NotFound as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
+    return Response(status_code=204)
+
+
+@router.delete("/history", response_model=None)
+def clear_history(state: State, owner: Owner) -> Response:
+    return json_response({"deleted": state.history.clear(owner)})
 
 
 class Rename(BaseModel):
@@ -147,7 +165,9 @@ def save_strategy(state: State, owner: Owner, body: NewStrategy) -> Response:
     expression = body.expression
     if body.from_history is not None:
         try:
-            expression = state.history.get(owner, body.from_history).expression
+            # Spelt out: a stored `#38 OR #39` would change meaning as the history changes.
+            entry = state.history.get(owner, body.from_history)
+            expression = spelt_expression(entry, texts_of(state.history, owner))
         except NotFound as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from None
     if not expression:

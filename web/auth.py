@@ -216,7 +216,23 @@ def login_submit(
         if result.retry_after:
             response.headers["Retry-After"] = str(result.retry_after)
         return response
+    if target == "/":  # no page asked for (the home page counts as none): staff go where they work
+        target = landing(current_principal(request))
     return RedirectResponse(target, status_code=303)
+
+
+def landing(me: Principal) -> str:
+    """Where a sign-in without `next` lands: admins on the admin page or their centre, reviewers on
+    the cases waiting for review, analysts on their cases; everyone else on the search page."""
+    if me.platform_admin:
+        return "/admin"
+    if me.has(Role.centre_admin):
+        return "/workspace/centres"
+    if me.has(Role.reviewer):
+        return "/workspace/cases?state=in_review"
+    if me.has(Role.analyst):
+        return "/workspace/cases"
+    return "/"
 
 
 @pages_router.get("/register", response_class=HTMLResponse)

@@ -29,6 +29,7 @@ from casework.report import build_report, local_time, report_terms
 from reports import display_code, render_html
 from reports.model import Origin, Purpose, Relevance, Scope
 from search.errors import BadQuery
+from search.history_text import has_references
 from search.principal import Principal, Role
 from web import pages
 from web.api import DbId
@@ -325,6 +326,7 @@ def _page_context(
         ],
         "results": results,
         "search_error": search_error,
+        "my_strategies": _my_strategies(request, me) if editable else [],
         "run": run,
         "editable": editable,
         "actions": [(a, service.TRANSITIONS[a].label) for a in service.actions_for(session, me, case)],
@@ -344,6 +346,14 @@ def _page_context(
         "fv": failure.values if failure else {},
         "failed": failure.form if failure else "",
     }
+
+
+def _my_strategies(request: Request, me: Principal) -> list[dict[str, Any]]:
+    """The analyst's workspace strategies that can run in a case: spelt out, no `#n` (which here
+    would mean the case's own n-th search)."""
+    if me.owner is None:
+        return []
+    return [s for s in app_state(request).history.strategies(me.owner) if not has_references(s["expression"])]
 
 
 def _show(request: Request, me: Principal, case_id: int, failure: Failure | None = None) -> Response:

@@ -11,6 +11,7 @@ import html
 import logging
 import math
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -23,10 +24,11 @@ from fastapi.templating import Jinja2Templates
 from casework.service import open_cases
 from mappings.analysis.normalize import fold
 from search.errors import BadQuery, SearchUnavailable
-from search.fields import DOC_TYPE_LABELS, FACETS, FACETS_BY_NAME
+from search.fields import DOC_TYPE_LABELS, FACETS, FACETS_BY_NAME, source_label
 from search.principal import Principal, Role
-from search.simple_query import MAX_PAGE_SIZE, MAX_QUERY_CHARS, MAX_WINDOW
+from search.simple_query import MAX_PAGE_SIZE, MAX_QUERY_CHARS, MAX_WINDOW, terms
 from web.api import plausible_id
+from web.citation_box import cite_view
 from web.identity import current_principal, db_sessions
 from web.ratelimit import rate_limit_anonymous_search
 from web.state import AppState, app_state
@@ -42,7 +44,13 @@ SIZE_CHOICES = (10, 20, 50, 100)
 SNIPPET_CHARS = 200
 FACET_VISIBLE = 10  # values shown before the rest fold into "更多"
 PAGE_WINDOW = 4  # page links either side of the current page
+# The results page orders (search.fields.SORTS) as offered in 排序.
+SORT_LABELS = {"relevance": "相关度", "year_desc": "年份（新→旧）", "year_asc": "年份（旧→新）"}
+# A larger page number than any result set has is read, then shown as the last page.
+MAX_PAGE_PARAM = 1_000_000_000
 AUTHORS_IN_LIST = 5
+# The report types of the tech-report exchange format (ingest/formats/schemas/techreport-1.0.xsd).
+REPORT_TYPES = frozenset({"最终报告", "年度报告", "中期报告", "进展报告", "专题报告", "试验报告"})
 
 ACCESS_LEVEL_LABELS = {"public": "公开", "embargoed": "延期公开", "restricted": "限制"}
 STATUS_TITLES = {
@@ -70,8 +78,10 @@ def keyword_url(keyword: str) -> str:
     return "/?" + urlencode({"q": keyword})
 
 
-def search_url(q: str, filters: dict[str, list[str]], *, page: int = 1, size: int = DEFAULT_SIZE) -> str:
-    """The result-page URL for this query, these filters and this page (defaults left out)."""
+def search_url(
+    q: str, filters: dict[str, list[str]], *, page: int = 1, size: int = DEFAULT_SIZE, sort: str = "relevance"
+) -> str:
+    """The result-page URL for this query, these filters, order and page (defaults left out)."""
     params: list[tuple[str, str]] = []
     if q:
         params.append(("q", q))
@@ -80,9 +90,21 @@ def search_url(q: str, filters: dict[str, list[str]], *, page: int = 1, size: in
             params.append((facet.name, value))
     if size != DEFAULT_SIZE:
         params.append(("size", str(size)))
+    if sort != "relevance":
+        params.append(("sort", sort))
     if page > 1:
         params.append(("page", str(page)))
     return "/?" + urlencode(params) if params else "/"
+
+
+def advanced_url(values: list[str], op: str = "AND") -> str:
+    """高级检索 with one 主题 row per value, joined by `op`: a simple search taken to professional mode."""
+    params: list[tuple[str, str]] = [("rows", str(max(len(values), 1)))]
+    for i, value in enumerate(values, 1):
+        params += [(f"f{i}", "SU"), (f"m{i}", "fuzzy"), (f"v{i}", value)]
+        if i > 1:
+            params.append((f"op{i}", op))
+    return "/advanced?" + urlencode(params)
 
 
 def _with_value(filters: dict[str, list[str]], name: str, value: str) -> dict[str, list[str]]:
@@ -157,6 +179,15 @@ def _snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     return text if len(text) <= limit else text[:limit].rstrip() + "…"
 
 
+def _report_type(record: Mapping[str, Any]) -> str | None:
+    """The report type a tech report's category holds (the exchange format files 最终报告 there), so
+    that 学科 shows the subject, not the type."""
+    category = record.get("category")
+    if record.get("doc_type") == "tech_report" and category in REPORT_TYPES:
+        return str(category)
+    return None
+
+
 def _hit_view(hit: dict[str, Any]) -> dict[str, Any]:
     hl = hit.get("highlight") or {}
     title_html = hl.get("title") or _escape(hit.get("title") or "（无题名）")
@@ -195,7 +226,7 @@ def _hit_view(hit: dict[str, Any]) -> dict[str, Any]:
         "authors_more": len(authors) > AUTHORS_IN_LIST,
         "venue": hit.get("venue"),
         "year": hit.get("year"),
-        "category": hit.get("category"),
+        "category": None if _report_type(hit) else hit.get("category"),
         "discipline": hit.get("discipline"),
         "report_no": (hit.get("tech_report") or {}).get("report_no"),
         "abstract_html": abstract_html,
@@ -204,7 +235,7 @@ def _hit_view(hit: dict[str, Any]) -> dict[str, Any]:
 
 
 def _facet_views(
-    facets: dict[str, list[dict[str, Any]]], q: str, filters: dict[str, list[str]], size: int
+    facets: dict[str, list[dict[str, Any]]], q: str, filters: dict[str, list[str]], size: int, sort: str = "relevance"
 ) -> list[dict[str, Any]]:
     out = []
     for facet in FACETS:
@@ -219,7 +250,7 @@ def _facet_views(
                     "label": bucket.get("label") or _value_label(facet.name, value),
                     "count": bucket.get("count", 0),
                     "active": is_active,
-                    "url": search_url(q, target, size=size),
+                    "url": search_url(q, target, size=size, sort=sort),
                 }
             )
         if items:
@@ -234,25 +265,27 @@ def _facet_views(
     return out
 
 
-def _chips(q: str, filters: dict[str, list[str]], size: int) -> list[dict[str, str]]:
+def _chips(q: str, filters: dict[str, list[str]], size: int, sort: str = "relevance") -> list[dict[str, str]]:
     return [
         {
             "facet": FACETS_BY_NAME[name].label,
             "label": _value_label(name, value),
-            "url": search_url(q, _without_value(filters, name, value), size=size),
+            "url": search_url(q, _without_value(filters, name, value), size=size, sort=sort),
         }
         for name, values in filters.items()
         for value in values
     ]
 
 
-def _pager(q: str, filters: dict[str, list[str]], page: int, size: int, total: int) -> dict[str, Any] | None:
+def _pager(
+    q: str, filters: dict[str, list[str]], page: int, size: int, total: int, sort: str = "relevance"
+) -> dict[str, Any] | None:
     last = min(math.ceil(total / size), MAX_WINDOW // size)
     if last <= 1 and page <= 1:
         return None
 
     def url(p: int) -> str:
-        return search_url(q, filters, page=p, size=size)
+        return search_url(q, filters, page=p, size=size, sort=sort)
 
     lo, hi = max(1, page - PAGE_WINDOW), min(last, page + PAGE_WINDOW)
     items: list[dict[str, Any]] = []
@@ -329,17 +362,16 @@ def search_page(
 ) -> Response:
     q = request.query_params.get("q", "").strip()
     filters = query_facet_filters(request)
+    sort = request.query_params.get("sort", "relevance")
+    if sort not in SORT_LABELS:
+        return error_page(request, 400, f"未知的排序方式：{sort[:20]}（可用：{'、'.join(SORT_LABELS.values())}）")
     try:
         size = _int_param(request, "size", DEFAULT_SIZE, "每页条数", 1, MAX_PAGE_SIZE)
-        page = _int_param(request, "page", 1, "页码", 1, MAX_WINDOW)
+        page = _int_param(request, "page", 1, "页码", 1, MAX_PAGE_PARAM)
     except _BadParam as exc:
         return error_page(request, 400, str(exc))
-    if page * size > MAX_WINDOW:
-        return error_page(
-            request,
-            400,
-            f"只能浏览前 {MAX_WINDOW} 条结果（每页 {size} 条时最多 {MAX_WINDOW // size} 页），请缩小检索范围。",
-        )
+    # A page past the end (typed into 跳页, or an old link) shows the last page there is.
+    page = min(page, MAX_WINDOW // size)
     if not q and not filters:
         return _home(request, state)
     try:
@@ -348,7 +380,11 @@ def search_page(
         return error_page(request, exc.status_code, str(exc.detail))
 
     try:
-        result = state.search.simple(q, page=page, size=size, filters=filters, principal=principal)
+        result = state.search.simple(q, page=page, size=size, filters=filters, sort=sort, principal=principal)
+        last = max(1, min(math.ceil(int(result["total"]) / size), MAX_WINDOW // size))
+        if page > last:
+            page = last
+            result = state.search.simple(q, page=page, size=size, filters=filters, sort=sort, principal=principal)
     except BadQuery as exc:
         return error_page(request, 400, str(exc))
     except SearchUnavailable:
@@ -365,13 +401,29 @@ def search_page(
         "hits": hits,
         "first": first,
         "last_shown": first + len(hits) - 1,
-        "facets": _facet_views(result.get("facets") or {}, q, filters, size),
-        "chips": _chips(q, filters, size),
-        "clear_url": search_url(q, {}, size=size) if q else "/",
-        "pager": _pager(q, filters, page, size, total),
-        "first_page_url": search_url(q, filters, size=size),
+        "facets": _facet_views(result.get("facets") or {}, q, filters, size, sort),
+        "chips": _chips(q, filters, size, sort),
+        "clear_url": search_url(q, {}, size=size, sort=sort) if q else "/",
+        "pager": _pager(q, filters, page, size, total, sort),
+        "first_page_url": search_url(q, filters, size=size, sort=sort),
+        "sort": sort,
+        "sorts": [
+            {"value": v, "label": label, "url": search_url(q, filters, size=size, sort=v), "current": v == sort}
+            for v, label in SORT_LABELS.items()
+        ],
+        # Hidden fields of the 跳页 form: everything of this search but the page.
+        "jump_params": [
+            ("q", q),
+            *((n, v) for n, vs in filters.items() for v in vs),
+            *([("size", str(size))] if size != DEFAULT_SIZE else []),
+            *([("sort", sort)] if sort != "relevance" else []),
+        ],
+        "per_term": [
+            {**t, "url": search_url(t["term"], filters, size=size)} for t in result.get("per_term", [])
+        ],
+        "advanced_url": advanced_url(terms(q)),
         "sizes": [
-            {"size": s, "url": search_url(q, filters, size=s), "current": s == size}
+            {"size": s, "url": search_url(q, filters, size=s, sort=sort), "current": s == size}
             for s in sorted({*SIZE_CHOICES, size})
         ],
     }
@@ -442,9 +494,17 @@ def record_page(
         tech["access_label"] = ACCESS_LEVEL_LABELS.get(
             tech.get("access_level") or "", tech.get("access_level")
         )
+    report_type = _report_type(record)
     context = {
         "r": record,
         "record_id": record_id,
+        "report_type": report_type,
+        "subject_category": None if report_type else record.get("category"),
+        "source_label": source_label(str(record.get("source") or "")),
+        "show_source_id": principal.staff,
+        "signed_in": principal.authenticated,
+        "login_url": "/login?" + urlencode({"next": record_url(record_id)}),
+        "cite": cite_view(record, record_id),
         "doc_type_label": DOC_TYPE_LABELS.get(doc_type, doc_type),
         "authors": authors,
         "affiliations": affiliations,
@@ -454,7 +514,7 @@ def record_page(
         "patent": record.get("patent") or None,
         "standard": record.get("standard") or None,
         "category_url": search_url("", {"category": [record["category"]]})
-        if record.get("category")
+        if record.get("category") and not report_type
         else None,
         "discipline_url": search_url("", {"discipline": [record["discipline"]]})
         if record.get("discipline")

@@ -18,10 +18,12 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 
+from appdb import accounts
 from search.errors import BadQuery, SearchUnavailable
 from search.export import DEFAULT_FORMAT, FORMATS
 from search.fields import DOC_TYPE_LABELS, FACETS, FACETS_BY_NAME, SORTS
 from search.history import NotFound
+from search.history_text import spell_out, spelt_expression, texts_of
 from search.principal import Principal
 from search.query import MAX_QUERY_CHARS, QueryError
 from search.simple_query import MAX_QUERY_CHARS as SIMPLE_MAX_CHARS
@@ -31,14 +33,16 @@ from web.advanced_form import (
     MAX_ROWS,
     OPERATORS,
     AdvancedForm,
+    FormError,
     Row,
     build_expression,
     field_choices,
     form_params,
     read_form,
+    salvage_form,
 )
 from web.api import MAX_DB_ID, DbId
-from web.identity import csrf_valid, current_principal, session_owner
+from web.identity import csrf_valid, current_principal, db_sessions, session_owner
 from web.state import AppState, app_state
 
 router = APIRouter(include_in_schema=False)
@@ -128,10 +132,12 @@ def _run(
 def _record(state: AppState, request: Request, principal: Principal, q: str) -> int:
     """Run an expression once more and number it in the caller's history."""
     result, query = _run(state, request, principal, q)
+    owner = _owner(request, principal)
     return state.history.add(
-        _owner(request, principal),
+        owner,
         expression=q,
-        normalized=result["normalized"],
+        # Spelt out now, while every #n it names exists: the column keeps its meaning afterwards.
+        normalized=spell_out(result["normalized"], texts_of(state.history, owner)),
         cnki=result["cnki"],
         query=query,
         total=result["total"],
@@ -332,6 +338,11 @@ def advanced(request: Request, state: State, principal: Who) -> Response:
     try:
         form = read_form(params)
         paging = _Paging(request)
+    except FormError as exc:
+        # The form comes back filled as it was sent, the refused field marked.
+        context = _advanced_context(salvage_form(params))
+        context.update(error={"message": str(exc)}, bad_field=exc.field)
+        return _render(request, "advanced.html", context, status=400)
     except (BadQuery, _BadParam) as exc:
         return pages.error_page(request, 400, str(exc))
     context = _advanced_context(form)
@@ -444,18 +455,26 @@ def _workspace(
                 + [(name, v) for name, values in filters.items() for v in values]
                 + ([("sort", paging.sort)] if paging.sort != "relevance" else [])
             )
+    only_session = request.query_params.get("history") == "session"
+    context["history_view"] = "session" if only_session else "all"
     try:
+        entries = state.history.entries(owner)
+        texts = {e.number: e.normalized for e in entries}
+        if only_session and principal.authenticated:
+            with db_sessions(request).begin() as session:
+                started = accounts.session_started(session, request.state.session_token)
+            entries = [e for e in entries if started is None or _after(e.created_at, started)]
         context["history"] = [
             {
                 "number": e.number,
                 "expression": e.expression,
-                "normalized": e.normalized,
+                "normalized": _reading(e.normalized, texts),
                 "total": e.total,
                 "name": e.name,
                 "time": _local_time(e.created_at),
                 "url": "/workspace?" + urlencode({"q": e.expression, "h": e.number}),
             }
-            for e in reversed(state.history.entries(owner))
+            for e in reversed(entries)
         ]
         context["strategies"] = state.history.strategies(owner)
     except SQLAlchemyError:  # a database hiccup must not hide the results already fetched
@@ -463,6 +482,25 @@ def _workspace(
         context.setdefault("strategies", [])
         context["notice"] = "检索历史暂时无法读取。"
     return _render(request, "workspace.html", context, status=status)
+
+
+def _reading(normalized: str, texts: Mapping[int, str]) -> str:
+    """An entry's 系统解读 with any `#n` spelt out (entries stored before spelling kept `#n`)."""
+    try:
+        return spell_out(normalized, texts.get)
+    except BadQuery:
+        return normalized
+
+
+def _after(iso: str | None, started: datetime) -> bool:
+    if not iso:
+        return False
+    when = datetime.fromisoformat(iso)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    if started.tzinfo is None:
+        started = started.replace(tzinfo=UTC)
+    return when >= started
 
 
 @router.get("/workspace", response_class=HTMLResponse)
@@ -494,18 +532,19 @@ def workspace_rerun(request: Request, state: State, principal: Who, number: DbId
         entry = state.history.get(_owner(request, principal), number)
     except NotFound as exc:
         return _workspace(request, state, principal, status=404, error={"message": str(exc)})
+    expression = spelt_expression(entry, texts_of(state.history, _owner(request, principal)))
     try:
-        new = _record(state, request, principal, entry.expression)
+        new = _record(state, request, principal, expression)
     except BadQuery as exc:
         return _workspace(
             request,
             state,
             principal,
-            q=entry.expression,
+            q=expression,
             status=400,
-            error=_error_view(entry.expression, exc),
+            error=_error_view(expression, exc),
         )
-    return _after_search(entry.expression, new)
+    return _after_search(expression, new)
 
 
 @router.post("/workspace/history/{number}/name", response_class=HTMLResponse, dependencies=[Csrf])
@@ -526,6 +565,27 @@ def workspace_rename(
     return RedirectResponse(_safe_return(return_to), status_code=303)
 
 
+@router.post("/workspace/history/{number}/delete", response_class=HTMLResponse, dependencies=[Csrf])
+def workspace_delete_entry(
+    request: Request,
+    state: State,
+    principal: Who,
+    number: DbId,
+    return_to: Annotated[str, Form(max_length=4000)] = "/workspace",
+) -> Response:
+    try:
+        state.history.delete(_owner(request, principal), number)
+    except NotFound as exc:
+        return _workspace(request, state, principal, status=404, error={"message": str(exc)})
+    return RedirectResponse(_safe_return(return_to), status_code=303)
+
+
+@router.post("/workspace/history/clear", response_class=HTMLResponse, dependencies=[Csrf])
+def workspace_clear_history(request: Request, state: State, principal: Who) -> Response:
+    state.history.clear(_owner(request, principal))
+    return RedirectResponse("/workspace", status_code=303)
+
+
 @router.post("/workspace/strategies", response_class=HTMLResponse, dependencies=[Csrf])
 def workspace_save_strategy(
     request: Request,
@@ -538,7 +598,9 @@ def workspace_save_strategy(
     owner = _owner(request, principal)
     try:
         entry = state.history.get(owner, from_history)
-        state.history.save_strategy(owner, name or entry.name or f"策略 #{from_history}", entry.expression)
+        # The spelt-out expression: `#n` would change meaning as the history changes; it stays a label.
+        expression = spelt_expression(entry, texts_of(state.history, owner))
+        state.history.save_strategy(owner, name or entry.name or f"策略 #{from_history}", expression)
     except NotFound as exc:
         return _workspace(request, state, principal, status=404, error={"message": str(exc)})
     except BadQuery as exc:
@@ -573,5 +635,7 @@ def workspace_export(request: Request) -> Response:
         return pages.error_page(request, 400, "请先勾选要导出的记录。")
     if len(ids) > MAX_SELECTED:
         return pages.error_page(request, 400, f"一次最多导出 {MAX_SELECTED} 条选中的记录。")
-    query = urlencode([("format", fmt), *(("ids", i) for i in dict.fromkeys(ids))])
+    # The query travels along only to name the file (查新平台-<query>-<date>.ris); the ids decide the content.
+    q = request.query_params.get("q", "")[:MAX_QUERY_CHARS]
+    query = urlencode([("format", fmt), *([("q", q)] if q else []), *(("ids", i) for i in dict.fromkeys(ids))])
     return RedirectResponse(f"/api/v1/export?{query}", status_code=303)

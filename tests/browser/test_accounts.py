@@ -70,7 +70,7 @@ def test_login(tab: Watched, live_server: LiveServer, admin: str) -> None:
 
     _login(tab, live_server, admin, ADMIN_PASSWORD, next_path="/workspace")
     page.wait_for_url(re.compile(r"/workspace$"))
-    expect(page.locator(".account-nav")).to_contain_text(admin)
+    expect(page.locator(".site-menu")).to_contain_text(admin)
     tab.shot("workspace-signed-in")
 
 

@@ -342,7 +342,7 @@ def test_case_from_commission_to_issued_report(
     head = open_page(browser)
     try:
         _login(head, demo_site, "walk-head")
-        head.page.get_by_role("link", name="分中心统计").click()
+        head.page.get_by_role("link", name="中心", exact=True).click()
         totals = head.page.locator("#totals")
         expect(totals).to_contain_text("签发数")
         assert re.search(r"签发数\s*1\b", totals.inner_text()), totals.inner_text()

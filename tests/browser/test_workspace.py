@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -132,7 +133,8 @@ def test_export_selected_records(tab: Watched, live_server: LiveServer) -> None:
     with page.expect_download() as info:
         export.click()
     download = info.value
-    assert download.suggested_filename == "chaxin-export.ris"
+    today = datetime.now(timezone(timedelta(hours=8))).strftime("%Y%m%d")
+    assert download.suggested_filename == f"查新平台-KY='超级电容器'-{today}.ris"
     text = download.path().read_text(encoding="utf-8")
     assert text.count("TY  - ") == 2
     for title in titles:
