@@ -116,7 +116,7 @@ def index_create(if_missing: bool) -> None:
     settings = get_settings()
     try:
         name = create(_es_or_fail(), IndexNames(settings.index_prefix), get_tokenizer(settings.tokenizer_backend),
-                      if_missing=if_missing, shards=settings.index_shards)  # fmt: skip
+                      if_missing=if_missing, shards=settings.index_shards, replicas=settings.index_replicas)  # fmt: skip
     except IndexAdminError as exc:
         _fail(str(exc))
     click.echo(name)
@@ -135,7 +135,8 @@ def index_rebuild() -> None:
     try:
         result = rebuild(es, make_redis(settings), IndexNames(settings.index_prefix),
                          get_tokenizer(settings.tokenizer_backend),
-                         progress=lambda n: console.print(f"  copied {n}"), shards=settings.index_shards)  # fmt: skip
+                         progress=lambda n: console.print(f"  copied {n}"), shards=settings.index_shards,
+                         replicas=settings.index_replicas)  # fmt: skip
     except IndexAdminError as exc:
         _fail(str(exc))
     click.echo(f"rebuilt {result.copied} records: {result.old_index} -> {result.new_index}")

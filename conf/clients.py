@@ -10,12 +10,15 @@ from conf.settings import Settings
 
 
 def make_es(settings: Settings) -> Elasticsearch:
-    # Retries cover a node that restarts under us; the API maps the final failure to 503.
+    # Retries cover a node that restarts or dies under us: the transport marks it dead and tries the
+    # next listed node (round-robin); 429 and 5xx from an overloaded or recovering node are retried too.
+    # The API maps the final failure to 503.
     return Elasticsearch(
-        settings.effective_es_url,
+        settings.es_urls,
         request_timeout=settings.es_request_timeout,
         retry_on_timeout=True,
-        max_retries=2,
+        retry_on_status=(429, 502, 503, 504),
+        max_retries=3,
         # Bulk bodies are most of what ingest serialises; orjson does it several times faster.
         serializer=OrjsonSerializer(),
     )

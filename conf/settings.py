@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     bulk_max_docs: int = Field(default=1000, ge=1, alias="CHAXIN_BULK_MAX_DOCS")
     # One shard suits a developer's corpus; 1.05 billion records want tens of shards of 30-50 GB each.
     index_shards: int | None = Field(default=None, ge=1, le=1024, alias="CHAXIN_INDEX_SHARDS")
+    # Replica copies of each physical index; empty means 1 when the cluster has more than one data node, else 0.
+    index_replicas: int | None = Field(default=None, ge=0, le=16, alias="CHAXIN_INDEX_REPLICAS")
     es_port: int = Field(default=9200, alias="CHAXIN_ES_PORT")
     redis_port: int = Field(default=6379, alias="CHAXIN_REDIS_PORT")
     es_heap: str = Field(default="1g", alias="CHAXIN_ES_HEAP")
@@ -94,6 +96,11 @@ class Settings(BaseSettings):
     @property
     def effective_es_url(self) -> str:
         return self.es_url or f"http://127.0.0.1:{self.es_port}"
+
+    @property
+    def es_urls(self) -> list[str]:
+        """ES_URL may list several nodes, comma-separated; the client round-robins over them."""
+        return [url.strip() for url in self.effective_es_url.split(",") if url.strip()]
 
     @property
     def effective_redis_url(self) -> str:

@@ -19,6 +19,8 @@ from mappings.naming import IndexNames, latest_mapping_version, load_mapping
 log = logging.getLogger(__name__)
 
 REBUILD_LOCK_TTL = 6 * 3600
+# Replica copies of a rebuilt index must be assigned and recovered before the alias swap.
+REPLICA_WAIT = "30m"
 
 
 class IndexAdminError(RuntimeError):
@@ -57,21 +59,48 @@ def _body(tokenizer: Tokenizer, version: int, shards: int | None) -> dict[str, A
     return body
 
 
+def default_replicas(es: Elasticsearch, configured: int | None) -> int:
+    """The configured replica count, else 1 on a cluster of several data nodes and 0 on one node.
+
+    A replica on a single node can never be assigned and would hold the cluster at yellow.
+    """
+    if configured is not None:
+        return configured
+    data_nodes = int(es.cluster.health()["number_of_data_nodes"])
+    return 1 if data_nodes > 1 else 0
+
+
 def create_physical(
-    es: Elasticsearch, names: IndexNames, tokenizer: Tokenizer, *, bulk_load: bool = False, shards: int | None = None
+    es: Elasticsearch,
+    names: IndexNames,
+    tokenizer: Tokenizer,
+    *,
+    bulk_load: bool = False,
+    shards: int | None = None,
+    replicas: int | None = None,
 ) -> str:
     version = latest_mapping_version("records")
     name = names.physical(version)
     body = _body(tokenizer, version, shards)
     if bulk_load:
-        # warehouse-style: no refreshes while the bulk load runs; restored before the swap.
+        # warehouse-style: no refreshes and no replica copies while the bulk load runs; both are
+        # set before the swap (copying a finished shard is cheaper than indexing every doc twice).
         body["settings"]["index"]["refresh_interval"] = "-1"
+        body["settings"]["index"]["number_of_replicas"] = 0
+    else:
+        body["settings"]["index"]["number_of_replicas"] = default_replicas(es, replicas)
     es.indices.create(index=name, settings=body["settings"], mappings=body["mappings"])
     return name
 
 
 def create(
-    es: Elasticsearch, names: IndexNames, tokenizer: Tokenizer, *, if_missing: bool = True, shards: int | None = None
+    es: Elasticsearch,
+    names: IndexNames,
+    tokenizer: Tokenizer,
+    *,
+    if_missing: bool = True,
+    shards: int | None = None,
+    replicas: int | None = None,
 ) -> str:
     """Create the first physical index with both aliases. Returns the physical index name."""
     existing = current_index(es, names.read_alias)
@@ -79,7 +108,7 @@ def create(
         if if_missing:
             return existing
         raise IndexAdminError(f"{names.read_alias} already points at {existing}; use rebuild")
-    name = create_physical(es, names, tokenizer, shards=shards)
+    name = create_physical(es, names, tokenizer, shards=shards, replicas=replicas)
     es.indices.update_aliases(
         actions=[
             {"add": {"index": name, "alias": names.read_alias}},
@@ -123,6 +152,7 @@ def rebuild(
     *,
     progress: Callable[[int], None] | None = None,
     shards: int | None = None,
+    replicas: int | None = None,
 ) -> RebuildResult:
     """Re-derive every record with the current tokenizer into a new index, then swap both aliases at once.
 
@@ -151,8 +181,15 @@ def rebuild(
                         copied += 1
                         if progress and copied % 1000 == 0:
                             progress(copied)
-            es.indices.put_settings(index=new, settings={"index": {"refresh_interval": None}})
+            want = default_replicas(es, replicas)
+            es.indices.put_settings(
+                index=new, settings={"index": {"refresh_interval": None, "number_of_replicas": want}}
+            )
             es.indices.refresh(index=new)
+            # The swap waits for every copy, so the live alias never points at an index one node loss can break.
+            health = es.cluster.health(index=new, wait_for_status="green", timeout=REPLICA_WAIT)
+            if health.get("timed_out"):
+                raise IndexAdminError(f"{new} did not reach green with {want} replica(s) within {REPLICA_WAIT}")
             actions_: list[dict[str, Any]] = [
                 {"add": {"index": new, "alias": names.read_alias}},
                 {"add": {"index": new, "alias": names.write_alias, "is_write_index": True}},

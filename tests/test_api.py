@@ -78,6 +78,9 @@ def test_healthz_ok(client: TestClient) -> None:
     assert resp.status_code == 200
     assert resp.json()["services"] == {"elasticsearch": "ok", "redis": "ok", "database": "ok"}
     assert resp.json()["analysis"]["match"] is True
+    cluster = resp.json()["cluster"]
+    assert cluster["status"] in ("green", "yellow") and cluster["nodes"] >= 1
+    assert ("warning" in cluster) == (cluster["status"] == "yellow")
 
 
 def test_unknown_paths_get_chinese_errors(client: TestClient) -> None:

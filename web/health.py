@@ -14,12 +14,29 @@ from web.state import AppState, app_state
 router = APIRouter()
 
 
-def _check_es(state: AppState) -> str | None:
+def _red_shards(state: AppState) -> str:
+    """Names the primaries that have no copy anywhere, so the operator knows what a red cluster lost."""
+    try:
+        rows = state.es.cat.shards(format="json", h="index,shard,prirep,state")
+    except Exception:  # noqa: BLE001 - the status alone is still worth reporting
+        return ""
+    missing = [f"{row['index']}[{row['shard']}]" for row in rows if row["prirep"] == "p" and row["state"] != "STARTED"]
+    return f" (primaries unassigned: {', '.join(missing[:20])})" if missing else ""
+
+
+def _check_es(state: AppState, cluster: dict[str, Any]) -> str | None:
     try:
         health = state.es.cluster.health(timeout="2s")
     except Exception as exc:  # noqa: BLE001 - any failure means "down", reported by name
         return f"{type(exc).__name__}"
-    return None if health.get("status") in ("green", "yellow") else f"status {health.get('status')}"
+    cluster.update(status=health.get("status"), nodes=health.get("number_of_nodes"),
+                   data_nodes=health.get("number_of_data_nodes"))  # fmt: skip
+    if health.get("status") == "yellow":
+        # Every primary answers; a lost replica is a warning, not an outage.
+        cluster["warning"] = f"{health.get('unassigned_shards')} replica shard(s) unassigned"
+    if health.get("status") in ("green", "yellow"):
+        return None
+    return f"status {health.get('status')}{_red_shards(state)}"
 
 
 def _check_redis(state: AppState) -> str | None:
@@ -41,12 +58,15 @@ def _check_db(state: AppState) -> str | None:
 
 @router.get("/healthz")
 def healthz(state: Annotated[AppState, Depends(app_state)]) -> JSONResponse:
-    checks = {"elasticsearch": _check_es(state), "redis": _check_redis(state), "database": _check_db(state)}
+    cluster: dict[str, Any] = {}
+    checks = {"elasticsearch": _check_es(state, cluster), "redis": _check_redis(state), "database": _check_db(state)}
     down = [name for name, err in checks.items() if err]
     body: dict[str, Any] = {
         "status": "ok" if not down else "unavailable",
         "services": {name: ("ok" if err is None else f"down: {err}") for name, err in checks.items()},
     }
+    if cluster:
+        body["cluster"] = cluster
     if down:
         body["down"] = down
     else:
