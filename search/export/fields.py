@@ -160,9 +160,7 @@ def publisher(rec: RecordDict) -> str | None:
     thesis) or the organisation behind a report."""
     kind = doc_type(rec)
     if kind == "thesis":
-        # The zotero parser keeps the university in `thesis.institution` and `publisher`; older
-        # records have it only in `venue` (GB/T 7714-2015 §4.1.2: the thesis names its institution).
-        return text(rec, "thesis", "institution") or text(rec, "publisher") or text(rec, "venue")
+        return text(rec, "venue")
     if kind == "tech_report":
-        return text(rec, "tech_report", "organisation") or text(rec, "publisher")
+        return text(rec, "tech_report", "organisation")
     return None
