@@ -33,7 +33,14 @@ CRASH_REDIS_DB = 14
 VISIBILITY_TIMEOUT = 5
 CHUNK_LINES = 50  # the 2,000-line demo corpus becomes 40 tasks
 BULK_DOCS = 10  # five bulk requests per chunk, so the kill lands with a chunk partly written
-QUEUE = "celery"  # Celery's default queue: its Redis list, beside the `unacked` hash
+QUEUE = "celery"  # Celery's default queue: its Redis lists, beside the `unacked` hash
+# Chunks go on kombu's priority steps (fair share per job): step 0 is the bare name, step p is
+# the name + "\x06\x16" + p.
+QUEUE_LISTS = [QUEUE] + [f"{QUEUE}\x06\x16{p}" for p in range(1, 10)]
+
+
+def queued_messages(broker: redis.Redis) -> int:
+    return sum(int(broker.llen(name)) for name in QUEUE_LISTS)
 
 
 class EnvWorker(Worker):
@@ -161,7 +168,7 @@ def test_sigkilled_worker_loses_and_duplicates_nothing(
             time.sleep(0.1)
         assert not living_in_group(pgid), "a pool child outlived SIGKILL"
         at_kill = status_of(settings, job_id)
-        queued, taken = broker.llen(QUEUE), broker.hlen("unacked")
+        queued, taken = queued_messages(broker), broker.hlen("unacked")
         assert at_kill.state == "running" and 3 <= signalled <= at_kill.chunks_done < chunks, at_kill
         assert taken >= 1, "the killed worker held no task: there is nothing to redeliver"
         # Every chunk is recorded, still queued, or held for redelivery: none vanished with the worker.
@@ -169,7 +176,7 @@ def test_sigkilled_worker_loses_and_duplicates_nothing(
 
         second.start()
         status = wait_for(settings, job_id, done=chunks, timeout=60)
-        left = {"queued": broker.llen(QUEUE), "unacked": broker.hlen("unacked")}
+        left = {"queued": queued_messages(broker), "unacked": broker.hlen("unacked")}
     finally:
         first.stop(signal.SIGKILL)
         second.stop()

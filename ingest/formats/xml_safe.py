@@ -54,7 +54,10 @@ def _feed(pull: Any, stream: IO[bytes]) -> Iterator[tuple[str, Element]]:
             else:
                 pull.close()
         except etree.XMLSyntaxError:
-            yield from pull.read_events()
+            # Events of a chunk fed before the error are real; at close, libxml2 ends every element
+            # still open, and those half-read elements must not pass for records.
+            if chunk:
+                yield from pull.read_events()
             raise
         yield from pull.read_events()
         if not chunk:
