@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 from appdb.models import CaseDocument, CaseStrategy
 from casework import evidence, service
 from casework.service import CaseError
+from search.history_text import spell_out
 from search.principal import Principal
 from search.query import MAX_QUERY_CHARS
-from search.query.lexer import tokenize
 from search.service import SearchService
 
 MAX_PAGE = 500
@@ -34,17 +34,13 @@ MAX_SIZE = 100
 
 def expand_history(expression: str, earlier: Sequence[str]) -> str:
     """`expression` with each `#n` replaced by `earlier[n - 1]` in parentheses (earlier: spelt-out forms)."""
-    parts: list[str] = []
-    last = 0
-    for token in tokenize(expression):
-        if token.kind != "HISTORY":
-            continue
-        number = int(token.text)
+
+    def text_of(number: int) -> str:
         if not 1 <= number <= len(earlier):
             raise CaseError(f"本案件没有第 {number} 条检索式（已有 {len(earlier)} 条）")
-        parts += [expression[last : token.pos], f"({earlier[number - 1]})"]
-        last = token.end
-    return "".join(parts) + expression[last:]
+        return earlier[number - 1]
+
+    return spell_out(expression, text_of)
 
 
 def spelt_out(entries: Sequence[CaseStrategy]) -> list[str]:

@@ -10,22 +10,16 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from chaxin.services import (
     ServiceError,
-    _chown_tree,
-    _ensure_user,
     _http_json,
-    _install_plugin,
-    _java_home,
-    _log,
     _pid_alive,
     _port_open,
-    _resolve_distribution,
+    launch_node,
 )
 
 
@@ -63,37 +57,15 @@ class Cluster:
 def start_node(cluster: Cluster, i: int) -> None:
     if _pid_alive(cluster.pidfile(i)) or _port_open(cluster.http_port(i)):
         return
-    home = _resolve_distribution(cluster.base)
-    _install_plugin(home)
-    node = cluster.node_dir(i)
-    data, logs = node / "data", node / "logs"
-    data.mkdir(parents=True, exist_ok=True)
-    logs.mkdir(parents=True, exist_ok=True)
-    user = _ensure_user()
-    if user is not None:
-        _chown_tree(cluster.base, user)
     seeds = ",".join(f"127.0.0.1:{cluster.transport_port(j)}" for j in range(cluster.nodes))
     masters = ",".join(f"node-{j}" for j in range(cluster.nodes))
-    cmd = [
-        str(home / "bin" / "elasticsearch"), "-d", "-p", str(cluster.pidfile(i)),
-        "-E", f"node.name=node-{i}", "-E", f"cluster.name={cluster.name}",
-        "-E", "network.host=127.0.0.1", "-E", f"http.port={cluster.http_port(i)}",
-        "-E", f"transport.port={cluster.transport_port(i)}",
-        "-E", f"discovery.seed_hosts={seeds}", "-E", f"cluster.initial_master_nodes={masters}",
-        "-E", "xpack.security.enabled=false", "-E", f"path.data={data}", "-E", f"path.logs={logs}",
-        "-E", "cluster.routing.allocation.disk.threshold_enabled=false",
-        "-E", "action.destructive_requires_name=false",
-    ]  # fmt: skip
-    env = {**os.environ, "ES_JAVA_HOME": _java_home(), "ES_JAVA_OPTS": f"-Xms{cluster.heap} -Xmx{cluster.heap}"}
-    env.pop("JAVA_HOME", None)
-    if user is not None:
-        cmd = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups", *cmd]
-    _log(f"starting node-{i} of {cluster.name} on {cluster.urls[i]} ...")
-    with open(node / "launcher.log", "wb") as out:
-        result = subprocess.run(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
-    if result.returncode != 0:
-        tail = (node / "launcher.log").read_text(errors="replace")[-3000:]
-        raise ServiceError(f"node-{i} did not start (exit {result.returncode}):\n{tail}")
+    launch_node(
+        cluster.base, cluster.node_dir(i), cluster.pidfile(i), cluster.heap,
+        f"node-{i} of {cluster.name} on {cluster.urls[i]}",
+        ["-E", f"node.name=node-{i}", "-E", f"cluster.name={cluster.name}",
+         "-E", f"http.port={cluster.http_port(i)}", "-E", f"transport.port={cluster.transport_port(i)}",
+         "-E", f"discovery.seed_hosts={seeds}", "-E", f"cluster.initial_master_nodes={masters}"],
+    )  # fmt: skip
 
 
 def wait_for(cluster: Cluster, status: str, nodes: int, timeout: float) -> None:

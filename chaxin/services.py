@@ -167,35 +167,44 @@ def es_start(settings: Settings) -> str:
     if _pid_alive(pidfile) or _port_open(settings.es_port):
         _wait_es_health(url, 120)
         return url
-    home = _resolve_distribution(base)
+    launch_node(
+        base, base, pidfile, settings.es_heap, f"Elasticsearch {ES_VERSION} on {url}",
+        ["-E", f"http.port={settings.es_port}", "-E", f"transport.port={settings.es_port + 100}",
+         "-E", "discovery.type=single-node", "-E", "cluster.name=chaxin-local"],
+    )  # fmt: skip
+    _wait_es_health(url, 180)
+    return url
+
+
+def launch_node(dist_base: Path, node: Path, pidfile: Path, heap: str, label: str, options: list[str]) -> None:
+    """Start one node of the distribution unpacked under `dist_base`, its data and logs under `node`,
+    with the settings every local node shares plus `options` (ports, discovery, names). Returns once
+    the daemon has forked; the caller waits for the health it needs."""
+    home = _resolve_distribution(dist_base)
     _install_plugin(home)
-    data, logs = base / "data", base / "logs"
+    data, logs = node / "data", node / "logs"
     data.mkdir(parents=True, exist_ok=True)
     logs.mkdir(parents=True, exist_ok=True)
     user = _ensure_user()
     if user is not None:
-        _chown_tree(base, user)
+        _chown_tree(dist_base, user)
     cmd = [
-        str(home / "bin" / "elasticsearch"), "-d", "-p", str(pidfile),
-        "-E", "network.host=127.0.0.1", "-E", f"http.port={settings.es_port}",
-        "-E", f"transport.port={settings.es_port + 100}",
-        "-E", "discovery.type=single-node", "-E", "xpack.security.enabled=false",
-        "-E", "cluster.name=chaxin-local", "-E", f"path.data={data}", "-E", f"path.logs={logs}",
+        str(home / "bin" / "elasticsearch"), "-d", "-p", str(pidfile), *options,
+        "-E", "network.host=127.0.0.1", "-E", "xpack.security.enabled=false",
+        "-E", f"path.data={data}", "-E", f"path.logs={logs}",
         "-E", "cluster.routing.allocation.disk.threshold_enabled=false",
         "-E", "action.destructive_requires_name=false",
     ]  # fmt: skip
-    env = {**os.environ, "ES_JAVA_HOME": _java_home(), "ES_JAVA_OPTS": f"-Xms{settings.es_heap} -Xmx{settings.es_heap}"}
+    env = {**os.environ, "ES_JAVA_HOME": _java_home(), "ES_JAVA_OPTS": f"-Xms{heap} -Xmx{heap}"}
     env.pop("JAVA_HOME", None)
     if user is not None:
         cmd = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups", *cmd]
-    _log(f"starting Elasticsearch {ES_VERSION} on {url} ...")
-    with open(base / "launcher.log", "wb") as out:
+    _log(f"starting {label} ...")
+    with open(node / "launcher.log", "wb") as out:
         result = subprocess.run(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
     if result.returncode != 0:
-        tail = (base / "launcher.log").read_text(errors="replace")[-3000:]
-        raise ServiceError(f"Elasticsearch did not start (exit {result.returncode}):\n{tail}")
-    _wait_es_health(url, 180)
-    return url
+        tail = (node / "launcher.log").read_text(errors="replace")[-3000:]
+        raise ServiceError(f"{label} did not start (exit {result.returncode}):\n{tail}")
 
 
 def _wait_es_health(url: str, timeout: float) -> None:
