@@ -7,9 +7,14 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 DEMO := data/demo/csl_demo.jsonl.gz
 
-.PHONY: install services services-stop run test lint typecheck bench clean worker-stop
+.PHONY: system-deps install services services-stop run test lint typecheck bench clean worker-stop
 
-$(BIN)/python:
+# System packages (Redis, JDK, Maven, PostgreSQL, Chromium, fonts, Pango, poppler): installed as root,
+# else the one `sudo apt-get install` line is printed; silent when nothing is missing.
+system-deps:
+	@PYTHON=$(PYTHON) bash scripts/system-deps.sh
+
+$(BIN)/python: | system-deps
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11（$(PYTHON)）"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
@@ -20,7 +25,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
-services: install
+services: system-deps install
 	@$(BIN)/python -m chaxin.services start
 
 services-stop: install
