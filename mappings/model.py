@@ -65,6 +65,8 @@ class Reference(_Strict):
     category: str | None = None
     type_code: str | None = None  # GB/T 7714 document type code: J, M, D, C, EB...
     language: str | None = None
+    # The record this reference cites, set by citation linking (never by a parser); None while unresolved.
+    linked_id: str | None = None
 
 
 class TechReportInfo(_Strict):
@@ -137,6 +139,8 @@ class Record(_Strict):
     issn: list[str] = Field(default_factory=list)
     isbn: list[str] = Field(default_factory=list)
     publisher: str | None = None
+    place: str | None = Field(default=None, max_length=MAX_SHORT)  # 出版地, for GB/T 7714
+    edition: str | None = Field(default=None, max_length=MAX_SHORT)  # 版本: "第2版", "2nd ed."
     url: str | None = None
     clc: list[str] = Field(default_factory=list)
     discipline: str | None = None

@@ -12,7 +12,9 @@ from pydantic import BaseModel
 from mappings.model import Record
 from mappings.naming import MAPPINGS_DIR, latest_mapping_version, load_mapping
 
-DERIVED = {"ix"}  # search fields derived at index time, not part of the record
+# Not part of the ingested record: search fields derived at index time (ix), and the citation
+# index's link state (citations), which linking writes onto the index document.
+DERIVED = {"ix", "citations"}
 
 
 def _model_type(annotation: Any) -> Any:

@@ -30,6 +30,7 @@ PUBLISHED = {
     1: "7e86728381f03ce059af8e3d406f06d016763e6ef292ff884476efc7b52163ee",
     2: "fb410cf22901dea0a81d93fe0e7e3288d02c2db9574bb31c0b05923e3a00d683",
     3: "ad1b6bbb1b29e734bda2d4f205ec59b1fc7dfc16ce0433cfb79ce7f0500fe142",
+    4: "ea328865301db05c13def990332e7c1db9d6b018dc3b6b1c946c67562547282a",
 }
 # v2 re-analysed the bigram fields before this rule existed (unigrams in the index); kept as history.
 ALLOWED_CHANGES = {(1, 2): {"ix.title_cjk", "ix.abstract_cjk", "ix.keywords_cjk"}}
