@@ -92,7 +92,10 @@ class Tokenizer:
         """Space-joined tokens of text that fold() already produced: the value of the jieba fields."""
         # filter() with a compiled pattern's C method drops whitespace and punctuation-only tokens
         # at a fraction of the cost of a per-token Python check.
-        return " ".join(filter(_WORD_CHAR.search, self._cut(folded)))
+        tokens: Iterable[str] = self._cut(folded)
+        if "°" in folded:
+            tokens = _degrees(list(tokens))
+        return " ".join(filter(_WORD_CHAR.search, tokens))
 
     def tokens(self, text: str) -> list[str]:
         """Tokens of already normalised text."""
@@ -109,8 +112,24 @@ class Tokenizer:
 
 # A token counts if it holds at least one letter, digit or CJK character ([^\W_]: \w without "_").
 _WORD_CHAR = re.compile(r"[^\W_]")
+# NFKC writes ℃ as "°C" and jieba cuts it into "°" and "c"; the "°" is then dropped as punctuation and
+# 4℃ would be found by the letter C. Glued back, the unit is a token of its own that C never meets.
+_DEGREE_UNITS = frozenset({"c", "f"})
+
+
+def _degrees(tokens: list[str]) -> list[str]:
+    out: list[str] = []
+    for tok in tokens:
+        if out and out[-1] == "°" and tok in _DEGREE_UNITS:
+            out[-1] = "°" + tok
+        else:
+            out.append(tok)
+    return out
+
+
 # Bump when the token rules above change: it is part of the fingerprint an index records.
-RULES_VERSION = "r2"
+# r3: ℃ / ℉ ("°c" / "°f") are tokens of their own.
+RULES_VERSION = "r3"
 
 
 @lru_cache(maxsize=4)
