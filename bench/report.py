@@ -61,7 +61,7 @@ def case_in_database(references: int, folder: Path) -> Callable[[], Any]:
     from appdb import accounts
     from appdb.models import NoveltyCase
     from appdb.session import session_factory, upgrade
-    from casework import evidence, service
+    from casework import core, evidence, service
     from casework.report import build_report
     from search.principal import Principal, Role
 
@@ -84,7 +84,7 @@ def case_in_database(references: int, folder: Path) -> Callable[[], Any]:
             "overall_conclusion": sample.overall_conclusion})  # fmt: skip
         for point in sample.novelty_points:
             service.add_point(s, me, case.id, point.text)
-        labels = [p.label for p in service.points(s, case)]
+        labels = [p.label for p in core.points(s, case)]
         for n in range(references):
             record = {"id": f"bench-{n}", "title": f"石墨烯负极材料的制备与性能研究（{n + 1}）", "year": 2020,
                       "venue": "电源技术", "volume": "44", "issue": str(n % 12 + 1), "pages": f"{n + 1}-{n + 9}",

@@ -25,9 +25,9 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from appdb.models import Centre, NoveltyCase
+from casework.core import CaseError, StateConflict
 from casework.period import Period
 from casework.report import ISSUED_STATES, build_report
-from casework.service import CaseError, StateConflict
 from casework.spreadsheet import Cell, Sheet, workbook_bytes
 from reports import ReportData, ReportDataError, display_code, render_docx, render_pdf
 

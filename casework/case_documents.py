@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appdb.models import CaseDocument
-from casework import evidence, external, service
-from casework.service import CaseError
+from casework import core, evidence, external
+from casework.core import CaseError
 from ingest.errors import RecordError, reason
 from ingest.formats import tagged
 from mappings.model import (
@@ -56,13 +56,13 @@ MANUAL_FIELDS = ("doc_type", "title", "authors", "venue", "year", "volume", "iss
 
 
 def _opt(data: Mapping[str, Any], name: str, label: str, limit: int = 2_000) -> str | None:
-    return " ".join(service._text(data.get(name), label, limit).split()) or None
+    return " ".join(core.clean_text(data.get(name), label, limit).split()) or None
 
 
 def _names(value: object) -> list[str]:
     if isinstance(value, str):
         value = [v for line in value.splitlines() for v in line.replace("；", ";").split(";")]
-    return service._string_list(value, "作者")
+    return core.string_list(value, "作者")
 
 
 def manual_record(case_id: int, data: Mapping[str, Any]) -> Record:
@@ -112,9 +112,9 @@ def manual_record(case_id: int, data: Mapping[str, Any]) -> Record:
             publisher=publisher if kind != DocType.thesis.value else None,
             doi=_opt(data, "doi", "DOI", 200),
             url=_opt(data, "url", "网址", 2_000),
-            abstract=service._text(data.get("abstract"), "摘要", 20_000) or None,
+            abstract=core.clean_text(data.get("abstract"), "摘要", 20_000) or None,
             language=_opt(data, "language", "语种", 16),
-            ingested_at=service.now_utc(),
+            ingested_at=core.now_utc(),
             version=1,
             **extra,
         )
@@ -133,11 +133,11 @@ def _origin_for(database: external.Database, data: Mapping[str, Any]) -> str:
 def add_manual(session: Session, principal: Principal, case_id: int, data: Mapping[str, Any]) -> CaseDocument:
     """A document typed in by the analyst. `data`: the MANUAL_FIELDS, `database`, and the marking fields
     (relevance, origin, points, description, excerpt); points default to every novelty point."""
-    case = service.case_for_editing(session, principal, case_id)
+    case = core.case_for_editing(session, principal, case_id)
     database = external.find_database(session, case.centre_id, str(data.get("database") or "").strip())
     record = manual_record(case.id, data)
     marks = {k: data[k] for k in ("relevance", "description", "excerpt", "points") if data.get(k)}
-    marks.setdefault("points", [p.label for p in service.points(session, case)])
+    marks.setdefault("points", [p.label for p in core.points(session, case)])
     marks["origin"] = _origin_for(database, data)
     return evidence.add_document(session, principal, case_id, _snapshot(record), marks, source=MANUAL_SOURCE,
                                  database=database.name)  # fmt: skip
@@ -168,7 +168,7 @@ def import_file(
 ) -> ImportOutcome:
     """Every record of an export file, tagged with `data["database"]`, as 一般相关 documents linked to
     every novelty point, to be marked afterwards. Nothing is added if no record could be read."""
-    case = service.case_for_editing(session, principal, case_id)
+    case = core.case_for_editing(session, principal, case_id)
     database = external.find_database(session, case.centre_id, str(data.get("database") or "").strip())
     if not payload:
         raise CaseError("请选择要导入的文献导出文件")
@@ -183,7 +183,7 @@ def import_file(
         raise CaseError(str(exc)) from None
     outcome = ImportOutcome()
     records: list[Record] = []
-    for item in tagged.parse_text(text, now=service.now_utc(), version=1, fmt=fmt):
+    for item in tagged.parse_text(text, now=core.now_utc(), version=1, fmt=fmt):
         if isinstance(item, RecordError):
             outcome.errors.append(str(item))
         else:
@@ -192,7 +192,7 @@ def import_file(
         raise CaseError("文件中没有可导入的文献：" + "；".join(outcome.errors[:5]))
     if len(records) > MAX_IMPORT_RECORDS:
         raise CaseError(f"一次最多导入 {MAX_IMPORT_RECORDS} 篇文献（文件中有 {len(records)} 篇）")
-    labels = [p.label for p in service.points(session, case)]
+    labels = [p.label for p in core.points(session, case)]
     for record in records:
         doc_id = f"case-{case.id}-import-{record.id}"[:255]
         exists = session.scalar(

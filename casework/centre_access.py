@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from appdb import accounts
 from appdb.models import Centre
-from casework.service import CaseNotFound, Forbidden
+from casework.core import CaseNotFound, Forbidden
 from search.principal import Principal, Role
 
 # Centre codes start with a letter or digit (appdb.accounts), so "*" can never name a real centre,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from appdb.accounts import CENTRE_CONTACT
 from appdb.models import CaseDocument, Centre, NoveltyCase
-from casework import evidence, service
+from casework import core, evidence
 from reports.model import Origin, Relevance, Scope
 from search.export import fields as f
 
@@ -91,7 +91,7 @@ def problems(session: Session, case: NoveltyCase) -> list[Problem]:
                         ("requirements", "查新要求"), ("overall_conclusion", "总体查新结论")):  # fmt: skip
         if not str(getattr(case, name) or "").strip():
             out.append(Problem(f"text-{name}", f"{label}尚未填写", "#commission"))
-    case_points = service.points(session, case)
+    case_points = core.points(session, case)
     if not case_points:
         out.append(Problem("points", "至少需要一个查新点", "#points"))
     for i, p in enumerate(case_points, 1):

@@ -15,18 +15,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appdb.models import CaseDocument, CaseStrategy, NoveltyCase
-from casework.service import (
+from casework.core import (
     CaseError,
     CaseNotFound,
-    _string_list,
-    _text,
     audit,
     aware_utc,
     case_for_editing,
+    clean_text,
     loads_list,
     now_utc,
     points,
     require_analyst,
+    string_list,
     touch,
 )
 from reports.model import Origin, Relevance
@@ -65,8 +65,8 @@ def record_search(
         database=database,
         year_from=None,
         year_to=year_to,
-        terms_zh=json.dumps(_string_list(list(terms_zh), "中文检索词"), ensure_ascii=False),
-        terms_en=json.dumps(_string_list(list(terms_en), "英文检索词"), ensure_ascii=False),
+        terms_zh=json.dumps(string_list(list(terms_zh), "中文检索词"), ensure_ascii=False),
+        terms_en=json.dumps(string_list(list(terms_en), "英文检索词"), ensure_ascii=False),
         expression=expression,
         normalized=normalized,
         cnki=cnki,
@@ -116,7 +116,7 @@ def _origin(value: object) -> str:
 
 
 def _labels(session: Session, case: NoveltyCase, value: object) -> list[str]:
-    labels = _string_list(value, "关联查新点")
+    labels = string_list(value, "关联查新点")
     known = {p.label for p in points(session, case)}
     unknown = [label for label in labels if label not in known]
     if unknown:
@@ -146,7 +146,7 @@ def add_document(
     if existing is not None:
         raise CaseError("该文献已在本案件中")
     snapshot = {k: v for k, v in record.items() if k not in ("highlight", "access", "_score")}
-    description = _text(data.get("description"), "内容简介", 5_000)
+    description = clean_text(data.get("description"), "内容简介", 5_000)
     if not description:
         abstract = record.get("abstract")
         description = str(abstract)[:DESCRIPTION_FROM_ABSTRACT] if isinstance(abstract, str) else ""
@@ -160,7 +160,7 @@ def add_document(
         origin=_origin(origin),
         point_labels=json.dumps(_labels(session, case, data.get("points")), ensure_ascii=False),
         description=description,
-        excerpt=_text(data.get("excerpt"), "原文摘录", 5_000),
+        excerpt=clean_text(data.get("excerpt"), "原文摘录", 5_000),
         reference=format_entry(dict(snapshot)),
         snapshot=json.dumps(snapshot, ensure_ascii=False, sort_keys=True, default=str),
         source=source,
@@ -187,9 +187,9 @@ def update_document(
     if "points" in data:
         doc.point_labels = json.dumps(_labels(session, case, data["points"]), ensure_ascii=False)
     if "description" in data:
-        doc.description = _text(data["description"], "内容简介", 5_000)
+        doc.description = clean_text(data["description"], "内容简介", 5_000)
     if "excerpt" in data:
-        doc.excerpt = _text(data["excerpt"], "原文摘录", 5_000)
+        doc.excerpt = clean_text(data["excerpt"], "原文摘录", 5_000)
     touch(case)
     audit(session, principal, "case.update_document", case, document_id=doc.id, fields=sorted(data))
     return doc

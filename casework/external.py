@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from appdb import accounts
 from appdb.models import CaseStrategy, Centre, CentreDatabase, NoveltyCase
-from casework import service
-from casework.service import CaseError, Forbidden, _string_list, _text
+from casework import core, states
+from casework.core import CaseError, Forbidden, clean_text, string_list
 from reports.model import Origin
 from search.principal import Principal, Role
 
@@ -82,7 +82,7 @@ def add_database(
         centre = accounts.get_centre(session, centre_code)
     except accounts.NotFound as exc:
         raise CaseError(str(exc)) from None
-    label = " ".join(_text(name, "数据库名称", 200).split())
+    label = " ".join(clean_text(name, "数据库名称", 200).split())
     if not label:
         raise CaseError("请填写数据库名称")
     try:
@@ -93,7 +93,7 @@ def add_database(
         raise CaseError(f"数据库清单中已有“{label}”")
     session.add(CentreDatabase(centre_id=centre.id, name=label, origin=where.value))
     session.flush()
-    accounts.audit(session, service.actor_key(principal), "centre.add_database",
+    accounts.audit(session, core.actor_key(principal), "centre.add_database",
                    {"centre": centre.code, "name": label, "origin": where.value})  # fmt: skip
     return Database(label, where, default=False)
 
@@ -126,14 +126,14 @@ def record_external(
 ) -> CaseStrategy:
     """Log one search the analyst ran in another database. Fields: database, year_from, year_to,
     expression, hits, searched_on, and optionally terms_zh / terms_en."""
-    case = service.case_for_editing(session, principal, case_id)
+    case = core.case_for_editing(session, principal, case_id)
     db = find_database(session, case.centre_id, str(data.get("database") or "").strip())
     year_from = _year(data.get("year_from"), "检索起始年")
     year_to = _year(data.get("year_to"), "检索终止年")
     if not EARLIEST_YEAR <= year_from <= year_to:
         raise CaseError(f"检索年限应为 {EARLIEST_YEAR} 年以后，且起始年不晚于终止年")
     searched_on = _day(data.get("searched_on"))
-    if searched_on > service.today_local():
+    if searched_on > core.today_local():
         raise CaseError("检索日期不能晚于今天")
     if year_to > searched_on.year:
         raise CaseError("检索终止年不能晚于检索日期所在的年份")
@@ -146,14 +146,14 @@ def record_external(
     expression = raw.replace("\r\n", "\n").strip("\n").rstrip()
     hits = _hits(data.get("hits"))
     if case.state == "received":
-        service.transition(session, principal, case.id, "start_search")
+        states.transition(session, principal, case.id, "start_search")
     entry = CaseStrategy(
         case_id=case.id,
         database=db.name,
         year_from=year_from,
         year_to=year_to,
-        terms_zh=json.dumps(_string_list(data.get("terms_zh") or [], "中文检索词"), ensure_ascii=False),
-        terms_en=json.dumps(_string_list(data.get("terms_en") or [], "英文检索词"), ensure_ascii=False),
+        terms_zh=json.dumps(string_list(data.get("terms_zh") or [], "中文检索词"), ensure_ascii=False),
+        terms_en=json.dumps(string_list(data.get("terms_en") or [], "英文检索词"), ensure_ascii=False),
         expression=expression,
         normalized="",
         cnki="",
@@ -164,12 +164,12 @@ def record_external(
         origin=db.origin.value,
         searched_on=searched_on,
         run_by=principal.user_id,
-        run_at=service.now_utc(),
+        run_at=core.now_utc(),
     )
     session.add(entry)
     session.flush()
-    service.touch(case)
-    service.audit(session, principal, "case.external_search", case, strategy_id=entry.id, database=db.name,
+    core.touch(case)
+    core.audit(session, principal, "case.external_search", case, strategy_id=entry.id, database=db.name,
                   hits=hits)  # fmt: skip
     return entry
 

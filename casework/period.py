@@ -1,6 +1,6 @@
 """A reporting period (统计期间): whole days in Asia/Shanghai, both ends included.
 
-Case dates (commission, signing, issue) are already local calendar dates (`service.today_local`), so
+Case dates (commission, signing, issue) are already local calendar dates (`core.today_local`), so
 a period is compared with them directly; no time-zone arithmetic happens here.
 """
 
@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from casework.service import CaseError
+from casework.core import CaseError
 
 MAX_YEARS = 5
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from appdb.accounts import CENTRE_CONTACT
 from appdb.models import CaseStrategy, Centre, NoveltyCase, User
+from casework.core import LOCAL_TZ, CaseError, aware_utc, loads_list, points
 from casework.evidence import documents, strategies
-from casework.service import LOCAL_TZ, CaseError, aware_utc, loads_list, points
 from reports import ReportData, ReportDataError, compute_code
 from reports.model import (
     DatabaseSpan,

@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from appdb.models import CaseDocument, CaseStrategy
-from casework import evidence, service
-from casework.service import CaseError
+from casework import core, evidence, states
+from casework.core import CaseError
 from search.history_text import spell_out
 from search.principal import Principal
 from search.query import MAX_QUERY_CHARS
@@ -78,14 +78,14 @@ def run_for_case(
     terms_en: Sequence[str] = (),
 ) -> tuple[dict[str, Any], CaseStrategy]:
     """Run and log one search for the case. A query error (`BadQuery`) propagates before anything is logged."""
-    case = service.case_for_editing(session, principal, case_id)
+    case = core.case_for_editing(session, principal, case_id)
     expression = clean_expression(q)
     check_paging(page, size)
     year_to = evidence.search_window(case, override)
     full = expand_history(expression, spelt_out(evidence.strategies(session, case)))
     result, _ = search.pro(full, page=page, size=size, principal=principal, year_to=year_to)
     if case.state == "received":
-        service.transition(session, principal, case.id, "start_search")
+        states.transition(session, principal, case.id, "start_search")
     entry = evidence.record_search(
         session,
         principal,
@@ -137,12 +137,12 @@ def add_record(
     record_id = record_id.strip()
     if not record_id or len(record_id) > 255:
         raise CaseError("请提供文献的记录编号 record_id")
-    case = service.case_for_editing(session, principal, case_id)
+    case = core.case_for_editing(session, principal, case_id)
     record = search.get_record(record_id, principal=principal)
     if record is None:
-        raise service.CaseNotFound(f"没有找到记录 {record_id}")
+        raise core.CaseNotFound(f"没有找到记录 {record_id}")
     if every_point_by_default and not data.get("points"):
-        data = {**data, "points": [p.label for p in service.points(session, case)]}
+        data = {**data, "points": [p.label for p in core.points(session, case)]}
     return evidence.add_document(
         session, principal, case_id, {**record, "id": record.get("id") or record_id}, data
     )

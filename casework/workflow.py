@@ -1,6 +1,6 @@
 """The review steps as the case page and the API take them: the state machine plus its checks.
 
-`service.transition` moves a case along one edge; this module is what callers use. It runs the
+`states.transition` moves a case along one edge; this module is what callers use. It runs the
 completeness check (`checks`) before 提交审核 and 审核签字, so problems surface at submit with a link
 to each rather than only when the reviewer signs; it records the warnings the analyst confirmed;
 and at 签发 it counts the pages of the issued PDF, which `/verify` tells a holder to expect.
@@ -16,9 +16,9 @@ from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
 from appdb.models import NoveltyCase
-from casework import checks, service
+from casework import checks, states
+from casework.core import CaseError
 from casework.report import build_report
-from casework.service import CaseError
 from reports import render_pdf
 from search.principal import Principal
 
@@ -50,7 +50,7 @@ def advance(
     are counted at 签发."""
     # The move comes first, so a refusal by role or state reads as before; a failed check then
     # raises inside the caller's transaction, which rolls the move (and a report serial) back.
-    case = service.transition(
+    case = states.transition(
         session, principal, case_id, step.action, comment=step.comment, reviewer_id=step.reviewer_id
     )
     if step.action in CHECKED:
@@ -76,4 +76,4 @@ def advance(
 
 
 def _label(action: str) -> str:
-    return service.TRANSITIONS[action].label
+    return states.TRANSITIONS[action].label

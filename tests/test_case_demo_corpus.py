@@ -55,7 +55,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from appdb import accounts
 from appdb.session import session_factory
-from casework.service import LOCAL_TZ, today_local
+from casework.core import LOCAL_TZ, today_local
 from ingest.formats.csl import parse_line
 from ingest.writer import write_records
 from mappings.analysis.tokenizer import Tokenizer

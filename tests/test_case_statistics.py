@@ -1,7 +1,7 @@
 """Branch-centre statistics, the statistics workbook, the zip of issued reports, the centre page.
 
 Cases go through the API (created, points written, submitted, one returned and resubmitted); signing
-and issue use `casework.service.transition` with a fixed day, since the API only signs today, so the
+and issue use `casework.states.transition` with a fixed day, since the API only signs today, so the
 figures below do not depend on when the test runs. Everything else is real: a SQLite app database,
 the audit log the returns are read from, WeasyPrint and python-docx for the reports.
 
@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from appdb import accounts
 from appdb.models import AuditEvent, NoveltyCase
 from appdb.session import session_factory, upgrade
-from casework import archive, service
+from casework import archive, core, states
 from casework.period import Period, parse_period
 from casework.working_days import is_working_day, working_days_after
 from reports import display_code
@@ -143,8 +143,8 @@ def _sign_and_issue(db: sessionmaker[Session], cid: int, reviewer: int, centre: 
         user_id=reviewer, roles=frozenset({Role.reviewer}), centre=centre, owner=f"user:{reviewer}"
     )
     with db.begin() as s:
-        service.transition(s, who, cid, "sign", today=signed)
-        service.transition(s, who, cid, "issue", today=issued)
+        states.transition(s, who, cid, "sign", today=signed)
+        states.transition(s, who, cid, "issue", today=issued)
 
 
 @pytest.fixture(scope="module")
@@ -231,7 +231,7 @@ def test_periods() -> None:
         ("2021-01-01", "2026-01-01", "最长 5 年"),
         ("2024-02-29", "2029-03-01", "最长 5 年"),
     ]:
-        with pytest.raises(service.CaseError, match=words) as caught:
+        with pytest.raises(core.CaseError, match=words) as caught:
             parse_period(raw_from, raw_to, today=today)
         assert caught.value.status == 400
 
@@ -305,7 +305,7 @@ def test_all_centres(site: Site) -> None:
                                                    x["issued"]) for x in body["cells"]}  # fmt: skip
     # The default period is the current year to date.
     default = site.get("/api/v1/centres/*/case-statistics", "root").json()["period"]
-    today = service.today_local()
+    today = core.today_local()
     assert default == {"from": f"{today.year}-01-01", "to": today.isoformat()}
 
 

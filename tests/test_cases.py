@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from appdb import accounts
 from appdb.models import AuditEvent, CaseDocument, NoveltyCase
 from appdb.session import session_factory
-from casework import service
+from casework import core, service, states
 from casework.numbering import format_number
 from mappings.analysis.tokenizer import Tokenizer
 from search.principal import Principal, Role
@@ -382,7 +382,7 @@ def _ready_case(s: Session, analyst: Principal, reviewer_id: int) -> int:
     point = service.add_point(s, analyst, case.id, "查新点")
     service.update_point(s, analyst, case.id, point.label, {"comparison": "对比", "conclusion": "结论"})
     for action in ("start_search", "start_drafting", "submit"):
-        service.transition(s, analyst, case.id, action)
+        states.transition(s, analyst, case.id, action)
     return case.id
 
 
@@ -412,7 +412,7 @@ def test_fifty_concurrent_signings(database_url: str) -> None:
         barrier.wait()
         try:
             with db.begin() as s:
-                case = service.transition(s, reviewer, case_id, "sign", today=date(2026, 6, 1))
+                case = states.transition(s, reviewer, case_id, "sign", today=date(2026, 6, 1))
                 number = case.report_no
             assert number is not None
             with lock:
@@ -439,9 +439,9 @@ def test_fifty_concurrent_signings(database_url: str) -> None:
         gate.wait()
         try:
             with db.begin() as s:
-                service.transition(s, reviewer, twice, "sign", today=date(2026, 6, 1))
+                states.transition(s, reviewer, twice, "sign", today=date(2026, 6, 1))
             outcomes.append("ok")
-        except service.StateConflict:
+        except core.StateConflict:
             outcomes.append("conflict")
 
     pair = [threading.Thread(target=race) for _ in range(2)]
@@ -558,9 +558,9 @@ def test_centre_admin_adds_a_database(site: Site) -> None:
         added = external.add_database(s, admin, "A", "中国生物医学文献数据库", "国内")
         assert added.name in [d.name for d in external.databases(s, accounts.get_centre(s, "A").id)]
         assert added.name not in [d.name for d in external.databases(s, accounts.get_centre(s, "B").id)]
-        with pytest.raises(service.Forbidden):
+        with pytest.raises(core.Forbidden):
             external.add_database(s, admin, "B", "某库", "国内")
-        with pytest.raises(service.CaseError):
+        with pytest.raises(core.CaseError):
             external.add_database(s, admin, "A", "Web of Science", "国外")
 
 

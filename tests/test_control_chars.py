@@ -17,7 +17,7 @@ from docx import Document as DocxDocument
 from openpyxl import load_workbook
 
 from casework.archive import ArchivedReport, write_zip
-from casework.service import CaseError, _string_list, _text
+from casework.core import CaseError, clean_text, string_list
 from conf.xml_chars import xml_clean
 from reports import compute_code, render_docx, render_pdf
 from reports.sample import sample_report
@@ -39,10 +39,10 @@ def _issued_with(**changes: str) -> object:
 def test_inputs_are_cleaned_of_what_xml_forbids() -> None:
     assert xml_clean(HOSTILE) == "委托人名称"
     assert xml_clean("tab\tnew\nline\r") == "tab\tnew\nline\r"
-    assert _text(HOSTILE, "委托人", 100) == "委托人名称"
-    assert _string_list(["\x00", "石墨烯\x1f"], "检索词") == ["石墨烯"]
+    assert clean_text(HOSTILE, "委托人", 100) == "委托人名称"
+    assert string_list(["\x00", "石墨烯\x1f"], "检索词") == ["石墨烯"]
     with pytest.raises(CaseError):
-        _text(1, "委托人", 100)
+        clean_text(1, "委托人", 100)
 
 
 def test_stored_control_characters_still_render() -> None:

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from casework.service import CaseError
+from casework.core import CaseError
 from conf.settings import Settings, get_settings
 from mappings.validation_zh import describe
 from search.errors import BadQuery, SearchUnavailable

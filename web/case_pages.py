@@ -24,7 +24,18 @@ from starlette.datastructures import UploadFile
 
 from appdb import accounts
 from appdb.models import AuditEvent, CaseStrategy, Centre, NoveltyCase
-from casework import case_documents, checks, evidence, external, record_policy, searching, service, workflow
+from casework import (
+    case_documents,
+    checks,
+    core,
+    evidence,
+    external,
+    record_policy,
+    searching,
+    service,
+    states,
+    workflow,
+)
 from casework.report import build_report, local_time, report_terms
 from reports import display_code, render_html
 from reports.model import Origin, Purpose, Relevance, Scope
@@ -54,7 +65,7 @@ NEXT_STEP = {
     "issued": "报告已签发，可下载 PDF、DOCX 并在核验页核验；存档后点“归档”。",
     "archived": "案件已归档。",
 }
-HISTORY_ACTIONS = tuple(f"case.{a}" for a in service.TRANSITIONS) + ("case.create",)
+HISTORY_ACTIONS = tuple(f"case.{a}" for a in states.TRANSITIONS) + ("case.create",)
 
 
 @dataclass
@@ -122,8 +133,8 @@ def case_list(request: Request) -> Response:
         rows = [
             {
                 **service.case_summary(c),
-                "analyst": service.display_name(session, c.analyst_id),
-                "reviewer": service.display_name(session, c.reviewer_id),
+                "analyst": core.display_name(session, c.analyst_id),
+                "reviewer": core.display_name(session, c.reviewer_id),
                 "mine": me.user_id in (c.analyst_id, c.reviewer_id),
                 "centre": centre_codes.get(c.centre_id, ""),
             }
@@ -136,7 +147,7 @@ def case_list(request: Request) -> Response:
             "me": me,
             "rows": rows,
             "state": state or "",
-            "state_labels": service.STATE_LABELS,
+            "state_labels": core.STATE_LABELS,
             "may_create": _may_create(me),
         },
     )
@@ -163,7 +174,7 @@ def _new_context(session: Session, me: Principal, values: Mapping[str, Any]) -> 
         "scopes": [s.value for s in Scope],
         "centres": centres if me.platform_admin else [],
         "analysts": analysts,
-        "today": service.today_local().isoformat(),
+        "today": core.today_local().isoformat(),
     }
 
 
@@ -211,7 +222,7 @@ def create_case(request: Request, values: Posted) -> Response:
                 if text.strip():
                     service.add_point(session, me, case.id, text.strip())
             case_id = case.id
-    except service.CaseError as exc:
+    except core.CaseError as exc:
         with db_sessions(request).begin() as session:
             context = _new_context(session, me, values)
         return render(request, "case_new.html", {**context, "error": str(exc)}, status=exc.status)
@@ -235,13 +246,13 @@ def _history(session: Session, case: NoveltyCase) -> list[dict[str, Any]]:
         if detail.get("case_id") != case.id:
             continue
         action = row.action.removeprefix("case.")
-        rule = service.TRANSITIONS.get(action)
+        rule = states.TRANSITIONS.get(action)
         who = row.actor.removeprefix("user:")
         out.append(
             {
                 "at": local_time(row.at).strftime("%Y-%m-%d %H:%M"),
                 "label": rule.label if rule else "受理委托",
-                "who": service.display_name(session, int(who)) if who.isdigit() else row.actor,
+                "who": core.display_name(session, int(who)) if who.isdigit() else row.actor,
                 "comment": detail.get("comment", ""),
             }
         )
@@ -291,10 +302,10 @@ def _page_context(
     run = int(run_raw) if run_raw.isdigit() and len(run_raw) < 10 else None
     page = int(page_raw) if page_raw.isdigit() and len(page_raw) < 4 and int(page_raw) >= 1 else 1
     page = min(page, searching.MAX_PAGE)
-    case_points = service.points(session, case)
+    case_points = core.points(session, case)
     docs = evidence.documents(session, case)
     entries = evidence.strategies(session, case)
-    editable = service.may_edit(me, case)
+    editable = core.may_edit(me, case)
     search_error = None
     try:
         results = _results(request, me, case, entries, {d.record_id for d in docs}, run, page)
@@ -305,12 +316,12 @@ def _page_context(
         "me": me,
         "case": case,
         "centre": session.get(Centre, case.centre_id),
-        "state_label": service.STATE_LABELS[case.state],
-        "analyst": service.display_name(session, case.analyst_id),
-        "reviewer": service.display_name(session, case.reviewer_id),
-        "terms_zh": service.loads_list(case.terms_zh),
-        "terms_en": service.loads_list(case.terms_en),
-        "attachments": service.loads_list(case.attachments),
+        "state_label": core.STATE_LABELS[case.state],
+        "analyst": core.display_name(session, case.analyst_id),
+        "reviewer": core.display_name(session, case.reviewer_id),
+        "terms_zh": core.loads_list(case.terms_zh),
+        "terms_en": core.loads_list(case.terms_en),
+        "attachments": core.loads_list(case.attachments),
         # What the report's 检索词 line will print.
         "all_terms": [t for terms in report_terms(case, [s for s in entries if s.in_report]) for t in terms],
         "points": case_points,
@@ -329,7 +340,7 @@ def _page_context(
         "my_strategies": _my_strategies(request, me) if editable else [],
         "run": run,
         "editable": editable,
-        "actions": [(a, service.TRANSITIONS[a].label) for a in service.actions_for(session, me, case)],
+        "actions": [(a, states.TRANSITIONS[a].label) for a in states.actions_for(session, me, case)],
         "secondary_actions": SECONDARY_ACTIONS,
         "reviewers": service.eligible_reviewers(session, case) if editable else [],
         "history": _history(session, case),
@@ -341,7 +352,7 @@ def _page_context(
         "databases": external.databases(session, case.centre_id),
         "manual_types": case_documents.MANUAL_TYPES,
         "confirmed_warnings": checks.confirmed(case) if case.state not in ("drafting", "returned") else [],
-        "today": service.today_local().isoformat(),
+        "today": core.today_local().isoformat(),
         "failure": failure,
         "fv": failure.values if failure else {},
         "failed": failure.form if failure else "",
@@ -358,7 +369,7 @@ def _my_strategies(request: Request, me: Principal) -> list[dict[str, Any]]:
 
 def _show(request: Request, me: Principal, case_id: int, failure: Failure | None = None) -> Response:
     with db_sessions(request).begin() as session:
-        case = service.load_case(session, me, case_id)
+        case = core.load_case(session, me, case_id)
         context = _page_context(request, me, session, case, failure)
     return render(request, "case_page.html", context, status=failure.status if failure else 200)
 
@@ -389,7 +400,7 @@ def _act(
             outcome = work(session, me)
     except workflow.ChecksFailed as exc:
         return _show(request, me, case_id, Failure(form, str(exc), exc.status, dict(values), exc.problems))
-    except service.CaseError as exc:
+    except core.CaseError as exc:
         return _show(request, me, case_id, Failure(form, str(exc), exc.status, dict(values)))
     except BadQuery as exc:
         return _show(request, me, case_id, Failure(form, str(exc), 400, dict(values)))
@@ -550,7 +561,7 @@ def transition(request: Request, case_id: DbId, values: Posted) -> Response:
 
     def work(session: Session, me: Principal) -> None:
         if action in CONFIRMED_ACTIONS and values.get("confirm") != "1":
-            raise service.CaseError(f"{service.TRANSITIONS[action].label}后不能撤回：请勾选确认框后再提交")
+            raise core.CaseError(f"{states.TRANSITIONS[action].label}后不能撤回：请勾选确认框后再提交")
         workflow.advance(session, me, case_id, step, site_url=site_url(request))
 
     return _act(request, case_id, "transition", values, work, "workflow")
@@ -616,8 +627,8 @@ def report_preview(request: Request, case_id: DbId) -> Response:
     if isinstance(me, Response):
         return me
     with db_sessions(request).begin() as session:
-        case = service.load_case(session, me, case_id)
-        service.require_reader_sees(session, me, case)
+        case = core.load_case(session, me, case_id)
+        core.require_reader_sees(session, me, case)
         report = build_report(session, case, site_url=site_url(request))
     response = HTMLResponse(render_html(report))
     response.headers["Cache-Control"] = "no-store"

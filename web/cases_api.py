@@ -15,7 +15,18 @@ from sqlalchemy.orm import Session
 
 from appdb import accounts
 from appdb.models import CaseDocument, Centre, NoveltyCase
-from casework import case_documents, checks, evidence, external, record_policy, searching, service, workflow
+from casework import (
+    case_documents,
+    checks,
+    core,
+    evidence,
+    external,
+    record_policy,
+    searching,
+    service,
+    states,
+    workflow,
+)
 from casework.report import build_report
 from reports import code_matches, render_docx, render_pdf
 from search.principal import Principal
@@ -66,7 +77,7 @@ def detail(session: Session, case: NoveltyCase, principal: Principal) -> dict[st
     out = service.case_summary(case)
     out.update({name: getattr(case, name) for name in service.HEADER_FIELDS})
     out.update({name: getattr(case, name) for name in service.TEXT_FIELDS})
-    out.update({name: service.loads_list(getattr(case, name)) for name in service.LIST_FIELDS})
+    out.update({name: core.loads_list(getattr(case, name)) for name in service.LIST_FIELDS})
     out.update(
         {
             "review_comment": case.review_comment,
@@ -74,10 +85,10 @@ def detail(session: Session, case: NoveltyCase, principal: Principal) -> dict[st
             "page_count": case.page_count,
             "signing_date": case.signing_date.isoformat() if case.signing_date else None,
             "issue_date": case.issue_date.isoformat() if case.issue_date else None,
-            "actions": list(service.allowed_actions(case)),
+            "actions": list(states.allowed_actions(case)),
             "points": [
                 {"id": p.label, "text": p.text, "comparison": p.comparison, "conclusion": p.conclusion}
-                for p in service.points(session, case)
+                for p in core.points(session, case)
             ],
             "strategies": [evidence.strategy_dict(s) for s in evidence.strategies(session, case)],
             "documents": [_document(principal, d) for d in evidence.documents(session, case)],
@@ -106,7 +117,7 @@ def list_cases(
 @router.get("/{case_id}")
 def get_case(request: Request, principal: Who, case_id: DbId) -> dict[str, Any]:
     with db_sessions(request).begin() as session:
-        return detail(session, service.load_case(session, principal, case_id), principal)
+        return detail(session, core.load_case(session, principal, case_id), principal)
 
 
 @router.patch("/{case_id}")
@@ -118,7 +129,7 @@ def update_case(request: Request, principal: Who, case_id: DbId, body: CaseUpdat
 @router.post("/{case_id}/reviewer")
 def assign_reviewer(request: Request, principal: Who, case_id: DbId, body: ReviewerChoice) -> dict[str, Any]:
     with db_sessions(request).begin() as session:
-        case = service.load_case(session, principal, case_id)
+        case = core.load_case(session, principal, case_id)
         service.assign_reviewer(session, principal, case, body.reviewer_id)
         return detail(session, case, principal)
 
@@ -233,8 +244,8 @@ def site_url(request: Request) -> str:
 
 def _report_file(request: Request, principal: Principal, case_id: DbId, kind: str) -> Response:
     with db_sessions(request).begin() as session:
-        case = service.load_case(session, principal, case_id)
-        service.require_reader_sees(session, principal, case)
+        case = core.load_case(session, principal, case_id)
+        core.require_reader_sees(session, principal, case)
         report = build_report(session, case, site_url=site_url(request))
         name = case.report_no or f"case-{case.id}-draft"
     body = render_docx(report) if kind == "docx" else render_pdf(report)

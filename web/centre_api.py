@@ -21,7 +21,7 @@ from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
 from appdb import accounts
-from casework import archive, service
+from casework import archive, core
 from casework.centre_access import ALL_CENTRES, centres_in_scope
 from casework.period import Period, parse_period
 from casework.statistics import CaseStatistics, case_statistics
@@ -51,7 +51,7 @@ def load_statistics(
 ) -> CaseStatistics:
     """Access first, then the period: a refused caller learns nothing from how the dates are read."""
     centres = centres_in_scope(session, principal, code)
-    period = parse_period(raw_from, raw_to, today=service.today_local())
+    period = parse_period(raw_from, raw_to, today=core.today_local())
     return case_statistics(session, centres, period, code)
 
 
@@ -98,8 +98,8 @@ def reports_zip(request: Request, principal: Who, code: Code, date_from: From = 
     with db_sessions(request).begin() as session:
         centres = centres_in_scope(session, principal, code)
         if code == ALL_CENTRES:
-            raise service.CaseError("报告压缩包按分中心导出，请选择一个分中心")
-        period = parse_period(date_from, date_to, today=service.today_local())
+            raise core.CaseError("报告压缩包按分中心导出，请选择一个分中心")
+        period = parse_period(date_from, date_to, today=core.today_local())
         items = archive.collect(session, centres[0], period, site_url=site_url(request))
     # Rendering takes about a second per report; no transaction is held open meanwhile.
     file = archive.write_zip(items)
@@ -108,7 +108,7 @@ def reports_zip(request: Request, principal: Who, code: Code, date_from: From = 
     try:
         with db_sessions(request).begin() as session:
             detail = {"centre": code, **period.as_dict(), "reports": len(items), "bytes": size}
-            accounts.audit(session, service.actor_key(principal), "centre.reports_export", detail,
+            accounts.audit(session, core.actor_key(principal), "centre.reports_export", detail,
                            ip=client_ip(request))  # fmt: skip
     except BaseException:
         file.close()

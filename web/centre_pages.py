@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from appdb import accounts
 from appdb.models import Centre
-from casework import archive, external, service
+from casework import archive, core, external
 from casework.centre_access import ALL_CENTRES, centres_in_scope, may_view_centres
 from casework.period import parse_period
 from casework.statistics import DEFINITIONS, CaseStatistics, case_statistics
@@ -80,9 +80,9 @@ def centre_page(request: Request, code: Code) -> Response:
         title = "全部分中心" if code == ALL_CENTRES else f"{centres[0].name}（{centres[0].code}）"
         links = _links(accounts.list_centres(session), code) if me.platform_admin else []
         try:
-            period = parse_period(raw_from, raw_to, today=service.today_local())
+            period = parse_period(raw_from, raw_to, today=core.today_local())
             stats = case_statistics(session, centres, period, code)
-        except service.CaseError as exc:
+        except core.CaseError as exc:
             error = str(exc)  # the form comes back with what was typed and the reason
     context: dict[str, Any] = {
         "me": me,
@@ -123,7 +123,7 @@ def centre_contact(request: Request, code: Code, block: ContactBlock) -> Respons
         with db_sessions(request).begin() as session:
             centre = centres_in_scope(session, me, code)[0]
             accounts.set_centre_contact(centre, block)
-            accounts.audit(session, service.actor_key(me), "centre.contact", {"code": centre.code})
+            accounts.audit(session, core.actor_key(me), "centre.contact", {"code": centre.code})
     except accounts.AccountError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None
     return RedirectResponse(_page_url(code) + "?saved=1#contact", status_code=303)
@@ -142,7 +142,7 @@ async def centre_database(request: Request, code: Code) -> Response:
         with db_sessions(request).begin() as session:
             centre = centres_in_scope(session, me, code)[0]
             external.add_database(session, me, centre.code, form.get("name"), form.get("origin"))
-    except service.CaseError as exc:
+    except core.CaseError as exc:
         if exc.status in (403, 404):  # not this admin's centre: answered like the other centre pages
             raise
         return RedirectResponse(_page_url(code) + "?" + urlencode({"db_error": str(exc)}) + "#databases",
