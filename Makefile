@@ -47,7 +47,9 @@ run: services
 	@echo "Chaxin 查新平台: http://$(HOST):$(PORT)/   (Ctrl-C 停止; 后台服务用 make services-stop 停止)"
 	@trap '$(MAKE) --no-print-directory worker-stop' EXIT; $(BIN)/chaxin serve --host $(HOST) --port $(PORT)
 
-test: services
+# ruff (the rule set in pyproject.toml) and mypy --strict over every package come first: a lint or type
+# error fails `make test` as a failing test would.
+test: lint typecheck services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

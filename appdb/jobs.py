@@ -119,7 +119,7 @@ def report_owners(session: Session, record_ids: Sequence[str]) -> dict[str, str]
             TechReportOwner.record_id.in_(record_ids)
         )
     )
-    return {rid: centre for rid, centre in rows}
+    return dict(rows.tuples().all())
 
 
 def claim_reports(session: Session, record_ids: Sequence[str], centre: str, job_id: int) -> None:

@@ -641,7 +641,7 @@ def _first_difference(record: Any, a: Any, b: Any) -> dict[str, Any]:
                     if kx != ky:
                         return {"id": record.source_id, "field": name, "rjieba": kx, "jieba": ky}
             # Show the first window where the token lists part ways.
-            k = next((i for i, (u, v) in enumerate(zip(x, y)) if u != v), min(len(x), len(y)))
+            k = next((i for i, (u, v) in enumerate(zip(x, y, strict=False)) if u != v), min(len(x), len(y)))
             return {
                 "id": record.source_id,
                 "field": name,

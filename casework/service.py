@@ -160,9 +160,9 @@ def create_case(session: Session, principal: Principal, data: Mapping[str, Any])
         purpose=purpose.value,
         scope=scope.value,
         analyst_id=analyst_id,
-        **{f: "" for f in HEADER_FIELDS},
-        **{f: "" for f in TEXT_FIELDS},
-        **{f: "[]" for f in LIST_FIELDS},
+        **dict.fromkeys(HEADER_FIELDS, ""),
+        **dict.fromkeys(TEXT_FIELDS, ""),
+        **dict.fromkeys(LIST_FIELDS, "[]"),
         review_comment="",
     )
     apply_fields(case, data)

@@ -60,7 +60,7 @@ def write_workbook(sheets: Iterable[Sheet], target: IO[bytes]) -> None:
         ws.append([_cell(ws, h, bold=True) for h in sheet.headers])
         column_formats = [sheet.formats.get(name) for name in sheet.headers]
         for row in sheet.rows:
-            ws.append([_cell(ws, v, number_format=f) for v, f in zip(row, column_formats + [None] * len(row))])
+            ws.append([_cell(ws, v, number_format=f) for v, f in zip(row, column_formats + [None] * len(row), strict=False)])
         if sheet.notes:
             ws.append([])
             for line in sheet.notes:

@@ -144,7 +144,7 @@ def index_rebuild() -> None:
 
 @index.command("drop")
 @click.option("--yes", is_flag=True, required=True, help="Confirm deleting every index of this prefix.")
-def index_drop(yes: bool) -> None:
+def index_drop(yes: bool) -> None:  # noqa: ARG001 (click demands the flag; it is the confirmation)
     from ingest.index_admin import drop_all
     from mappings.naming import IndexNames
 

@@ -174,7 +174,7 @@ def rebuild(
                     }
                     for src in _scan_records(es, old)
                 )
-                for ok, item in helpers.streaming_bulk(
+                for ok, _item in helpers.streaming_bulk(
                     es, actions, chunk_size=1000, max_chunk_bytes=10 * 1024 * 1024, raise_on_error=True
                 ):
                     if ok:

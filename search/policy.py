@@ -136,9 +136,7 @@ def redact(record: Mapping[str, Any], seen: Visibility) -> dict[str, Any]:
     return out
 
 
-def notice(
-    principal: Principal, record: Mapping[str, Any], seen: Visibility, *, today: date | None = None
-) -> str | None:
+def notice(record: Mapping[str, Any], seen: Visibility) -> str | None:
     """Why part of the record is hidden, in Chinese, for the record page and API; None when nothing is."""
     if seen >= Visibility.FULL_TEXT or seen is Visibility.NONE:
         return None

@@ -269,7 +269,7 @@ class SearchService:
             "visibility": seen.label,
             # The level in force today: a 延期公开 report past its date is 公开.
             "level": effective_level(record, today=self.today),
-            "notice": notice(principal, record, seen, today=self.today),
+            "notice": notice(record, seen),
         }
         return shown
 

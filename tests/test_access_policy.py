@@ -155,11 +155,11 @@ def test_redact_and_notice() -> None:
     assert redact(record, FULL) == record and redact(record, NONE) == {}
     assert "abstract" in record, "the input is left alone"
     assert (
-        notice(ANONYMOUS, record, META)
+        notice(record, META)
         == "该报告延期公开至 2027-06-30，目前仅公开题录信息；摘要与全文仅对授权人员开放"
     )
-    assert notice(ANONYMOUS, {"full_text": "f"}, ABS) == "全文仅对登录用户开放"
-    assert notice(ANONYMOUS, {}, ABS) is None and notice(ANONYMOUS, record, FULL) is None
+    assert notice({"full_text": "f"}, ABS) == "全文仅对登录用户开放"
+    assert notice({}, ABS) is None and notice(record, FULL) is None
 
 
 def test_police_leaves_the_query_alone_and_gates_hidden_fields() -> None:

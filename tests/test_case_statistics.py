@@ -362,7 +362,7 @@ def test_reports_zip(site: Site) -> None:
     assert sorted(zf.namelist()) == sorted(
         ["index.xlsx"] + [f"{n}.{k}" for n in numbers for k in ("pdf", "docx")]
     )
-    for number, case in zip(numbers, ("c4", "c2", "c1"), strict=True):
+    for number, _case in zip(numbers, ("c4", "c2", "c1"), strict=True):
         assert zf.read(f"{number}.pdf").startswith(b"%PDF")
         text = _docx_text(zf.read(f"{number}.docx"))
         assert number in text and "草稿" not in text

@@ -427,7 +427,10 @@ def _generate(n: int) -> Iterator[dict[str, Any]]:
              "é"]  # fmt: skip
     for i in range(n):
         kind = kinds[i % len(kinds)]
-        maybe = lambda v: v if rng.random() < 0.6 else None
+
+        def maybe(v: Any) -> Any:
+            return v if rng.random() < 0.6 else None
+
         extra: dict[str, Any] = {}
         if kind == "standard":
             extra["standard"] = StandardInfo(standard_number=f"GB/T {i}-2020")

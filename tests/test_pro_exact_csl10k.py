@@ -42,9 +42,16 @@ def corpus(es: Elasticsearch, tokenizer: Tokenizer) -> Iterator[tuple[IndexNames
 
 def _text_pred(field: str, value: str) -> Callable[[Record], bool]:
     v = normalize(value)
-    title = lambda r: v in normalize(r.title)
-    abstract = lambda r: v in normalize(r.abstract or "")
-    keyword = lambda r: any(v == normalize(k) for k in r.keywords)
+
+    def title(r: Record) -> bool:
+        return v in normalize(r.title)
+
+    def abstract(r: Record) -> bool:
+        return v in normalize(r.abstract or "")
+
+    def keyword(r: Record) -> bool:
+        return any(v == normalize(k) for k in r.keywords)
+
     members = {"TI": [title], "AB": [abstract], "KY": [keyword], "TKA": [title, keyword, abstract],
                "SU": [title, keyword, abstract]}[field]  # fmt: skip
     return lambda r: any(m(r) for m in members)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, create_model
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
-from casework import service
 from web.api import MAX_DB_ID
 
 # A user ID: an integer the database can hold (a 2**63 one reached PostgreSQL and came back as a 500).
@@ -27,13 +26,28 @@ class _Body(BaseModel):
         return self.model_dump(exclude_unset=True, exclude_none=True)
 
 
-# The editable fields are the ones `casework.service` knows, so the two cannot drift apart.
-CaseFields: type[_Body] = create_model(
-    "CaseFields",
-    __base__=_Body,
-    **{name: (str | None, None) for name in (*service.HEADER_FIELDS, *service.TEXT_FIELDS)},
-    **{name: (list[str] | None, None) for name in service.LIST_FIELDS},
-)
+class CaseFields(_Body):
+    """The editable fields `casework.service` knows (tests/test_case_bodies.py keeps the two in step)."""
+
+    project_name_zh: str | None = None
+    project_name_en: str | None = None
+    client_name: str | None = None
+    client_address: str | None = None
+    client_postcode: str | None = None
+    client_principal: str | None = None
+    client_contact: str | None = None
+    client_phone: str | None = None
+    client_fax: str | None = None
+    client_email: str | None = None
+    purpose_text: str | None = None
+    technical_points: str | None = None
+    requirements: str | None = None
+    results_summary: str | None = None
+    overall_conclusion: str | None = None
+    remarks: str | None = None
+    terms_zh: list[str] | None = None
+    terms_en: list[str] | None = None
+    attachments: list[str] | None = None
 
 
 class CaseCreate(CaseFields):

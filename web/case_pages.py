@@ -437,7 +437,7 @@ def add_point(request: Request, case_id: DbId, values: Posted) -> Response:
 def update_point(request: Request, case_id: DbId, label: str, values: Posted) -> Response:
     if len(label) > 16:
         raise HTTPException(status_code=404, detail=f"本案件没有查新点 {label[:16]}")
-    data = {k: str(values[k]) for k in ("text", "comparison", "conclusion") if k in values}
+    data: dict[str, Any] = {k: str(values[k]) for k in ("text", "comparison", "conclusion") if k in values}
     return _act(
         request,
         case_id,

@@ -17,9 +17,10 @@ router = APIRouter()
 def _red_shards(state: AppState) -> str:
     """Names the primaries that have no copy anywhere, so the operator knows what a red cluster lost."""
     try:
-        rows = state.es.cat.shards(format="json", h="index,shard,prirep,state")
+        body = state.es.cat.shards(format="json", h="index,shard,prirep,state").body
     except Exception:  # noqa: BLE001 - the status alone is still worth reporting
         return ""
+    rows: list[dict[str, str]] = body if isinstance(body, list) else []
     missing = [f"{row['index']}[{row['shard']}]" for row in rows if row["prirep"] == "p" and row["state"] != "STARTED"]
     return f" (primaries unassigned: {', '.join(missing[:20])})" if missing else ""
 
