@@ -29,28 +29,57 @@ def _noise(text: str) -> bool:
     return len(re.findall(r"[A-Za-z]", body)) + 2 * len(re.findall(r"[\u3400-\u9fff]", body)) < 4
 
 
+# WoS writes the cited DOI last: "DOI 10.x", "DOI DOI 10.x", "DOI [10.a, DOI 10.b]".
+_WOS_DOI = re.compile(r",\s*DOI\s+(?:DOI\s+)?(\[[^\]]*\]?|\S.*)$")
+_WOS_DOI_SHAPE = re.compile(r"^10\.\d{4,9}/\S+$")
+# "V7", "VAC19", "VE88D", "VB", "VX", "Vthird"; not "VAMOS" or "VARIATIONALINEQUALIT", which are venues.
+_WOS_VOLUME = re.compile(r"^V([A-Za-z]{0,3}\d[\w\-.]*|[A-Z]|[IVXLC]+|[a-z]+)$")
+_WOS_PAGE = re.compile(r"^(?:[Pp]([A-Za-z]{0,5}\d[\w\-~?]*|[IVXLCDM]+)|ARTN\s+(\S+))$")
+_WOS_HIDDEN = ("[anonymous]", "[no title captured]")
+
+
+def _wos_dois(field: str) -> list[str]:
+    # Read from the field itself, not by a general DOI pattern: SICI DOIs hold ";", "<" and ">"
+    # (10.1002/(SICI)1097-4571(199009)41:6<391::AID-ASI1>3.0.CO;2-9) that end a DOI in free text.
+    items = field.strip("[] ").split(", ") if field.startswith("[") else [field]
+    out: list[str] = []
+    for item in items:
+        doi = re.sub(r"^(?:DOI\s+)+", "", item.strip()).rstrip(".").lower()
+        if _WOS_DOI_SHAPE.match(doi) and doi not in out:
+            out.append(doi)
+    return out
+
+
 def parse_wos_cr(raw: str) -> Reference:
-    """One WoS `CR` entry: `Small H, 1985, SCIENTOMETRICS, V7, P391, DOI 10.1007/BF02016680`."""
-    dois = dois_in(raw)
-    m = _WOS_CR.match(raw.strip())
-    if not m:
-        return Reference(raw=raw, doi=dois[0] if dois else None)
-    author = m.group("author").strip()
-    parts = [p.strip() for p in re.split(r",\s*(?=DOI\b|V\d|P[A-Za-z]?\d|\S)", m.group("rest"))]
-    venue = volume = pages = None
-    for p in parts:
-        if p.startswith("DOI"):
-            continue
-        if re.fullmatch(r"V[\w\-]+", p):
-            volume = p[1:]
-        elif re.fullmatch(r"P[A-Za-z]?\d[\w\-]*", p):
-            pages = p[1:]
-        elif venue is None and p and not p.startswith("["):
-            venue = p
+    """One WoS `CR` entry: `Small H, 1985, SCIENTOMETRICS, V7, P391, DOI 10.1007/BF02016680`.
+
+    Fields by position: first author, year, source, then `V`olume and `P`age tokens and the DOI at the
+    end; any may be missing. The venue is what lies between, commas included (long proceedings titles)."""
+    text = raw.strip()
+    dois: list[str] = []
+    if dm := _WOS_DOI.search(text):
+        dois, text = _wos_dois(dm.group(1).strip()), text[: dm.start()]
+    tokens = [t.strip() for t in text.split(", ")]
+    author = tokens.pop(0) if tokens and not re.fullmatch(r"\d{4}", tokens[0]) else ""
+    year = int(tokens.pop(0)) if tokens and re.fullmatch(r"(1[5-9]|20)\d\d", tokens[0]) else None
+    volume = pages = None
+    while tokens and (pm := _WOS_PAGE.match(tokens[-1])) and pages is None and volume is None:
+        pages = pm.group(1) or pm.group(2)
+        tokens.pop()
+    if tokens and (vm := _WOS_VOLUME.match(tokens[-1])):
+        volume = vm.group(1)
+        tokens.pop()
+    venue = ", ".join(t for t in tokens if t) or None
+    if venue and venue.lower() in _WOS_HIDDEN:
+        venue = None
+    if author.lower() in _WOS_HIDDEN:
+        author = ""
+    if not (author or year or venue or dois):
+        return Reference(raw=raw)  # "[No title captured]"
     return Reference(
         raw=raw,
-        authors=[] if author.strip("[]").lower() == "anonymous" else [author],
-        year=int(m.group("year")),
+        authors=[author.lstrip("*")] if author else [],
+        year=year,
         venue=venue,
         volume=volume,
         pages=pages,
