@@ -73,4 +73,4 @@ def test_every_cssci_reference_parses() -> None:
     with_title = sum(1 for r in refs if r.title)
     # Measured floors; the rest (books without a year, one-field notes) keep fewer fields. A year is read
     # only where the layout puts it, never from inside a title ("发展报告(2021)").
-    assert with_year >= 6537 and with_title >= 6868, (with_year, with_title)
+    assert with_year >= 6532 and with_title >= 6887, (with_year, with_title)

@@ -20,7 +20,10 @@ TYPE_MARK = re.compile(
 YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
 _VOL_ISSUE = re.compile(r"(\d+)?\s*[(（]\s*([^)）]+?)\s*[)）]")
 _VOLUME = re.compile(r"^\s*(\d+)\s*(?=[:：]|$)")
-_PAGES = re.compile(r"[:：]\s*([A-Za-z]?\d+(?:\s*[-–—~]\s*[A-Za-z]?\d+)?)")
+_PAGE_RANGE = r"[A-Za-z]?\d+(?:\s*[-–—~]\s*[A-Za-z]?\d+)?"
+_PAGES = re.compile(rf"[:：]\s*({_PAGE_RANGE}(?:\s*[,，]\s*{_PAGE_RANGE})*)")  # "85-90, 95"
+_GBT_PATENT_NO = re.compile(r"[:：]\s*(?:中国|[A-Z][a-z]+)?[,，]?\s*([A-Z]{0,2}\d[\dA-Z.]{5,})\s*$")
+_UNKNOWN = re.compile(r"不详|^\[?s\.\s?n\.\]?$|^\[?s\.\s?l\.\]?$", re.IGNORECASE)
 _HAN = re.compile(r"[\u3400-\u9fff]")
 # "北京:科学出版社", "New York:John Wiley and Sons": a place of at most a few words, then the publisher.
 _PLACE_PUBLISHER = re.compile(r"^(?P<place>[^:：,，.]{1,30})[:：](?P<publisher>[^:：]+)$")
@@ -53,35 +56,47 @@ def parse_gbt(raw: str, text: str, mark: re.Match[str]) -> Reference:
     head, tail = text[: mark.start()], text[mark.end() :].lstrip(". ．").strip()
     sep = ". " if ". " in head else "."
     authors_part, _, title = head.rpartition(sep)
-    if code == "P":
-        title = re.sub(
-            r"[:：]\s*[A-Z]{2}[\dA-Z.]+$", "", title
-        )  # "题名: CN1234567A" -> the number is no title
-    if code == "S" and not authors_part:
-        title = re.sub(r"^[A-Z/]+\s*[\d.]+\s*[-—–]\s*\d{4}\s*", "", title)  # "GB/T 7714—2015 信息与文献…"
+    patent_number = None
+    if code == "P" and (pn := _GBT_PATENT_NO.search(title)):
+        # "题名: 中国, 88105607.3" / "题名: CN1234567A": the number is the patent's key, not its title.
+        title, patent_number = title[: pn.start()], re.sub(r"\s+", "", pn.group(1))
+    if code == "S":
+        title = _STANDARD_NO.sub("", title)  # "信息与文献 参考文献著录规则: GB/T 7714—2015"
+        if not authors_part:
+            title = re.sub(r"^[A-Z/]+\s*[\d.]+\s*[-—–]\s*\d{4}\s*", "", title)  # "GB/T 7714—2015 信息与文献…"
     year_m = YEAR.search(tail)
     venue: str | None = None
     volume = issue = pages = None
-    if code in ("EB", "DB", "CP"):
-        pass  # "(2020-01-02)[2021-03-04]. https://…": dates and a URL, no venue
+    if code in ("EB", "DB", "CP", "P"):
+        pass  # "(2020-01-02)[2021-03-04]. https://…", a patent's date: no venue
     elif code == "N":
         venue = _clean(re.split(r"[,，]", tail)[0]) or None  # 报纸名, 2020-01-02(3)
         page = re.search(r"[(（]\s*(\d+)\s*[)）]", tail)
         pages = page.group(1) if page else None
     else:
+        host = tail.startswith("//")
+        if host:
+            # "[M]//李承森. 植物科学进展. 北京: 高等教育出版社, 1998": the venue is the host work's title.
+            parts = [p for p in re.split(r"\.\s+|\.(?=[^\s\d])", tail[2:]) if p.strip()]
+            tail = ". ".join(parts[1:]) if len(parts) > 2 else ". ".join(parts)
+            year_m = YEAR.search(tail)
         venue_part = re.split(r"[,，]\s*(?=(?:1[5-9]|20)\d\d)", tail)[0] if year_m else tail.split(", ")[0]
+        book = code in ("M", "D", "R", "C", "S", "A", "G")
+        if host or book:
+            venue_part = re.split(r"\.\s+", venue_part)[-1 if not host else 0]  # drop "刻本. " (edition)
         pm = _PLACE_PUBLISHER.match(_clean(venue_part))
-        venue = (
-            _clean(pm.group("publisher") if pm and code in ("M", "D", "R", "C", "S") else venue_part) or None
-        )
+        venue = _clean(pm.group("publisher") if pm and book and not host else venue_part) or None
+        if venue and _UNKNOWN.search(venue):
+            venue = None
         after = tail[year_m.end() :] if year_m else ""
-        vi = _VOL_ISSUE.search(after)
-        if vi and not after[: vi.start()].strip(" ,，"):
-            volume, issue = vi.group(1), vi.group(2)
-        elif vm := _VOLUME.match(after.lstrip(",， ")):
-            volume = vm.group(1)
+        if not book:
+            vi = _VOL_ISSUE.search(after)
+            if vi and not after[: vi.start()].strip(" ,，"):
+                volume, issue = vi.group(1), vi.group(2)
+            elif vm := _VOLUME.match(after.lstrip(",， ")):
+                volume = vm.group(1)
         pg = _PAGES.search(after if year_m else tail)
-        pages = pg.group(1).replace(" ", "") if pg else None
+        pages = re.sub(r"\s+", "", pg.group(1)).replace("，", ",") if pg else None
     return Reference(
         raw=raw,
         authors=_authors(authors_part),
@@ -92,6 +107,7 @@ def parse_gbt(raw: str, text: str, mark: re.Match[str]) -> Reference:
         issue=issue.strip() if issue else None,
         pages=pages,
         doi=next(iter(dois_in(raw)), None),
+        patent_number=patent_number,
         type_code=code,
         language=_zh(title, venue),
     )
@@ -194,6 +210,9 @@ def cssci_shaped(text: str) -> bool:
         return False
     if any(p.search(text) for p in (_JOURNAL_TAIL, _COMMA_TAIL, _NEWS_TAIL, _PATENT_TAIL)):
         return True
-    last = _split_fields(text.rstrip("."))[-1]
-    pm = _PLACE_PUBLISHER.match(last)
-    return bool(pm and _PUBLISHER_WORD.search(pm.group("publisher")))
+    fields = _split_fields(text.rstrip("."))
+    pm = _PLACE_PUBLISHER.match(fields[-1])
+    if pm and _PUBLISHER_WORD.search(pm.group("publisher")):
+        return True
+    # An online-first citation with neither year nor volume: "段美珍.题名.图书情报工作."
+    return len(fields) == 3 and bool(_HAN.search(text)) and all(f.strip() for f in fields)
