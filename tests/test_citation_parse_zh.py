@@ -98,6 +98,8 @@ CSSCI = [
     ("17.Vlaskovits,Patrick.Henry Ford, Innovation, and that \"Faster Horse\" Quote.Harvard Business Review.2011.",
      {"authors": ["Vlaskovits,Patrick"], "title": "Henry Ford, Innovation, and that \"Faster Horse\" Quote",
       "venue": "Harvard Business Review", "year": 2011}),
+    ("30.王世伟.未来图书馆的新模式——智慧图书馆.图书馆建设.(12)",
+     {"authors": ["王世伟"], "title": "未来图书馆的新模式——智慧图书馆", "venue": "图书馆建设", "issue": "12"}),
     ("秦殿启.智慧图书馆文化图式.2021", {"authors": ["秦殿启"], "title": "智慧图书馆文化图式", "year": 2021}),
     ("段美珍.智慧图书馆的内涵特点及其认知模型研究.图书情报工作.",
      {"authors": ["段美珍"], "title": "智慧图书馆的内涵特点及其认知模型研究", "venue": "图书情报工作"}),

@@ -125,6 +125,8 @@ _JOURNAL_TAIL = re.compile(
 )
 # Book, thesis, proceedings tail: ",2013", ",1999:184-197", ":ACM,2014:2155-2160".
 _COMMA_TAIL = re.compile(r",\s*(1[5-9]\d\d|20\d\d)(?:[:：]\s*(\d+(?:\s*[-–]\s*\d+)?))?\s*$")
+# An online-first journal citation with the issue but no year: ".图书馆建设.(12)".
+_ISSUE_ONLY_TAIL = re.compile(r"\.(\d*)\s*[(（](\d{1,3})[)）]\s*$")
 # A newspaper: ".科技日报.9.13(6)" is month.day(page), no year.
 _NEWS_TAIL = re.compile(r"\.(\d{1,2})\.(\d{1,2})(?:\s*[(（](\d+)[)）])?\s*$")
 # A patent cited by its number alone: "一种用于图书馆机器人的书本上架装置.CN202880264U".
@@ -163,6 +165,9 @@ def parse_cssci(raw: str, text: str) -> Reference:
         rest = rest[: tm.start()]
     elif tm := _NEWS_TAIL.search(rest):
         pages, type_code = tm.group(3), "N"
+        rest = rest[: tm.start()]
+    elif tm := _ISSUE_ONLY_TAIL.search(rest):
+        volume, issue = tm.group(1) or None, tm.group(2)
         rest = rest[: tm.start()]
     elif tm := _PATENT_TAIL.search(text):
         # The list gives no inventor: the first field is the title.
@@ -208,7 +213,7 @@ def cssci_shaped(text: str) -> bool:
     between the fields, and a journal, book or proceedings tail."""
     if ". " in text or not _SEP.search(text):
         return False
-    if any(p.search(text) for p in (_JOURNAL_TAIL, _COMMA_TAIL, _NEWS_TAIL, _PATENT_TAIL)):
+    if any(p.search(text) for p in (_JOURNAL_TAIL, _COMMA_TAIL, _ISSUE_ONLY_TAIL, _NEWS_TAIL, _PATENT_TAIL)):
         return True
     fields = _split_fields(text.rstrip("."))
     pm = _PLACE_PUBLISHER.match(fields[-1])
