@@ -71,5 +71,6 @@ def test_every_cssci_reference_parses() -> None:
     assert len(refs) == 7020
     with_year = sum(1 for r in refs if r.year)
     with_title = sum(1 for r in refs if r.title)
-    # Measured floors; the rest (books, reports, Latin titles with inner dots) keep fewer fields.
-    assert with_year >= 6551 and with_title >= 5130, (with_year, with_title)
+    # Measured floors; the rest (books without a year, one-field notes) keep fewer fields. A year is read
+    # only where the layout puts it, never from inside a title ("发展报告(2021)").
+    assert with_year >= 6532 and with_title >= 6887, (with_year, with_title)

@@ -8,7 +8,7 @@ from functools import partial
 from pathlib import Path
 
 from ingest.errors import RecordError
-from ingest.formats import csl, gbstd, jats, marc, oai, st36, tagged, techreport, tei, uspto, zotero
+from ingest.formats import csl, cssci, gbstd, jats, marc, oai, st36, tagged, techreport, tei, uspto, zotero
 from mappings.model import Record
 
 LineParser = Callable[..., Record]
@@ -33,6 +33,7 @@ FILE_FORMATS: dict[str, FileParser] = {
     "noteexpress": partial(tagged.parse_file, fmt="noteexpress"),
     "wos": partial(tagged.parse_file, fmt="wos"),
     "zotero": zotero.parse_file,
+    "cssci": cssci.parse_file,
 }
 
 FORMATS = (*LINE_FORMATS, *FILE_FORMATS)

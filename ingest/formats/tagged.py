@@ -23,6 +23,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ingest.errors import RecordError, reason
+from ingest.formats import wos_tab
 from ingest.identity import record_id
 from ingest.normalize_text import (
     author_key,
@@ -42,6 +43,7 @@ from ingest.normalize_text import (
     split_values,
     tidy_title,
 )
+from mappings.citations.parse import parse_wos_cr
 from mappings.model import AccessLevel, Author, DocType, PatentInfo, Record, StandardInfo, TechReportInfo
 
 MAX_FILE_BYTES = 100_000_000
@@ -140,7 +142,7 @@ _WOS = _Syntax(
     fields=_fields(
         "type=PT subtype=DT title=TI author=AF,AU short_author=AU affiliation=C1 venue=SO,SE year=PY "
         "date=PD,DG,PY volume=VL issue=IS start_page=BP end_page=EP pages=PS keywords=DE,ID abstract=AB "
-        "doi=DI number=PN applicant=AE language=LA fund=FU accession=UT reprint=RP"
+        "doi=DI number=PN applicant=AE language=LA fund=FU accession=UT reprint=RP cited=CR"
     ),
     codes={"J": "journal", "S": "journal", "P": "patent", "C": "conference", "B": "book"},
 )
@@ -155,6 +157,7 @@ _SUPPORTED = "期刊论文、学位论文、会议论文、专利、标准、科
 class _Raw:
     start_line: int
     fields: dict[str, list[str]] = field(default_factory=dict)
+    ended: bool = False  # its end tag (ER) was seen: a record without one at the end of a file is cut off
 
 
 def _read(text: str, syntax: _Syntax, *, lower_tags: bool) -> Iterator[_Raw]:
@@ -183,6 +186,7 @@ def _read(text: str, syntax: _Syntax, *, lower_tags: bool) -> Iterator[_Raw]:
         elif current is None:
             continue  # a file header (WoS "FN", "VR") or stray lines before the first record
         if tag == syntax.end:
+            current.ended = True
             yield current
             current, last = None, None
             continue
@@ -427,6 +431,7 @@ def _record(v: _Values, fmt: str, *, now: datetime, version: int) -> Record:
             tech_report=tech_report,
             patent=patent,
             standard=standard,
+            references=[parse_wos_cr(c) for c in v.all("cited")],  # WoS CR, one cited work a value
         )
     except ValidationError as exc:
         raise RecordError(reason(exc)) from None
@@ -434,6 +439,8 @@ def _record(v: _Values, fmt: str, *, now: datetime, version: int) -> Record:
 
 def detect_format(text: str) -> str | None:
     """The export format from the first tagged lines, or None."""
+    if wos_tab.is_tab_layout(text):
+        return "wos"
     lines = [line for line in text.lstrip("\ufeff").split("\n")[:50] if line.strip()]
     checks = (
         ("noteexpress", r"^\{Reference Type\}\s*:"),
@@ -446,6 +453,17 @@ def detect_format(text: str) -> str | None:
         if any(re.match(pattern, line, re.IGNORECASE if fmt == "noteexpress" else 0) for line in lines):
             return fmt
     return None
+
+
+def _raws(text: str, fmt: str, syntax: _Syntax) -> Iterator[tuple[_Raw, str | None]]:
+    """Each record's tag values, with the reason it cannot be read when it is cut off."""
+    if fmt == "wos" and wos_tab.is_tab_layout(text):
+        for row in wos_tab.read(text):
+            yield _Raw(row.start_line, row.fields, ended=True), row.error
+        return
+    for raw in _read(text, syntax, lower_tags=fmt == "noteexpress"):
+        cut = fmt == "wos" and not raw.ended
+        yield raw, "记录不完整：缺少结束标记 ER（文件可能被截断），未入库" if cut else None
 
 
 def parse_text(
@@ -461,8 +479,10 @@ def parse_text(
         return
     syntax = SYNTAXES[fmt]
     n = 0
-    for n, raw in enumerate(_read(text, syntax, lower_tags=fmt == "noteexpress"), 1):
+    for n, (raw, problem) in enumerate(_raws(text, fmt, syntax), 1):
         try:
+            if problem:
+                raise RecordError(problem)
             yield _record(_Values(raw, syntax), fmt, now=now, version=version)
         except (RecordError, ValidationError) as exc:
             yield RecordError(f"第 {n} 条记录（第 {raw.start_line} 行）：{reason(exc)}")

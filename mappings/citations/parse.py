@@ -1,5 +1,7 @@
 """Raw reference strings to structured fields.
 
+The Chinese styles live in parse_zh; this module dispatches and reads WoS `CR`.
+
 Written by hand: the well-kept English parsers (GROBID, CERMINE, anystyle, refextract's models)
 need model files or servers this project cannot fetch or run, and none reads GB/T 7714 or CSSCI's
 dotted layout. The styles are rigid enough for patterns: GB/T 7714 `作者. 题名[J]. 刊名, 年, 卷(期): 页.`,
@@ -12,53 +14,72 @@ from __future__ import annotations
 import re
 
 from mappings.citations.doi import dois_in
+from mappings.citations.parse_zh import TYPE_MARK, YEAR, cssci_shaped, parse_cssci, parse_gbt
 from mappings.model import Reference
 
 MAX_RAW = 2000  # longest raw reference string accepted (characters)
 
-GBT_TYPE_CODES = ("M", "C", "G", "N", "J", "D", "R", "S", "P", "DB", "CP", "EB", "A", "CM", "DS", "Z", "PP")
-_TYPE = re.compile(
-    r"\[(" + "|".join(sorted(GBT_TYPE_CODES, key=len, reverse=True)) + r")(?:/(?:OL|CD|MT|DK))?\]"
-)
-_YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
-_VOL_ISSUE = re.compile(r"(\d+)?\s*[(（]\s*([^)）]+)\s*[)）]")
-_PAGES = re.compile(r"[:：]\s*([A-Za-z]?\d+(?:\s*[-–~]\s*[A-Za-z]?\d+)?)")
 _NUMBERING = re.compile(r"^\s*(?:\[\d+\]|\d+[.、)]\s*)")
-_HAN = re.compile(r"[\u3400-\u9fff]")
 _WOS_CR = re.compile(r"^(?P<author>[^,]+),\s*(?P<year>\d{4}),\s*(?P<rest>.*)$")
 
 
-def _clean(s: str) -> str:
-    return s.strip().strip(".,;:，。；：").strip()
-
-
 def _noise(text: str) -> bool:
+    # Fewer than four letters outside URLs; a Chinese character counts as two ("区块链" is a title).
     body = re.sub(r"https?://\S+|www\.\S+", "", text)
-    return len(re.findall(r"[A-Za-z\u3400-\u9fff]", body)) < 4
+    return len(re.findall(r"[A-Za-z]", body)) + 2 * len(re.findall(r"[\u3400-\u9fff]", body)) < 4
+
+
+# WoS writes the cited DOI last: "DOI 10.x", "DOI DOI 10.x", "DOI [10.a, DOI 10.b]".
+_WOS_DOI = re.compile(r",\s*DOI\s+(?:DOI\s+)?(\[[^\]]*\]?|\S.*)$")
+_WOS_DOI_SHAPE = re.compile(r"^10\.\d{4,9}/\S+$")
+# "V7", "VAC19", "VE88D", "VB", "VX", "Vthird"; not "VAMOS" or "VARIATIONALINEQUALIT", which are venues.
+_WOS_VOLUME = re.compile(r"^V([A-Za-z]{0,3}\d[\w\-.]*|[A-Z]|[IVXLC]+|[a-z]+)$")
+_WOS_PAGE = re.compile(r"^(?:[Pp]([A-Za-z]{0,5}\d[\w\-~?]*|[IVXLCDM]+)|ARTN\s+(\S+))$")
+_WOS_HIDDEN = ("[anonymous]", "[no title captured]")
+
+
+def _wos_dois(field: str) -> list[str]:
+    # Read from the field itself, not by a general DOI pattern: SICI DOIs hold ";", "<" and ">"
+    # (10.1002/(SICI)1097-4571(199009)41:6<391::AID-ASI1>3.0.CO;2-9) that end a DOI in free text.
+    items = field.strip("[] ").split(", ") if field.startswith("[") else [field]
+    out: list[str] = []
+    for item in items:
+        doi = re.sub(r"^(?:DOI\s+)+", "", item.strip()).rstrip(".").lower()
+        if _WOS_DOI_SHAPE.match(doi) and doi not in out:
+            out.append(doi)
+    return out
 
 
 def parse_wos_cr(raw: str) -> Reference:
-    """One WoS `CR` entry: `Small H, 1985, SCIENTOMETRICS, V7, P391, DOI 10.1007/BF02016680`."""
-    dois = dois_in(raw)
-    m = _WOS_CR.match(raw.strip())
-    if not m:
-        return Reference(raw=raw, doi=dois[0] if dois else None)
-    author = m.group("author").strip()
-    parts = [p.strip() for p in re.split(r",\s*(?=DOI\b|V\d|P[A-Za-z]?\d|\S)", m.group("rest"))]
-    venue = volume = pages = None
-    for p in parts:
-        if p.startswith("DOI"):
-            continue
-        if re.fullmatch(r"V[\w\-]+", p):
-            volume = p[1:]
-        elif re.fullmatch(r"P[A-Za-z]?\d[\w\-]*", p):
-            pages = p[1:]
-        elif venue is None and p and not p.startswith("["):
-            venue = p
+    """One WoS `CR` entry: `Small H, 1985, SCIENTOMETRICS, V7, P391, DOI 10.1007/BF02016680`.
+
+    Fields by position: first author, year, source, then `V`olume and `P`age tokens and the DOI at the
+    end; any may be missing. The venue is what lies between, commas included (long proceedings titles)."""
+    text = raw.strip()
+    dois: list[str] = []
+    if dm := _WOS_DOI.search(text):
+        dois, text = _wos_dois(dm.group(1).strip()), text[: dm.start()]
+    tokens = [t.strip() for t in text.split(", ")]
+    author = tokens.pop(0) if tokens and not re.fullmatch(r"\d{4}", tokens[0]) else ""
+    year = int(tokens.pop(0)) if tokens and re.fullmatch(r"(1[5-9]|20)\d\d", tokens[0]) else None
+    volume = pages = None
+    while tokens and (pm := _WOS_PAGE.match(tokens[-1])) and pages is None and volume is None:
+        pages = pm.group(1) or pm.group(2)
+        tokens.pop()
+    if tokens and (vm := _WOS_VOLUME.match(tokens[-1])):
+        volume = vm.group(1)
+        tokens.pop()
+    venue = ", ".join(t for t in tokens if t) or None
+    if venue and venue.lower() in _WOS_HIDDEN:
+        venue = None
+    if author.lower() in _WOS_HIDDEN:
+        author = ""
+    if not (author or year or venue or dois):
+        return Reference(raw=raw)  # "[No title captured]"
     return Reference(
         raw=raw,
-        authors=[] if author.strip("[]").lower() == "anonymous" else [author],
-        year=int(m.group("year")),
+        authors=[author.lstrip("*")] if author else [],
+        year=year,
         venue=venue,
         volume=volume,
         pages=pages,
@@ -66,60 +87,14 @@ def parse_wos_cr(raw: str) -> Reference:
     )
 
 
-def _parse_gbt(raw: str, text: str, tm: re.Match[str]) -> Reference:
-    head, tail = text[: tm.start()], text[tm.end() :]
-    authors_part, _, title = head.rpartition(". ") if ". " in head else head.rpartition(".")
-    authors = [
-        a.strip()
-        for a in re.split(r"[,，、;；]", authors_part)
-        if a.strip() and a.strip() not in ("等", "et al")
-    ]
-    tail = tail.lstrip(". ")
-    venue = _clean(re.split(r"[,，]\s*(?=\d{4})", tail)[0]) if tail else None
-    year_m = _YEAR.search(tail)
-    vi = _VOL_ISSUE.search(tail[year_m.end() :]) if year_m else None
-    pg = _PAGES.search(tail)
-    return Reference(
-        raw=raw,
-        authors=[a for a in authors if a],
-        title=_clean(title) or None,
-        venue=venue or None,
-        year=int(year_m.group(1)) if year_m else None,
-        volume=vi.group(1) if vi and vi.group(1) else None,
-        issue=vi.group(2).strip() if vi else None,
-        pages=pg.group(1).replace(" ", "") if pg else None,
-        doi=next(iter(dois_in(raw)), None),
-        type_code=tm.group(1),
-    )
-
-
-def _parse_cssci(raw: str, text: str) -> Reference | None:
-    # 作者.题名.刊名.年.卷(期): the year field is the anchor.
-    parts = text.split(".")
-    for i in range(len(parts) - 1, 1, -1):
-        if re.fullmatch(r"\s*(1[5-9]\d\d|20\d\d)\s*", parts[i]):
-            rest = ".".join(parts[i + 1 :])
-            vi = _VOL_ISSUE.search(rest)
-            author_end = 1
-            # Latin names are written "Aittola,M." which the split cuts after the initial.
-            while author_end < i - 2 and re.fullmatch(r"[A-Z]{1,2}|\s*", parts[author_end]):
-                author_end += 1
-            authors_s = ".".join(parts[:author_end]).strip()
-            title = ".".join(parts[author_end : i - 1]).strip()
-            venue = parts[i - 1].strip()
-            if not title:
-                return None
-            return Reference(
-                raw=raw,
-                authors=[authors_s] if authors_s else [],
-                title=title,
-                venue=venue or None,
-                year=int(parts[i]),
-                volume=vi.group(1) if vi and vi.group(1) else None,
-                issue=vi.group(2).strip() if vi else None,
-                language="zh" if _HAN.search(title) else None,
-            )
-    return None
+def parse_cssci_reference(raw: str) -> Reference:
+    """One line of a CSSCI export's 【参考文献】 (`9.王雨.题名.图书馆论坛.2020.40(6)`): the layout is
+    known, so it is read as CSSCI whatever its script; noise keeps only `raw`."""
+    raw = raw[:MAX_RAW]
+    text = _NUMBERING.sub("", raw, count=1).strip()
+    if _noise(text):
+        return Reference(raw=raw)
+    return parse_cssci(raw, text)
 
 
 def parse_reference(raw: str) -> Reference:
@@ -128,14 +103,13 @@ def parse_reference(raw: str) -> Reference:
     text = _NUMBERING.sub("", raw).strip()
     if _noise(text):
         return Reference(raw=raw)
-    tm = _TYPE.search(text)
+    tm = TYPE_MARK.search(text)
     if tm:
-        return _parse_gbt(raw, text, tm)
+        return parse_gbt(raw, text, tm)
     if _WOS_CR.match(text) and re.search(r",\s*(V\d|P\d|DOI\b)", text):
         return parse_wos_cr(text).model_copy(update={"raw": raw})
-    cssci = _parse_cssci(raw, text)
-    if cssci is not None:
-        return cssci
+    if cssci_shaped(text):
+        return parse_cssci(raw, text)
     dois = dois_in(text)
-    year = _YEAR.search(text)
+    year = YEAR.search(text)
     return Reference(raw=raw, doi=dois[0] if dois else None, year=int(year.group(1)) if year else None)
