@@ -31,6 +31,7 @@ CITES = "citations.cites"
 CITES_SELF = "citations.cites_self"
 STORED_COUNT = "citations.cited_by_count"
 STORED_OTHERS = "citations.cited_by_others"
+COUNTS_FILTER_PATH = "aggregations.*.buckets.key,aggregations.*.buckets.doc_count"
 # Named query that marks a citer whose citation of the listed record is a 自引.
 SELF_QUERY = "self_citation"
 # Citing lists are read by page and size like hit lists, within Elasticsearch's usual window.
@@ -70,6 +71,7 @@ def counts_body(ids: Sequence[str], principal: Principal) -> dict[str, Any]:
     return {
         "size": 0,
         "track_total_hits": False,
+        # size 0 and no `now`: the shard request cache keeps the answer until the next refresh.
         "query": _visible(principal, [{"terms": {CITES: wanted}}]),
         "aggs": {"cites": agg(CITES), "self": agg(CITES_SELF)},
     }

@@ -61,10 +61,10 @@ class SearchService:
     def _seen(self, principal: Principal, record: Mapping[str, Any]) -> Visibility:
         return visibility(principal, record, today=self.today)
 
-    def _search(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _search(self, body: dict[str, Any], *, filter_path: str | None = None) -> dict[str, Any]:
         try:
             with _engine():
-                resp = self.es.search(index=self.names.read_alias, body=body)
+                resp = self.es.search(index=self.names.read_alias, body=body, filter_path=filter_path)
         except NotFoundError:
             # No index yet: an empty platform, not an outage.
             return {"hits": {"total": {"value": 0}, "hits": []}, "aggregations": {}}
@@ -127,7 +127,8 @@ class SearchService:
         """被引 and 他引 of each of `ids`, counting only citers `principal` may see: one request."""
         if not ids:
             return {}
-        resp = self._search(citations.counts_body(ids, principal))
+        # Only the buckets come back: the answer stays small however many shards reply.
+        resp = self._search(citations.counts_body(ids, principal), filter_path=citations.COUNTS_FILTER_PATH)
         return citations.read_counts(resp, ids)
 
     def _with_counts(self, hits: list[dict[str, Any]], principal: Principal) -> list[dict[str, Any]]:

@@ -86,9 +86,9 @@ def test_counts_take_one_request_for_a_page(service: SearchService, monkeypatch:
     sent: list[dict[str, Any]] = []
     real = service._search
 
-    def spy(body: dict[str, Any]) -> dict[str, Any]:
+    def spy(body: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         sent.append(body)
-        return real(body)
+        return real(body, **kwargs)
 
     monkeypatch.setattr(service, "_search", spy)
     result = service.simple(TOPIC, size=20)
