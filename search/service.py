@@ -13,6 +13,7 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 from mappings.analysis.normalize import normalize
 from mappings.analysis.tokenizer import Tokenizer
 from mappings.naming import IndexNames
+from search import citations
 from search.errors import BadQuery, SearchUnavailable
 from search.fields import DOC_TYPE_LABELS, FACETS, HIGHLIGHT_FIELDS, SORTS, VALUE_LABELS
 from search.highlight import map_fragment, map_values
@@ -60,10 +61,10 @@ class SearchService:
     def _seen(self, principal: Principal, record: Mapping[str, Any]) -> Visibility:
         return visibility(principal, record, today=self.today)
 
-    def _search(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _search(self, body: dict[str, Any], *, filter_path: str | None = None) -> dict[str, Any]:
         try:
             with _engine():
-                resp = self.es.search(index=self.names.read_alias, body=body)
+                resp = self.es.search(index=self.names.read_alias, body=body, filter_path=filter_path)
         except NotFoundError:
             # No index yet: an empty platform, not an outage.
             return {"hits": {"total": {"value": 0}, "hits": []}, "aggregations": {}}
@@ -87,7 +88,7 @@ class SearchService:
             "total": resp["hits"]["total"]["value"],
             "page": page,
             "size": size,
-            "hits": self._hits(resp["hits"]["hits"], principal),
+            "hits": self._with_counts(self._hits(resp["hits"]["hits"], principal), principal),
             "facets": self._facets(resp.get("aggregations", {})),
         }
         if result["total"] == 0 and len(terms(q)) > 1:
@@ -121,6 +122,49 @@ class SearchService:
             shown["visibility"] = seen.label
             out.append(shown)
         return out
+
+    def citation_counts(self, ids: Sequence[str], principal: Principal) -> dict[str, citations.Counts]:
+        """被引 and 他引 of each of `ids`, counting only citers `principal` may see: one request."""
+        if not ids:
+            return {}
+        # Only the buckets come back: the answer stays small however many shards reply.
+        resp = self._search(citations.counts_body(ids, principal), filter_path=citations.COUNTS_FILTER_PATH)
+        return citations.read_counts(resp, ids)
+
+    def _with_counts(self, hits: list[dict[str, Any]], principal: Principal) -> list[dict[str, Any]]:
+        # One request for the whole page of hits, never one per hit.
+        counts = self.citation_counts([h["id"] for h in hits], principal)
+        for hit in hits:
+            hit.update(counts.get(hit["id"], citations.ZERO).as_dict())
+        return hits
+
+    def citing(
+        self, record_id: str, *, page: int = 1, size: int = 20, principal: Principal = ANONYMOUS
+    ) -> dict[str, Any] | None:
+        """A page of the records citing `record_id` that `principal` may see, newest first, each with
+        `self_citation`; None when the record itself does not exist for `principal`."""
+        if page < 1 or not 1 <= size <= citations.MAX_CITING_SIZE:
+            raise BadQuery(f"页码应从 1 开始，每页 1–{citations.MAX_CITING_SIZE} 条")
+        if page * size > citations.MAX_CITING_WINDOW:
+            raise BadQuery(f"引证文献最多可翻到第 {citations.MAX_CITING_WINDOW:,} 条，请减小页码或每页条数")
+        if self._visible_ids([record_id], principal) != {record_id}:
+            return None
+        resp = self._search(
+            citations.citing_body(record_id, principal, page=page, size=size, source=SUMMARY_FIELDS)
+        )
+        marks = {hit["_id"]: citations.is_self_citation(hit) for hit in resp["hits"]["hits"]}
+        hits = self._hits(resp["hits"]["hits"], principal)
+        for hit in hits:
+            hit.pop("score", None)  # sorted by year: there is no score
+            hit["self_citation"] = marks[hit["id"]]
+        return {"id": record_id, "total": resp["hits"]["total"]["value"], "page": page, "size": size,
+                "hits": hits}  # fmt: skip
+
+    def _visible_ids(self, ids: Sequence[str], principal: Principal) -> set[str]:
+        if not ids:
+            return set()
+        resp = self._search(citations.visible_ids_body(ids, principal))
+        return {hit["_id"] for hit in resp["hits"]["hits"]}
 
     @staticmethod
     def _facets(aggs: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -182,7 +226,7 @@ class SearchService:
             "size": size,
             "normalized": request.normalized,
             "cnki": request.cnki,
-            "hits": self._hits(resp["hits"]["hits"], principal),
+            "hits": self._with_counts(self._hits(resp["hits"]["hits"], principal), principal),
             "facets": self._facets(resp.get("aggregations", {})),
         }
         return result, query
@@ -242,7 +286,8 @@ class SearchService:
                 for hit in hits:
                     seen = self._seen(principal, hit["_source"])
                     if seen is not Visibility.NONE:
-                        yield redact(hit["_source"], seen)
+                        # Link state may name 限制 records; exports carry the record, not the links.
+                        yield redact({k: v for k, v in hit["_source"].items() if k != "citations"}, seen)
                 sent += len(hits)
                 after = hits[-1]["sort"]
                 pit = resp.get("pit_id", pit)
@@ -264,7 +309,12 @@ class SearchService:
         seen = self._seen(principal, record)
         if seen is Visibility.NONE:
             return None
+        # Link state, not part of the record: `cites` may name 限制 records and the stored counts are
+        # the public ones; the caller gets live counts and only the links they may follow.
+        record.pop("citations", None)
         shown = redact(record, seen)
+        shown.update(self.citation_counts([record_id], principal).get(record_id, citations.ZERO).as_dict())
+        self._links_for(shown, principal)
         shown["access"] = {
             "visibility": seen.label,
             # The level in force today: a 延期公开 report past its date is 公开.
@@ -272,6 +322,20 @@ class SearchService:
             "notice": notice(record, seen),
         }
         return shown
+
+    def _links_for(self, record: dict[str, Any], principal: Principal) -> None:
+        """Keep a reference's `linked_id` only where `principal` may see the linked record: a link to a
+        限制 record would disclose its id. Each reference keeps the key (null when unresolved or hidden)."""
+        refs = record.get("references")
+        if not isinstance(refs, list):
+            return
+        linked = [str(r["linked_id"]) for r in refs if isinstance(r, dict) and r.get("linked_id")]
+        shown = self._visible_ids(linked, principal)
+        record["references"] = [
+            {**r, "linked_id": r.get("linked_id") if r.get("linked_id") in shown else None}
+            for r in refs
+            if isinstance(r, dict)
+        ]
 
 
 def _highlights(hl: dict[str, list[str]], src: dict[str, Any]) -> dict[str, Any]:

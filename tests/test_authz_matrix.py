@@ -39,6 +39,7 @@ TABLE: list[Row] = [
     # ---- public search API
     ("GET", "/api/v1/search", "/api/v1/search", {"params": {"q": "储能"}}, ALL_200),
     ("GET", "/api/v1/records/{record_id}", f"/api/v1/records/{PUBLIC_ID}", {}, ALL_200),
+    ("GET", "/api/v1/records/{record_id}/citations", f"/api/v1/records/{PUBLIC_ID}/citations", {}, ALL_200),
     ("GET", "/api/v1/export", "/api/v1/export", {"params": {"q": "储能", "format": "ris"}}, ALL_200),
     ("GET", "/healthz", "/healthz", {}, ALL_200),
     # ---- history and strategies: everyone has their own (anonymous ones hang on the session cookie)
@@ -281,8 +282,9 @@ def test_history_and_strategies_of_one_user_are_invisible_to_another(site: Site)
 
 def test_restricted_record_only_for_platform_admin(site: Site) -> None:
     for role in ROLES:
-        resp = site.client(role).get(f"/api/v1/records/{SECRET_ID}")
-        assert resp.status_code == (200 if role == "platform_admin" else 404), role
+        for path in (f"/api/v1/records/{SECRET_ID}", f"/api/v1/records/{SECRET_ID}/citations"):
+            resp = site.client(role).get(path)
+            assert resp.status_code == (200 if role == "platform_admin" else 404), (role, path)
 
 
 @pytest.mark.parametrize("role", ["anonymous", "registered"])

@@ -8,6 +8,7 @@ import orjson
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from search.citations import MAX_CITING_SIZE, MAX_CITING_WINDOW
 from search.errors import BadQuery
 from search.fields import FACETS
 from search.history import HistoryEntry, NotFound
@@ -62,7 +63,10 @@ def search(
     ] = "simple",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
-    sort: Annotated[Literal["relevance", "year_desc", "year_asc"], Query(description="排序")] = "relevance",
+    sort: Annotated[
+        Literal["relevance", "year_desc", "year_asc", "cited_desc"],
+        Query(description="排序：relevance 相关度，year_desc / year_asc 年份，cited_desc 被引频次（公开可见的引证文献数）"),
+    ] = "relevance",
 ) -> Response:
     if mode == "pro":
         return json_response(run_pro(state, principal, q, page=page, size=size, filters=filters, sort=sort))
@@ -203,8 +207,33 @@ def plausible_id(record_id: str) -> bool:
 @router.get("/records/{record_id}", response_model=None)
 def record(state: State, principal: Who, record_id: str) -> Response:
     """The record as the caller may see it; `access` says how much is shown and why. A record the
-    caller may not know about is answered exactly like a missing one."""
+    caller may not know about is answered exactly like a missing one.
+
+    `cited_by_count` / `cited_by_others` (他引) count only the citing records the caller may see, and a
+    reference's `linked_id` is null unless the caller may see the record it links to."""
     found = state.search.get_record(record_id, principal=principal) if plausible_id(record_id) else None
+    if found is None:
+        raise HTTPException(status_code=404, detail="没有找到该记录")
+    return json_response(found)
+
+
+@router.get("/records/{record_id}/citations", response_model=None)
+def record_citations(
+    state: State,
+    principal: Who,
+    record_id: str,
+    page: Annotated[int, Query(ge=1, le=MAX_CITING_WINDOW)] = 1,
+    size: Annotated[int, Query(ge=1, le=MAX_CITING_SIZE)] = 20,
+) -> Response:
+    """The records citing this one that the caller may see, newest first, each with `self_citation`
+    (自引: it shares an author with this record). A record the caller may not see is a 404."""
+    if page * size > MAX_CITING_WINDOW:
+        raise BadQuery(f"引证文献最多可翻到第 {MAX_CITING_WINDOW:,} 条，请减小页码或每页条数")
+    found = (
+        state.search.citing(record_id, page=page, size=size, principal=principal)
+        if plausible_id(record_id)
+        else None
+    )
     if found is None:
         raise HTTPException(status_code=404, detail="没有找到该记录")
     return json_response(found)

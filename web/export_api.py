@@ -66,7 +66,7 @@ def export(
     q: Annotated[str, Query(max_length=5 * MAX_QUERY_CHARS)] = "",
     mode: Annotated[Literal["simple", "pro"], Query()] = "simple",
     format: Annotated[str, Query(description="导出格式")] = DEFAULT_FORMAT,
-    sort: Annotated[Literal["relevance", "year_desc", "year_asc"], Query()] = "relevance",
+    sort: Annotated[Literal["relevance", "year_desc", "year_asc", "cited_desc"], Query()] = "relevance",
     ids: Annotated[list[str] | None, Query(description="只导出这些记录（可重复，或以逗号分隔）")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_EXPORT)] = MAX_EXPORT,
 ) -> StreamingResponse:

@@ -23,8 +23,9 @@ from fastapi.templating import Jinja2Templates
 
 from casework.service import open_cases
 from mappings.analysis.normalize import fold
+from search.citations import MAX_CITING_WINDOW
 from search.errors import BadQuery, SearchUnavailable
-from search.fields import DOC_TYPE_LABELS, FACETS, FACETS_BY_NAME, source_label
+from search.fields import DOC_TYPE_LABELS, FACETS, FACETS_BY_NAME, SORT_LABELS, source_label
 from search.principal import Principal, Role
 from search.simple_query import MAX_PAGE_SIZE, MAX_QUERY_CHARS, MAX_WINDOW, terms
 from web.api import plausible_id
@@ -44,8 +45,8 @@ SIZE_CHOICES = (10, 20, 50, 100)
 SNIPPET_CHARS = 200
 FACET_VISIBLE = 10  # values shown before the rest fold into "更多"
 PAGE_WINDOW = 4  # page links either side of the current page
+CITING_PAGE_SIZE = 10  # citing records per page of a record page's 引证文献
 # The results page orders (search.fields.SORTS) as offered in 排序.
-SORT_LABELS = {"relevance": "相关度", "year_desc": "年份（新→旧）", "year_asc": "年份（旧→新）"}
 # A larger page number than any result set has is read, then shown as the last page.
 MAX_PAGE_PARAM = 1_000_000_000
 AUTHORS_IN_LIST = 5
@@ -231,6 +232,7 @@ def _hit_view(hit: dict[str, Any]) -> dict[str, Any]:
         "report_no": (hit.get("tech_report") or {}).get("report_no"),
         "abstract_html": abstract_html,
         "keywords": keywords,
+        "cited_by_count": hit.get("cited_by_count") or 0,
     }
 
 
@@ -484,6 +486,14 @@ def record_page(
         return error_page(request, 503, "检索服务暂时不可用，请稍后再试。")
     if record is None:
         return error_page(request, 404, "没有找到该文献记录，它可能已被删除或链接有误。")
+    try:
+        citing_page = _int_param(request, "cp", 1, "引证文献页码", 1, MAX_CITING_WINDOW // CITING_PAGE_SIZE)
+    except _BadParam as exc:
+        return error_page(request, 400, str(exc))
+    try:
+        citing = state.search.citing(record_id, page=citing_page, size=CITING_PAGE_SIZE, principal=principal)
+    except SearchUnavailable:
+        return error_page(request, 503, "检索服务暂时不可用，请稍后再试。")
     authors, affiliations = _authors_view(record.get("authors") or [])
     doc_type = record.get("doc_type") or ""
     tech = record.get("tech_report") or None
@@ -519,11 +529,50 @@ def record_page(
         "discipline_url": search_url("", {"discipline": [record["discipline"]]})
         if record.get("discipline")
         else None,
-        "references": record.get("references") or [],
+        "references": [
+            {**ref, "url": record_url(ref["linked_id"]) if ref.get("linked_id") else None}
+            for ref in record.get("references") or []
+        ],
+        "cited_by_count": record.get("cited_by_count") or 0,
+        "cited_by_others": record.get("cited_by_others") or 0,
+        "citing": _citing_view(citing, record_id, citing_page),
         "access_notice": (record.get("access") or {}).get("notice"),
         "open_cases": _open_cases(request, principal),
     }
     return _render(request, "record.html", context)
+
+
+def _citing_view(citing: dict[str, Any] | None, record_id: str, page: int) -> dict[str, Any]:
+    """The record page's 引证文献: this page of citers, each marked 自引 or 他引, and links to the others."""
+    found = citing or {"total": 0, "hits": []}
+    total = int(found["total"])
+    last = max(1, math.ceil(min(total, MAX_CITING_WINDOW) / CITING_PAGE_SIZE))
+
+    def url(p: int) -> str:
+        return record_url(record_id) + (f"?cp={p}" if p > 1 else "") + "#citing"
+
+    hits = []
+    for hit in found["hits"]:
+        authors = [a.get("name") for a in sorted(hit.get("authors") or [], key=lambda a: a.get("order") or 0)]
+        authors = [a for a in authors if a]
+        hits.append({
+            "url": record_url(hit["id"]),
+            "title": hit.get("title") or "（无题名）",
+            "authors": authors[:AUTHORS_IN_LIST],
+            "authors_more": len(authors) > AUTHORS_IN_LIST,
+            "venue": hit.get("venue"),
+            "year": hit.get("year"),
+            "self_citation": bool(hit.get("self_citation")),
+        })  # fmt: skip
+    return {
+        "total": total,
+        "hits": hits,
+        "page": min(page, last),
+        "last": last,
+        "first_number": (page - 1) * CITING_PAGE_SIZE + 1,
+        "prev": url(page - 1) if page > 1 else None,
+        "next": url(page + 1) if page < last else None,
+    }
 
 
 def _open_cases(request: Request, principal: Principal) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from appdb import accounts
 from search.errors import BadQuery, SearchUnavailable
 from search.export import DEFAULT_FORMAT, FORMATS
-from search.fields import DOC_TYPE_LABELS, FACETS, FACETS_BY_NAME, SORTS
+from search.fields import DOC_TYPE_LABELS, FACETS, FACETS_BY_NAME, SORT_LABELS, SORTS
 from search.history import NotFound
 from search.history_text import spell_out, spelt_expression, texts_of
 from search.principal import Principal
@@ -57,7 +57,6 @@ PAGE_WINDOW = 4
 FACET_VISIBLE = 10
 MAX_EXPRESSION_CHARS = MAX_QUERY_CHARS
 MAX_SELECTED = 1_000
-SORT_LABELS = {"relevance": "相关度", "year_desc": "年份（新→旧）", "year_asc": "年份（旧→新）"}
 # The platform serves one Chinese province; history times are shown in Beijing time (no DST).
 BEIJING = timezone(timedelta(hours=8))
 

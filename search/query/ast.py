@@ -74,7 +74,7 @@ class Term:
 
 @dataclass(frozen=True)
 class Compare:
-    """`PY>=2018`."""
+    """`PY>=2018`, `CF>=10`."""
 
     field: str
     op: Comparison
@@ -84,7 +84,7 @@ class Compare:
 
 @dataclass(frozen=True)
 class Between:
-    """`PY BETWEEN ('2015','2020')`, both ends included."""
+    """`PY BETWEEN ('2015','2020')`, `CF BETWEEN ('5','20')`, both ends included."""
 
     field: str
     low: int
@@ -129,7 +129,8 @@ def to_dict(q: Query) -> dict[str, Any]:
     if isinstance(q, Term):
         return {"field": q.field, "mode": q.mode, "value": value_to_dict(q.value)}
     if isinstance(q, Compare):
-        return {"field": q.field, "compare": q.op, "year": q.value}
+        # PY compares years, CF counts (被引频次).
+        return {"field": q.field, "compare": q.op, "count" if q.field == "CF" else "year": q.value}
     if isinstance(q, Between):
         return {"field": q.field, "between": [q.low, q.high]}
     if isinstance(q, History):

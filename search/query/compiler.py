@@ -34,7 +34,7 @@ from search.query.ast import (
 )
 from search.query.errors import QueryCompileError
 from search.query.fields import FIELDS_BY_CODE, FieldSpec, Kind, TextIndex
-from search.query.values import is_wildcard, year_span
+from search.query.values import count_span, is_wildcard, year_span
 
 Q = dict[str, Any]
 # The stored, compiled query of history entry n, or None when there is no such entry.
@@ -159,6 +159,20 @@ def _any_of(clauses: list[Q]) -> Q:
     return clauses[0] if len(clauses) == 1 else {"bool": {"should": clauses, "minimum_should_match": 1}}
 
 
+def _count_range(field: str, low: int, high: int | None) -> Q:
+    """Counts from `low` to `high` (None: no upper end). A record without a stored count has not been
+    cited by anyone visible, so it counts 0: ranges that include 0 take it too."""
+    if high is not None and high < low:
+        return {"match_none": {}}  # CF<0
+    if low == high:
+        exact: Q = {"term": {field: low}}
+    else:
+        exact = {"range": {field: {"gte": low, **({"lte": high} if high is not None else {})}}}
+    if low > 0:
+        return exact
+    return _any_of([exact, {"bool": {"must_not": [{"exists": {"field": field}}]}}])
+
+
 def _all_of(clauses: list[Q]) -> Q:
     return clauses[0] if len(clauses) == 1 else {"bool": {"must": clauses}}
 
@@ -187,10 +201,18 @@ class _Compiler:
             spec = FIELDS_BY_CODE[q.field]
             return self.value(q.value, lambda leaf: self.leaf(spec, q.mode, leaf))
         if isinstance(q, Compare):
+            spec = FIELDS_BY_CODE[q.field]
             bound = {">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}[q.op]
-            return {"range": {FIELDS_BY_CODE[q.field].es_fields[0]: {bound: q.value}}}
+            if spec.kind is Kind.COUNT:
+                low = {">": q.value + 1, ">=": q.value}.get(q.op, 0)
+                high = {"<": q.value - 1, "<=": q.value}.get(q.op)
+                return _count_range(spec.es_fields[0], low, high)
+            return {"range": {spec.es_fields[0]: {bound: q.value}}}
         if isinstance(q, Between):
-            return {"range": {FIELDS_BY_CODE[q.field].es_fields[0]: {"gte": q.low, "lte": q.high}}}
+            spec = FIELDS_BY_CODE[q.field]
+            if spec.kind is Kind.COUNT:
+                return _count_range(spec.es_fields[0], q.low, q.high)
+            return {"range": {spec.es_fields[0]: {"gte": q.low, "lte": q.high}}}
         assert isinstance(q, History)
         return self.resolve(q)
 
@@ -235,6 +257,9 @@ class _Compiler:
             low, high = year_span(leaf.text, leaf.pos)
             field = spec.es_fields[0]
             return {"term": {field: low}} if low == high else {"range": {field: {"gte": low, "lte": high}}}
+        if spec.kind is Kind.COUNT:
+            low, high = count_span(leaf.text, leaf.pos)
+            return _count_range(spec.es_fields[0], low, high)
         if spec.kind is Kind.AFFILIATION:
             return self.affiliation(spec, mode, leaf)
         return self.keyword(spec, mode, leaf)

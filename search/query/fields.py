@@ -24,6 +24,7 @@ class Kind(Enum):
     KEYWORD = "keyword"  # a keyword field compared whole (venue, identifiers, labels)
     PREFIX = "prefix"  # a keyword field matched by prefix (classification codes)
     YEAR = "year"  # the integer year: equality, ranges, comparisons
+    COUNT = "count"  # a stored non-negative count (被引频次): equality, ranges, comparisons; absent = 0
     UNSUPPORTED = "unsupported"  # a known CNKI code this index cannot answer correctly
 
 
@@ -115,6 +116,9 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("JN", "文献来源", Kind.KEYWORD, frozenset({EXACT, FUZZY}), ("venue",), case_insensitive=True,
               aliases=("LY", "SO")),
     FieldSpec("PY", "年", Kind.YEAR, es_fields=("year",), ranges=True, aliases=("YE",)),
+    # 被引频次 reads the stored count of citers every visitor may see (search.citations), so a 限制 citer
+    # never decides whether a record matches. A record no citation has reached yet counts 0.
+    FieldSpec("CF", "被引频次", Kind.COUNT, es_fields=("citations.cited_by_count",), ranges=True),
     FieldSpec("CLC", "中图分类号", Kind.PREFIX, es_fields=("clc",), case_insensitive=True),
     FieldSpec("LA", "语种", Kind.KEYWORD, es_fields=("language",), values=LANGUAGES),
     FieldSpec("DT", "文献类型", Kind.KEYWORD, es_fields=("doc_type",), values=DOC_TYPES, closed=True),

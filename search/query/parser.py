@@ -3,7 +3,8 @@
     query   := expr EOF
     expr    := operand (("AND" | "OR" | "NOT") operand)*       equal precedence, left to right
     operand := "(" expr ")" | "#" n | FIELD ("=" | "%") value
-             | FIELD (">" | ">=" | "<" | "<=") year | FIELD "BETWEEN" "(" year "," year ")"
+             | FIELD (">" | ">=" | "<" | "<=") number | FIELD "BETWEEN" "(" number "," number ")"
+    number  := a year (PY) or a non-negative count (CF)
     value   := vatom (("*" | "+" | "-") vatom)*                equal precedence, left to right
     vatom   := "(" value ")" | 'quoted' | "quoted" | bare-word
     (inside a value's own parentheses AND, OR, NOT also read as *, +, -: TS=("a" OR "b"))
@@ -36,7 +37,7 @@ from search.query.errors import QuerySyntaxError
 from search.query.fields import EXACT, FIELDS, FUZZY, FieldSpec, Kind, lookup
 from search.query.lexer import Token, tokenize
 from search.query.printer import normalized
-from search.query.values import ValueReader, year
+from search.query.values import ValueReader, count, year
 
 MAX_QUERY_CHARS = 2000
 MAX_DEPTH = 32
@@ -197,29 +198,35 @@ class _Parser:
             return Term(spec.code, mode, self.value(spec), tok.pos)
         if spec.ranges and nxt.kind == "CMP":
             self.advance()
-            return Compare(spec.code, cast(Comparison, nxt.text), self.year(), tok.pos)
+            return Compare(spec.code, cast(Comparison, nxt.text), self.number(spec), tok.pos)
         if spec.ranges and _word(nxt) == "BETWEEN":
             self.advance()
-            self.expect("LPAREN", "(", "BETWEEN 后需要 ('起始年','终止年')")
+            counts = spec.kind is Kind.COUNT
+            self.expect("LPAREN", "(", "BETWEEN 后需要 ('下限','上限')" if counts else "BETWEEN 后需要 ('起始年','终止年')")
             first = self.peek()
-            low = self.year()
-            self.expect("COMMA", ",", "两个年份之间需要逗号")
-            high = self.year()
-            self.expect("RPAREN", ")", "年份范围缺少右括号")
+            low = self.number(spec)
+            self.expect("COMMA", ",", "两个数之间需要逗号" if counts else "两个年份之间需要逗号")
+            high = self.number(spec)
+            self.expect("RPAREN", ")", "范围缺少右括号" if counts else "年份范围缺少右括号")
             if low > high:
-                raise self.fail(f"年份范围的起点 {low} 晚于终点 {high}", first, [])
+                what = "被引频次范围的起点 {} 大于终点 {}" if counts else "年份范围的起点 {} 晚于终点 {}"
+                raise self.fail(what.format(low, high), first, [])
             return Between(spec.code, low, high, tok.pos)
         expected = ["=", "%"] if not spec.ranges else ["=", "BETWEEN", ">", ">=", "<", "<="]
         if nxt.kind == "CMP" or _word(nxt) == "BETWEEN":
             raise self.fail(f"{spec.code}（{spec.label}）不能比较大小或使用 BETWEEN", nxt, expected)
         raise self.fail(f"字段 {spec.code} 后需要匹配符 = 或 %", nxt, expected)
 
-    def year(self) -> int:
+    def number(self, spec: FieldSpec) -> int:
+        """The number a comparison or BETWEEN takes: a year for PY, a count for CF."""
         tok = self.peek()
+        counts = spec.kind is Kind.COUNT
         if tok.kind not in ("STRING", "WORD"):
+            if counts:
+                raise self.fail("此处需要被引频次（非负整数），如 10", tok, ["被引频次"])
             raise self.fail("此处需要年份，如 2018", tok, ["年份"])
         self.advance()
-        return year(tok.text, tok.pos)
+        return count(tok.text, tok.pos) if counts else year(tok.text, tok.pos)
 
     def value_operator(self, grouped: bool) -> ValueOperator | None:
         tok = self.peek()

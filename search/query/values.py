@@ -26,6 +26,10 @@ _UNSUPPORTED_POSITION = {"AFT", "SEN", "PRG"}
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 _YEAR = re.compile(r"(\d{4})")
 _YEAR_RANGE = re.compile(r"(\d{4})\s*-\s*(\d{4})")
+_COUNT = re.compile(r"(\d+)")
+_COUNT_RANGE = re.compile(r"(\d+)\s*-\s*(\d+)")
+# The stored counts are Elasticsearch integers.
+MAX_COUNT = 2**31 - 1
 
 
 def is_wildcard(ch: str) -> bool:
@@ -60,6 +64,9 @@ class ValueReader:
             raise self.error("检索值为空", 0, ["检索值"])
         if self.spec.kind is Kind.YEAR:
             year_span(raw, self.at(0))
+            return Text(raw.strip(), self.at(0))
+        if self.spec.kind is Kind.COUNT:
+            count_span(raw, self.at(0))
             return Text(raw.strip(), self.at(0))
         other = _OTHER_POSITION.search(raw)
         if other:
@@ -137,3 +144,32 @@ def year(raw: str, pos: int) -> int:
     if low != high:
         raise QuerySyntaxError("此处只能写一个年份，如 2018", pos, ["年份"])
     return low
+
+
+def count_span(raw: str, pos: int) -> tuple[int, int]:
+    """The counts a CF value covers: '10', or the range '5-20' (both ends included)."""
+    text = unicodedata.normalize("NFKC", raw).strip()
+    single = _COUNT.fullmatch(text)
+    span = _COUNT_RANGE.fullmatch(text)
+    if single:
+        low = high = _bounded(single.group(1), pos)
+    elif span:
+        low, high = _bounded(span.group(1), pos), _bounded(span.group(2), pos)
+        if low > high:
+            raise QuerySyntaxError(f"被引频次范围的起点 {low} 大于终点 {high}", pos)
+    else:
+        raise QuerySyntaxError("被引频次应为非负整数，如 CF>=10、CF=0 或 CF='5-20'", pos, ["被引频次"])
+    return low, high
+
+
+def count(raw: str, pos: int) -> int:
+    low, high = count_span(raw, pos)
+    if low != high:
+        raise QuerySyntaxError("此处只能写一个被引频次，如 10", pos, ["被引频次"])
+    return low
+
+
+def _bounded(digits: str, pos: int) -> int:
+    if len(digits) > 10 or int(digits) > MAX_COUNT:
+        raise QuerySyntaxError(f"被引频次过大（上限 {MAX_COUNT}）", pos, ["被引频次"])
+    return int(digits)
