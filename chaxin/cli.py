@@ -51,11 +51,16 @@ def services() -> None:
 
 
 @services.command("start")
-def services_start() -> None:
+@click.option("--nodes", type=click.IntRange(1, 9), default=None,
+              help="Elasticsearch nodes to start as one cluster (default CHAXIN_ES_NODES, 1)")  # fmt: skip
+def services_start(nodes: int | None) -> None:
     from chaxin.services import ServiceError, start_all
 
+    settings = get_settings()
+    if nodes is not None:
+        settings = settings.model_copy(update={"es_nodes": nodes})
     try:
-        for key, value in start_all().items():
+        for key, value in start_all(settings).items():
             click.echo(f"{key}={value}")
     except ServiceError as exc:
         _fail(str(exc))

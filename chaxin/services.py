@@ -1,8 +1,9 @@
-"""Start and stop the local Elasticsearch node and Redis server, idempotently.
+"""Start and stop the local Elasticsearch node (or cluster) and Redis server, idempotently.
 
 Elasticsearch is the real 8.14.1 distribution resolved from Maven Central
 (`services/elasticsearch/pom.xml`), plus a small analysis plugin compiled from
-`services/elasticsearch/plugin`. Nothing starts when ES_URL / REDIS_URL point elsewhere.
+`services/elasticsearch/plugin`. With CHAXIN_ES_NODES > 1 the same distribution runs that many
+nodes as one cluster (layout in chaxin/cluster.py). Nothing starts when ES_URL / REDIS_URL point elsewhere.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from chaxin.cluster import Cluster
 from conf.settings import REPO_ROOT, Settings, get_settings
 
 ES_VERSION = "8.14.1"
@@ -90,12 +92,17 @@ def _resolve_distribution(base: Path) -> Path:
     cmd = [
         "mvn", "-B", "-q", "-s", str(ES_SERVICE_DIR / "settings.xml"), "-f", str(ES_SERVICE_DIR / "pom.xml"),
         "dependency:unpack", f"-Dartifact={ES_ARTIFACT}", f"-DoutputDirectory={base}",
-        # The plugin's "already unpacked" markers belong beside what they describe, not in the repo.
-        f"-Dmdep.markersDirectory={base / '.unpack-markers'}",
+        # The plugin's "already unpacked" markers belong beside what they describe (the pom maps
+        # chaxin.markers onto the goal, which has no property of its own). Any marker is overridden
+        # anyway: this runs only when the distribution is missing, so a marker here is always stale.
+        f"-Dchaxin.markers={base / '.unpack-markers'}", "-Dmdep.overWriteReleases=true",
     ]  # fmt: skip
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode != 0 or not (home / "bin" / "elasticsearch").exists():
-        raise ServiceError(f"Maven could not resolve {ES_ARTIFACT}:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+        raise ServiceError(
+            f"Maven (exit {result.returncode}) left no {ES_ARTIFACT} in {base}:\n"
+            f"{result.stdout[-2000:]}{result.stderr[-2000:]}"
+        )
     return home
 
 
@@ -234,6 +241,103 @@ def es_stop(settings: Settings) -> None:
     _log("Elasticsearch stopped")
 
 
+# ---------------------------------------------------------------- a local multi-node cluster
+
+
+def local_cluster(
+    settings: Settings, nodes: int | None = None, http_base: int | None = None, heap: str | None = None
+) -> Cluster:
+    """The cluster `make services` starts with CHAXIN_ES_NODES > 1 (or another on other ports, for tests):
+    its nodes run the single node's distribution and keep their folders beside the single node's."""
+    base = _es_base(settings)
+    return Cluster(
+        dist=base, base=base, nodes=nodes or settings.es_nodes, http_base=http_base or settings.es_port,
+        heap=heap or settings.es_heap,
+    )  # fmt: skip
+
+
+def cluster_start_node(cluster: Cluster, i: int) -> None:
+    """Start node i unless it runs already; a port held by anything else is an error that names it."""
+    if _pid_alive(cluster.pidfile(i)):
+        return
+    if _port_open(cluster.http_port(i)):
+        held = _http_json(cluster.urls[i], timeout=5) or {}
+        if held.get("cluster_name") == cluster.name:
+            return  # ours, with its pid file gone
+        raise ServiceError(
+            f"port {cluster.http_port(i)} is held by something other than node {i} of {cluster.name} "
+            f"(cluster {held.get('cluster_name', '?')}); stop it (make services-stop) or choose CHAXIN_ES_PORT"
+        )
+    launch_node(
+        cluster.dist, cluster.node_dir(i), cluster.pidfile(i), cluster.heap,
+        f"{cluster.node_name(i)} of {cluster.name} on {cluster.urls[i]}", cluster.node_options(i),
+    )  # fmt: skip
+
+
+def cluster_wait(cluster: Cluster, status: str, nodes: int, timeout: float) -> None:
+    """Until some node reports `status` (or better) with exactly `nodes` nodes joined."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for url in cluster.urls:
+            health = _http_json(
+                f"{url}/_cluster/health?wait_for_status={status}&wait_for_nodes={nodes}&timeout=5s", timeout=10
+            )
+            if health and not health.get("timed_out") and health.get("number_of_nodes") == nodes:
+                return
+        time.sleep(1)
+    raise ServiceError(f"{cluster.name} did not reach {status} with {nodes} nodes within {timeout:.0f}s")
+
+
+def cluster_start(cluster: Cluster, timeout: float = 300) -> str:
+    """Start every node (idempotent) and wait until all have joined. Returns the ES_URL value."""
+    for i in range(cluster.nodes):
+        cluster_start_node(cluster, i)
+    cluster_wait(cluster, "yellow", cluster.nodes, timeout)
+    return cluster.es_url
+
+
+def cluster_kill_node(cluster: Cluster, i: int, sig: int = signal.SIGKILL) -> None:
+    """Signal node i and wait (up to 60 s) until its HTTP port is closed."""
+    pid = _pid_alive(cluster.pidfile(i))
+    if pid is None:
+        return
+    os.kill(pid, sig)
+    _wait_gone(cluster.pidfile(i), cluster.http_port(i), pid)
+
+
+def _wait_gone(pidfile: Path, port: int, pid: int) -> None:
+    for _ in range(600):
+        if _pid_alive(pidfile) is None or not _port_open(port):
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, signal.SIGKILL)
+    pidfile.unlink(missing_ok=True)
+
+
+def cluster_stop(cluster: Cluster) -> None:
+    pids = {i: _pid_alive(cluster.pidfile(i)) for i in range(cluster.nodes)}
+    for pid in pids.values():
+        if pid is not None:
+            os.kill(pid, signal.SIGTERM)  # all first: a cluster losing nodes one by one re-balances meanwhile
+    for i, pid in pids.items():
+        if pid is not None:
+            _wait_gone(cluster.pidfile(i), cluster.http_port(i), pid)
+
+
+def _stop_cluster_nodes(settings: Settings) -> None:
+    """Every local cluster node under this checkout's folder, whatever CHAXIN_ES_NODES says now."""
+    stopped = 0
+    for pidfile in sorted(_es_base(settings).glob("node-*/es.pid")):
+        pid = _pid_alive(pidfile)
+        if pid is not None:
+            os.kill(pid, signal.SIGTERM)
+            _wait_gone(pidfile, int(pidfile.parent.name.removeprefix("node-")), pid)
+            stopped += 1
+    if stopped:
+        _log(f"{stopped} Elasticsearch cluster node(s) stopped")
+
+
 # ---------------------------------------------------------------- Redis
 
 
@@ -273,12 +377,18 @@ def redis_stop(settings: Settings) -> None:
 
 def start_all(settings: Settings | None = None) -> dict[str, str]:
     settings = settings or get_settings()
-    return {"ES_URL": es_start(settings), "REDIS_URL": redis_start(settings)}
+    if settings.es_nodes > 1 and not settings.es_url:
+        es_url = cluster_start(local_cluster(settings))
+    else:
+        es_url = es_start(settings)
+    return {"ES_URL": es_url, "REDIS_URL": redis_start(settings)}
 
 
 def stop_all(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     es_stop(settings)
+    if not settings.es_url:
+        _stop_cluster_nodes(settings)
     redis_stop(settings)
 
 

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     es_port: int = Field(default=9200, alias="CHAXIN_ES_PORT")
     redis_port: int = Field(default=6379, alias="CHAXIN_REDIS_PORT")
     es_heap: str = Field(default="1g", alias="CHAXIN_ES_HEAP")
+    # Local nodes `make services` starts: 1 is a single node; more form one cluster on es_port, es_port+1, ...
+    es_nodes: int = Field(default=1, ge=1, le=9, alias="CHAXIN_ES_NODES")
     # Signs CSRF tokens. Empty means a random key kept in services_dir/secret_key, so a single machine
     # works out of the box; set it when several hosts serve the same site.
     secret_key: str = Field(default="", alias="CHAXIN_SECRET_KEY")
@@ -95,7 +97,9 @@ class Settings(BaseSettings):
 
     @property
     def effective_es_url(self) -> str:
-        return self.es_url or f"http://127.0.0.1:{self.es_port}"
+        if self.es_url:
+            return self.es_url
+        return ",".join(f"http://127.0.0.1:{self.es_port + i}" for i in range(self.es_nodes))
 
     @property
     def es_urls(self) -> list[str]:

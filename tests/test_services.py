@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -10,7 +12,7 @@ from conf.settings import Settings
 
 def test_elasticsearch_root_reports_8_14() -> None:
     settings = Settings()
-    info = httpx.get(settings.effective_es_url, timeout=10).json()
+    info = httpx.get(settings.es_urls[0], timeout=10).json()
     assert info["version"]["number"].startswith("8.14.")
     assert info["tagline"] == "You Know, for Search"
     assert info["cluster_name"]
@@ -19,7 +21,7 @@ def test_elasticsearch_root_reports_8_14() -> None:
 def test_elasticsearch_has_the_analysis_components_the_mappings_use() -> None:
     settings = Settings()
     body = {"tokenizer": "standard", "filter": ["cjk_width", "lowercase", "cjk_bigram"], "text": "ＡＢ石墨烯"}
-    resp = httpx.post(f"{settings.effective_es_url}/_analyze", json=body, timeout=10)
+    resp = httpx.post(f"{settings.es_urls[0]}/_analyze", json=body, timeout=10)
     assert [t["token"] for t in resp.json()["tokens"]] == ["ab", "石墨", "墨烯"]
 
 
@@ -29,3 +31,14 @@ def test_services_start_is_idempotent(action: str) -> None:
 
     urls = start_all(Settings())
     assert set(urls) == {"ES_URL", "REDIS_URL"}
+
+
+def test_every_unpack_of_the_distribution_happens(tmp_path: Path) -> None:
+    """Two unpacks from one checkout (the single node's, then a cluster's elsewhere) both leave a
+    distribution: Maven's "already unpacked" marker of the first once made the second a silent no-op."""
+    from chaxin.services import _resolve_distribution
+
+    for name in ("first", "second"):
+        home = _resolve_distribution(tmp_path / name)
+        assert (home / "bin" / "elasticsearch").exists(), name
+        assert (tmp_path / name / ".unpack-markers").is_dir(), "markers sit beside what they mark"
