@@ -54,6 +54,21 @@ def settings_for(prefix: str, database_url: str = "") -> Settings:
     )
 
 
+def launcher_node(base: Settings) -> Settings:
+    """`base`, for a test that stops and starts the local Elasticsearch node; skips when it cannot."""
+    from chaxin.services import es_foreign_holder
+
+    if base.es_url:
+        pytest.skip("ES_URL points at an external cluster; this test stops only the local node")
+    held_by = es_foreign_holder(base)
+    if held_by:
+        pytest.skip(
+            f"port {base.es_port} is held by {held_by}, which the launcher did not start: "
+            "this test stops and starts the local node and cannot stop that one"
+        )
+    return base
+
+
 def new_prefix(kind: str) -> str:
     return f"t{kind}-{secrets.token_hex(4)}"
 
