@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
@@ -116,6 +117,7 @@ def test_two_servers_and_two_workers_start_together(fresh_database: str, tmp_pat
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, 9)
                 proc.wait()
+        redis.Redis.from_url(env["REDIS_URL"]).flushdb()  # the workers' queue bindings
 
     head = ScriptDirectory.from_config(alembic_config(fresh_database)).get_current_head()
     assert schema_revision(fresh_database) == head
