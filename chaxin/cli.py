@@ -300,6 +300,31 @@ def ingest_status(job_id: int) -> None:
     click.echo(json.dumps(status, ensure_ascii=False, indent=2))
 
 
+@ingest.command("resume")
+@click.argument("job_id", type=int)
+@click.option("--wait", is_flag=True, help="Show progress and wait for the job to finish.")
+def ingest_resume(job_id: int, wait: bool) -> None:
+    """Send again the chunks of a job that have no result and are neither queued nor being worked on.
+
+    For a task the broker lost; workers do it themselves for a job with no progress for longer than
+    CHAXIN_BROKER_VISIBILITY_TIMEOUT.
+    """
+    from ingest.resume import ResumeError, resume
+
+    try:
+        result = resume(get_settings(), job_id)
+    except ResumeError as exc:
+        _fail(str(exc))
+    if result.resent:
+        click.echo(f"job {job_id}: sent again chunk(s) {', '.join(map(str, result.resent))}")
+    else:
+        click.echo(f"job {job_id}: no chunk lost")
+    if result.in_flight:
+        click.echo(f"still queued or being worked on: {len(result.in_flight)} chunk(s)")
+    if wait:
+        _wait(job_id)
+
+
 @ingest.command("errors")
 @click.argument("job_id", type=int)
 def ingest_errors(job_id: int) -> None:
