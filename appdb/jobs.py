@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from appdb.models import IngestChunk, IngestError, IngestJob, TechReportOwner
+from appdb.models import IngestChunk, IngestChunkTask, IngestError, IngestJob, TechReportOwner
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,70 @@ ChunkError = (
 )
 
 
+@dataclass(frozen=True)
+class ChunkTask:
+    """One chunk's task as queued: sent again unchanged when it was lost (`resume`)."""
+
+    chunk_no: int
+    args: list[Any]
+    kwargs: dict[str, Any]
+    priority: int
+
+
+def store_chunk_tasks(session: Session, job_id: int, tasks: Sequence[ChunkTask]) -> None:
+    for t in tasks:
+        session.add(
+            IngestChunkTask(job_id=job_id, chunk_no=t.chunk_no, priority=t.priority,
+                            args=json.dumps(t.args, ensure_ascii=False),
+                            kwargs=json.dumps(t.kwargs, ensure_ascii=False))
+        )  # fmt: skip
+
+
+def unrecorded_chunk_tasks(session: Session, job_id: int) -> list[ChunkTask] | None:
+    """The tasks of the job's chunks that have no result row; None for a job queued before tasks were kept."""
+    rows = session.scalars(
+        select(IngestChunkTask).where(IngestChunkTask.job_id == job_id).order_by(IngestChunkTask.chunk_no)
+    ).all()
+    if not rows:
+        return None
+    recorded = set(session.scalars(select(IngestChunk.chunk_no).where(IngestChunk.job_id == job_id)))
+    return [
+        ChunkTask(r.chunk_no, json.loads(r.args), json.loads(r.kwargs), r.priority)
+        for r in rows
+        if r.chunk_no not in recorded
+    ]
+
+
+def note_resumed(session: Session, job_id: int, chunks: int) -> None:
+    job = session.get(IngestJob, job_id)
+    if job is not None:
+        job.resumed_at = datetime.now(UTC)
+        job.resumed_chunks = (job.resumed_chunks or 0) + chunks
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite gives naive UTC back
+
+
+def stalled_jobs(session: Session, broker: str, idle_seconds: float) -> list[int]:
+    """Unfinished jobs queued on `broker` with nothing recorded (nor resumed) for `idle_seconds`."""
+    jobs = session.scalars(
+        select(IngestJob).where(IngestJob.state.in_(("queued", "running")), IngestJob.broker == broker)
+    ).all()
+    cutoff = datetime.now(UTC).timestamp() - idle_seconds
+    stalled = []
+    for job in jobs:
+        done, last = session.execute(
+            select(func.count(IngestChunk.id), func.max(IngestChunk.finished_at)).where(IngestChunk.job_id == job.id)
+        ).one()
+        if done >= job.chunks_total:
+            continue
+        moments = [m for m in (last, job.started_at, job.created_at, job.resumed_at) if m is not None]
+        if moments and max(_aware(m) for m in moments).timestamp() < cutoff:
+            stalled.append(job.id)
+    return stalled
+
+
 @dataclass
 class JobStatus:
     id: int
@@ -68,18 +133,22 @@ class JobStatus:
     started_at: str | None
     finished_at: str | None
     records_per_second: float | None
+    # Chunks sent again because their tasks were lost (`chaxin ingest resume`), and when last.
+    resumed_chunks: int = 0
+    resumed_at: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def create_job(
-    session: Session, fmt: str, path: str, chunks_total: int, submitter: Submitter = OPERATOR
-) -> IngestJob:
+    session: Session, fmt: str, path: str, chunks_total: int, submitter: Submitter = OPERATOR,
+    *, broker: str | None = None,
+) -> IngestJob:  # fmt: skip
     job = IngestJob(
         format=fmt, path=path, state="queued" if chunks_total else "done", chunks_total=chunks_total,
         submitted_by=submitter.user_id, submitter_centre=submitter.centre,
-        submitter_admin=submitter.platform_admin, lower_access=submitter.lower_access,
+        submitter_admin=submitter.platform_admin, lower_access=submitter.lower_access, broker=broker,
     )  # fmt: skip
     if not chunks_total:
         job.finished_at = datetime.now(UTC)
@@ -230,7 +299,7 @@ def job_status(session: Session, job_id: int) -> JobStatus | None:
         chunks_done=done, seen=seen, indexed=indexed, skipped=skipped, merged=merged, failed=failed,
         message=job.message,
         created_at=_iso(job.created_at), started_at=_iso(job.started_at), finished_at=_iso(finished_at),
-        records_per_second=rate,
+        records_per_second=rate, resumed_chunks=job.resumed_chunks or 0, resumed_at=_iso(job.resumed_at),
     )  # fmt: skip
 
 

@@ -32,6 +32,25 @@ class IngestJob(Base):
     submitter_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # A platform admin's audited permission for this job to lower access levels (限制 → 公开 ...).
     lower_access: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The broker its tasks went to (a digest of the URL): a worker resumes only jobs of its own broker.
+    broker: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # `chaxin ingest resume` (by hand, or a worker finding the job stalled): when, and chunks sent again.
+    resumed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    resumed_chunks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class IngestChunkTask(Base):
+    """What was queued for one chunk (the task's arguments), so that a lost task can be sent again."""
+
+    __tablename__ = "ingest_chunk_tasks"
+    __table_args__ = (UniqueConstraint("job_id", "chunk_no"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("ingest_jobs.id", ondelete="CASCADE"), index=True)
+    chunk_no: Mapped[int] = mapped_column(Integer)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    args: Mapped[str] = mapped_column(Text)  # JSON
+    kwargs: Mapped[str] = mapped_column(Text)  # JSON
 
 
 class TechReportOwner(Base):

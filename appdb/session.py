@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -43,5 +46,41 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+# One number for every Chaxin process: pg_advisory_lock keys are per database, so this serialises
+# the migrations of one database only.
+MIGRATION_LOCK_KEY = 0x43484158  # "CHAX"
+
+
+@contextmanager
+def migration_lock(url: str) -> Iterator[None]:
+    """Held while migrating, so processes starting together (serve and workers) migrate one at a time;
+    those coming after find the schema at head and Alembic does nothing."""
+    if url.startswith("postgresql"):
+        # A session-level advisory lock on a connection of its own, held across Alembic's transaction.
+        with engine_for(url).connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                conn.commit()
+        return
+    database = make_url(url).database if url.startswith("sqlite") else None
+    if not database or database == ":memory:":
+        yield
+        return
+    # SQLite: an exclusive lock on a file beside the database. Its own file rather than the database's
+    # locks, which Alembic's DDL and the WAL pragma take and drop themselves.
+    lock_path = Path(database).with_name(Path(database).name + ".migrate-lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def upgrade(url: str) -> None:
-    command.upgrade(alembic_config(url), "head")
+    with migration_lock(url):
+        command.upgrade(alembic_config(url), "head")

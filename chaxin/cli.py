@@ -141,10 +141,50 @@ def index_rebuild() -> None:
         result = rebuild(es, make_redis(settings), IndexNames(settings.index_prefix),
                          get_tokenizer(settings.tokenizer_backend),
                          progress=lambda n: console.print(f"  copied {n}"), shards=settings.index_shards,
-                         replicas=settings.index_replicas)  # fmt: skip
+                         replicas=settings.index_replicas, keep_previous=settings.index_keep_previous)  # fmt: skip
     except IndexAdminError as exc:
         _fail(str(exc))
     click.echo(f"rebuilt {result.copied} records: {result.old_index} -> {result.new_index}")
+    if result.old_index:
+        click.echo(f"kept {result.old_index} for `chaxin index rollback` (`chaxin index prune` deletes it)")
+    for name in result.pruned:
+        click.echo(f"deleted {name}")
+
+
+@index.command("rollback")
+def index_rollback() -> None:
+    """Point both aliases back at the index the last rebuild replaced, in one call."""
+    from conf.clients import make_redis
+    from ingest.index_admin import IndexAdminError, rollback
+    from mappings.naming import IndexNames
+
+    settings = get_settings()
+    try:
+        result = rollback(_es_or_fail(), make_redis(settings), IndexNames(settings.index_prefix))
+    except IndexAdminError as exc:
+        _fail(str(exc))
+    click.echo(f"rolled back: {result.from_index} -> {result.to_index}")
+    click.echo(f"records ingested since the rebuild are only in {result.from_index}, kept until `chaxin index prune`")
+
+
+@index.command("prune")
+@click.option("--keep", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Keep this many of the newest indices no alias points at.")  # fmt: skip
+def index_prune(keep: int) -> None:
+    """Delete the physical indices no alias points at (kept for rollback after a rebuild)."""
+    from conf.clients import make_redis
+    from ingest.index_admin import IndexAdminError, prune
+    from mappings.naming import IndexNames
+
+    settings = get_settings()
+    try:
+        deleted = prune(_es_or_fail(), make_redis(settings), IndexNames(settings.index_prefix), keep=keep)
+    except IndexAdminError as exc:
+        _fail(str(exc))
+    for name in deleted:
+        click.echo(f"deleted {name}")
+    if not deleted:
+        click.echo("nothing to delete")
 
 
 @index.command("drop")
@@ -263,6 +303,31 @@ def ingest_status(job_id: int) -> None:
 
     status = _status(job_id)
     click.echo(json.dumps(status, ensure_ascii=False, indent=2))
+
+
+@ingest.command("resume")
+@click.argument("job_id", type=int)
+@click.option("--wait", is_flag=True, help="Show progress and wait for the job to finish.")
+def ingest_resume(job_id: int, wait: bool) -> None:
+    """Send again the chunks of a job that have no result and are neither queued nor being worked on.
+
+    For a task the broker lost; workers do it themselves for a job with no progress for longer than
+    CHAXIN_BROKER_VISIBILITY_TIMEOUT.
+    """
+    from ingest.resume import ResumeError, resume
+
+    try:
+        result = resume(get_settings(), job_id)
+    except ResumeError as exc:
+        _fail(str(exc))
+    if result.resent:
+        click.echo(f"job {job_id}: sent again chunk(s) {', '.join(map(str, result.resent))}")
+    else:
+        click.echo(f"job {job_id}: no chunk lost")
+    if result.in_flight:
+        click.echo(f"still queued or being worked on: {len(result.in_flight)} chunk(s)")
+    if wait:
+        _wait(job_id)
 
 
 @ingest.command("errors")

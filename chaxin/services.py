@@ -23,6 +23,7 @@ import urllib.request
 from pathlib import Path
 
 from chaxin.cluster import Cluster
+from chaxin.port_owner import foreign_holder
 from conf.settings import REPO_ROOT, Settings, get_settings
 
 ES_VERSION = "8.14.1"
@@ -171,6 +172,15 @@ def es_start(settings: Settings) -> str:
         return url
     base = _es_base(settings)
     pidfile = base / "es.pid"
+    held_by = es_foreign_holder(settings)
+    if held_by:
+        # Someone else's node: use it, but say whose it is, since `services-stop` cannot stop it.
+        if not (_http_json(url, timeout=5) or {}).get("version"):
+            raise ServiceError(
+                f"port {settings.es_port} is held by {held_by}, which is not an Elasticsearch node started "
+                "by this launcher; stop it or choose another port with CHAXIN_ES_PORT"
+            )
+        _log(f"port {settings.es_port} is held by {held_by}, not started by this launcher; using that node")
     if _pid_alive(pidfile) or _port_open(settings.es_port):
         _wait_es_health(url, 120)
         return url
@@ -181,6 +191,11 @@ def es_start(settings: Settings) -> str:
     )  # fmt: skip
     _wait_es_health(url, 180)
     return url
+
+
+def es_foreign_holder(settings: Settings) -> str | None:
+    """The process holding the local node's port when this launcher did not start it (None: free or ours)."""
+    return foreign_holder(settings.es_port, _pid_alive(_es_base(settings) / "es.pid"))
 
 
 def launch_node(dist_base: Path, node: Path, pidfile: Path, heap: str, label: str, options: list[str]) -> None:
@@ -346,6 +361,15 @@ def redis_start(settings: Settings) -> str:
     if settings.redis_url:
         _log(f"REDIS_URL is set; not starting a local Redis ({url})")
         return url
+    held_by = redis_foreign_holder(settings)
+    if held_by:
+        if not _redis_answers(settings.redis_port):
+            raise ServiceError(
+                f"port {settings.redis_port} is held by {held_by}, which is not a Redis server started by "
+                "this launcher; stop it or choose another port with CHAXIN_REDIS_PORT"
+            )
+        _log(f"port {settings.redis_port} is held by {held_by}, not started by this launcher; using it")
+        return url
     if _port_open(settings.redis_port):
         return url
     server = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -364,6 +388,20 @@ def redis_start(settings: Settings) -> str:
             return url
         time.sleep(0.1)
     raise ServiceError("Redis did not start; see .services/redis/redis.log")
+
+
+def redis_foreign_holder(settings: Settings) -> str | None:
+    """The process holding the Redis port when this launcher did not start it (None: free or ours)."""
+    return foreign_holder(settings.redis_port, _pid_alive(settings.services_dir / "redis" / "redis.pid"))
+
+
+def _redis_answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith((b"+PONG", b"-NOAUTH"))
+    except OSError:
+        return False
 
 
 def redis_stop(settings: Settings) -> None:

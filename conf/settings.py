@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     ingest_max_bytes: int = Field(default=20 * 1024**3, ge=1, alias="CHAXIN_INGEST_MAX_BYTES")
     # Chunks of a job queued at each priority step: a later job's first chunks overtake an earlier job's rest.
     ingest_fair_share: int = Field(default=4, ge=1, alias="CHAXIN_INGEST_FAIR_SHARE")
+    # Tests only: a parsed chunk waits before writing while <this folder>/hold-<chunk no> exists.
+    ingest_test_hold_dir: Path | None = Field(default=None, alias="CHAXIN_INGEST_TEST_HOLD")
+    # Physical indices a rebuild keeps besides the live one, for `chaxin index rollback`; older ones
+    # are deleted after the swap. `chaxin index prune` deletes the kept ones too.
+    index_keep_previous: int = Field(default=1, ge=0, le=100, alias="CHAXIN_INDEX_KEEP_PREVIOUS")
     bulk_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, alias="CHAXIN_BULK_MAX_BYTES")
     bulk_max_docs: int = Field(default=1000, ge=1, alias="CHAXIN_BULK_MAX_DOCS")
     # One shard suits a developer's corpus; 1.05 billion records want tens of shards of 30-50 GB each.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 
 from celery import Celery
@@ -19,7 +20,7 @@ def make_celery(settings: Settings | None = None, *, with_tasks: bool = True) ->
         "chaxin",
         broker=settings.effective_redis_url,
         backend=settings.effective_redis_url,
-        include=["ingest.tasks"] if with_tasks else [],
+        include=["ingest.tasks", "ingest.resume"] if with_tasks else [],
     )
     app.conf.update(
         task_acks_late=True,
@@ -59,3 +60,8 @@ def producer_for(settings: Settings) -> Celery:
 
 
 app = make_celery()
+
+
+def broker_id(settings: Settings) -> str:
+    """Names the broker a job's tasks went to, without keeping its URL (which may hold a password)."""
+    return hashlib.sha256(settings.effective_redis_url.encode()).hexdigest()[:16]

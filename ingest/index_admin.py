@@ -1,4 +1,5 @@
-"""Index lifecycle: create the first physical index, and rebuild into a new one with an alias swap."""
+"""Index lifecycle: create the first physical index, rebuild into a new one with an alias swap,
+roll back to the previous one, and prune the ones no alias points at."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import redis
 from elasticsearch import Elasticsearch, NotFoundError, helpers
 
 from ingest.document import index_document
+from ingest.write_lease import rebuild_lock_key, wait_until_no_writers
 from mappings.analysis.tokenizer import Tokenizer
 from mappings.model import Record
 from mappings.naming import IndexNames, latest_mapping_version, load_mapping
@@ -19,16 +21,14 @@ from mappings.naming import IndexNames, latest_mapping_version, load_mapping
 log = logging.getLogger(__name__)
 
 REBUILD_LOCK_TTL = 6 * 3600
+# How long a rebuild waits for the writes under way when it starts (each holds a write lease).
+WRITERS_WAIT = 30 * 60
 # Replica copies of a rebuilt index must be assigned and recovered before the alias swap.
 REPLICA_WAIT = "30m"
 
 
 class IndexAdminError(RuntimeError):
     pass
-
-
-def rebuild_lock_key(names: IndexNames) -> str:
-    return f"chaxin:{names.prefix}:{names.kind}:rebuild"
 
 
 def current_index(es: Elasticsearch, alias: str) -> str | None:
@@ -119,11 +119,15 @@ def create(
 
 
 @contextmanager
-def rebuild_lock(r: redis.Redis, names: IndexNames) -> Iterator[None]:
+def rebuild_lock(r: redis.Redis, names: IndexNames, *, writers_wait: float = WRITERS_WAIT) -> Iterator[None]:
+    """The index to ourselves: no write lease is granted from now on, and the ones granted before have
+    ended (or lapsed, for a crashed writer) when the block starts."""
     lock = r.lock(rebuild_lock_key(names), timeout=REBUILD_LOCK_TTL, blocking=False)
     if not lock.acquire():
         raise IndexAdminError("another rebuild is running")
     try:
+        if not wait_until_no_writers(r, names, writers_wait):
+            raise IndexAdminError(f"ingest tasks still writing to {names.read_alias} after {writers_wait:.0f}s")
         yield
     finally:
         try:
@@ -137,11 +141,74 @@ def _scan_records(es: Elasticsearch, index: str) -> Iterator[dict[str, Any]]:
         yield hit["_source"]
 
 
+def physical_indices(es: Elasticsearch, names: IndexNames) -> list[str]:
+    """Every physical index of this prefix and kind, oldest first (by creation, not by name: v10 < v9)."""
+    found = es.indices.get(index=names.pattern, allow_no_indices=True, ignore_unavailable=True).body
+    return sorted(found, key=lambda n: (int(found[n]["settings"]["index"]["creation_date"]), n))
+
+
+def prune(es: Elasticsearch, r: redis.Redis, names: IndexNames, keep: int = 0) -> list[str]:
+    """Delete the physical indices no alias points at, but the `keep` newest of them. Returns those deleted.
+
+    Under the rebuild lock: a rebuild's new index has no alias until the swap.
+    """
+    with rebuild_lock(r, names):
+        return _prune(es, names, keep)
+
+
+def _prune(es: Elasticsearch, names: IndexNames, keep: int) -> list[str]:
+    live = {current_index(es, names.read_alias), current_index(es, names.write_alias)}
+    older = [n for n in physical_indices(es, names) if n not in live]
+    doomed = older[: max(0, len(older) - keep)]
+    for name in doomed:
+        es.indices.delete(index=name, ignore_unavailable=True)
+    return doomed
+
+
+@dataclass
+class RollbackResult:
+    from_index: str
+    to_index: str
+
+
+def rollback(es: Elasticsearch, r: redis.Redis, names: IndexNames) -> RollbackResult:
+    """Point both aliases back at the index the live one replaced, in one alias call.
+
+    The index rolled back from stays until `prune`. Records ingested since the swap are only in it.
+    """
+    with rebuild_lock(r, names):
+        live = current_index(es, names.read_alias)
+        if live is None:
+            raise IndexAdminError(f"{names.read_alias} does not exist")
+        indices = physical_indices(es, names)
+        earlier = indices[: indices.index(live)] if live in indices else []
+        if not earlier:
+            raise IndexAdminError(f"no index older than {live} is kept to roll back to")
+        target = earlier[-1]
+        es.indices.update_aliases(actions=_swap(names, live, target))
+        return RollbackResult(live, target)
+
+
+def _swap(names: IndexNames, old: str | None, new: str) -> list[dict[str, Any]]:
+    actions: list[dict[str, Any]] = [
+        {"add": {"index": new, "alias": names.read_alias}},
+        {"add": {"index": new, "alias": names.write_alias, "is_write_index": True}},
+    ]
+    if old:
+        actions = [
+            {"remove": {"index": old, "alias": names.read_alias}},
+            {"remove": {"index": old, "alias": names.write_alias}},
+            *actions,
+        ]
+    return actions
+
+
 @dataclass
 class RebuildResult:
     old_index: str | None
     new_index: str
     copied: int
+    pruned: list[str]
 
 
 def rebuild(
@@ -153,17 +220,27 @@ def rebuild(
     progress: Callable[[int], None] | None = None,
     shards: int | None = None,
     replicas: int | None = None,
+    keep_previous: int = 1,
+    writers_wait: float = WRITERS_WAIT,
+    before_swap: Callable[[], None] | None = None,
 ) -> RebuildResult:
     """Re-derive every record with the current tokenizer into a new index, then swap both aliases at once.
 
-    Ingest tasks wait while the rebuild lock is held, so no write lands in the old index unseen.
+    The copy starts once every ingest task that was writing has finished its writes (each holds a
+    write lease, ingest/write_lease.py), and tasks wait for the rebuild to end before writing again:
+    no write lands in the old index after the copy has read it. The old index is kept for `rollback`;
+    of the indices no alias points at, the `keep_previous` newest stay (`prune` removes them).
+    `before_swap` runs after the copy, before the swap (tests hold a rebuild there).
     """
-    with rebuild_lock(r, names):
+    with rebuild_lock(r, names, writers_wait=writers_wait):
         old = current_index(es, names.read_alias)
         new = create_physical(es, names, tokenizer, bulk_load=True, shards=shards)
         copied = 0
         try:
             if old:
+                # The scan reads what a refresh has made visible: the writes that ended before the
+                # lock (refresh_interval is 30 s) would otherwise be left out of the copy.
+                es.indices.refresh(index=old)
                 actions = (
                     {
                         "_index": new,
@@ -190,23 +267,13 @@ def rebuild(
             health = es.cluster.health(index=new, wait_for_status="green", timeout=REPLICA_WAIT)
             if health.get("timed_out"):
                 raise IndexAdminError(f"{new} did not reach green with {want} replica(s) within {REPLICA_WAIT}")
-            actions_: list[dict[str, Any]] = [
-                {"add": {"index": new, "alias": names.read_alias}},
-                {"add": {"index": new, "alias": names.write_alias, "is_write_index": True}},
-            ]
-            if old:
-                actions_ = [
-                    {"remove": {"index": old, "alias": names.read_alias}},
-                    {"remove": {"index": old, "alias": names.write_alias}},
-                    *actions_,
-                ]
-            es.indices.update_aliases(actions=actions_)
+            if before_swap:
+                before_swap()
+            es.indices.update_aliases(actions=_swap(names, old, new))
         except BaseException:
             es.indices.delete(index=new, ignore_unavailable=True)
             raise
-        if old:
-            es.indices.delete(index=old, ignore_unavailable=True)
-        return RebuildResult(old, new, copied)
+        return RebuildResult(old, new, copied, _prune(es, names, keep_previous))
 
 
 def drop_all(es: Elasticsearch, names: IndexNames) -> None:

@@ -5,16 +5,17 @@ from __future__ import annotations
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import redis
 from elasticsearch import ConnectionError as ESConnectionError
 
 from appdb.accounts import audit
-from appdb.jobs import OPERATOR, ChunkSpec, Submitter, create_job
+from appdb.jobs import OPERATOR, ChunkSpec, ChunkTask, Submitter, create_job, store_chunk_tasks
 from appdb.session import session_factory, upgrade
 from conf.clients import make_es, make_redis
 from conf.settings import Settings
-from ingest.celery_app import CHUNK_TASK, PRIORITY_STEPS, producer_for
+from ingest.celery_app import CHUNK_TASK, PRIORITY_STEPS, broker_id, producer_for
 from ingest.chunks import ChunkLimitError, plan_chunks
 from ingest.formats import FORMATS, LINE_FORMATS
 from ingest.index_admin import create, index_fingerprint
@@ -133,11 +134,18 @@ def submit(
         kept = [store.put(f, fmt=fmt, name=_shown_name(path, f, name), move=move) for f in files]
         batches = _batches(kept, settings.ingest_batch_files, settings.ingest_batch_bytes)
         work = [(batch, ChunkSpec(i, 1, 0, None)) for i, batch in enumerate(batches)]
+    # One version for the whole job, fixed now: every attempt of a task (a retry, or a redelivery
+    # after its worker died) writes the same version, so it recognises what an earlier attempt wrote.
+    version = time.time_ns() // 1000
     url = settings.effective_database_url
     upgrade(url)
     with session_factory(url).begin() as session:
         # An upload's job names the file as uploaded, never the server's spool path.
-        job_id = create_job(session, fmt, name or str(path), len(work), submitter).id
+        job = create_job(session, fmt, name or str(path), len(work), submitter, broker=broker_id(settings))
+        job_id = job.id
+        tasks = [_task(job_id, fmt, names, batch, spec, version, settings) for batch, spec in work]
+        # Kept with the job, so `chaxin ingest resume` can send a lost task again just as it was.
+        store_chunk_tasks(session, job_id, tasks)
         if submitter.lower_access:
             actor = f"user:{submitter.user_id}" if submitter.user_id is not None else "cli"
             audit(
@@ -147,17 +155,21 @@ def submit(
                 {"job_id": job_id, "format": fmt, "file": name or str(path)},
             )
 
-    # One version for the whole job, fixed now: every attempt of a task (a retry, or a redelivery
-    # after its worker died) writes the same version, so it recognises what an earlier attempt wrote.
-    version = time.time_ns() // 1000
     producer = producer_for(settings)
-    for batch, spec in work:
-        first = batch[0]
-        kwargs: dict[str, object] = {"origin": first.name, "sha256": first.sha256, "version": version}
-        if fmt not in LINE_FORMATS:
-            kwargs["files"] = [[str(f.path), f.name, f.sha256] for f in batch]
-        producer.send_task(
-            CHUNK_TASK, args=[job_id, fmt, str(first.path), names.prefix, asdict(spec)], kwargs=kwargs,
-            priority=fair_priority(spec.chunk_no, settings.ingest_fair_share),
-        )  # fmt: skip
+    for task in tasks:
+        producer.send_task(CHUNK_TASK, args=task.args, kwargs=task.kwargs, priority=task.priority)
     return job_id, len(work)
+
+
+def _task(
+    job_id: int, fmt: str, names: IndexNames, batch: list[StoredFile], spec: ChunkSpec, version: int,
+    settings: Settings,
+) -> ChunkTask:  # fmt: skip
+    first = batch[0]
+    kwargs: dict[str, Any] = {"origin": first.name, "sha256": first.sha256, "version": version}
+    if fmt not in LINE_FORMATS:
+        kwargs["files"] = [[str(f.path), f.name, f.sha256] for f in batch]
+    return ChunkTask(
+        chunk_no=spec.chunk_no, args=[job_id, fmt, str(first.path), names.prefix, asdict(spec)], kwargs=kwargs,
+        priority=fair_priority(spec.chunk_no, settings.ingest_fair_share),
+    )  # fmt: skip

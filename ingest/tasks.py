@@ -32,7 +32,7 @@ from ingest.chunks import MAX_LINE_BYTES, read_chunk
 from ingest.errors import RecordError
 from ingest.formats import LINE_FORMATS, parse_file
 from ingest.guard import guard_for
-from ingest.index_admin import rebuild_lock_key
+from ingest.write_lease import RebuildRunning, rebuild_lock_key, write_lease
 from ingest.writer import RetryableBulkError, write_records
 from mappings.analysis.tokenizer import get_tokenizer
 from mappings.model import Record, SourceRef
@@ -42,6 +42,10 @@ log = logging.getLogger(__name__)
 
 # With backoff capped at 60 s, about half an hour of Elasticsearch outage before records are quarantined.
 ES_RETRIES = 35
+# A parsed chunk waits this long for a running rebuild before it goes back to the queue. Not longer:
+# a task holding its worker past the broker's visibility timeout would be handed out a second time.
+LEASE_WAIT = 30
+REQUEUE_AFTER = 15  # seconds
 
 
 @lru_cache(maxsize=1)
@@ -132,6 +136,17 @@ def _with_source(record: Record, sha256: str | None, file: str, position: str) -
     return record.model_copy(update={"sources": [ref]})
 
 
+def _test_hold(folder: Path, chunk_no: int) -> None:
+    """Tests only (CHAXIN_INGEST_TEST_HOLD): a parsed chunk waits, before it writes, while the file
+    hold-<chunk no> exists in `folder`, and says so with held-<chunk no>."""
+    hold = folder / f"hold-{chunk_no}"
+    if not hold.exists():
+        return
+    (folder / f"held-{chunk_no}").touch()
+    while hold.exists():
+        time.sleep(0.1)
+
+
 # Celery's decorator is untyped; the task body below is fully typed.
 @app.task(bind=True, acks_late=True, max_retries=ES_RETRIES, name=CHUNK_TASK)  # type: ignore[untyped-decorator]
 def ingest_chunk(
@@ -151,14 +166,18 @@ def ingest_chunk(
     settings = get_settings()
     spec = ChunkSpec(**chunk)
     names = IndexNames(index_prefix)
-    if _redis().exists(rebuild_lock_key(names)):
-        # A full rebuild is copying the index; writing now would land in the index being replaced.
+
+    def requeue() -> None:
         # Re-queue rather than retry: a long rebuild must not use up the retries kept for outages.
         self.apply_async(
             args=[job_id, fmt, path, index_prefix, chunk],
             kwargs={"origin": origin, "sha256": sha256, "version": version, "files": files},
-            countdown=15,
+            countdown=REQUEUE_AFTER,
         )
+
+    if _redis().exists(rebuild_lock_key(names)):
+        # A full rebuild is copying the index: wait for it before doing any work.
+        requeue()
         return
     Session = session_factory(settings.effective_database_url)
     with Session.begin() as session:
@@ -186,12 +205,25 @@ def ingest_chunk(
     tokenizer = get_tokenizer(settings.tokenizer_backend)
     with Session() as session:
         owners = report_owners(session, [r.id for _, r in records if r.tech_report is not None])
+    if settings.ingest_test_hold_dir:
+        _test_hold(settings.ingest_test_hold_dir, spec.chunk_no)
     try:
-        result = write_records(
-            _es(), names.write_alias, records, tokenizer,
-            max_docs=settings.bulk_max_docs, max_bytes=settings.bulk_max_bytes,
-            guard=guard_for(submitter, owners),
-        )  # fmt: skip
+        # The lease keeps a rebuild from copying while this chunk writes (ingest/write_lease.py).
+        with write_lease(_redis(), names, wait=LEASE_WAIT) as lease:
+            result = write_records(
+                _es(), names.write_alias, records, tokenizer,
+                max_docs=settings.bulk_max_docs, max_bytes=settings.bulk_max_bytes,
+                guard=guard_for(submitter, owners),
+            )  # fmt: skip
+        if not lease.valid:
+            # The lease lapsed mid-write, so a rebuild may have copied without these writes: write again.
+            log.error("job %s chunk %s: write lease lapsed; writing the chunk again", job_id, spec.chunk_no)
+            requeue()
+            return
+    except RebuildRunning:
+        log.info("job %s chunk %s waits for the rebuild of %s", job_id, spec.chunk_no, names.read_alias)
+        requeue()
+        return
     except Exception as exc:
         if _is_retryable(exc) and self.request.retries < (self.max_retries or 0):
             countdown = min(60, 2 ** min(self.request.retries, 6))

@@ -30,6 +30,9 @@ DEMO = REPO_ROOT / "data" / "demo" / "csl_demo.jsonl.gz"
 # worker (database 0) never picks them up. Two checkouts testing against one Redis at once give
 # each its own database with CHAXIN_TEST_REDIS_DB, since a session flushes its database at start.
 TEST_REDIS_DB = int(os.environ.get("CHAXIN_TEST_REDIS_DB", "15"))
+# A database for workers a test starts on its own (start-together, rebuild-during-ingest, resume):
+# no other worker reads it (13 and 14 are the zz tests', 12 the cluster test's).
+SPARE_REDIS_DB = int(os.environ.get("CHAXIN_TEST_SPARE_REDIS_DB", "11"))
 
 
 def shared_file(*parts: str) -> Path:
@@ -52,6 +55,21 @@ def settings_for(prefix: str, database_url: str = "") -> Settings:
         CHAXIN_VERIFY_PER_MINUTE=1_000_000,
         CHAXIN_ANON_EXPORT_PER_MINUTE=1_000_000,
     )
+
+
+def launcher_node(base: Settings) -> Settings:
+    """`base`, for a test that stops and starts the local Elasticsearch node; skips when it cannot."""
+    from chaxin.services import es_foreign_holder
+
+    if base.es_url:
+        pytest.skip("ES_URL points at an external cluster; this test stops only the local node")
+    held_by = es_foreign_holder(base)
+    if held_by:
+        pytest.skip(
+            f"port {base.es_port} is held by {held_by}, which the launcher did not start: "
+            "this test stops and starts the local node and cannot stop that one"
+        )
+    return base
 
 
 def new_prefix(kind: str) -> str:

@@ -21,7 +21,7 @@ from conf.settings import Settings
 from ingest.index_admin import drop_all
 from ingest.submit import submit
 from mappings.naming import IndexNames
-from tests.conftest import DEMO, new_prefix, settings_for
+from tests.conftest import DEMO, launcher_node, new_prefix, settings_for
 from tests.test_zz_worker_crash import EnvWorker, expected_ids, indexed_ids, status_of, wait_for
 
 # Neither the developer's 0, the suite's 15 nor the crash test's 14.
@@ -33,10 +33,7 @@ STOPPED_FOR = 10  # seconds Elasticsearch stays down: tasks fail and back off me
 
 @pytest.fixture
 def local_node() -> Settings:
-    base = Settings()
-    if base.es_url:
-        pytest.skip("ES_URL points at an external cluster; this test stops only the local node")
-    return base
+    return launcher_node(Settings())
 
 
 @pytest.fixture
