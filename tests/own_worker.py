@@ -3,6 +3,7 @@ passed through its environment; and polling helpers for its jobs."""
 
 from __future__ import annotations
 
+import gzip
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,11 @@ class EnvWorker(Worker):
 
     def env(self) -> dict[str, str]:
         return {**super().env(), **self.extra_env}
+
+    @property
+    def pgid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid  # started with start_new_session: its own process group
 
     def log_tail(self, chars: int = 3000) -> str:
         return self.log_path.read_text(errors="replace")[-chars:] if self.log_path.exists() else ""
@@ -78,6 +84,13 @@ def write_corpus(path: Path, count: int, tag: str) -> list[str]:
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return [parse_line(line, now=now, version=1).id for line in lines]
+
+
+def expected_ids(path: Path) -> set[str]:
+    """The record IDs a gzipped CSL corpus holds, parsed the way the tasks parse it."""
+    now = datetime.now(UTC)
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        return {parse_line(line, now=now, version=1).id for line in fh if line.strip()}
 
 
 def indexed_ids(es: Elasticsearch, settings: Settings) -> list[str]:

@@ -44,7 +44,7 @@ from ingest.writer import write_records
 from mappings.analysis.tokenizer import Tokenizer
 from mappings.naming import IndexNames
 from tests.conftest import DEMO, make_record, new_prefix, settings_for
-from tests.test_zz_worker_crash import EnvWorker, expected_ids, indexed_ids, status_of, wait_for
+from tests.own_worker import EnvWorker, expected_ids, indexed_ids, status_of, wait_for
 from web.app import create_app
 
 pytestmark = pytest.mark.cluster

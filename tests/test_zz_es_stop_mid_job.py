@@ -22,7 +22,7 @@ from ingest.index_admin import drop_all
 from ingest.submit import submit
 from mappings.naming import IndexNames
 from tests.conftest import DEMO, launcher_node, new_prefix, settings_for
-from tests.test_zz_worker_crash import EnvWorker, expected_ids, indexed_ids, status_of, wait_for
+from tests.own_worker import EnvWorker, expected_ids, indexed_ids, status_of, wait_for
 
 # Neither the developer's 0, the suite's 15 nor the crash test's 14.
 OUTAGE_REDIS_DB = 13

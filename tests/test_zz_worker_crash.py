@@ -7,25 +7,23 @@ worker had taken to the new one within seconds rather than the production ten mi
 
 from __future__ import annotations
 
-import gzip
 import signal
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import redis
-from elasticsearch import Elasticsearch, helpers
+from elasticsearch import Elasticsearch
 
-from appdb.jobs import JobStatus, job_errors, job_status
+from appdb.jobs import job_errors
 from appdb.session import session_factory
 from conf.settings import Settings
-from ingest.formats.csl import parse_line
 from ingest.index_admin import drop_all
 from ingest.submit import submit
 from mappings.naming import IndexNames
-from tests.conftest import DEMO, Worker, new_prefix, settings_for
+from tests.conftest import DEMO, new_prefix, settings_for
+from tests.own_worker import EnvWorker, expected_ids, indexed_ids, status_of, wait_for
 
 # Neither the developer's database 0 nor the test suite's 15 (the session `pipeline` worker's).
 CRASH_REDIS_DB = 14
@@ -43,25 +41,6 @@ def queued_messages(broker: redis.Redis) -> int:
     return sum(int(broker.llen(name)) for name in QUEUE_LISTS)
 
 
-class EnvWorker(Worker):
-    """The conftest worker, with settings that conftest does not pass on."""
-
-    def __init__(self, settings: Settings, log_path: Path, extra_env: dict[str, str]) -> None:
-        super().__init__(settings, log_path)
-        self.extra_env = extra_env
-
-    def env(self) -> dict[str, str]:
-        return {**super().env(), **self.extra_env}
-
-    @property
-    def pgid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid  # started with start_new_session: its own process group
-
-    def log_tail(self, chars: int = 3000) -> str:
-        return self.log_path.read_text(errors="replace")[-chars:] if self.log_path.exists() else ""
-
-
 def living_in_group(pgid: int) -> list[int]:
     """PIDs of the process group that still run (zombies awaiting their reaper do not count)."""
     alive = []
@@ -73,23 +52,6 @@ def living_in_group(pgid: int) -> list[int]:
         if int(fields[2]) == pgid and fields[0] != "Z":
             alive.append(int(stat.parent.name))
     return alive
-
-
-def status_of(settings: Settings, job_id: int) -> JobStatus:
-    with session_factory(settings.effective_database_url)() as session:
-        status = job_status(session, job_id)
-    assert status is not None
-    return status
-
-
-def wait_for(settings: Settings, job_id: int, done: int, timeout: float) -> JobStatus:
-    """Poll until at least `done` chunks are recorded, or the timeout passes."""
-    deadline = time.monotonic() + timeout
-    status = status_of(settings, job_id)
-    while status.chunks_done < done and time.monotonic() < deadline:
-        time.sleep(0.1)
-        status = status_of(settings, job_id)
-    return status
 
 
 def kill_mid_chunk(
@@ -115,20 +77,6 @@ def kill_mid_chunk(
             return done
         time.sleep(0.005)
     raise AssertionError(f"no moment to kill the worker: {status_of(settings, job_id)}\n{worker.log_tail()}")
-
-
-def expected_ids(path: Path) -> set[str]:
-    """The record IDs the corpus holds, parsed the way the tasks parse it."""
-    now = datetime.now(UTC)
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        return {parse_line(line, now=now, version=1).id for line in fh if line.strip()}
-
-
-def indexed_ids(es: Elasticsearch, settings: Settings) -> list[str]:
-    alias = IndexNames(settings.index_prefix).read_alias
-    es.indices.refresh(index=alias)
-    hits = helpers.scan(es, index=alias, query={"query": {"match_all": {}}, "_source": False}, size=1000)
-    return [hit["_id"] for hit in hits]
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ dashes, each `【来源篇名】 【英文篇名】 【来源作者】 【基   
 Labels are recognised only from this list and only at the start of a line, because a reference may
 itself contain a bracketed 【…】 string. CSSCI indexes journal papers only, so every record is one.
 
-Files come in UTF-8 or, from older clients, GB18030 without any declaration; tagged.decode tells them
+Files come in UTF-8 or, from older clients, GB18030 without any declaration; tagged.read_text tells them
 apart. A block that stops before 【参考文献】 is a truncated download: it is reported, not half-indexed.
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ingest.errors import RecordError, reason
-from ingest.formats.tagged import MAX_FILE_BYTES, decode
+from ingest.formats.tagged import read_text
 from ingest.identity import record_id
 from ingest.normalize_text import (
     author_key,
@@ -185,12 +185,8 @@ def parse_text(text: str, *, now: datetime, version: int) -> Iterator[Record | R
 
 
 def parse_file(path: Path, *, now: datetime, version: int) -> Iterator[Record | RecordError]:
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        yield RecordError(f"文件过大（{size} 字节，上限 {MAX_FILE_BYTES}）")
-        return
     try:
-        text = decode(path.read_bytes())
+        text = read_text(path)
     except RecordError as exc:
         yield exc
         return

@@ -513,17 +513,24 @@ def decode(data: bytes) -> str:
         ) from None
 
 
+def read_text(path: Path) -> str:
+    """A text export's contents, size-checked and decoded (UTF-8 or GB18030); RecordError otherwise."""
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise RecordError(f"文件过大（{size} 字节，上限 {MAX_FILE_BYTES}）")
+    try:
+        return decode(path.read_bytes())
+    except ValidationError as exc:
+        raise RecordError(reason(exc)) from None
+
+
 def parse_file(
     path: Path, *, now: datetime, version: int, fmt: str | None = None
 ) -> Iterator[Record | RecordError]:
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        yield RecordError(f"文件过大（{size} 字节，上限 {MAX_FILE_BYTES}）")
-        return
     try:
-        text = decode(path.read_bytes())
-    except (RecordError, ValidationError) as exc:
-        yield exc if isinstance(exc, RecordError) else RecordError(reason(exc))
+        text = read_text(path)
+    except RecordError as exc:
+        yield exc
         return
     yield from parse_text(text, now=now, version=version, fmt=fmt)
 

@@ -10,10 +10,9 @@ from elasticsearch import Elasticsearch
 
 from mappings.analysis.tokenizer import Tokenizer
 from mappings.model import Record
-from mappings.naming import IndexNames
 from tests.browser.conftest import open_page, serve
 from tests.citation_docs import CITATIONS, CITED, OTHER, SECRET, SECRET_TITLE, SELF, TOPIC, write_network
-from tests.conftest import make_record, new_prefix, settings_for
+from tests.conftest import make_record, new_prefix, settings_for, site_index
 
 pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 from playwright.sync_api import Browser, expect
@@ -34,21 +33,13 @@ def _many() -> list[Record]:
 def citation_site(
     es: Elasticsearch, tokenizer: Tokenizer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    from appdb.session import upgrade
-    from ingest.index_admin import create, drop_all
-
     settings = settings_for(new_prefix("bcite"), f"sqlite:///{tmp_path_factory.mktemp('bcite') / 'b.sqlite3'}")
-    upgrade(settings.effective_database_url)
-    names = IndexNames(settings.index_prefix)
-    create(es, names, tokenizer)
     state = {**CITATIONS, **{rid: {"cites": [CITED]} for rid in MANY}}
     state[CITED] = {"cited_by_count": 12, "cited_by_others": 11}
-    try:
+    with site_index(es, tokenizer, settings) as names:
         write_network(es, names.write_alias, tokenizer, extra=_many(), state=state)
         with serve(settings) as url:
             yield url
-    finally:
-        drop_all(es, names)
 
 
 def test_record_page_references_and_citing_list(browser: Browser, citation_site: str) -> None:
