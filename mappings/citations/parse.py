@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from mappings.citations.doi import dois_in
+from mappings.citations.parse_en import parse_english
 from mappings.model import Reference
 
 MAX_RAW = 2000  # longest raw reference string accepted (characters)
@@ -133,6 +134,9 @@ def parse_reference(raw: str) -> Reference:
         return _parse_gbt(raw, text, tm)
     if _WOS_CR.match(text) and re.search(r",\s*(V\d|P\d|DOI\b)", text):
         return parse_wos_cr(text).model_copy(update={"raw": raw})
+    # English layouts first: CSSCI's dotted split would read "Chan. 2010. Title." as its own fields.
+    if not _HAN.search(text) and (english := parse_english(raw)) is not None:
+        return english
     cssci = _parse_cssci(raw, text)
     if cssci is not None:
         return cssci
