@@ -88,7 +88,7 @@ def target_records(entries: list[dict[str, Any]]) -> tuple[list[Any], dict[str, 
                 doi=doi,
                 ingested_at=NOW,
                 version=1,
-            )  # fmt: skip
+            )
         )
     return records, by_doi
 
@@ -129,7 +129,7 @@ def distractors(gold_dois: set[str]) -> list[Any]:
                         doi=doi,
                         ingested_at=NOW,
                         version=1,
-                    )  # fmt: skip
+                    )
                 )
     return out
 
