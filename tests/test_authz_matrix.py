@@ -42,6 +42,7 @@ TABLE: list[Row] = [
     ("GET", "/api/v1/records/{record_id}/citations", f"/api/v1/records/{PUBLIC_ID}/citations", {}, ALL_200),
     ("GET", "/api/v1/export", "/api/v1/export", {"params": {"q": "储能", "format": "ris"}}, ALL_200),
     ("GET", "/healthz", "/healthz", {}, ALL_200),
+    ("POST", "/api/v1/references/match", "/api/v1/references/match", {"json": {"references": ["x"]}}, ALL_200),
     # ---- history and strategies: everyone has their own (anonymous ones hang on the session cookie)
     ("GET", "/api/v1/history", "/api/v1/history", {}, ALL_200),
     ("POST", "/api/v1/history/{number}/rerun", "/api/v1/history/9999/rerun", {}, (404,) * 6),
@@ -121,6 +122,8 @@ TABLE: list[Row] = [
     ("POST", "/workspace/strategies", "/workspace/strategies", {"form": {"name": "x"}}, (400,) * 6),
     ("POST", "/workspace/strategies/{strategy_id}/run", "/workspace/strategies/999999/run", {"form": {}},
      (404,) * 6),
+    ("GET", "/workspace/references", "/workspace/references", {}, ALL_200),
+    ("POST", "/workspace/references", "/workspace/references", {"form": {"text": ""}}, (400,) * 6),
     ("GET", "/workspace/export", "/workspace/export", {"params": {"ids": PUBLIC_ID, "format": "ris"}}, (303,) * 6),
     # ---- case pages: staff only; an unknown (or another centre's) case is 404 for every staff role
     ("GET", "/workspace/cases", "/workspace/cases", {}, (303, 403, 200, 200, 200, 200)),

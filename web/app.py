@@ -15,7 +15,7 @@ from conf.settings import Settings, get_settings
 from mappings.validation_zh import describe
 from search.errors import BadQuery, SearchUnavailable
 from search.query import QueryError
-from web import api, cases_api, centre_api, export_api, health, ingest_api
+from web import api, cases_api, centre_api, export_api, health, ingest_api, references_api
 from web.identity import install_session_cookie
 from web.state import AppState
 from web.url_limit import UrlLengthLimit
@@ -37,7 +37,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cases_api.router)
     app.include_router(cases_api.verify_router)
     app.include_router(centre_api.router)
-    from web import admin, auth, case_pages, centre_pages, pages, workspace
+    app.include_router(references_api.router)
+    from web import admin, auth, case_pages, centre_pages, pages, reference_pages, workspace
 
     app.include_router(auth.api_router)
     app.include_router(auth.pages_router)
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(pages.router)
     app.include_router(workspace.router)
+    app.include_router(reference_pages.router)
     app.include_router(case_pages.router)
     app.include_router(centre_pages.router)
     pages.mount_static(app)

@@ -14,11 +14,13 @@ from __future__ import annotations
 import re
 
 from mappings.citations.doi import dois_in
+from mappings.citations.parse_en import parse_english
 from mappings.citations.parse_zh import TYPE_MARK, YEAR, cssci_shaped, parse_cssci, parse_gbt
 from mappings.model import Reference
 
 MAX_RAW = 2000  # longest raw reference string accepted (characters)
 
+_HAN = re.compile(r"[\u3400-\u9fff]")
 _NUMBERING = re.compile(r"^\s*(?:\[\d+\]|\d+[.、)]\s*)")
 _WOS_CR = re.compile(r"^(?P<author>[^,]+),\s*(?P<year>\d{4}),\s*(?P<rest>.*)$")
 
@@ -108,6 +110,9 @@ def parse_reference(raw: str) -> Reference:
         return parse_gbt(raw, text, tm)
     if _WOS_CR.match(text) and re.search(r",\s*(V\d|P\d|DOI\b)", text):
         return parse_wos_cr(text).model_copy(update={"raw": raw})
+    # English layouts first: CSSCI's dotted split would read "Chan. 2010. Title." as its own fields.
+    if not _HAN.search(text) and (english := parse_english(raw)) is not None:
+        return english
     if cssci_shaped(text):
         return parse_cssci(raw, text)
     dois = dois_in(text)
