@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     ingest_max_bytes: int = Field(default=20 * 1024**3, ge=1, alias="CHAXIN_INGEST_MAX_BYTES")
     # Chunks of a job queued at each priority step: a later job's first chunks overtake an earlier job's rest.
     ingest_fair_share: int = Field(default=4, ge=1, alias="CHAXIN_INGEST_FAIR_SHARE")
+    # Link each written chunk's references to the records they cite (citeindex/); off for a bulk load
+    # that runs `chaxin citations relink` once at the end, or to measure ingest without it.
+    citation_linking: bool = Field(default=True, alias="CHAXIN_CITATION_LINKING")
     bulk_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, alias="CHAXIN_BULK_MAX_BYTES")
     bulk_max_docs: int = Field(default=1000, ge=1, alias="CHAXIN_BULK_MAX_DOCS")
     # One shard suits a developer's corpus; 1.05 billion records want tens of shards of 30-50 GB each.
