@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from elasticsearch import Elasticsearch
@@ -42,6 +43,10 @@ class Wanted:
     citing_id: str
     ref: Reference
 
+    @cached_property
+    def keys(self) -> frozenset[str]:
+        return frozenset(reference_keys(self.ref))
+
 
 def _record(source: dict[str, Any]) -> Record | None:
     try:
@@ -65,7 +70,7 @@ def _batches(wanted: Sequence[Wanted]) -> Iterable[list[int]]:
     batch: list[int] = []
     keys = 0
     for i, w in enumerate(wanted):
-        n = len(reference_keys(w.ref))
+        n = len(w.keys)
         if batch and keys + n > _BATCH_KEYS:
             yield batch
             batch, keys = [], 0
@@ -75,9 +80,8 @@ def _batches(wanted: Sequence[Wanted]) -> Iterable[list[int]]:
         yield batch
 
 
-def _decide(w: Wanted, candidates: Iterable[Record]) -> Record | None:
-    keys = set(reference_keys(w.ref))
-    sharing = {c.id: c for c in candidates if c.id != w.citing_id and keys & set(record_keys(c))}
+def _decide(w: Wanted, candidates: Iterable[tuple[Record, frozenset[str]]]) -> Record | None:
+    sharing = {c.id: c for c, keys in candidates if c.id != w.citing_id and w.keys & keys}
     if not sharing:
         return None
     doi = normalize_doi(w.ref.doi) if w.ref.doi else None
@@ -95,16 +99,17 @@ def resolve(es: Elasticsearch, index: str, wanted: Sequence[Wanted]) -> list[Rec
     out: list[Record | None] = [None] * len(wanted)
     crowded: list[int] = []
     for batch in _batches(wanted):
-        keys = sorted({k for i in batch for k in reference_keys(wanted[i].ref)})
+        keys = sorted({k for i in batch for k in wanted[i].keys})
         if not keys:
             continue
         found, complete = _lookup(es, index, keys)
-        by_key: dict[str, list[Record]] = {}
+        by_key: dict[str, list[tuple[Record, frozenset[str]]]] = {}
         for rec in found:
-            for k in record_keys(rec):
-                by_key.setdefault(k, []).append(rec)
+            rec_keys = frozenset(record_keys(rec))
+            for k in rec_keys:
+                by_key.setdefault(k, []).append((rec, rec_keys))
         for i in batch:
-            pool = {r.id: r for k in reference_keys(wanted[i].ref) for r in by_key.get(k, [])}
+            pool = {r.id: (r, ks) for k in wanted[i].keys for r, ks in by_key.get(k, [])}
             pool.pop(wanted[i].citing_id, None)
             if not complete or len(pool) > CANDIDATES:
                 if pool or not complete:
@@ -120,5 +125,5 @@ def resolve(es: Elasticsearch, index: str, wanted: Sequence[Wanted]) -> list[Rec
             if "error" in resp:
                 raise RuntimeError(f"candidate query failed: {resp['error']}")
             hits = [r for r in (_record(h["_source"]) for h in resp["hits"]["hits"]) if r is not None]
-            out[i] = _decide(wanted[i], hits)
+            out[i] = _decide(wanted[i], [(r, frozenset(record_keys(r))) for r in hits])
     return out
