@@ -46,10 +46,7 @@ def article(path: Path, *, doi: str, title: str, authors: list[tuple[str, str]],
         venue="Journal of Testing", doi=doi, title=title, year=year, volume=7, fpage=100,
         authors="".join(AUTHOR.format(*a) for a in authors),
         refs="".join(
-            REF.format(n=i, doi=f'<pub-id pub-id-type="doi">{r["doi"]}</pub-id>' if r.get("doi") else "", **{
-                "surname": r["surname"], "given": r["given"], "title": r["title"], "venue": "J Test",
-                "year": r["year"], "volume": r.get("volume", 7), "fpage": r.get("fpage", 100),
-            })
+            REF.format(n=i, doi=f'<pub-id pub-id-type="doi">{r["doi"]}</pub-id>' if r.get("doi") else "", surname=r["surname"], given=r["given"], title=r["title"], venue="J Test", year=r["year"], volume=r.get("volume", 7), fpage=r.get("fpage", 100))
             for i, r in enumerate(refs)
         ),
     )  # fmt: skip
@@ -103,7 +100,9 @@ def test_a_late_arrival_is_linked_counted_and_relink_changes_nothing(
     wait_done(pipeline, submit(pipeline, "jats", citing)[0])
     names = IndexNames(pipeline.index_prefix)
     es.indices.refresh(index=names.read_alias)
-    citing_id = es.search(index=names.read_alias, query={"term": {"doi": citing_doi}})["hits"]["hits"][0]["_id"]
+    citing_id = es.search(index=names.read_alias, query={"term": {"doi": citing_doi}})["hits"]["hits"][0][
+        "_id"
+    ]
     assert "cites" not in doc(es, pipeline, citing_id).get("citations", {})
 
     cited = article(tmp_path / "cited.xml", doi=cited_doi, title=f"Blocking keys for reference matching {tag}",
@@ -116,7 +115,11 @@ def test_a_late_arrival_is_linked_counted_and_relink_changes_nothing(
     state = eventually(lambda: doc(es, pipeline, citing_id).get("citations"))
     assert state["cites"] == [cited_id]
     assert state["cites_self"] == [cited_id], "Zhang San and Zhang S: a shared author"
-    assert [r.get("linked_id") for r in doc(es, pipeline, citing_id)["references"]] == [cited_id, cited_id, None]
+    assert [r.get("linked_id") for r in doc(es, pipeline, citing_id)["references"]] == [
+        cited_id,
+        cited_id,
+        None,
+    ]
     # "Who cites X" is one term query.
     es.indices.refresh(index=names.read_alias)
     who = es.search(index=names.read_alias, query={"term": {"citations.cites": cited_id}})
