@@ -354,12 +354,12 @@ def _status(job_id: int) -> dict[str, Any]:
     return status.as_dict()
 
 
-def _wait(job_id: int) -> None:
+def _wait(job_id: int, label: str = "ingest") -> None:
     status = _status(job_id)
     idle_since = time.monotonic()
     last_done = -1
     with Progress(
-        TextColumn("[bold]ingest[/] job {task.fields[job]}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn(f"[bold]{label}[/] job {{task.fields[job]}}"), BarColumn(), MofNCompleteColumn(),
         TextColumn("chunks · indexed {task.fields[indexed]} · merged {task.fields[merged]} · failed {task.fields[failed]}"), TimeElapsedColumn(),
         console=console, transient=False,
     ) as progress:  # fmt: skip
@@ -370,6 +370,7 @@ def _wait(job_id: int) -> None:
             status = _status(job_id)
             progress.update(
                 bar,
+                total=status["chunks_total"],
                 completed=status["chunks_done"],
                 indexed=status["indexed"],
                 merged=status["merged"],
@@ -389,6 +390,31 @@ def _wait(job_id: int) -> None:
     )
     if status["failed"]:
         click.echo(f"see `chaxin ingest errors {job_id}` for the failed records")
+
+
+# ------------------------------------------------------------------ citations
+
+
+@app.group()
+def citations() -> None:
+    """The citation index."""
+
+
+@citations.command("relink")
+@click.option("--wait", is_flag=True, help="Show progress and wait for the job to finish.")
+def citations_relink(wait: bool) -> None:
+    """Recompute every reference's link and every stored count (after a matcher change).
+
+    A second run changes nothing: links are a function of the references and the records only.
+    """
+    from citeindex.relink import start_relink
+
+    _es_or_fail()
+    job_id, chunks = start_relink(get_settings())
+    console.print(f"job {job_id}: about {chunks} chunk(s) of records to relink")
+    click.echo(job_id)
+    if wait:
+        _wait(job_id, label="relink")
 
 
 # ------------------------------------------------------------------ users and centres

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     # Physical indices a rebuild keeps besides the live one, for `chaxin index rollback`; older ones
     # are deleted after the swap. `chaxin index prune` deletes the kept ones too.
     index_keep_previous: int = Field(default=1, ge=0, le=100, alias="CHAXIN_INDEX_KEEP_PREVIOUS")
+    # Link each written chunk's references to the records they cite (citeindex/); off for a bulk load
+    # that runs `chaxin citations relink` once at the end, or to measure ingest without it.
+    citation_linking: bool = Field(default=True, alias="CHAXIN_CITATION_LINKING")
     bulk_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, alias="CHAXIN_BULK_MAX_BYTES")
     bulk_max_docs: int = Field(default=1000, ge=1, alias="CHAXIN_BULK_MAX_DOCS")
     # One shard suits a developer's corpus; 1.05 billion records want tens of shards of 30-50 GB each.

@@ -10,6 +10,9 @@ from celery import Celery
 from conf.settings import Settings, get_settings
 
 CHUNK_TASK = "ingest.chunk"
+# Citation linking lives in citeindex/, which ingest never imports: it is named here, not imported.
+LINK_TASK = "citeindex.link_records"
+TASK_MODULES = ["ingest.tasks", "ingest.resume", "citeindex.tasks"]
 # Task priorities 0 (first) to 9 on Redis, one list each; ingest/submit.py spreads a job over them.
 PRIORITY_STEPS = 10
 
@@ -20,7 +23,7 @@ def make_celery(settings: Settings | None = None, *, with_tasks: bool = True) ->
         "chaxin",
         broker=settings.effective_redis_url,
         backend=settings.effective_redis_url,
-        include=["ingest.tasks", "ingest.resume"] if with_tasks else [],
+        include=TASK_MODULES if with_tasks else [],
     )
     app.conf.update(
         task_acks_late=True,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from mappings.analysis.normalize import fold, fold_name
 from mappings.analysis.tokenizer import Tokenizer
+from mappings.citations.keys import record_keys, reference_stored_keys
 from mappings.model import Record
 
 
@@ -32,7 +34,22 @@ def derived_fields(record: Record, tokenizer: Tokenizer) -> dict[str, Any]:
     if record.clc:
         # The top-level class (one letter, A-Z) is the facet analysts browse the 中图分类 by.
         ix["clc_top"] = sorted({c.strip()[:1].upper() for c in record.clc if c.strip()[:1].isalpha()})
+    ix.update(_citation_keys(record))
     return ix
+
+
+def _citation_keys(record: Record) -> dict[str, Any]:
+    # Blocking keys of citation linking (citeindex/): `match_keys` find this record from a reference,
+    # `ref_keys` find this record's references from a record that arrives after it. Every reference's
+    # keys, linked or not: a later, equally good candidate must be able to unlink it.
+    fields: dict[str, Any] = {}
+    match_keys = record_keys(record)
+    if match_keys:
+        fields["match_keys"] = match_keys
+    ref_keys = list(dict.fromkeys(k for ref in record.references for k in reference_stored_keys(ref)))
+    if ref_keys:
+        fields["ref_keys"] = ref_keys
+    return fields
 
 
 def _author_fields(record: Record) -> dict[str, Any]:
@@ -53,7 +70,12 @@ def _collapse(folded: str) -> str:
     return " ".join(folded.split())
 
 
-def index_document(record: Record, tokenizer: Tokenizer) -> dict[str, Any]:
+def index_document(
+    record: Record, tokenizer: Tokenizer, citations: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The document to index; `citations` is the link state citeindex/ keeps beside the record."""
     doc = record.model_dump(mode="json", exclude_none=True)
     doc["ix"] = derived_fields(record, tokenizer)
+    if citations:
+        doc["citations"] = dict(citations)
     return doc

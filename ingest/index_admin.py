@@ -13,9 +13,9 @@ import redis
 from elasticsearch import Elasticsearch, NotFoundError, helpers
 
 from ingest.document import index_document
+from ingest.link_state import reapply, record_and_state
 from ingest.write_lease import rebuild_lock_key, wait_until_no_writers
 from mappings.analysis.tokenizer import Tokenizer
-from mappings.model import Record
 from mappings.naming import IndexNames, latest_mapping_version, load_mapping
 
 log = logging.getLogger(__name__)
@@ -136,6 +136,15 @@ def rebuild_lock(r: redis.Redis, names: IndexNames, *, writers_wait: float = WRI
             log.warning("rebuild lock expired before release")
 
 
+def _rederived(src: dict[str, Any], tokenizer: Tokenizer) -> dict[str, Any]:
+    # Citation link state rides along unchanged: it is not part of the record model.
+    record, state = record_and_state(src)
+    doc = index_document(reapply(record, state), tokenizer)
+    if state.citations:
+        doc["citations"] = state.citations
+    return doc
+
+
 def _scan_records(es: Elasticsearch, index: str) -> Iterator[dict[str, Any]]:
     for hit in helpers.scan(es, index=index, query={"query": {"match_all": {}}}, size=1000, preserve_order=False):
         yield hit["_source"]
@@ -247,7 +256,7 @@ def rebuild(
                         "_id": src["id"],
                         "version": src["version"],
                         "version_type": "external_gte",
-                        "_source": index_document(Record.model_validate(src), tokenizer),
+                        "_source": _rederived(src, tokenizer),
                     }
                     for src in _scan_records(es, old)
                 )

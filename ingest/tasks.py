@@ -27,7 +27,7 @@ from appdb.jobs import (
 from appdb.session import session_factory
 from conf.clients import make_es, make_redis
 from conf.settings import get_settings
-from ingest.celery_app import CHUNK_TASK, app
+from ingest.celery_app import CHUNK_TASK, LINK_TASK, app
 from ingest.chunks import MAX_LINE_BYTES, read_chunk
 from ingest.errors import RecordError
 from ingest.formats import LINE_FORMATS, parse_file
@@ -242,6 +242,9 @@ def ingest_chunk(
         with Session.begin() as session:
             record_chunk(session, job_id, spec, file=shown, seen=seen, indexed=0, skipped=0, errors=errors)
         return
+    if settings.citation_linking and result.written:
+        # Before the chunk is recorded: a task that dies in between runs again and queues it again.
+        app.send_task(LINK_TASK, args=[names.write_alias, result.written])
     files_of = {pos: r.sources[0].file or shown for pos, r in records}
     for pos, reason in result.failed:
         rid = result.restricted.get(pos)

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from ingest.document import index_document
 from ingest.guard import WriteGuard, is_restricted
+from ingest.link_state import LinkState, reapply, record_and_state
 from ingest.merge import Outcome, merge, source_refs
 from mappings.analysis.tokenizer import Tokenizer
 from mappings.model import Record, SourceRef
@@ -31,6 +32,7 @@ class WriteResult:
     # Positions of failures about a 限制 report, with its ID: only those who may see it read the error.
     restricted: dict[str, str] = field(default_factory=dict)
     created: list[str] = field(default_factory=list)  # IDs this write created
+    written: list[str] = field(default_factory=list)  # IDs this write created or changed (for linking)
 
 
 # How often a record is re-read and re-merged when another writer got there first; the pause
@@ -84,16 +86,22 @@ def write_records(
     return result
 
 
-def _existing(es: Elasticsearch, index: str, ids: list[str]) -> dict[str, tuple[Record | None, int]]:
-    found: dict[str, tuple[Record | None, int]] = {}
+Existing = tuple[Record | None, int, LinkState]
+
+
+def _existing(es: Elasticsearch, index: str, ids: list[str]) -> dict[str, Existing]:
+    found: dict[str, Existing] = {}
     for doc in es.mget(index=index, ids=ids)["docs"]:
         if not doc.get("found"):
             continue
+        state = LinkState()
         try:
-            record: Record | None = Record.model_validate(doc["_source"])
+            # Citation link state is not the source's content: merged apart, put back after.
+            record: Record | None
+            record, state = record_and_state(doc["_source"])
         except ValidationError:
             record = None  # written under an older model: the incoming record replaces it
-        found[doc["_id"]] = (record, int(doc["_version"]))
+        found[doc["_id"]] = (record, int(doc["_version"]), state)
     return found
 
 
@@ -129,11 +137,12 @@ def _write_batch(
         actions: list[dict[str, Any]] = []
         outcomes: dict[str, Outcome] = {}
         for rid, (_, record) in pending.items():
-            old, es_version = existing.get(rid, (None, 0))
+            old, es_version, state = existing.get(rid, (None, 0, LinkState()))
             merged = merge(old, record)
             if merged.outcome is Outcome.UNCHANGED:
                 if old is not None and _written_by(old, record):
                     result.indexed += 1  # an earlier attempt of this write got it in, then died or failed
+                    result.written.append(rid)  # and perhaps died before queueing its linking
                 else:
                     result.skipped += 1
                 continue
@@ -148,7 +157,7 @@ def _write_batch(
             action: dict[str, Any] = {
                 "_index": index,
                 "_id": rid,
-                "_source": index_document(merged.record, tokenizer),
+                "_source": index_document(reapply(merged.record, state), tokenizer, state.citations),
             }
             if rid in existing:
                 action.update(version=es_version + 1, version_type="external")
@@ -193,6 +202,7 @@ def _bulk(
         rid = info.get("_id", "")
         if ok:
             result.indexed += 1
+            result.written.append(rid)
             if outcomes.get(rid) is Outcome.NEW:
                 result.created.append(rid)
             if outcomes.get(rid) is Outcome.MERGED:

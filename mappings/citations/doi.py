@@ -8,11 +8,18 @@ import re
 # end is decided by trimming punctuation a sentence or a list puts after it.
 _DOI = re.compile(r"10\.\d{4,9}/[^\s\[\]<>\"{}|\\^`,;]+", re.IGNORECASE)
 _TRAILING = ".,;:)]}>'\""
+# Wiley's SICI-shaped DOIs hold `<`, `>` and `;` ("10.1002/(SICI)1097-4571(199009)41:6<391::AID-ASI1>3.0.CO;2-9").
+# Cut at the first `<` or `;`, two papers of one issue would share a DOI and be linked as one.
+_SICI = re.compile(r"10\.\d{4,9}/\(SICI\)[^\s<>;]*<[^\s<>;]*>[\d.]+\.[A-Z]{2};2-[0-9A-Z#]", re.IGNORECASE)
 
 
 def _trim(doi: str) -> str:
-    doi = doi.rstrip(_TRAILING)
-    # A closing parenthesis belongs to the DOI only when it closes one opened inside it.
+    # A closing parenthesis belongs to the DOI only when it closes one opened inside it
+    # ("10.1016/0022-2836(81)90087-5" keeps its own; "(doi: 10.1000/x)" gives its last one back).
+    while doi and doi[-1] in _TRAILING:
+        if doi[-1] == ")" and doi.count("(") >= doi.count(")"):
+            break
+        doi = doi[:-1]
     return doi
 
 
@@ -25,8 +32,11 @@ def normalize_doi(s: str) -> str | None:
 def dois_in(s: str) -> list[str]:
     """Every DOI in s in order, deduplicated (WoS writes `DOI DOI 10.x` and `[10.a, 10.b]` lists)."""
     out: list[str] = []
-    for m in _DOI.finditer(s):
-        doi = _trim(m.group(0)).lower()
+    sici = [(m.start(), m.end()) for m in _SICI.finditer(s)]
+    found = [(m.start(), m.group(0)) for m in _SICI.finditer(s)]
+    found += [(m.start(), _trim(m.group(0))) for m in _DOI.finditer(s) if not any(a <= m.start() < b for a, b in sici)]
+    for _, raw in sorted(found):
+        doi = raw.lower()
         if "/" in doi and not doi.endswith("/") and doi not in out:
             out.append(doi)
     return out

@@ -1,0 +1,1 @@
+"""The citation index: links references to the records they cite, and keeps the counts sorting uses."""

@@ -1,0 +1,195 @@
+"""Linking records in both directions of time, written with the ingest writer's versioning.
+
+`link_records(es, index, ids)` runs after a chunk of records is written:
+- outgoing: every reference of each record is resolved (citeindex/resolve.py);
+- incoming: the records already in the index whose references might cite one of them (their
+  `ix.ref_keys` meet the record's lookup keys, or their `citations.cites` names it) are resolved again,
+  against every candidate now in the index. So a newly arrived, equally good candidate unlinks a
+  reference (precision first), and the links come out the same whatever the order of arrival.
+
+A record's link state is recomputed whole from its references and the index, never patched: linking
+twice, re-ingesting, or a relink after the same matcher changes nothing, and a citation is never
+counted twice (`citations.cites` holds each cited ID once).
+
+Writes follow ingest/writer.py: read the document and its version, write the next external version,
+and on a conflict (an ingest or another link task got there first) read and recompute again, so a late
+write never overwrites a newer record. Documents are written whole (the `ix` fields are not in
+`_source`, so a partial update would lose them) and only when their link state changed.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from elasticsearch import Elasticsearch, helpers
+from pydantic import ValidationError
+
+from citeindex.resolve import Wanted, resolve
+from ingest.document import index_document
+from ingest.link_state import CITATIONS
+from ingest.writer import CONFLICT_ROUNDS, RetryableBulkError
+from mappings.analysis.tokenizer import Tokenizer
+from mappings.citations.keys import record_lookup_keys
+from mappings.citations.names import shares_any_author
+from mappings.model import Record
+
+BATCH = 500  # records recomputed per round trip
+_CITER_PAGE = 1000
+
+
+@dataclass
+class LinkResult:
+    examined: int = 0  # records whose links were recomputed
+    changed: list[str] = field(default_factory=list)  # records whose link state was written
+    dirty: set[str] = field(default_factory=set)  # cited records whose stored counts may be stale
+    failed: list[str] = field(default_factory=list)  # records still conflicting after every round
+
+    def add(self, other: LinkResult) -> None:
+        self.examined += other.examined
+        self.changed += other.changed
+        self.dirty |= other.dirty
+        self.failed += other.failed
+
+
+def _unique(ids: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(i for i in ids if i))
+
+
+def citers_of(es: Elasticsearch, index: str, records: Sequence[Record]) -> list[str]:
+    """IDs of records whose references may cite one of `records` (the records themselves excluded)."""
+    ids = [r.id for r in records]
+    keys = sorted({k for r in records for k in record_lookup_keys(r)})
+    should: list[dict[str, Any]] = [{"terms": {"citations.cites": ids}}]
+    if keys:
+        should.append({"terms": {"ix.ref_keys": keys}})
+    query = {"bool": {"should": should, "minimum_should_match": 1, "must_not": [{"ids": {"values": ids}}]}}
+    found = helpers.scan(es, index=index, query={"query": query, "_source": False}, size=_CITER_PAGE)
+    return _unique(hit["_id"] for hit in found)
+
+
+def read_documents(
+    es: Elasticsearch, index: str, ids: list[str]
+) -> dict[str, tuple[Record, dict[str, Any], int]]:
+    out: dict[str, tuple[Record, dict[str, Any], int]] = {}
+    for doc in es.mget(index=index, ids=ids)["docs"]:
+        if not doc.get("found"):
+            continue
+        body = dict(doc["_source"])
+        citations = body.pop(CITATIONS, None) or {}
+        try:
+            record = Record.model_validate(body)  # with its references' linked IDs
+        except ValidationError:
+            continue  # written under an older model: the next ingest of it replaces it
+        out[doc["_id"]] = (record, dict(citations), int(doc["_version"]))
+    return out
+
+
+def _linked_state(record: Record, targets: Sequence[Record | None]) -> tuple[Record, list[str], list[str]]:
+    refs = [
+        r.model_copy(update={"linked_id": t.id if t else None})
+        for r, t in zip(record.references, targets, strict=True)
+    ]
+    cites = _unique(t.id for t in targets if t is not None)
+    authors = [a.name for a in record.authors]
+    by_id = {t.id: t for t in targets if t is not None}
+    # 自引: the citing and cited records share any author, over both full author lists.
+    cites_self = [
+        c for c in cites if authors and shares_any_author(authors, [a.name for a in by_id[c].authors])
+    ]
+    return record.model_copy(update={"references": refs}), cites, cites_self
+
+
+def _new_citations(old: dict[str, Any], cites: list[str], cites_self: list[str]) -> dict[str, Any]:
+    out = {k: v for k, v in old.items() if k not in ("cites", "cites_self")}
+    if cites:
+        out["cites"] = cites
+    if cites_self:
+        out["cites_self"] = cites_self
+    return out
+
+
+def _round(
+    es: Elasticsearch, index: str, ids: list[str], tokenizer: Tokenizer, arrived: set[str], result: LinkResult
+) -> list[str]:
+    """Recompute and write the links of `ids`; returns the IDs that met a concurrent write."""
+    current = read_documents(es, index, ids)
+    wanted: list[Wanted] = []
+    for rid, (record, _, _) in current.items():
+        wanted += [Wanted(rid, ref) for ref in record.references]
+    resolved = iter(resolve(es, index, wanted))
+    actions: list[dict[str, Any]] = []
+    dirty: dict[str, set[str]] = {}
+    for rid, (record, citations, version) in current.items():
+        targets = [next(resolved) for _ in record.references]
+        linked, cites, cites_self = _linked_state(record, targets)
+        new = _new_citations(citations, cites, cites_self)
+        old_cites = set(citations.get("cites") or [])
+        # A record that just arrived may have changed its access level: all it cites is recounted.
+        dirty[rid] = old_cites | set(cites) if rid in arrived else old_cites ^ set(cites)
+        if linked.references == record.references and new == citations:
+            continue
+        actions.append({
+            "_index": index, "_id": rid, "version": version + 1, "version_type": "external",
+            "_source": index_document(linked, tokenizer, new),
+        })  # fmt: skip
+    conflicts: list[str] = []
+    retry: list[str] = []
+    unchanged = set(current) - {a["_id"] for a in actions}
+    for ok, item in helpers.streaming_bulk(
+        es, actions, chunk_size=BATCH, raise_on_error=False, max_retries=3
+    ):
+        info = next(iter(item.values()))
+        rid = info.get("_id", "")
+        if ok:
+            result.changed.append(rid)
+            result.dirty |= dirty.get(rid, set())
+        elif info.get("status") == 409:
+            conflicts.append(rid)
+        elif info.get("status") in (429, 503):
+            retry.append(str(info.get("error")))
+        else:
+            raise RuntimeError(f"link write of {rid} failed: {info.get('error')}")
+    for rid in unchanged:
+        result.dirty |= dirty.get(rid, set())
+    if retry:
+        raise RetryableBulkError(retry[0])
+    return conflicts
+
+
+def link_records(
+    es: Elasticsearch, index: str, ids: Sequence[str], tokenizer: Tokenizer, *, incoming: bool = True
+) -> LinkResult:
+    """Recompute the links of `ids` (and, with `incoming`, of the records that may cite them)."""
+    result = LinkResult()
+    ids = _unique(ids)
+    if not ids:
+        return result
+    # Candidates and citers are found by search: what was just written must be visible to it.
+    es.indices.refresh(index=index)
+    for start in range(0, len(ids), BATCH):
+        part = ids[start : start + BATCH]
+        todo = list(part)
+        if incoming:
+            arrived = [rec for rec, _, _ in read_documents(es, index, part).values()]
+            todo += citers_of(es, index, arrived)
+        for start2 in range(0, len(todo), BATCH):
+            _link_batch(es, index, todo[start2 : start2 + BATCH], tokenizer, set(part), result)
+    return result
+
+
+def _link_batch(
+    es: Elasticsearch, index: str, ids: list[str], tokenizer: Tokenizer, arrived: set[str], result: LinkResult
+) -> None:
+    pending = ids
+    result.examined += len(ids)
+    for round_no in range(CONFLICT_ROUNDS):
+        if round_no:
+            time.sleep(random.uniform(0, 0.04 * 2 ** min(round_no, 6)))
+        pending = _round(es, index, pending, tokenizer, arrived, result)
+        if not pending:
+            return
+    result.failed += pending

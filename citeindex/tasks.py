@@ -1,0 +1,174 @@
+"""Celery tasks of the citation index. They carry an index name and record IDs, never documents.
+
+- `citeindex.link_records`: queued by ingest (by name) after each written chunk;
+- `citeindex.refresh_counts`: recounts the records linking marked dirty (one runs at a time per index);
+- `citeindex.plan_relink` / `citeindex.relink_chunk`: `chaxin citations relink`, recorded as a job in
+  the ingest-job tables so `--wait`, `chaxin ingest status` and the API show its progress.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+import redis
+from celery import Task
+from elasticsearch import ApiError, Elasticsearch, TransportError
+from elasticsearch import ConnectionError as ESConnectionError
+from sqlalchemy import update
+
+from appdb.jobs import ChunkSpec, chunk_done, mark_running, record_chunk
+from appdb.models import IngestJob
+from appdb.session import session_factory
+from citeindex.counts import mark_dirty, refresh_counts
+from citeindex.link import LinkResult, link_records
+from conf.clients import make_es, make_redis
+from conf.settings import get_settings
+from ingest.celery_app import LINK_TASK, app
+from ingest.writer import RetryableBulkError
+from mappings.analysis.tokenizer import Tokenizer, get_tokenizer
+
+log = logging.getLogger(__name__)
+
+REFRESH_TASK = "citeindex.refresh_counts"
+PLAN_TASK = "citeindex.plan_relink"
+RELINK_TASK = "citeindex.relink_chunk"
+RELINK_FORMAT = "citations-relink"  # the job's `format` in the ingest-job table
+RETRIES = 35
+# Link tasks of several chunks mark records dirty within a few seconds; one refresh serves them all.
+REFRESH_DELAY = 2
+
+
+@lru_cache(maxsize=1)
+def _es() -> Elasticsearch:
+    return make_es(get_settings())
+
+
+@lru_cache(maxsize=1)
+def _redis() -> redis.Redis:
+    return make_redis(get_settings())
+
+
+def _tokenizer() -> Tokenizer:
+    return get_tokenizer(get_settings().tokenizer_backend)
+
+
+_TRANSIENT = (ApiError, TransportError, RetryableBulkError)
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, (ESConnectionError, RetryableBulkError)):
+        return True
+    if isinstance(exc, ApiError) and exc.meta.status in (429, 502, 503, 504):
+        return True
+    return isinstance(exc, TransportError)
+
+
+def _retry(task: Task, exc: BaseException) -> None:
+    if _retryable(exc) and task.request.retries < (task.max_retries or 0):
+        raise task.retry(exc=exc, countdown=min(60, 2 ** min(task.request.retries, 6))) from exc
+    raise exc
+
+
+def _refresh_flag(index: str) -> str:
+    return f"chaxin:citations:refresh-queued:{index}"
+
+
+def schedule_refresh(index: str) -> None:
+    """Queue one count refresh for `index` unless one is already queued and not yet started."""
+    if _redis().set(_refresh_flag(index), "1", nx=True, ex=600):
+        app.send_task(REFRESH_TASK, args=[index], countdown=REFRESH_DELAY)
+
+
+def _link(index: str, ids: list[str], *, incoming: bool, recount: bool) -> LinkResult:
+    result = link_records(_es(), index, ids, _tokenizer(), incoming=incoming)
+    dirty = result.dirty | (set(ids) if recount else set())
+    if mark_dirty(_redis(), index, dirty):
+        schedule_refresh(index)
+    return result
+
+
+# Celery's decorator is untyped; the task bodies are fully typed.
+@app.task(bind=True, acks_late=True, max_retries=RETRIES, name=LINK_TASK)  # type: ignore[untyped-decorator]
+def link_task(self: Task, index: str, ids: list[str]) -> None:
+    try:
+        result = _link(index, ids, incoming=True, recount=False)
+    except _TRANSIENT as exc:
+        _retry(self, exc)
+        return
+    if result.failed:
+        log.warning(
+            "citation links of %d record(s) still conflict; a relink recomputes them", len(result.failed)
+        )
+
+
+@app.task(bind=True, acks_late=True, max_retries=RETRIES, name=REFRESH_TASK)  # type: ignore[untyped-decorator]
+def refresh_task(self: Task, index: str) -> None:
+    # Cleared first: records marked from now on queue the next refresh, and none is left behind.
+    _redis().delete(_refresh_flag(index))
+    try:
+        refresh_counts(_es(), _redis(), index, _tokenizer())
+    except _TRANSIENT as exc:
+        _retry(self, exc)
+
+
+def _session() -> Any:
+    return session_factory(get_settings().effective_database_url)
+
+
+@app.task(bind=True, acks_late=True, max_retries=RETRIES, name=PLAN_TASK)  # type: ignore[untyped-decorator]
+def plan_relink(self: Task, job_id: int, index: str, size: int) -> None:
+    """Page through every record ID (point in time, sorted by ID) and queue one relink chunk per page."""
+    es = _es()
+    pit = es.open_point_in_time(index=index, keep_alive="5m")["id"]
+    chunk_no, after = 0, None
+    try:
+        while True:
+            body: dict[str, Any] = {
+                "size": size, "query": {"match_all": {}}, "_source": False,
+                "pit": {"id": pit, "keep_alive": "5m"}, "sort": [{"id": "asc"}],
+            }  # fmt: skip
+            if after is not None:
+                body["search_after"] = after
+            resp = es.search(body=body)
+            pit = resp.get("pit_id", pit)
+            hits = resp["hits"]["hits"]
+            if not hits:
+                break
+            app.send_task(RELINK_TASK, args=[job_id, index, chunk_no, [h["_id"] for h in hits]])
+            chunk_no += 1
+            after = hits[-1]["sort"]
+    except _TRANSIENT as exc:
+        _retry(self, exc)
+    finally:
+        es.close_point_in_time(id=pit)
+    with _session().begin() as session:
+        # The count at submission was an estimate (ingest may have gone on): the pages are the chunks.
+        values: dict[str, Any] = {"chunks_total": chunk_no}
+        if chunk_no == 0:
+            values.update(state="done", message="索引中没有记录")
+        session.execute(update(IngestJob).where(IngestJob.id == job_id).values(**values))
+
+
+@app.task(bind=True, acks_late=True, max_retries=RETRIES, name=RELINK_TASK)  # type: ignore[untyped-decorator]
+def relink_chunk(self: Task, job_id: int, index: str, chunk_no: int, ids: list[str]) -> None:
+    Session = _session()
+    with Session.begin() as session:
+        if chunk_done(session, job_id, chunk_no):
+            return
+        mark_running(session, job_id)
+    try:
+        # Every record's outgoing links are recomputed, so together they cover every link; each
+        # record's own counts are recounted too (a refresh lost to a crashed worker heals here).
+        result = _link(index, ids, incoming=False, recount=True)
+    except _TRANSIENT as exc:
+        _retry(self, exc)
+        return
+    errors = [(rid, "引文链接写入多次冲突，未更新", None) for rid in result.failed]
+    spec = ChunkSpec(chunk_no, chunk_no * len(ids) + 1, chunk_no * len(ids) + len(ids), None)
+    with Session.begin() as session:
+        record_chunk(
+            session, job_id, spec, file=index, seen=result.examined, indexed=len(result.changed),
+            skipped=result.examined - len(result.changed), errors=errors,
+        )  # fmt: skip
