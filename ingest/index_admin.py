@@ -36,7 +36,9 @@ def current_index(es: Elasticsearch, alias: str) -> str | None:
         found = es.indices.get_alias(name=alias)
     except NotFoundError:
         return None
-    indices = sorted(found.body)
+    # Newest by the build stamp that ends every physical name (IndexNames.physical), not by the whole
+    # name, where "v10-…" would sort before "v9-…".
+    indices = sorted(found.body, key=lambda n: (n.rsplit("-", 1)[-1], n))
     return indices[-1] if indices else None
 
 

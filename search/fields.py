@@ -80,6 +80,7 @@ SOURCE_LABELS = {
     "refworks": "RefWorks 题录",
     "noteexpress": "NoteExpress 题录",
     "wos": "Web of Science 题录",
+    "cssci": "CSSCI 中文社会科学引文索引",
     "gbstd": "国家标准题录",
     "techreport": "科技报告汇交",
 }

@@ -94,14 +94,20 @@ def _login(w: Watched, site: DemoSite, username: str) -> None:
     w.page.wait_for_url(re.compile(r"/workspace/cases$"))
 
 
-def _submit(w: Watched, button: Locator) -> None:
+def _submit(w: Watched, button: Locator, timeout_ms: float | None = None) -> None:
     """Click a form's button and wait for the page the post redirects to."""
-    with w.page.expect_navigation():
+    with w.page.expect_navigation(timeout=timeout_ms):
         button.click()
 
 
+# 签发 renders the whole PDF on the server to count its pages before it answers: seconds on a quiet
+# machine, more than the 15 s default under a loaded CI machine's load (seen at load average 20).
+_SLOW_ACTIONS_MS = {"签发": 90_000}
+
+
 def _act(w: Watched, label: str) -> None:
-    _submit(w, w.page.locator("#workflow").get_by_role("button", name=label, exact=True))
+    button = w.page.locator("#workflow").get_by_role("button", name=label, exact=True)
+    _submit(w, button, _SLOW_ACTIONS_MS.get(label))
 
 
 EXTERNAL = (
