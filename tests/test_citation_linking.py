@@ -17,18 +17,20 @@ import pytest
 import redis
 from elasticsearch import Elasticsearch
 
+import citeindex.link as link_module
 from citeindex.counts import count_citers, dirty_key, mark_dirty, refresh_counts
 from citeindex.link import LinkResult, link_records
 from conf.settings import Settings
 from ingest.document import index_document
 from ingest.formats import cssci as cssci_format
+from ingest.index_admin import create, drop_all
 from ingest.writer import write_records
 from mappings.analysis.normalize import fold
 from mappings.analysis.tokenizer import Tokenizer
 from mappings.citations.keys import record_keys
 from mappings.model import AccessLevel, Record, Reference
 from mappings.naming import IndexNames
-from tests.conftest import make_record, settings_for, shared_file
+from tests.conftest import make_record, new_prefix, settings_for, shared_file
 
 CSSCI = ("citations", "cssci_smart_library", "LY_20230630122752.txt")
 
@@ -79,9 +81,6 @@ def paper(
 
 
 def second_index(es: Elasticsearch, tokenizer: Tokenizer) -> Iterable[IndexNames]:
-    from ingest.index_admin import create, drop_all
-    from tests.conftest import new_prefix
-
     names = IndexNames(new_prefix("idx"))
     create(es, names, tokenizer)
     try:
@@ -245,8 +244,6 @@ def test_a_late_link_write_loses_to_a_newer_record(
     es: Elasticsearch, tokenizer: Tokenizer, index_names: IndexNames
 ) -> None:
     """An ingest between linking's read and its write makes linking read and recompute again."""
-    import citeindex.link as link_module
-
     cited = paper("cited", "基于物联网的智慧图书馆", ["严栋"], 2010)
     citing = paper(
         "citing",
