@@ -352,6 +352,27 @@ def _authors(data: MarcData) -> list[Author]:
     return authors
 
 
+# What a cataloguer writes in 260/264 $a when the place is not known: no place, not a place.
+_NO_PLACE = re.compile(r"^(?:s\.\s*l\.?|sine loco|出版地不详|出版地不詳|place of publication not identified)$",
+                       re.IGNORECASE)  # fmt: skip
+
+
+def _place(data: MarcData, fields: list[MarcField]) -> str | None:
+    """The first place of publication (260/264 $a), for GB/T 7714's 出版地."""
+    for f in fields:
+        for v in (data.vernacular(f) or f).all("a"):
+            place = _trim(v).strip("[]").strip()
+            if place and not _NO_PLACE.match(place):
+                return place
+    return None
+
+
+def _edition(data: MarcData) -> str | None:
+    f = data.one("250")
+    value = _trim((data.vernacular(f) or f).first("a")) if f is not None else ""
+    return value or None
+
+
 def _publication(data: MarcData) -> tuple[str | None, int | None]:
     fields = data.get("260") + [f for f in data.get("264") if f.ind2 in ("1", " ")]
     publisher = next(
@@ -611,6 +632,8 @@ def record_from_data(
             issn=list(dict.fromkeys(issn)),
             isbn=_isbns(data),
             publisher=publisher,
+            place=_place(data, data.get("260") + [f for f in data.get("264") if f.ind2 in ("1", " ")]),
+            edition=_edition(data),
             url=_url(data),
             language=_language(data),
             references=_references(data),

@@ -44,7 +44,16 @@ from ingest.normalize_text import (
     tidy_title,
 )
 from mappings.citations.parse import parse_wos_cr
-from mappings.model import AccessLevel, Author, DocType, PatentInfo, Record, StandardInfo, TechReportInfo
+from mappings.model import (
+    AccessLevel,
+    Author,
+    DocType,
+    PatentInfo,
+    Record,
+    StandardInfo,
+    TechReportInfo,
+    ThesisInfo,
+)
 
 MAX_FILE_BYTES = 100_000_000
 
@@ -79,7 +88,7 @@ _RIS = _Syntax(
         "type=TY title=TI,T1,CT title_en=TT author=AU,A1 affiliation=AD venue=JF,JO,T2,JA,J2,BT year=PY,Y1 "
         "date=DA,PY,Y1 volume=VL issue=IS start_page=SP end_page=EP keywords=KW abstract=AB,N2 doi=DO "
         "number=SN,M1,IS,AN,ID publisher=PB url=UR,L1,LK language=LA database=DB,DP applicant=A2,PB "
-        "accession=AN"
+        "accession=AN place=CY edition=ET supervisor=A3"
     ),
     codes={"JOUR": "journal", "JFULL": "journal", "EJOUR": "journal", "MGZN": "journal", "INPR": "journal",
            "THES": "thesis", "CONF": "conference", "CPAPER": "conference", "PAT": "patent",
@@ -94,7 +103,7 @@ _ENDNOTE = _Syntax(
     fields=_fields(
         "type=0 title=T title_en=Q author=A affiliation=+ venue=J,B year=D date=8,D volume=V issue=N pages=P "
         "keywords=K abstract=X doi=R number=@,V,N,M publisher=I url=U language=G database=~,W applicant=I "
-        "accession=M"
+        "accession=M place=C edition=7 supervisor=Y"
     ),
 )
 
@@ -111,7 +120,7 @@ _REFWORKS = _Syntax(
         "type=RT title=T1 author=A1 affiliation=AD venue=JF,JO,T2 year=YR date=FD,YR volume=VO issue=IS "
         "start_page=SP end_page=OP keywords=K1 abstract=AB doi=DO number=ID,C1,SN,AN,IS publisher=PB "
         "url=LK,UL,URL language=LA database=DB,DS applicant=A2 clc=CL implementation_date=U4 fund=FU "
-        "accession=AN"
+        "accession=AN place=PP edition=ED supervisor=A3"
     ),
 )
 
@@ -125,7 +134,8 @@ _NOTEEXPRESS = _Syntax(
         "keywords=keywords abstract=abstract doi=doi "
         "number=patent_number,standard_number,report_number,number,isbn/issn,issue "
         "publisher=publisher,university url=url language=language database=database_provider,database "
-        "applicant=assignee,applicant fund=fund,funding"
+        "applicant=assignee,applicant fund=fund,funding place=place_published edition=edition "
+        "supervisor=tertiary_author"
     ),
 )
 
@@ -370,12 +380,17 @@ def _record(v: _Values, fmt: str, *, now: datetime, version: int) -> Record:
     year = parse_year(v.first("year")) or parse_year(v.first("date"))
     venue = clean_or_none(v.first("venue"))
     volume, issue = normalize_number(v.first("volume")), normalize_number(v.first("issue"))
-    patent = standard = tech_report = None
+    patent = standard = tech_report = thesis = None
     patent_no = standard_no = report_no = None
+    body = clean_or_none(v.first("publisher"))
+    # CNKI writes a conference's venue city (会议地点) in PP / %C, not where its proceedings appeared.
+    place = clean_or_none(v.first("place")) if kind not in ("patent", "conference") else None
     if kind == "patent":
         patent_no = next((n for n in numbers if looks_like_patent_number(n)), None)
         applicants = [a for value in v.all("applicant") for a in _split_names(value)]
-        patent = PatentInfo(publication_number=patent_no, applicants=applicants)
+        # The one date CNKI gives a patent (FD / %8) is its 公开/公告日.
+        patent = PatentInfo(publication_number=patent_no, applicants=applicants,
+                            publication_date=parse_date(v.first("date")))  # fmt: skip
         venue = volume = issue = None
     elif kind == "standard":
         standard_no = next(
@@ -399,7 +414,10 @@ def _record(v: _Values, fmt: str, *, now: datetime, version: int) -> Record:
             organisation=clean_or_none(v.first("publisher")) or (affiliations[0] if affiliations else None),
         )
     elif kind == "thesis":
-        venue = clean_or_none(v.first("publisher")) or venue  # the degree-granting university
+        venue = body or venue  # the degree-granting university
+        # CNKI's A3 / %Y on a thesis are its supervisors: kept, never authors.
+        supervisors = [n for value in v.all("supervisor") for n in _split_names(value)]
+        thesis = ThesisInfo(institution=body, supervisor="；".join(supervisors) or None)
     first_author = author_key(names[0]) if names else None
     rid = record_id(
         title=title, year=year, first_author=first_author, doi=doi,
@@ -422,6 +440,9 @@ def _record(v: _Values, fmt: str, *, now: datetime, version: int) -> Record:
             issue=issue,
             pages=None if kind in ("patent", "standard") else _pages(v),
             doi=doi,
+            publisher=body if kind != "patent" else None,
+            place=place,
+            edition=clean_or_none(v.first("edition")),
             # RefWorks CL is a classification for articles but the degree for a thesis: shape decides.
             clc=[c for value in v.all("clc") for c in split_values(value) if _CLC.match(c)],
             language=_language(v.first("language"), title),
@@ -431,6 +452,7 @@ def _record(v: _Values, fmt: str, *, now: datetime, version: int) -> Record:
             tech_report=tech_report,
             patent=patent,
             standard=standard,
+            thesis=thesis,
             references=[parse_wos_cr(c) for c in v.all("cited")],  # WoS CR, one cited work a value
         )
     except ValidationError as exc:

@@ -39,9 +39,18 @@ MAX_FILE_BYTES = 200 * 1024 * 1024
 _TYPES = {
     "journalArticle": DocType.journal_article, "magazineArticle": DocType.journal_article,
     "thesis": DocType.thesis, "conferencePaper": DocType.conference_paper, "patent": DocType.patent,
-    "standard": DocType.standard, "book": DocType.book, "bookSection": DocType.book,
+    "standard": DocType.standard, "book": DocType.book, "bookSection": DocType.book_chapter,
+    "newspaperArticle": DocType.newspaper_article, "report": DocType.report, "webpage": DocType.webpage,
+    "blogPost": DocType.webpage, "forumPost": DocType.webpage,
 }  # fmt: skip
+# Zotero's `place` of a patent is its country, of a conference paper the publisher's city (the
+# meeting's own is eventPlace): only these types carry a place of publication in it.
+_PLACE_TYPES = {DocType.book, DocType.book_chapter, DocType.thesis, DocType.conference_paper,
+                DocType.report, DocType.tech_report, DocType.newspaper_article}  # fmt: skip
+# Who a thesis's `contributor` is: its supervisor (CNKI, Wanfang and NDLTD translators say so).
+_SUPERVISOR_ROLES = {"contributor"}
 _AUTHOR_ROLES = {"author", "inventor", "contributor", "programmer", "presenter", "director", "podcaster"}
+_YEAR_MONTH = re.compile(r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})(?!\d)")
 _EXTRA_LINE = re.compile(r"^\s*([^:：]{1,40})[:：]\s*(.+?)\s*$")
 _LANGS = {"zh": "zh", "zh-cn": "zh", "zh-tw": "zh", "chinese": "zh", "中文": "zh", "en": "en", "en-us": "en",
           "english": "en", "ja": "ja", "ko": "ko", "es": "es", "de": "de", "fr": "fr", "ru": "ru"}  # fmt: skip
@@ -84,6 +93,21 @@ def _language(value: Any) -> str | None:
     return _LANGS.get(text) or _LANGS.get(text.split("-")[0]) if text else None
 
 
+def _date(value: Any) -> str | None:
+    """ "2000-11-20", "2013-09" or None: the date as precise as the source gives it."""
+    text = str(value or "")
+    if full := parse_date(text):
+        return full.isoformat()
+    if m := _YEAR_MONTH.search(text):
+        month = int(m.group(2))
+        return f"{m.group(1)}-{month:02d}" if 1 <= month <= 12 else None
+    return None
+
+
+def _people(creators: list[dict[str, Any]], roles: set[str]) -> list[str]:
+    return [n for n in (_name(c) for c in creators if c.get("creatorType", "author") in roles) if n]
+
+
 def _doc_type(item: dict[str, Any]) -> DocType:
     kind = str(item.get("itemType") or "")
     if kind == "report" and "科技报告" in str(item.get("reportType") or "") and item.get("reportNumber"):
@@ -99,7 +123,10 @@ def record_from_item(item: dict[str, Any], *, source: str, now: datetime, versio
     extra = _extra(item)
     doc_type = _doc_type(item)
     creators = [c for c in item.get("creators") or [] if isinstance(c, dict)]
-    people = [c for c in creators if c.get("creatorType", "author") in _AUTHOR_ROLES] or creators
+    roles = _AUTHOR_ROLES - _SUPERVISOR_ROLES if doc_type is DocType.thesis else _AUTHOR_ROLES
+    people = [c for c in creators if c.get("creatorType", "author") in roles]
+    if not people and doc_type is not DocType.thesis:
+        people = creators  # an edited book: its editors are its responsible persons
     names = [n for n in (_name(c) for c in people) if n]
     authors = [Author(name=n, order=i) for i, n in enumerate(names, 1)]
     doi = normalize_doi(item.get("DOI") or extra.get("doi"))
@@ -114,7 +141,8 @@ def record_from_item(item: dict[str, Any], *, source: str, now: datetime, versio
         "authors": authors,
         "abstract": _s(item.get("abstractNote")),
         "keywords": _tags(item),
-        "venue": _s(item.get("publicationTitle") or item.get("proceedingsTitle") or item.get("conferenceName")),
+        "venue": _s(item.get("publicationTitle") or item.get("proceedingsTitle") or item.get("conferenceName")
+                    or item.get("bookTitle") or item.get("websiteTitle")),
         "year": year,
         "volume": _s(item.get("volume")),
         "issue": _s(item.get("issue")),
@@ -123,6 +151,12 @@ def record_from_item(item: dict[str, Any], *, source: str, now: datetime, versio
         "issn": split_values(_s(item.get("ISSN"))),
         "isbn": split_values(_s(item.get("ISBN"))),
         "publisher": _s(item.get("publisher") or item.get("university") or item.get("institution")),
+        "place": _s(item.get("place")) if doc_type in _PLACE_TYPES else None,
+        "edition": _s(item.get("edition")),
+        "date": _date(item.get("date") or item.get("issueDate")),
+        "accessed": (d.isoformat() if (d := parse_date(str(item.get("accessDate") or ""))) else None),
+        "editors": _people(creators, {"editor", "seriesEditor"}) if doc_type is DocType.book_chapter else [],
+        "event": _s(item.get("conferenceName")) if doc_type is DocType.conference_paper else None,
         "url": _s(item.get("url")),
         "clc": split_values(extra.get("clc")),
         "language": _language(item.get("language")),
@@ -139,12 +173,18 @@ def record_from_item(item: dict[str, Any], *, source: str, now: datetime, versio
     if standard_no:
         fields["standard"] = {"standard_number": standard_no, "status": _s(item.get("status"))}
     if doc_type is DocType.thesis:
-        fields["thesis"] = {"degree": _s(item.get("thesisType")), "institution": _s(item.get("university"))}
+        supervisors = _people(creators, _SUPERVISOR_ROLES)
+        fields["thesis"] = {"degree": _s(item.get("thesisType")), "institution": _s(item.get("university")),
+                            "supervisor": "；".join(supervisors) or None}  # fmt: skip
     if report_no:
         # The national report system's public records are the only reports Zotero can reach.
         fields["tech_report"] = {"report_no": report_no, "access_level": AccessLevel.public,
                                  "plan": clean_or_none(extra.get("program")),
-                                 "project_no": clean_or_none(extra.get("projectnumber"))}  # fmt: skip
+                                 "project_no": clean_or_none(extra.get("projectnumber")),
+                                 "organisation": _s(item.get("institution"))}  # fmt: skip
+    if doc_type is DocType.report:
+        fields["report"] = {"report_no": _s(item.get("reportNumber")), "report_type": _s(item.get("reportType")),
+                            "institution": _s(item.get("institution"))}  # fmt: skip
     rid = record_id(
         title=title, year=year, first_author=author_key(names[0]) if names else None, doi=doi,
         patent_number=patent_no, standard_number=standard_no, report_no=report_no,
