@@ -43,13 +43,14 @@ _TYPES = {
     "newspaperArticle": DocType.newspaper_article, "report": DocType.report, "webpage": DocType.webpage,
     "blogPost": DocType.webpage, "forumPost": DocType.webpage,
 }  # fmt: skip
-# Zotero's `place` of a patent is its country, of a conference paper the publisher's city (the
-# meeting's own is eventPlace): only these types carry a place of publication in it.
-_PLACE_TYPES = {DocType.book, DocType.book_chapter, DocType.thesis, DocType.conference_paper,
-                DocType.report, DocType.tech_report, DocType.newspaper_article}  # fmt: skip
+# Zotero's `place` is a place of publication only for these types: a patent's is its country, a
+# conference paper's is the meeting's city as the CNKI translator fills it (会议地点, "中国上海"), and
+# the NSTRS translator's an unrelated category ("其他").
+_PLACE_TYPES = {DocType.book, DocType.book_chapter, DocType.thesis, DocType.report, DocType.newspaper_article}
 # Who a thesis's `contributor` is: its supervisor (CNKI, Wanfang and NDLTD translators say so).
 _SUPERVISOR_ROLES = {"contributor"}
 _AUTHOR_ROLES = {"author", "inventor", "contributor", "programmer", "presenter", "director", "podcaster"}
+_DIGITS = re.compile(r"\d{5}")
 _YEAR_MONTH = re.compile(r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})(?!\d)")
 _EXTRA_LINE = re.compile(r"^\s*([^:：]{1,40})[:：]\s*(.+?)\s*$")
 _LANGS = {"zh": "zh", "zh-cn": "zh", "zh-tw": "zh", "chinese": "zh", "中文": "zh", "en": "en", "en-us": "en",
@@ -155,7 +156,9 @@ def record_from_item(item: dict[str, Any], *, source: str, now: datetime, versio
         "edition": _s(item.get("edition")),
         "date": _date(item.get("date") or item.get("issueDate")),
         "accessed": (d.isoformat() if (d := parse_date(str(item.get("accessDate") or ""))) else None),
-        "editors": _people(creators, {"editor", "seriesEditor"}) if doc_type is DocType.book_chapter else [],
+        # The host book's or proceedings' responsible persons: its author, else its editors.
+        "editors": (_people(creators, {"bookAuthor"}) or _people(creators, {"editor"}))
+        if doc_type in (DocType.book_chapter, DocType.conference_paper) else [],
         "event": _s(item.get("conferenceName")) if doc_type is DocType.conference_paper else None,
         "url": _s(item.get("url")),
         "clc": split_values(extra.get("clc")),
@@ -165,7 +168,10 @@ def record_from_item(item: dict[str, Any], *, source: str, now: datetime, versio
     if doc_type is DocType.patent:
         fields["patent"] = {
             "publication_number": patent_no,
-            "application_number": _s(item.get("applicationNumber")),
+            # Some translators put the patent's kind ("发明公开") where its number belongs.
+            "application_number": app
+            if (app := _s(item.get("applicationNumber"))) and _DIGITS.search(app)
+            else None,
             "applicants": split_values(_s(item.get("assignee"))),
             "publication_date": parse_date(str(item.get("issueDate") or "")),
             "application_date": parse_date(str(item.get("filingDate") or "")),

@@ -270,14 +270,17 @@ def _conference(c: _Ctx, title: str) -> list[str]:
 
 
 def _patent_number(c: _Ctx) -> str | None:
-    if c.edition == "2025":
-        return text(c.rec, "patent", "application_number") or doc_number(c.rec)
+    application = text(c.rec, "patent", "application_number")
+    if c.edition == "2025" and application and re.search(r"\d{5}", application):
+        return application
     return doc_number(c.rec)
 
 
 def _patent(c: _Ctx, title: str) -> list[str]:
     holders = _people(c, "patent", "applicants") or _people(c)
     date = full_date(c.rec, "patent", "publication_date") or year(c.rec) or ""
+    if c.edition == "2025":
+        date = _with_pages(date, c)  # 8.10.2 "公告（公开）日期：引文页码"; 2015 4.5 has no page
     return [holders, f"{_join(c.m.colon, title, _patent_number(c))}[P]", date]
 
 
@@ -285,7 +288,7 @@ def _standard(c: _Ctx, title: str) -> list[str]:
     number = doc_number(c.rec)
     if c.edition == "2025":
         return [f"{_join(' ', number, title)}[S]"]
-    return [_people(c), f"{_join(c.m.colon, title, number)}[S]", _publication(c, year(c.rec))]
+    return [_people(c), f"{_join(c.m.colon, title, number)}[S]", _with_pages(_publication(c, year(c.rec)), c)]
 
 
 def _report(c: _Ctx, title: str) -> list[str]:
@@ -303,7 +306,10 @@ def _report(c: _Ctx, title: str) -> list[str]:
 def _webpage(c: _Ctx, title: str) -> list[str]:
     updated = full_date(c.rec)
     accessed = text(c.rec, "accessed")
-    dates = (f"{c.m.open}{updated}{c.m.close}" if updated else "") + (f"[{accessed}]" if accessed else "")
+    # "(2008-05-04) [2013-03-08]": a space between, as both editions' examples print it.
+    dates = _join(
+        " ", f"{c.m.open}{updated}{c.m.close}" if updated else None, f"[{accessed}]" if accessed else None
+    )
     return [_people(c), f"{title}[EB/OL]", dates, text(c.rec, "url") or ""]
 
 
