@@ -200,6 +200,19 @@ def parse_date(s: str | None) -> date | None:
         return None
 
 
+_YM = re.compile(r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})(?!\d)")
+
+
+def partial_date(s: str | None) -> str | None:
+    """ "2000-11-20", "2013-09" or None: a date as precise as the string gives it, at least a month."""
+    if full := parse_date(s):
+        return full.isoformat()
+    m = _YM.search(unicodedata.normalize("NFKC", s or ""))
+    if m and 1 <= int(m.group(2)) <= 12:
+        return f"{m.group(1)}-{int(m.group(2)):02d}"
+    return None
+
+
 def _expand_last_page(first: str, last: str) -> str:
     # "1865-76" means 1865-1876 (MEDLINE and many reference lists abbreviate the last page).
     if first.isdigit() and last.isdigit() and len(last) < len(first):

@@ -167,7 +167,7 @@ def test_registry_default_output_is_the_2025_golden() -> None:
         ("Williams-ellis, Amabel", "WILLIAMS-ELLIS A", "Williams-ellis A"),
         ("Ludwig van Beethoven", "VAN BEETHOVEN L", "van Beethoven L"),
         ("LI Jiang-ning", "LI J N", "Li J N"),  # CNKI's English author field: capitals mark the surname
-        ("Sodeman, Jr., William A", "SODEMAN W A", "Sodeman W A"),
+        ("Sodeman, Jr., William A", "SODEMAN W A, Jr.", "Sodeman W A Jr"),  # 2015 4.2 ex. 6, 2025 8.3.2 ex. 4
         ("O'BRIEN J A", "O'BRIEN J A", "O'Brien J A"),
         ("张 三", "张三", "张三"),
         ("World Health Organization", "World Health Organization", "World Health Organization"),

@@ -29,6 +29,7 @@ from ingest.normalize_text import (
     normalize_standard_number,
     parse_date,
     parse_year,
+    partial_date,
     split_values,
     tidy_title,
 )
@@ -51,7 +52,6 @@ _PLACE_TYPES = {DocType.book, DocType.book_chapter, DocType.thesis, DocType.repo
 _SUPERVISOR_ROLES = {"contributor"}
 _AUTHOR_ROLES = {"author", "inventor", "contributor", "programmer", "presenter", "director", "podcaster"}
 _DIGITS = re.compile(r"\d{5}")
-_YEAR_MONTH = re.compile(r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})(?!\d)")
 _EXTRA_LINE = re.compile(r"^\s*([^:：]{1,40})[:：]\s*(.+?)\s*$")
 _LANGS = {"zh": "zh", "zh-cn": "zh", "zh-tw": "zh", "chinese": "zh", "中文": "zh", "en": "en", "en-us": "en",
           "english": "en", "ja": "ja", "ko": "ko", "es": "es", "de": "de", "fr": "fr", "ru": "ru"}  # fmt: skip
@@ -92,17 +92,6 @@ def _extra(item: dict[str, Any]) -> dict[str, str]:
 def _language(value: Any) -> str | None:
     text = str(value or "").strip().lower()
     return _LANGS.get(text) or _LANGS.get(text.split("-")[0]) if text else None
-
-
-def _date(value: Any) -> str | None:
-    """ "2000-11-20", "2013-09" or None: the date as precise as the source gives it."""
-    text = str(value or "")
-    if full := parse_date(text):
-        return full.isoformat()
-    if m := _YEAR_MONTH.search(text):
-        month = int(m.group(2))
-        return f"{m.group(1)}-{month:02d}" if 1 <= month <= 12 else None
-    return None
 
 
 def _people(creators: list[dict[str, Any]], roles: set[str]) -> list[str]:
@@ -154,7 +143,7 @@ def record_from_item(item: dict[str, Any], *, source: str, now: datetime, versio
         "publisher": _s(item.get("publisher") or item.get("university") or item.get("institution")),
         "place": _s(item.get("place")) if doc_type in _PLACE_TYPES else None,
         "edition": _s(item.get("edition")),
-        "date": _date(item.get("date") or item.get("issueDate")),
+        "date": partial_date(str(item.get("date") or item.get("issueDate") or "")),
         "accessed": (d.isoformat() if (d := parse_date(str(item.get("accessDate") or ""))) else None),
         # The host book's or proceedings' responsible persons: its author, else its editors.
         "editors": (_people(creators, {"bookAuthor"}) or _people(creators, {"editor"}))

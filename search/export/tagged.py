@@ -73,7 +73,7 @@ _RIS = _Style(
           "proceedings": "T2", "year": "PY", "volume": "VL", "issue": "IS", "start_page": "SP",
           "end_page": "EP", "number": "SN", "publisher": "PB", "doi": "DO", "keyword": "KW",
           "abstract": "AB", "language": "LA", "place": "CY", "edition": "ET", "supervisor": "A3",
-          "editor": "A2", "book": "T2", "newspaper": "JO", "date": "DA", "url": "UR"},
+          "editor": "A2", "host": "T2", "newspaper": "JO", "date": "DA", "url": "UR"},
     joined=frozenset({"publisher"}),
 )  # fmt: skip
 
@@ -90,7 +90,7 @@ _ENDNOTE = _Style(
           "proceedings": "B", "year": "D", "volume": "V", "issue": "N", "pages": "P",
           "patent_number": "@", "number": "N", "publisher": "I", "doi": "R", "keyword": "K",
           "abstract": "X", "language": "G", "place": "C", "edition": "7", "supervisor": "Y",
-          "editor": "E", "book": "B", "newspaper": "J", "date": "8", "url": "U"},
+          "editor": "E", "host": "B", "newspaper": "J", "date": "8", "url": "U"},
     joined=frozenset({"keyword", "publisher"}),
 )  # fmt: skip
 
@@ -107,7 +107,7 @@ _REFWORKS = _Style(
           "year": "YR", "volume": "VO", "issue": "IS", "start_page": "SP", "end_page": "OP",
           "number": "SN", "publisher": "PB", "keyword": "K1", "abstract": "AB", "doi": "DO",
           "language": "LA", "clc": "CL", "fund": "FU", "place": "PP", "edition": "ED", "supervisor": "A3",
-          "editor": "A2", "book": "T2", "newspaper": "JF", "date": "FD", "url": "LK"},
+          "editor": "A2", "host": "T2", "newspaper": "JF", "date": "FD", "url": "LK"},
     joined=frozenset({"affiliation", "keyword", "publisher", "clc", "fund"}),
 )  # fmt: skip
 
@@ -126,7 +126,7 @@ _NOTEEXPRESS = _Style(
           "number": "Report Number", "publisher": "Publisher", "assignee": "Assignee",
           "keyword": "Keywords", "abstract": "Abstract", "doi": "DOI", "language": "Language",
           "fund": "Fund", "place": "Place Published", "edition": "Edition", "supervisor": "Tertiary Author",
-          "editor": "Secondary Author", "book": "Secondary Title", "newspaper": "Journal", "date": "Date",
+          "editor": "Secondary Author", "host": "Secondary Title", "newspaper": "Journal", "date": "Date",
           "url": "URL"},
     joined=frozenset({"keyword", "assignee", "fund"}),
 )  # fmt: skip
@@ -149,8 +149,8 @@ def _fields(rec: RecordDict) -> Iterator[tuple[str, str]]:
         for name in split_names(supervisor):
             yield "supervisor", name
     if venue := text(rec, "venue"):
-        venue_field = {"journal_article": "journal", "conference_paper": "proceedings", "book_chapter": "book",
-                       "newspaper_article": "newspaper"}.get(kind)  # fmt: skip
+        venue_field = {"journal_article": "journal", "conference_paper": "proceedings", "book_chapter": "host",
+                       "webpage": "host", "newspaper_article": "newspaper"}.get(kind)  # fmt: skip
         if venue_field:
             yield venue_field, venue
     for key, value in (("year", year(rec)), ("volume", text(rec, "volume")), ("issue", text(rec, "issue"))):
