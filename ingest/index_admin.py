@@ -129,9 +129,7 @@ def rebuild_lock(r: redis.Redis, names: IndexNames, *, writers_wait: float = WRI
         raise IndexAdminError("another rebuild is running")
     try:
         if not wait_until_no_writers(r, names, writers_wait):
-            raise IndexAdminError(
-                f"ingest tasks still writing to {names.read_alias} after {writers_wait:.0f}s"
-            )
+            raise IndexAdminError(f"ingest tasks still writing to {names.read_alias} after {writers_wait:.0f}s")
         yield
     finally:
         try:
@@ -150,9 +148,7 @@ def _rederived(src: dict[str, Any], tokenizer: Tokenizer) -> dict[str, Any]:
 
 
 def _scan_records(es: Elasticsearch, index: str) -> Iterator[dict[str, Any]]:
-    for hit in helpers.scan(
-        es, index=index, query={"query": {"match_all": {}}}, size=1000, preserve_order=False
-    ):
+    for hit in helpers.scan(es, index=index, query={"query": {"match_all": {}}}, size=1000, preserve_order=False):
         yield hit["_source"]
 
 
@@ -281,9 +277,7 @@ def rebuild(
             # The swap waits for every copy, so the live alias never points at an index one node loss can break.
             health = es.cluster.health(index=new, wait_for_status="green", timeout=REPLICA_WAIT)
             if health.get("timed_out"):
-                raise IndexAdminError(
-                    f"{new} did not reach green with {want} replica(s) within {REPLICA_WAIT}"
-                )
+                raise IndexAdminError(f"{new} did not reach green with {want} replica(s) within {REPLICA_WAIT}")
             if before_swap:
                 before_swap()
             es.indices.update_aliases(actions=_swap(names, old, new))

@@ -159,6 +159,4 @@ _stop = threading.Event()
 
 @worker_ready.connect  # type: ignore[untyped-decorator]
 def _start_sweeper(**_: Any) -> None:
-    threading.Thread(
-        target=_sweep_forever, args=(get_settings(), _stop), name="resume-stalled", daemon=True
-    ).start()
+    threading.Thread(target=_sweep_forever, args=(get_settings(), _stop), name="resume-stalled", daemon=True).start()

@@ -103,9 +103,7 @@ def submit(
         ) from None
     names = IndexNames(settings.index_prefix)
     tokenizer = get_tokenizer(settings.tokenizer_backend)
-    create(
-        es, names, tokenizer, if_missing=True, shards=settings.index_shards, replicas=settings.index_replicas
-    )
+    create(es, names, tokenizer, if_missing=True, shards=settings.index_shards, replicas=settings.index_replicas)
     built_with = index_fingerprint(es, names.write_alias)
     if built_with != tokenizer.fingerprint:
         # Mixing analyses in one index would make queries miss documents cut the other way.

@@ -32,48 +32,36 @@ RENEW_EVERY = LEASE_TTL_MS / 3 / 1000  # seconds
 _NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) "
 
 # KEYS: rebuild lock, leases. ARGV: lease id, ttl ms. 1 granted, 0 a rebuild is running.
-_ACQUIRE = (
-    _NOW
-    + """
+_ACQUIRE = _NOW + """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
 redis.call('PEXPIRE', KEYS[2], 2 * tonumber(ARGV[2]))
 return 1
 """
-)
 
 # KEYS: leases. ARGV: lease id, ttl ms. 1 renewed; 0 the lease had lapsed (a rebuild may have begun).
-_RENEW = (
-    _NOW
-    + """
+_RENEW = _NOW + """
 local expiry = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not expiry or tonumber(expiry) < now then return 0 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 redis.call('PEXPIRE', KEYS[1], 2 * tonumber(ARGV[2]))
 return 1
 """
-)
 
 # KEYS: leases. ARGV: lease id. 1 released while still valid; 0 it had lapsed before.
-_RELEASE = (
-    _NOW
-    + """
+_RELEASE = _NOW + """
 local expiry = redis.call('ZSCORE', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[1], ARGV[1])
 if not expiry or tonumber(expiry) < now then return 0 end
 return 1
 """
-)
 
 # KEYS: leases. The number of leases not yet expired.
-_HELD = (
-    _NOW
-    + """
+_HELD = _NOW + """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 return redis.call('ZCARD', KEYS[1])
 """
-)
 
 
 def rebuild_lock_key(names: IndexNames) -> str:

@@ -556,7 +556,9 @@ def _parse_html(data: bytes, *, now: datetime, version: int) -> Iterator[Record 
     # lxml refuses a str that carries an XML declaration; an XHTML save may have one.
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
     try:
-        doc = lxml.html.document_fromstring(text, parser=xml_safe.html_parser())
+        doc = lxml.html.document_fromstring(
+            text, parser=xml_safe.html_parser()
+        )
     except (etree.ParserError, ValueError) as exc:
         raise _WrongFormat(f"HTML 无法解析：{exc}") from None
     headings = [clean_text(h.text) for h in doc.xpath("//h1")]

@@ -27,18 +27,13 @@ _HARDENED: dict[str, bool] = {
 _READ_CHUNK = 1 << 16
 
 
-def parser(
-    *, recover: bool = False, remove_comments: bool = False, encoding: str | None = None
-) -> etree.XMLParser:
+def parser(*, recover: bool = False, remove_comments: bool = False, encoding: str | None = None) -> etree.XMLParser:
     """A parser for a whole document in memory."""
     return etree.XMLParser(**_HARDENED, recover=recover, remove_comments=remove_comments, encoding=encoding)
 
 
 def events(
-    source: str | Path | IO[bytes],
-    *,
-    kinds: tuple[str, ...] = ("end",),
-    tag: str | tuple[str, ...] | None = None,
+    source: str | Path | IO[bytes], *, kinds: tuple[str, ...] = ("end",), tag: str | tuple[str, ...] | None = None
 ) -> Iterator[tuple[str, Element]]:
     """(event, element) pairs of a file or binary stream, read in chunks; a syntax error is raised
     after every event before it has been handed out. Callers clear what they are done with."""

@@ -51,7 +51,7 @@ _PLACE_TYPES = {DocType.book, DocType.book_chapter, DocType.thesis, DocType.repo
 # Who a thesis's `contributor` is: its supervisor (CNKI, Wanfang and NDLTD translators say so).
 _SUPERVISOR_ROLES = {"contributor"}
 _AUTHOR_ROLES = {"author", "inventor", "contributor", "programmer", "presenter", "director", "podcaster"}
-_DIGITS = re.compile(r"\d{5}")
+_NUMBER_LIKE = re.compile(r"\d{5}")  # an application number has at least five digits
 _EXTRA_LINE = re.compile(r"^\s*([^:：]{1,40})[:：]\s*(.+?)\s*$")
 _LANGS = {"zh": "zh", "zh-cn": "zh", "zh-tw": "zh", "chinese": "zh", "中文": "zh", "en": "en", "en-us": "en",
           "english": "en", "ja": "ja", "ko": "ko", "es": "es", "de": "de", "fr": "fr", "ru": "ru"}  # fmt: skip
@@ -159,7 +159,7 @@ def record_from_item(item: dict[str, Any], *, source: str, now: datetime, versio
             "publication_number": patent_no,
             # Some translators put the patent's kind ("发明公开") where its number belongs.
             "application_number": app
-            if (app := _s(item.get("applicationNumber"))) and _DIGITS.search(app)
+            if (app := _s(item.get("applicationNumber"))) and _NUMBER_LIKE.search(app)
             else None,
             "applicants": split_values(_s(item.get("assignee"))),
             "publication_date": parse_date(str(item.get("issueDate") or "")),
