@@ -87,8 +87,8 @@ def chinese_stops(s: str) -> str:
     return _STOP.sub("。", s) if has_cjk(s) else s
 
 
-def clean_or_none(s: str | None) -> str | None:
-    return clean_text(s) or None
+def clean_or_none(s: str | None, *, title: bool = False) -> str | None:
+    return clean_text(s, title=title) or None
 
 
 def tidy_title(s: str | None) -> str:

@@ -270,7 +270,7 @@ def _iso2709_chunks(stream: IO[bytes]) -> Iterator[bytes]:
 # --- mapping ---------------------------------------------------------------------------------------
 
 
-def _trim(s: str | None) -> str:
+def _trim(s: str | None, *, title: bool = False) -> str:
     """A value without the ISBD punctuation that separates it from the next subfield."""
     # Stripped before clean_text, which would turn "刘宁." into "刘宁。" and hide the separator.
     value = (s or "").strip()
@@ -279,7 +279,7 @@ def _trim(s: str | None) -> str:
         if value[-1] == "." and re.search(r"\b(?:[A-Za-z]|[A-Z][a-z]{0,2})\.$", value):
             break
         value = value[:-1].rstrip()
-    return clean_text(value)
+    return clean_text(value, title=title)
 
 
 def _unspace_cjk(s: str) -> str:
@@ -291,7 +291,7 @@ def _title_of(f: MarcField) -> str:
     text = ""
     # Archival records title a collection by its form ($k) and dates ($f) instead of $a.
     codes = "abnp" if f.first("a") else "kfbnp"
-    for code, value in ((c, _trim(v)) for c, v in f.subfields if c in codes and _trim(v)):
+    for code, value in ((c, _trim(v, title=True)) for c, v in f.subfields if c in codes and _trim(v)):
         if not text:
             text = value
         elif code == "b":

@@ -107,7 +107,8 @@ def _doc_type(item: dict[str, Any]) -> DocType:
 
 def record_from_item(item: dict[str, Any], *, source: str, now: datetime, version: int) -> Record:
     """One Zotero item as a Record; RecordError says what is wrong with it."""
-    title = tidy_title(_s(item.get("title")) or "")
+    raw_title = item.get("title")
+    title = tidy_title(str(raw_title) if isinstance(raw_title, (str, int, float)) else "")
     if not title:
         raise RecordError("缺少题名（title）")
     extra = _extra(item)
