@@ -29,8 +29,9 @@ Patterns, by type (2015 clause / 2025 clause):
 * patent [P] (4.5 / 8.10.2): "申请者. 题名: 号[P]. 公告日期或公开日期." The date in full when the
   record has it (2015 8.4.3 ex. 3, 2025 7.5.4.2), else the year. **Differs:** 2015 prints the 专利号
   (we give the publication number, else the application number), 2025 the 专利申请号 (its example
-  "CN200610171314.3" is the application number; we fall back to the publication number).
-* standard [S]: 2015 (4.1 ex. 4, A.6): "责任者. 标准名称: 标准编号[S]. 出版地: 出版者, 出版年.";
+  "CN200610171314.3" is the application number; we fall back to the publication number) and then
+  "：引文页码", which 2015's pattern has not.
+* standard [S]: 2015 (4.1 ex. 4, A.6): "责任者. 标准名称: 标准编号[S]. 出版地: 出版者, 出版年: 页码.";
   **differs:** 2025 (8.9.2): "标准编号 标准名称[S]." with no responsibility and no publication data.
   The number and name are separated by one space (the standard typesets a quad; a plain space
   survives copying into Word and search boxes).
@@ -41,14 +42,15 @@ Patterns, by type (2015 clause / 2025 clause):
   (8.8.3 ex. 1: the system publishes it, its organisation is the 承担单位). A report an institution
   issued under personal authors is "published in book form" (8.8.1) and keeps 出版地：出版者，年 as
   in 8.8.3 ex. 4 (Springfield：U.S. Department of Commerce National Information Service，1990).
-* web page [EB/OL] (4.6 / 8.11.3): "责任者. 题名[EB/OL]. (更新或修改日期)[引用日期]. URL."
+* web page [EB/OL] (4.6 / 8.11.3.2): "责任者. 题名[EB/OL]. (更新或修改日期) [引用日期]. URL.", the
+  引用日期 only when the record has it (Zotero's accessDate), never the date of the export.
 * anything else [Z] (Table B.1 其他未说明的文献类型 / Table A.1).
 
 Elements every type shares:
 
 * 出版地 (2015 8.4.1 / 2025 7.5.2): printed where the type has a publication area. Unknown, with the
-  publisher known: "[出版地不详]" in a Chinese entry, "[S.l.]" in another (2015 8.4.1.3 ex. 5-6,
-  2025 7.5.2.3); a known place with an unknown publisher gets "[出版者不详]" / "[s.n.]" (2015 8.4.2.3,
+  publisher known: "[出版地不详]" in a Chinese entry, "[S.l.]" in another (2015 8.4.1 ex. 5-6,
+  2025 7.5.2.3); a known place with an unknown publisher gets "[出版者不详]" / "[s.n.]" (2015 8.4.2 ex. 5-6,
   2025 7.5.3.3). With neither known, the area holds the year alone: the record cannot say whether the
   document lacks them or the source dropped them, and the analyst's checks flag it.
 * 版本 (2015 8.3 / 2025 7.4): a first edition is left out; "2" is printed "2版" in a Chinese entry and
