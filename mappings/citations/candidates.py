@@ -17,6 +17,7 @@ Retrieval casts wide and the decision is strict. The body asks, in one bool `sho
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -35,6 +36,10 @@ SOURCE_FIELDS = [
     "issue", "pages", "doi", "ingested_at", "version",
 ]  # fmt: skip
 _MAX_TITLE_QUERY = 300  # characters of a title sent as words; the rest adds cost, not recall
+_MIN_RAW_LETTERS = 20  # a raw string with fewer letters is not searched by its words
+_LETTERS = re.compile(r"[A-Za-z]")
+_DIGITS = re.compile(r"\d+")
+_HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 def candidate_query(ref: Reference, size: int = 10) -> dict[str, Any]:
@@ -46,24 +51,58 @@ def candidate_query(ref: Reference, size: int = 10) -> dict[str, Any]:
     doi = normalize_doi(ref.doi) if ref.doi else None
     if doi:
         should.append({"term": {"doi": {"value": doi, "boost": 10.0}}})
-    if ref.title:
-        words = fold(ref.title)[:_MAX_TITLE_QUERY]
+    words = _title_words(ref)
+    if words:
         should.append({"match": {"ix.title_cjk": {"query": words, "minimum_should_match": "50%"}}})
-    elif ref.volume and (ref.pages or ref.venue):
-        also: list[dict[str, Any]] = []
-        page = first_page(ref.pages)
-        if page:
-            also.append({"prefix": {"pages": page}})
-        if ref.venue:
-            also.append({"term": {"venue": ref.venue}})
-        should.append({"bool": {"filter": [{"term": {"volume": ref.volume}}], "should": also,
-                                "minimum_should_match": 1}})  # fmt: skip
+    if clause := _volume_page_clause(ref, words):
+        should.append(clause)
+    elif not ref.title and ref.volume and ref.venue:
+        should.append({"bool": {"filter": [{"term": {"volume": ref.volume}}, {"term": {"venue": ref.venue}}]}})
     if not should:
         return {"size": 0, "query": {"match_none": {}}}
     return {
         "size": size,
         "query": {"bool": {"should": should, "minimum_should_match": 1}},
         "_source": SOURCE_FIELDS,
+    }
+
+
+def _title_words(ref: Reference) -> str:
+    """What is sent as title words: the title, else (no layout found) the raw string's words, which
+    hold the title among authors and venue; never digits, which the title field rarely holds."""
+    if ref.title:
+        return fold(ref.title)[:_MAX_TITLE_QUERY]
+    if ref.raw and len(_LETTERS.findall(ref.raw)) >= _MIN_RAW_LETTERS and not _HAN.search(ref.raw):
+        return _DIGITS.sub(" ", fold(ref.raw))[:_MAX_TITLE_QUERY]
+    return ""
+
+
+def _volume_page_clause(ref: Reference, words: str) -> dict[str, Any] | None:
+    """Records of the same volume and first page, for a string whose title is garbled or cut.
+
+    Volume and first page alone are common across journals (volume 12, page 1), so the clause also
+    needs one title word, the year (±1) or the exact venue, and ranks by how many of them agree;
+    the decision (`score`) then asks for the title in the string."""
+    page = first_page(ref.pages)
+    if not (ref.volume and page):
+        return None
+    page_q = {"bool": {"should": [{"term": {"pages": page}}, {"prefix": {"pages": f"{page}-"}}]}}
+    also: list[dict[str, Any]] = []
+    if words:
+        also.append({"match": {"ix.title_cjk": {"query": words}}})
+    if ref.year:
+        also.append({"range": {"year": {"gte": ref.year - 1, "lte": ref.year + 1}}})
+    if ref.venue:
+        also.append({"term": {"venue": ref.venue}})
+    if not also:
+        return {"bool": {"filter": [{"term": {"volume": ref.volume}}, page_q], "boost": 3.0}}
+    return {
+        "bool": {
+            "filter": [{"term": {"volume": ref.volume}}, page_q],
+            "should": also,
+            "minimum_should_match": 1,
+            "boost": 3.0,
+        }
     }
 
 
@@ -80,6 +119,6 @@ def hit_record(hit: Mapping[str, Any]) -> Record | None:
 
 def decide(ref: Reference, hits: Sequence[Record]) -> Match:
     """The record `ref` cites among `hits`, or none: too little evidence or two equal fits."""
-    if not (ref.doi or ref.title or (ref.authors and ref.volume and ref.pages)):
+    if not (ref.doi or ref.title or (ref.authors and ref.volume and ref.pages) or _title_words(ref)):
         return Match(None, 0.0, "nothing to match on")
     return best_match(ref, hits)

@@ -63,6 +63,34 @@ def _vol(v: str | None) -> str:
     return (v or "").strip().lower().lstrip("0")
 
 
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_RAW_NUMBER = re.compile(r"[a-z]?\d+")
+_MIN_COVER_CHARS = 20  # a record title shorter than this proves nothing by being found in a string
+_MIN_BLOCK = 4  # shorter runs of common characters are chance, not the same words
+
+
+def _raw_text(ref: Reference) -> str:
+    """The raw string folded to letters and digits; empty for Chinese strings, which have parsers of
+    their own and titles too short for the containment test."""
+    if not ref.raw or _HAN.search(ref.raw):
+        return ""
+    return _norm(ref.raw)
+
+
+def cover(title: str | None, text: str) -> float:
+    """How much of `title` (folded) appears in `text` (already folded) in order, in runs of four
+    characters or more; 0 for a title too short to tell."""
+    nt = _norm(title)
+    if len(nt) < _MIN_COVER_CHARS or not text:
+        return 0.0
+    blocks = SequenceMatcher(None, nt, text, autojunk=False).get_matching_blocks()
+    return sum(b.size for b in blocks if b.size >= _MIN_BLOCK) / len(nt)
+
+
+def _raw_numbers(ref: Reference) -> set[str]:
+    return {n.lstrip("0") for n in _RAW_NUMBER.findall((ref.raw or "").lower())} if ref.raw else set()
+
+
 def score(ref: Reference, rec: Record) -> tuple[float, str]:
     """0..1 and the evidence; a contradiction on year, volume or first page scores 0."""
     ref_doi = normalize_doi(ref.doi) if ref.doi else None
@@ -82,19 +110,32 @@ def score(ref: Reference, rec: Record) -> tuple[float, str]:
         # References name the first author; the record's list may order differently.
         author = any(same_author(ref.authors[0], a.name) for a in rec.authors[:3])
     vol_ok, page_ok = bool(rv and rv == cv), bool(rp and rp == cp)
+    raw = _raw_text(ref)
+    if raw and not (rv and rp):
+        # The parse missed the numbers ("Mar. Biotechnol. 10, 166-180" after a title it could not
+        # place): the record's volume and first page standing in the string as numbers count.
+        numbers = _raw_numbers(ref)
+        vol_ok = vol_ok or bool(not rv and cv and cv in numbers)
+        page_ok = page_ok or bool(not rp and cp and cp in numbers)
     venue_ok = bool(ref.venue and rec.venue and title_similarity(ref.venue, rec.venue) > 0.8)
     reasons: list[str] = []
     s = 0.0
-    if ref.title:
-        t = title_similarity(ref.title, rec.title)
-        if t < 0.8:
-            part = partial_title(ref.title, rec.title)
-            if not (part >= 0.95 and vol_ok and page_ok):
-                return 0.0, f"title {t:.2f}"
-            t = 0.8
-            reasons.append("title part")
+    t = title_similarity(ref.title, rec.title) if ref.title else 0.0
+    if t >= 0.8:
         s = 0.6 * t
         reasons.append(f"title {t:.2f}")
+    elif raw and vol_ok and page_ok and cover(rec.title, raw) >= 0.95:
+        # The record's whole title stands in the string, but the parse cut it elsewhere (a title of
+        # two sentences, an author list run into it, no layout found at all); with volume and first
+        # page agreeing, two different papers cannot look like this.
+        s = 0.6 * 0.95
+        reasons.append("title in string")
+    elif ref.title and vol_ok and page_ok and partial_title(ref.title, rec.title) >= 0.95:
+        # One title is a cut of the other (a truncated string, a title cut short by the source).
+        s = 0.6 * 0.8
+        reasons.append("title part")
+    elif ref.title:
+        return 0.0, f"title {t:.2f}"
     else:
         # No title (WoS CR, "Cramer RD (2003) J Med Chem 46:374-389"): author, volume and first page
         # must all agree, and the year or the venue too.
