@@ -58,9 +58,10 @@ def glutton() -> list[dict[str, Any]]:
 
 
 def strip_doi(raw: str) -> str:
-    from mappings.citations.doi import _DOI
+    from mappings.citations.doi import DOI_IN_TEXT
 
-    text = _DOI.sub("", raw)
+    # Stripped the way the parser finds them, line breaks inside included, so none is left to match on.
+    text = DOI_IN_TEXT.sub("", raw)
     return re.sub(r"\(?\b(?:doi|DOI)\s*:?\s*\)?", "", text).strip()
 
 

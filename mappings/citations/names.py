@@ -27,7 +27,7 @@ _INNER = re.compile(r"[\-‐‑'’`]")
 # names ("van der Linden", "de Witte", "dos Santos"). They belong to the surname, but the particle
 # alone is no surname: "de Witte L" and "de Vries L" are two people.
 PARTICLES = frozenset(
-    "van von der den de da di le la du dos das del della des ten ter vom zu zur d l".split()
+    "van von der den de da di le la du dos das del della des ten ter vom zu zur d l el al".split()
 )
 
 
@@ -90,7 +90,9 @@ def _tokens(text: str) -> list[tuple[str, bool, bool]]:
             continue
         # "JA", "ACHF" after a surname are initials; in an all-capitals name up to three letters are
         # ("ZHANG SX"; "ZHANG SAN" then reads as Zhang S, which still meets "Zhang San").
-        short = len(p) == 1 or (p.isupper() and len(p) <= (3 if all_caps else 4))
+        # The first of several parts in capitals is the surname ("HAO LF").
+        caps_limit = (2 if not out and len(raw) > 1 else 3) if all_caps else 4
+        short = len(p) == 1 or (p.isupper() and len(p) <= caps_limit)
         out.append((p.lower(), short, p.islower()))
     return out
 
@@ -145,12 +147,15 @@ def _readings(name: str) -> frozenset[tuple[str, str]]:
     if len(units) == 1:
         return frozenset((s, "") for s in units[0].surnames())
     first, last = units[0], units[-1]
-    if last.initials:  # "Smith JA", "van der Linden S"
-        return frozenset((s, last.bare[0]) for s in full[0].surnames())
+    if last.initials:  # "Smith JA", "van der Linden S", "Dorhout Mees SM" (two words, one surname)
+        names = full[0].surnames() | {"".join(u.full for u in full)}
+        return frozenset((s, last.bare[0]) for s in names)
     if first.initials:  # "J.A. Heymann", "AM Kuris"
         return frozenset((s, first.bare[0]) for s in last.surnames())
     out |= {(s, first.bare[0]) for s in last.surnames()}  # "John Smith"
     out |= {(s, units[1].full[0]) for s in first.surnames()}  # "Zhang San"
+    if len(units) == 2:  # "Dorhout Mees", "El Maghraoui": a surname of two words, as NLM writes one
+        out.add((first.full + last.full, ""))
     return frozenset(out)
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from mappings.citations.doi import dois_in
+from mappings.citations.doi import DOI_IN_TEXT, dois_in
 from mappings.model import Reference
 
 _YEAR = r"(?:1[6-9]\d\d|20\d\d)"
@@ -42,6 +42,12 @@ _YEAR_VOL = re.compile(
 _VOL_PAGES = re.compile(rf"(?:^|[\s.,])(\d+[A-Za-z]?)\s*(?:\(\s*([^)]{{1,20}})\s*\))?\s*:\s*({_PAGES})")
 # APA: ", 172, 658-666" and ", 111(6 Pt 1), e676-e682"; the "(1974)" variant: "49, 129-148 (1974)".
 _APA_TAIL = re.compile(rf",\s*(\d+[A-Za-z]?)\s*(?:\(\s*([^)]{{1,20}})\s*\))?\s*,\s*({_PAGES})")
+# Royal Society, Springer LNCS: "Mar. Biotechnol. 10, 166-180.", "Pharmacoeconomics 20(12), 855-867 (2002)"
+# at the very end of the string.
+_TAIL_END = re.compile(
+    rf"(?:[,.]\s*|\s+)(\d+[A-Za-z]?)\s*(?:\(\s*([^)]{{1,20}})\s*\))?\s*,\s*({_PAGES})"
+    rf"\s*(?:\(\s*{_YEAR}[a-z]?\s*\))?\s*\.?\s*$"
+)
 _ANY_YEAR = re.compile(rf"(?<![\d/.-])({_YEAR})(?![\d/-])")
 # The end of a title: a full stop, question or exclamation mark after a word of two letters or more
 # (so the "V." of "V. cholerae" is not taken for one).
@@ -139,7 +145,8 @@ def parse_english(raw: str) -> Reference | None:
     """Structured fields of an English reference string; None when no known layout fits."""
     text = clean_raw(raw)
     dois = dois_in(text)
-    text = _collapse(_DOI_TAIL.sub("", text))
+    # DOIs out first: their dots and digits ("j.1365-294X.2009.04419.x") read as a year or pages.
+    text = _collapse(_DOI_TAIL.sub("", DOI_IN_TEXT.sub(" ", text)))
     if not re.search(r"[A-Za-z]{3}", text) or _CSSCI_YEAR.search(text):
         return None
     authors_part: str | None = None
@@ -169,7 +176,7 @@ def parse_english(raw: str) -> Reference | None:
     volume = issue = pages = None
     middle = rest
     tail = None
-    for pattern in (_YEAR_VOL, _VOL_PAGES, _APA_TAIL):
+    for pattern in (_YEAR_VOL, _VOL_PAGES, _APA_TAIL, _TAIL_END):
         for m in pattern.finditer(rest):
             if pattern is _YEAR_VOL:
                 y, volume, issue, pages = m.group(1), m.group(2), m.group(3), m.group(4)

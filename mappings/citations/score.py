@@ -87,6 +87,12 @@ def cover(title: str | None, text: str) -> float:
     return sum(b.size for b in blocks if b.size >= _MIN_BLOCK) / len(nt)
 
 
+def _prefix(short: str | None, long_: str | None) -> bool:
+    """Whether `short` (ten characters or more, folded) begins `long_`."""
+    ns, nl = _norm(short), _norm(long_)
+    return len(ns) >= 10 and len(nl) > len(ns) and nl.startswith(ns)
+
+
 def _raw_numbers(ref: Reference) -> set[str]:
     return {n.lstrip("0") for n in _RAW_NUMBER.findall((ref.raw or "").lower())} if ref.raw else set()
 
@@ -121,19 +127,25 @@ def score(ref: Reference, rec: Record) -> tuple[float, str]:
     reasons: list[str] = []
     s = 0.0
     t = title_similarity(ref.title, rec.title) if ref.title else 0.0
-    if t >= 0.8:
-        s = 0.6 * t
-        reasons.append(f"title {t:.2f}")
-    elif raw and vol_ok and page_ok and cover(rec.title, raw) >= 0.95:
-        # The record's whole title stands in the string, but the parse cut it elsewhere (a title of
-        # two sentences, an author list run into it, no layout found at all); with volume and first
-        # page agreeing, two different papers cannot look like this.
+    # The record's whole title standing in the string counts where the parse cut the title elsewhere
+    # (a title of two sentences, an author list run into it, no layout found at all): with volume
+    # and first page agreeing, two different papers cannot look like this.
+    inside = bool(raw and vol_ok and page_ok) and cover(rec.title, raw) >= 0.95
+    if inside and t < 0.95:
         s = 0.6 * 0.95
         reasons.append("title in string")
+    elif t >= 0.8:
+        s = 0.6 * t
+        reasons.append(f"title {t:.2f}")
     elif ref.title and vol_ok and page_ok and partial_title(ref.title, rec.title) >= 0.95:
         # One title is a cut of the other (a truncated string, a title cut short by the source).
         s = 0.6 * 0.8
         reasons.append("title part")
+    elif ref.title and vol_ok and page_ok and venue_ok and _prefix(rec.title, ref.title):
+        # A record title cut after its first words ("Sperm cells of", as NLM cuts at italics): it
+        # only confirms what volume, first page and venue already say.
+        s = 0.6 * 0.85
+        reasons.append("title prefix")
     elif ref.title:
         return 0.0, f"title {t:.2f}"
     else:
