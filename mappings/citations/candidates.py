@@ -54,7 +54,7 @@ def candidate_query(ref: Reference, size: int = 10) -> dict[str, Any]:
     words = _title_words(ref)
     if words:
         should.append({"match": {"ix.title_cjk": {"query": words, "minimum_should_match": "50%"}}})
-    if clause := _volume_page_clause(ref, words):
+    if clause := _volume_page_clause(ref, _raw_words(ref) or words):
         should.append(clause)
     elif not ref.title and ref.volume and ref.venue:
         should.append({"bool": {"filter": [{"term": {"volume": ref.volume}}, {"term": {"venue": ref.venue}}]}})
@@ -72,6 +72,10 @@ def _title_words(ref: Reference) -> str:
     hold the title among authors and venue; never digits, which the title field rarely holds."""
     if ref.title:
         return fold(ref.title)[:_MAX_TITLE_QUERY]
+    return _raw_words(ref)
+
+
+def _raw_words(ref: Reference) -> str:
     if ref.raw and len(_LETTERS.findall(ref.raw)) >= _MIN_RAW_LETTERS and not _HAN.search(ref.raw):
         return _DIGITS.sub(" ", fold(ref.raw))[:_MAX_TITLE_QUERY]
     return ""
@@ -81,8 +85,8 @@ def _volume_page_clause(ref: Reference, words: str) -> dict[str, Any] | None:
     """Records of the same volume and first page, for a string whose title is garbled or cut.
 
     Volume and first page alone are common across journals (volume 12, page 1), so the clause also
-    needs one title word, the year (±1) or the exact venue, and ranks by how many of them agree;
-    the decision (`score`) then asks for the title in the string."""
+    needs a word of the string (whatever the parse made of it), the year (±1) or the exact venue, and
+    ranks by how many of them agree; the decision (`score`) then asks for the title in the string."""
     page = first_page(ref.pages)
     if not (ref.volume and page):
         return None

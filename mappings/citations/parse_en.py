@@ -30,6 +30,8 @@ _PAGES = rf"{_PAGE}(?:\s*[-–—]\s*{_PAGE})?"
 # Word split over a PDF line break ("sig-\nnificantly"): joined without the hyphen, which the title
 # comparison ignores anyway.
 _BROKEN_WORD = re.compile(r"(?<=[a-z])-\s*\n\s*(?=[a-z])")
+# The next entry's number on a line of its own, caught from the other PDF column ("…Thomforde GM, \n5. \nDinneen S").
+_STRAY_NUMBER = re.compile(r"\n[ \t]*\d{1,3}\.[ \t]*\n")
 _DOI_TAIL = re.compile(r"\b(?:doi|DOI)\s*:?\s*(?:10\.\S+(?:\s+\S+)?)?\s*$|\bhttps?://\S+|\bwww\.\S+")
 _NUMBERING = re.compile(r"^\s*(?:\[\d+\]|\d+[.)]\s|\d+\s+(?=[A-Z]))\s*")
 _PAREN_YEAR = re.compile(rf"\(\s*({_YEAR})[a-z]?\s*\)\.?")
@@ -71,7 +73,7 @@ def _clean(s: str) -> str:
 
 def clean_raw(raw: str) -> str:
     """One line: PDF line breaks removed, split words joined, numbering dropped."""
-    text = _BROKEN_WORD.sub("", raw)
+    text = _BROKEN_WORD.sub("", _STRAY_NUMBER.sub("\n", raw))
     return _NUMBERING.sub("", _collapse(text))
 
 
@@ -110,16 +112,27 @@ def _looks_like_authors(part: str) -> bool:
     return True
 
 
+_PARTICLE = r"(?:van|von|de|der|den|da|di|le|la|del|dos|du|el|al)"
+
+
 def _vancouver_author_end(text: str) -> int | None:
     """Where a Vancouver author list ends: the first ". " after a run of "Surname AB" names."""
     m = re.match(
-        r"((?:[A-Z][\w'’\-]*(?:\s+(?:van|de|der|von|den|da|di|le|la|del|dos|du|e|y|[A-Z][\w'’\-]*))*,?\s+"
-        r"[A-Z]{1,4}(?:[\s,]+|(?=[.:])))+(?:et\s+al\.?)?)",
+        rf"((?:(?:{_PARTICLE}\s+)*[A-Z][\w'’\-]*(?:\s+(?:{_PARTICLE}|e|y|[A-Z][\w'’\-]*))*,?\s+"
+        r"[A-Z]{1,4}(?:-[A-Z]{1,2})?(?:[\s,]+|(?=[.:])))+(?:et\s+al\.?)?)",
         text,
     )
     if m and text[m.end() :].startswith((". ", ": ")) or (m and m.group(1).rstrip().endswith("al.")):
         return m.end()
     return None
+
+
+# Initials first, names and title all parted by commas (Elsevier): "A. Al-Azemi, J. Bahl, G.J.D. Smith,
+# Avian influenza …", "JM Cavanaugh, Y Lu, S Kallakuri, Pain generation …", "…, E. Couacy-Hymann et al., Title".
+_INITIAL_NAME = rf"(?:(?:[A-Z]\.\s?-?){{1,4}}|[A-Z]{{1,3}}\s)\s?(?:{_PARTICLE}\s+|[A-Z][a-z]{{1,2}}\s+)*[A-Z][\w'’\-]+"
+_INITIALS_FIRST = re.compile(
+    rf"^((?:{_INITIAL_NAME}(?:,\s+|\s+(?:and|&)\s+))+(?:{_INITIAL_NAME}\s+et\s+al\.?,\s+)?)(?=[A-Z0-9\"“(])"
+)
 
 
 def _split_title_venue(middle: str) -> tuple[str | None, str | None]:
@@ -166,6 +179,8 @@ def parse_english(raw: str) -> Reference | None:
             authors_part, rest = text[:van], text[van:].lstrip(".: ")
         elif 0 < colon < 300 and _looks_like_authors(text[:colon]):
             authors_part, rest = text[:colon], text[colon + 2 :]
+        elif (ini := _INITIALS_FIRST.match(text)) and ini.group(1).count(",") >= 2:
+            authors_part, rest = ini.group(1).rstrip(", "), text[ini.end() :]
         else:
             lead = re.match(r"((?:[A-Z]{1,3}\s+)?[A-Z][\w'’\-]+(?:\s+[A-Z]{1,3})?),\s+", text)
             if lead and _looks_like_authors(lead.group(1)):
