@@ -135,11 +135,23 @@ _INITIALS_FIRST = re.compile(
 )
 
 
+def _title_like(piece: str) -> bool:
+    """A piece of prose, not a venue: venues are capitalised abbreviations ("J Biol Chem", "Proc. Natl.
+    Acad. Sci."), while a subtitle has a lower-case word of four letters or more."""
+    words = piece.split()
+    return len(words) >= 2 and any(len(w) >= 4 and w[0].islower() and w.isalpha() for w in words)
+
+
 def _split_title_venue(middle: str) -> tuple[str | None, str | None]:
     middle = middle.strip()
     ends = list(_SENTENCE_END.finditer(middle))
     if ends:
-        cut = ends[0]
+        # A title of two sentences ("GIS or GPS? A comparison of two methods …", "Bench to bedside. The
+        # quest for quality …"): a piece of prose that another piece still follows belongs to the title.
+        k = 0
+        while k + 1 < len(ends) and _title_like(middle[ends[k].end() : ends[k + 1].start()]):
+            k += 1
+        cut = ends[k]
         title = (
             _clean(middle[: cut.end()].rstrip())
             if middle[cut.start()] != "?"
