@@ -205,9 +205,9 @@ def run_corpus(
     misses: Path | None = None,
 ) -> dict[str, Any]:
     from ingest.index_admin import create, drop_all
-    from mappings.naming import IndexNames
     from mappings.citations.parse import MAX_RAW
     from mappings.model import Reference
+    from mappings.naming import IndexNames
     from search.reference_match import MAX_REFERENCES, ReferenceMatch, match_references
 
     names = IndexNames(new_prefix("cite"))

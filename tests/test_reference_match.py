@@ -67,7 +67,9 @@ def site(
 
     names = IndexNames(new_prefix("refmatch"))
     create(es, names, tokenizer)
-    actions = [{"_index": names.write_alias, "_id": r.id, "_source": index_document(r, tokenizer)} for r in CORPUS]
+    actions = [
+        {"_index": names.write_alias, "_id": r.id, "_source": index_document(r, tokenizer)} for r in CORPUS
+    ]
     ok, errors = helpers.bulk(es, actions, refresh=True, raise_on_error=False)
     assert ok == len(CORPUS) and not errors, errors
     url = f"sqlite:///{tmp_path_factory.mktemp('refmatch') / 'refmatch.sqlite3'}"
@@ -96,7 +98,10 @@ def test_exact_matches_in_order(site: tuple[TestClient, str]) -> None:
     assert all(0.75 <= r["score"] <= 1.0 for r in results if r["id"])
     kawai = results[0]["parsed"]
     assert (kawai["title"], kawai["year"], kawai["volume"], kawai["pages"]) == (
-        "Endoscopic sphincterotomy of the ampulla of Vater", 1974, "20", "148-51"
+        "Endoscopic sphincterotomy of the ampulla of Vater",
+        1974,
+        "20",
+        "148-51",
     )
     assert "raw" not in kawai and "linked_id" not in kawai
     assert results[6]["parsed"] == {"doi": "10.1086/591690"} and results[6]["score"] == 1.0

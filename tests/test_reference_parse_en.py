@@ -30,4 +30,7 @@ def test_dois_in_free_text() -> None:
     ]
     assert dois_in("Nat. Chem. Biol. 5, 459-461. 10.1038/  nchembio.174)") == ["10.1038/nchembio.174"]
     assert dois_in("see 10.1000/ Next words") == []
-    assert DOI_IN_TEXT.sub("", "Lancet 349:1124. doi:10.1016/S0140-6736(97)01234-5").strip() == "Lancet 349:1124. doi:"
+    assert (
+        DOI_IN_TEXT.sub("", "Lancet 349:1124. doi:10.1016/S0140-6736(97)01234-5").strip()
+        == "Lancet 349:1124. doi:"
+    )

@@ -83,7 +83,7 @@ def _tokens(text: str) -> list[tuple[str, bool, bool]]:
     """(part, written as initials, written in lower case) for each part of a Latin name as written."""
     raw = [t for t in _SEP.split(_strip_accents(unicodedata.normalize("NFKC", text.strip()))) if t]
     all_caps = "".join(raw).isupper()
-    out = []
+    out: list[tuple[str, bool, bool]] = []
     for t in raw:
         p = _INNER.sub("", t)
         if not p:
