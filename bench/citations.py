@@ -156,7 +156,7 @@ def write_misses(
 ) -> None:
     """One JSON line per wrong link or missed target: the string, what parsing read, the gold record,
     whether retrieval found it, and how the scorer judged it (for studying, not for the figures)."""
-    from mappings.citations.candidates import candidate_query
+    from mappings.citations.candidates import candidate_query, second_query
     from mappings.citations.score import score
     from search.reference_match import parsed_fields
 
@@ -170,10 +170,12 @@ def write_misses(
             chunk = wrong[start : start + 200]
             searches: list[dict[str, Any]] = []
             for _, _, m in chunk:
+                second = second_query(m.parsed) or {"query": {"match_none": {}}}
                 searches.extend(({}, {**candidate_query(m.parsed), "size": 20, "_source": False}))
+                searches.extend(({}, {**second, "size": 20, "_source": False}))
             found = es.msearch(index=names.read_alias, searches=searches).body["responses"]
-            for (raw, gold, m), resp in zip(chunk, found, strict=True):
-                ids = [h["_id"] for h in resp.get("hits", {}).get("hits", [])]
+            for k, (raw, gold, m) in enumerate(chunk):
+                ids = [h["_id"] for resp in found[2 * k : 2 * k + 2] for h in resp.get("hits", {}).get("hits", [])]
                 rec = by_id.get(gold) if gold else None
                 row = {
                     "kind": "wrong" if m.record_id is not None else "missed",
@@ -182,7 +184,7 @@ def write_misses(
                     "linked": m.record_id,
                     "linked_score": round(m.score, 3),
                     "gold": gold,
-                    "gold_rank": ids.index(gold) if gold in ids else None,
+                    "gold_rank": ids.index(gold) if gold in ids else None,  # 20+: found by the second search
                 }
                 if rec is not None:
                     s, why = score(m.parsed, rec)
