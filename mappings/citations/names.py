@@ -114,6 +114,21 @@ def _units(tokens: list[tuple[str, bool, bool]], *, surname: bool = False) -> li
     return units
 
 
+def _joined(units: list[_Unit]) -> set[str]:
+    """A surname of several words read as one, with and without its leading particles
+    ("van Marken Lichtenbelt" = "vanmarkenlichtenbelt" = "markenlichtenbelt"); empty for one word."""
+    words = [u for u in units if not u.initials]
+    if len(words) < 2:
+        return set()
+    rest = "".join(u.full for u in words[1:])
+    out = {words[0].full + rest, words[0].bare + rest}
+    if words[0].full in PARTICLES and len(words) >= 3:
+        # A leading particle the parse could not join ("De Jong Gierveld", no initials) is dropped
+        # too, but only where two words remain ("Da Wei" is no particle and a surname).
+        out.add(rest)
+    return out
+
+
 @lru_cache(maxsize=65536)
 def _readings(name: str) -> frozenset[tuple[str, str]]:
     """(surname, first initial) readings of a name; the initial is "" when the name gives none.
@@ -137,7 +152,7 @@ def _readings(name: str) -> frozenset[tuple[str, str]]:
         given_parts = [p for p, _, _ in _tokens(given)]
         initial = given_parts[0][0] if given_parts else ""
         # Family words after the first, particles aside, are further surnames ("Garcia Lopez").
-        for s in fam[-1].surnames() | {fam[0].bare, fam[0].full}:
+        for s in fam[-1].surnames() | fam[0].surnames() | _joined(fam):
             out.add((s, initial))
         return frozenset(out)
     units = _units(_tokens(name))
@@ -148,14 +163,14 @@ def _readings(name: str) -> frozenset[tuple[str, str]]:
         return frozenset((s, "") for s in units[0].surnames())
     first, last = units[0], units[-1]
     if last.initials:  # "Smith JA", "van der Linden S", "Dorhout Mees SM" (two words, one surname)
-        names = full[0].surnames() | {"".join(u.full for u in full)}
+        names = full[0].surnames() | _joined(full)
         return frozenset((s, last.bare[0]) for s in names)
     if first.initials:  # "J.A. Heymann", "AM Kuris"
         return frozenset((s, first.bare[0]) for s in last.surnames())
     out |= {(s, first.bare[0]) for s in last.surnames()}  # "John Smith"
     out |= {(s, units[1].full[0]) for s in first.surnames()}  # "Zhang San"
-    if len(units) == 2:  # "Dorhout Mees", "El Maghraoui": a surname of two words, as NLM writes one
-        out.add((first.full + last.full, ""))
+    # "Dorhout Mees", "El Maghraoui", "De Jong Gierveld": a surname of several words, as NLM writes one.
+    out |= {(s, "") for s in _joined(units)}
     return frozenset(out)
 
 

@@ -158,6 +158,11 @@ def score(ref: Reference, rec: Record) -> tuple[float, str]:
     if author:
         s += 0.15
         reasons.append("author")
+    elif ref.authors and rec.authors and t >= 0.95 and vol_ok and page_ok and venue_ok:
+        # Title, volume, first page and venue all agree: the names differ by a typo, a PDF glyph or a
+        # parse ("Capuano F" for Capuana, "Kamin´skiKamin´ski M"); two papers cannot agree on the rest.
+        s -= 0.05
+        reasons.append("author differs, all else agrees")
     elif ref.authors and rec.authors:
         s -= 0.2
         reasons.append("author differs")
