@@ -7,8 +7,9 @@ enough for short titles; no dependency).
 
 Weights were tuned on the biblio-glutton set (bench/citations.py): volume and first page agreeing
 weigh as much as a tenth of the title, because two different papers almost never share title,
-volume and first page; a title that only covers part of the other (a PDF-cut or truncated title)
-counts only with both of them agreeing.
+volume and first page; a title that only covers part of the other (a PDF-cut or truncated title),
+or a record title found whole in the raw string where the parse cut the title elsewhere, counts only
+with both of them agreeing. The table of evidence and weights is in docs/citations.md §3.
 """
 
 from __future__ import annotations
