@@ -15,7 +15,6 @@ from typing import Any
 import redis
 from celery import Task
 from elasticsearch import ApiError, Elasticsearch, TransportError
-from elasticsearch import ConnectionError as ESConnectionError
 from sqlalchemy import update
 
 from appdb.jobs import ChunkSpec, chunk_done, mark_running, record_chunk
@@ -26,7 +25,7 @@ from citeindex.link import LinkResult, link_records
 from conf.clients import make_es, make_redis
 from conf.settings import get_settings
 from ingest.celery_app import LINK_TASK, app
-from ingest.writer import RetryableBulkError
+from ingest.writer import RetryableBulkError, is_retryable
 from mappings.analysis.tokenizer import Tokenizer, get_tokenizer
 
 log = logging.getLogger(__name__)
@@ -57,16 +56,8 @@ def _tokenizer() -> Tokenizer:
 _TRANSIENT = (ApiError, TransportError, RetryableBulkError)
 
 
-def _retryable(exc: BaseException) -> bool:
-    if isinstance(exc, (ESConnectionError, RetryableBulkError)):
-        return True
-    if isinstance(exc, ApiError) and exc.meta.status in (429, 502, 503, 504):
-        return True
-    return isinstance(exc, TransportError)
-
-
 def _retry(task: Task, exc: BaseException) -> None:
-    if _retryable(exc) and task.request.retries < (task.max_retries or 0):
+    if is_retryable(exc) and task.request.retries < (task.max_retries or 0):
         raise task.retry(exc=exc, countdown=min(60, 2 ** min(task.request.retries, 6))) from exc
     raise exc
 

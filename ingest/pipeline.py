@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import redis
-from elasticsearch import ApiError, Elasticsearch, TransportError
-from elasticsearch import ConnectionError as ESConnectionError
+from elasticsearch import Elasticsearch
 
 from appdb.jobs import (
     ChunkError,
@@ -36,7 +35,7 @@ from ingest.errors import RecordError
 from ingest.formats import LINE_FORMATS, parse_file
 from ingest.guard import guard_for
 from ingest.write_lease import RebuildRunning, rebuild_lock_key, write_lease
-from ingest.writer import RetryableBulkError, write_records
+from ingest.writer import is_retryable, write_records
 from mappings.analysis.tokenizer import get_tokenizer
 from mappings.model import Record, SourceRef
 from mappings.naming import IndexNames
@@ -77,14 +76,6 @@ class RetryLater(Exception):
     def __init__(self, cause: BaseException) -> None:
         super().__init__(str(cause))
         self.cause = cause
-
-
-def is_retryable(exc: BaseException) -> bool:
-    if isinstance(exc, (ESConnectionError, RetryableBulkError)):
-        return True
-    if isinstance(exc, ApiError) and exc.meta.status in (429, 502, 503, 504):
-        return True
-    return isinstance(exc, TransportError)
 
 
 def _version_now() -> int:
