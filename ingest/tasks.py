@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 from typing import Any
 
-import redis
 from celery import Task
-from elasticsearch import Elasticsearch
 
-from conf.clients import make_es, make_redis
+from conf.clients import worker_es, worker_redis
 from conf.settings import get_settings
 from ingest.celery_app import CHUNK_TASK, app
 from ingest.pipeline import ChunkWork, Outcome, RetryLater, run_chunk
@@ -20,16 +17,6 @@ log = logging.getLogger(__name__)
 # With backoff capped at 60 s, about half an hour of Elasticsearch outage before records are quarantined.
 ES_RETRIES = 35
 REQUEUE_AFTER = 15  # seconds
-
-
-@lru_cache(maxsize=1)
-def _es() -> Elasticsearch:
-    return make_es(get_settings())
-
-
-@lru_cache(maxsize=1)
-def _redis() -> redis.Redis:
-    return make_redis(get_settings())
 
 
 # Celery's decorator is untyped; the task body below is fully typed.
@@ -51,7 +38,7 @@ def ingest_chunk(
     retries = self.request.retries
     try:
         outcome = run_chunk(
-            work, get_settings(), _es(), _redis(), may_retry=retries < (self.max_retries or 0)
+            work, get_settings(), worker_es(), worker_redis(), may_retry=retries < (self.max_retries or 0)
         )
     except RetryLater as later:
         countdown = min(60, 2 ** min(retries, 6))
