@@ -47,7 +47,7 @@ from tests.conftest import DEMO, make_record, new_prefix, settings_for
 from tests.own_worker import EnvWorker, expected_ids, indexed_ids, status_of, wait_for
 from web.app import create_app
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.worker, pytest.mark.usefixtures("services")]
 
 NODES = 3
 SHARDS = 3

@@ -44,11 +44,6 @@ GOLDEN = Path(__file__).with_name("export_golden")
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def services() -> None:
-    """Overrides conftest's session fixture that starts Elasticsearch and Redis: nothing here needs them."""
-
-
 def _authors(*names: str, affiliation: dict[str, str] | None = None) -> list[Author]:
     return [Author(name=n, order=i, affiliation=(affiliation or {}).get(n)) for i, n in enumerate(names, 1)]
 

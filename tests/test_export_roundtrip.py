@@ -21,11 +21,6 @@ from tests.conftest import shared_file
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def services() -> None:
-    """Overrides conftest's session fixture that starts Elasticsearch and Redis: nothing here needs them."""
-
-
 def _exportable(record: Record) -> bool:
     # Out of the round trip, on purpose: types the importers refuse (newspapers, statutes: `other`),
     # a standard whose source gave no standard number (refused on import), and patents known only by

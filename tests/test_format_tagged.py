@@ -43,11 +43,6 @@ EXPECTED_KINDS: dict[str, list[DocType | str]] = {
 }  # fmt: skip
 
 
-@pytest.fixture(scope="module", autouse=True)
-def services() -> None:
-    """Overrides conftest's session fixture that starts Elasticsearch and Redis: nothing here needs them."""
-
-
 def parse_text(text: str, fmt: str | None = None) -> list[Record | RecordError]:
     return list(tagged.parse_text(text, now=NOW, version=1, fmt=fmt))
 

@@ -10,8 +10,6 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from conf.settings import REPO_ROOT
 
 PACKAGES = ("chaxin", "conf", "mappings", "appdb", "ingest", "search", "web", "reports", "casework", "citeindex")
@@ -36,11 +34,6 @@ WEB_FRAMEWORKS = {"fastapi", "starlette"}
 
 # Circles that predate this test, each with the issue that removes it. Nothing may join the list.
 KNOWN_CYCLES: list[set[str]] = []
-
-
-@pytest.fixture(scope="module", autouse=True)
-def services() -> None:
-    """Overrides conftest's session fixture that starts Elasticsearch and Redis: nothing here needs them."""
 
 
 def _modules() -> Iterator[tuple[str, Path]]:

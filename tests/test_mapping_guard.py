@@ -96,11 +96,6 @@ def _registry_fields() -> set[str]:
     return named
 
 
-@pytest.fixture(scope="module", autouse=True)
-def services() -> None:
-    """Overrides conftest's session fixture that starts Elasticsearch and Redis: nothing here needs them."""
-
-
 _DOTTED = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
 
 

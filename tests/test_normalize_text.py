@@ -27,11 +27,6 @@ from ingest.normalize_text import (
 )
 
 
-@pytest.fixture(scope="module", autouse=True)
-def services() -> None:
-    """Overrides conftest's session fixture that starts Elasticsearch and Redis: nothing here needs them."""
-
-
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [

@@ -38,11 +38,6 @@ from reports.sample import sample_report
 SECTIONS = content.SECTION_TITLES
 
 
-@pytest.fixture(scope="module", autouse=True)
-def services() -> None:
-    """Overrides conftest's session fixture that starts Elasticsearch and Redis: nothing here needs them."""
-
-
 @pytest.fixture(scope="module")
 def draft() -> ReportData:
     return sample_report()

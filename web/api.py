@@ -5,33 +5,20 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from search.citations import MAX_CITING_SIZE, MAX_CITING_WINDOW
 from search.errors import BadQuery
-from search.fields import FACETS
 from search.history import HistoryEntry, NotFound
 from search.history_text import spell_out, spelt_expression, texts_of
 from search.principal import Principal
 from search.query import MAX_QUERY_CHARS
-from web.identity import current_principal
+from web.deps import FacetFilters, Owner, State, Who, owner_of
 from web.ratelimit import rate_limit_anonymous_search
-from web.state import AppState, app_state
+from web.state import AppState
 
 router = APIRouter(prefix="/api/v1")
-State = Annotated[AppState, Depends(app_state)]
-Who = Annotated[Principal, Depends(current_principal)]
-
-
-def owner_of(principal: Who) -> str:
-    """Whose history and strategies a request reads: the signed-in user, else the session."""
-    if principal.owner is None:
-        raise HTTPException(status_code=401, detail="请先登录")
-    return principal.owner
-
-
-Owner = Annotated[str, Depends(owner_of)]
 # Row ids and history numbers: bounded so a huge number is a 400, not an integer overflow in the database.
 MAX_DB_ID = 2**31 - 1
 DbId = Annotated[int, Path(ge=1, le=MAX_DB_ID)]
@@ -43,10 +30,6 @@ def json_response(body: dict[str, Any], status_code: int = 200) -> Response:
     return Response(orjson.dumps(body), media_type="application/json", status_code=status_code)
 
 
-def facet_filters(request: Request) -> dict[str, list[str]]:
-    return {f.name: request.query_params.getlist(f.name) for f in FACETS if f.name in request.query_params}
-
-
 @router.get(
     "/search",
     response_model=None,
@@ -56,7 +39,7 @@ def facet_filters(request: Request) -> dict[str, list[str]]:
 def search(
     state: State,
     principal: Who,
-    filters: Annotated[dict[str, list[str]], Depends(facet_filters)],
+    filters: FacetFilters,
     q: Annotated[str, Query(max_length=5 * MAX_QUERY_CHARS, description="检索词或检索式")] = "",
     mode: Annotated[
         Literal["simple", "pro"], Query(description="simple: 自由词检索；pro: 专业检索式")

@@ -14,12 +14,10 @@ from fastapi.responses import StreamingResponse
 
 from search.errors import BadQuery
 from search.export import DEFAULT_FORMAT, FORMATS
-from search.principal import Principal
 from search.query import MAX_QUERY_CHARS
-from web.api import facet_filters, owner_of
-from web.identity import current_principal, record_audit
+from web.deps import FacetFilters, State, Who, owner_of
+from web.identity import record_audit
 from web.ratelimit import rate_limit_anonymous_export
-from web.state import AppState, app_state
 
 router = APIRouter(prefix="/api/v1")
 MAX_EXPORT = 50_000
@@ -60,9 +58,9 @@ def _primed(records: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
 @router.get("/export", response_model=None, dependencies=[Depends(rate_limit_anonymous_export)])
 def export(
     request: Request,
-    state: Annotated[AppState, Depends(app_state)],
-    principal: Annotated[Principal, Depends(current_principal)],
-    filters: Annotated[dict[str, list[str]], Depends(facet_filters)],
+    state: State,
+    principal: Who,
+    filters: FacetFilters,
     q: Annotated[str, Query(max_length=5 * MAX_QUERY_CHARS)] = "",
     mode: Annotated[Literal["simple", "pro"], Query()] = "simple",
     format: Annotated[str, Query(description="导出格式")] = DEFAULT_FORMAT,

@@ -16,11 +16,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, Response
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from appdb import accounts
 from appdb.session import session_factory
-from search.principal import Principal, Role
+from search.principal import ANONYMOUS, Principal, Role
 from web.state import app_state
 
 COOKIE = "chaxin_sid"
@@ -127,6 +128,14 @@ def current_principal(request: Request) -> Principal:
     principal = _principal(identity) if identity else Principal(owner=f"anon:{token}")
     request.state.principal = principal
     return principal
+
+
+def viewer(request: Request) -> Principal:
+    """The principal for page chrome (header links); never fails a page that is already rendering."""
+    try:
+        return current_principal(request)
+    except (HTTPException, SQLAlchemyError):  # a bad bearer token or a database hiccup must not break a page
+        return ANONYMOUS
 
 
 def session_owner(request: Request) -> str:
