@@ -151,7 +151,7 @@ def _bulk_load(es: Elasticsearch, tokenizer: Tokenizer, names: IndexNames) -> se
                                  year=1990 + n % 35, category=raw["category"], discipline=raw["discipline"])  # fmt: skip
             yield {"_index": names.write_alias, "_id": record.id, "_source": index_document(record, tokenizer)}
 
-    ok, errors = helpers.bulk(es, actions(), chunk_size=2000, raise_on_error=False, request_timeout=120)
+    ok, errors = helpers.bulk(es.options(request_timeout=120), actions(), chunk_size=2000, raise_on_error=False)
     assert not errors and ok == DEEP
     es.indices.refresh(index=names.write_alias)
     return {f"deep-{n:06d}" for n in range(DEEP)}
