@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
+from html import unescape
 from typing import Any
 
 import pytest
@@ -157,9 +158,33 @@ def test_an_xlsx_job_and_who_may_see_it(site: Site) -> None:
     assert sum(1 for _ in sheet.iter_rows(values_only=True)) == 121
 
 
-def test_bad_job_requests_lose_nothing_and_say_why(site: Site, tmp_path: Path) -> None:
+def test_bad_job_requests_lose_nothing_and_say_why(site: Site) -> None:
     for body in ({"q": TERM, "format": "pdf"}, {"q": TERM, "filters": {"colour": ["red"]}}, {"q": "没有这种记录的词语"},
                  {"q": TERM, "unknown": 1}):  # fmt: skip
         resp = site.client.post("/api/v1/exports", json=body, headers=site.as_("owner"))
         assert resp.status_code == 400, (body, resp.text)
         assert _chinese(resp.json()["error"]["message"])
+
+
+def test_the_workspace_offers_a_job_past_the_threshold_and_shows_its_progress(site: Site) -> None:
+    headers = site.as_("owner")
+    page = site.client.get("/workspace", params={"q": f"KY='{TERM}'"}, headers=headers)
+    assert page.status_code == 200
+    form = re.search(r'<form class="export-form" action="/workspace/export-jobs" method="post">(.*?)</form>', page.text, re.S)
+    assert form, "no export-job form past the threshold"
+    assert f"后台导出前 {CAP:,} 条" in form.group(1)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form.group(1)))
+    assert fields["limit"] == str(CAP) and fields["mode"] == "pro"
+    resp = site.client.post("/workspace/export-jobs", data={**{k: unescape(v) for k, v in fields.items()}, "format": "ris"},
+                            headers=headers, follow_redirects=False)  # fmt: skip
+    assert resp.status_code == 303, resp.text
+    job_url = resp.headers["location"]
+    job_id = int(job_url.rsplit("/", 1)[1])
+    assert _wait(site, job_id)["state"] == "done"
+    done = site.client.get(job_url, headers=headers)
+    assert "已完成" in done.text and f"/api/v1/exports/{job_id}/file" in done.text and 'http-equiv="refresh"' not in done.text
+    ris = site.client.get(f"/api/v1/exports/{job_id}/file", headers=headers).text
+    assert ris.count("ER  -") == CAP
+    # Without the form's token nothing is queued.
+    refused = site.client.post("/workspace/export-jobs", data={"q": TERM}, headers=headers, follow_redirects=False)
+    assert refused.status_code == 403

@@ -170,9 +170,8 @@ def _signed_in(principal: Principal) -> int:
     return principal.user_id
 
 
-@router.post("/exports", response_model=None, status_code=202)
-def submit_export(request: Request, state: State, principal: Who, body: ExportJobRequest) -> Response:
-    """Queue an export of a whole result set; answers 202 with the job (follow `GET /exports/{id}`)."""
+def queue_export(request: Request, state: AppState, principal: Principal, body: ExportJobRequest) -> int:
+    """Check, record and queue an export job (the API's and the workspace's); returns its ID."""
     user_id = _signed_in(principal)
     fmt = FORMATS.get(body.format)
     if fmt is None:
@@ -189,18 +188,28 @@ def submit_export(request: Request, state: State, principal: Who, body: ExportJo
         user_id=user_id, format=fmt.name, q=body.q, mode=body.mode, sort=body.sort, query=query,
         max_records=count, total=count, file_name=export_filename(body.q, fmt.extension, _today()),
     )  # fmt: skip
-    Session = session_factory(state.settings.effective_database_url)
-    with Session.begin() as session:
-        job = exports.create_export_job(session, req)
-        job_id = job.id
+    with session_factory(state.settings.effective_database_url).begin() as session:
+        job_id = exports.create_export_job(session, req).id
     # Queued after the commit, so the worker always finds the job. It carries the ID, never records.
     producer_for(state.settings).send_task(EXPORT_TASK, args=[job_id, state.settings.index_prefix])
     record_audit(request, "export_job", {"job": job_id, "format": fmt.name, "mode": body.mode,
                                          "q": body.q[:500], "filters": body.filters, "records": count,
                                          "hits": total})  # fmt: skip
-    with Session() as session:
-        status = exports.export_status(_job(principal, job_id, session), state.settings.export_keep_hours)
-    return json_response(_view(status), status_code=202)
+    return job_id
+
+
+def job_view(state: AppState, principal: Principal, job_id: int) -> dict[str, Any]:
+    """An export job as its user sees it (404 for anyone else), with `download` once the file is ready."""
+    with session_factory(state.settings.effective_database_url)() as session:
+        job = _job(principal, job_id, session)
+        return _view(exports.export_status(job, state.settings.export_keep_hours))
+
+
+@router.post("/exports", response_model=None, status_code=202)
+def submit_export(request: Request, state: State, principal: Who, body: ExportJobRequest) -> Response:
+    """Queue an export of a whole result set; answers 202 with the job (follow `GET /exports/{id}`)."""
+    job_id = queue_export(request, state, principal, body)
+    return json_response(job_view(state, principal, job_id), status_code=202)
 
 
 def _job(principal: Principal, job_id: int, session: Session) -> ExportJob:
@@ -230,9 +239,7 @@ def export_jobs(state: State, principal: Who) -> Response:
 def export_job(state: State, principal: Who, job_id: DbId) -> Response:
     """State and progress (`written` of `total`) of an export job; `download` once the file is ready."""
     _signed_in(principal)
-    with session_factory(state.settings.effective_database_url)() as session:
-        job = _job(principal, job_id, session)
-        return json_response(_view(exports.export_status(job, state.settings.export_keep_hours)))
+    return json_response(job_view(state, principal, job_id))
 
 
 @router.get("/exports/{job_id}/file", response_model=None)
