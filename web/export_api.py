@@ -112,6 +112,9 @@ def export(
     fmt = FORMATS.get(format)
     if fmt is None:
         raise BadQuery(f"不支持的导出格式：{format}（可用：{'、'.join(FORMATS)}）")
+    cap = state.settings.export_max_records
+    if limit is not None and limit > cap:
+        raise BadQuery(f"单次导出最多 {cap:,} 条，请把 limit 设为不超过 {cap:,} 的数")
     wanted: list[str] = []
     if ids:
         wanted = [i for part in ids for i in part.split(",") if i.strip()]
