@@ -82,7 +82,8 @@ def run_export(self: Task, job_id: int, index_prefix: str) -> None:
     out_dir = settings.effective_export_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / f"export-{job_id}-{secrets.token_hex(8)}.{fmt.extension}"
-    partial = final.with_suffix(final.suffix + ".part")
+    # One name per job: a task handed out again after its worker died overwrites what that one left.
+    partial = out_dir / f"export-{job_id}.{fmt.extension}.part"
     service = SearchService(_es(), IndexNames(index_prefix), get_tokenizer(settings.tokenizer_backend))
     seen = [0]
     try:
