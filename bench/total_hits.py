@@ -50,11 +50,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+# Words of scientific Chinese that many titles and abstracts hold: free-text queries with a large share
+# of the corpus as hits, where counting every hit could cost the most.
+COMMON_WORDS = ("研究", "分析", "方法", "技术", "系统", "影响", "结果", "发展", "应用", "模型")
+
+
 def broad_queries(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The commonest keywords as free text, and the commonest category as a facet over everything."""
+    """The commonest words and keywords as free text, and the commonest category as a facet over everything."""
+    text = [(r.get("title") or "") + (r.get("abstract") or "") for r in rows]
+    words = sorted(COMMON_WORDS, key=lambda w: -sum(w in t for t in text))
     keywords = Counter(k for r in rows for k in r.get("keywords") or [])
     categories = Counter(r.get("category") for r in rows if r.get("category"))
-    out: list[dict[str, Any]] = [{"kind": "broad keyword", "q": k, "filters": {}} for k, _ in keywords.most_common(3)]
+    out: list[dict[str, Any]] = [{"kind": "common word", "q": w, "filters": {}} for w in words[:3]]
+    out += [{"kind": "common words ×2", "q": f"{words[0]} {words[1]}", "filters": {}}]
+    out += [{"kind": "broad keyword", "q": k, "filters": {}} for k, _ in keywords.most_common(2)]
     out += [{"kind": "all + category", "q": "", "filters": {"category": [c]}} for c, _ in categories.most_common(1)]
     out.append({"kind": "all", "q": "", "filters": {}})
     return out
