@@ -364,7 +364,8 @@ class SearchService:
         try:
             resp, pit = self._pit_page(body, pit, after)
         except (ApiError, SearchUnavailable) as exc:
-            if after is None:
+            if cursor == CURSOR_START:
+                self._close_pit(pit)  # opened for nothing
                 raise
             # The first page ran this very query, so a refusal now is the cursor's: a PIT id or sort
             # values Elasticsearch cannot read (400), or a PIT whose index or node is gone (5xx).
