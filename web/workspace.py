@@ -44,6 +44,7 @@ from web.advanced_form import (
     salvage_form,
 )
 from web.api import MAX_DB_ID, DbId
+from web.auth import to_login
 from web.export_api import ExportJobRequest, job_view, queue_export
 from web.identity import csrf_valid, current_principal, db_sessions, session_owner
 from web.state import AppState, app_state
@@ -634,7 +635,7 @@ def workspace_run_strategy(request: Request, state: State, principal: Who, strat
 async def workspace_export_job(request: Request, state: State, principal: Who) -> Response:
     """Export the whole result set as a job (the export bar offers it past the job threshold)."""
     if not principal.authenticated:
-        return pages.error_page(request, 401, "请先登录：导出任务只对已登录用户开放。")
+        return to_login(request)  # export jobs are for signed-in users
     form = await request.form()
 
     def text(name: str, default: str) -> str:
@@ -662,7 +663,7 @@ async def workspace_export_job(request: Request, state: State, principal: Who) -
 def workspace_export_job_page(request: Request, state: State, principal: Who, job_id: DbId) -> Response:
     """An export job's progress; the page reloads itself until the file is ready."""
     if not principal.authenticated:
-        return pages.error_page(request, 401, "请先登录。")
+        return to_login(request)
     job = job_view(state, principal, job_id)
     return _render(request, "workspace_export_job.html", {"job": job, "format": FORMATS[job["format"]]})
 
