@@ -126,8 +126,7 @@ def export(
         history = state.history.resolver(owner_of(principal))
         query = state.search.query_for(q, mode=mode, filters=filters, history=history)
         if not principal.authenticated:
-            # A visitor's export is a sample, not the corpus: signed-in users get up to the full cap.
-            count = min(limit or state.settings.anon_export_max_records, state.settings.anon_export_max_records)
+            count = limit or state.settings.anon_export_max_records
         else:
             count = _planned(state, principal, query, limit)[1]
             threshold = state.settings.export_job_threshold
@@ -137,6 +136,9 @@ def export(
                     detail=f"本次将导出 {count:,} 条，超过 {threshold:,} 条的导出在后台生成："
                     "请提交导出任务（POST /api/v1/exports，参数相同），完成后从任务下载文件",
                 )
+    if not principal.authenticated:
+        # A visitor's export is a sample, not the corpus: signed-in users get up to the full cap.
+        count = min(count, state.settings.anon_export_max_records)
     # The policy is applied inside iter_records: 限制 records never come out, hidden fields never get written.
     records = state.search.iter_records(query, sort=sort, limit=max(count, 1), principal=principal)
     if ids:
