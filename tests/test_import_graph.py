@@ -12,7 +12,10 @@ from pathlib import Path
 
 from conf.settings import REPO_ROOT
 
-PACKAGES = ("chaxin", "conf", "mappings", "appdb", "ingest", "search", "web", "reports", "casework", "citeindex")
+PACKAGES = (
+    "chaxin", "conf", "mappings", "appdb", "ingest", "search", "web", "reports", "casework", "citeindex",
+    "exportjobs",
+)  # fmt: skip
 
 # Which project packages each package may import (web → search → mappings ← ingest; appdb and conf
 # below all; casework and reports beside web, the CLI on top).
@@ -27,7 +30,9 @@ ALLOWED: dict[str, set[str]] = {
     "casework": {"conf", "appdb", "mappings", "search", "reports", "ingest"},
     # the citation index links what ingest wrote; ingest queues its tasks by name, never importing it
     "citeindex": {"conf", "appdb", "mappings", "search", "ingest"},
-    "web": {"conf", "appdb", "mappings", "search", "reports", "casework", "ingest", "citeindex"},
+    # export jobs walk a search as their user and run on ingest's Celery app
+    "exportjobs": {"conf", "appdb", "mappings", "search", "ingest"},
+    "web": {"conf", "appdb", "mappings", "search", "reports", "casework", "ingest", "citeindex", "exportjobs"},
     "chaxin": set(PACKAGES) - {"chaxin"},
 }
 WEB_FRAMEWORKS = {"fastapi", "starlette"}

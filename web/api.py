@@ -12,6 +12,7 @@ from search.citations import MAX_CITING_SIZE, MAX_CITING_WINDOW
 from search.errors import BadQuery
 from search.history import HistoryEntry, NotFound
 from search.history_text import spell_out, spelt_expression, texts_of
+from search.paging import CURSOR_START, MAX_CURSOR_CHARS
 from search.principal import Principal
 from search.query import MAX_QUERY_CHARS
 from web.deps import FacetFilters, Owner, State, Who, owner_of
@@ -50,11 +51,22 @@ def search(
         Literal["relevance", "year_desc", "year_asc", "cited_desc"],
         Query(description="排序：relevance 相关度，year_desc / year_asc 年份，cited_desc 被引频次（公开可见的引证文献数）"),
     ] = "relevance",
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_CURSOR_CHARS,
+            description="深度翻页：cursor=* 开始，之后每次传上一页结果中的 cursor（检索条件不变）；"
+            "可翻过前 10,000 条，翻页期间新写入的记录不会造成重复或遗漏",
+        ),
+    ] = None,
 ) -> Response:
     if mode == "pro":
-        return json_response(run_pro(state, principal, q, page=page, size=size, filters=filters, sort=sort))
+        return json_response(
+            run_pro(state, principal, q, page=page, size=size, filters=filters, sort=sort, cursor=cursor)
+        )
     return json_response(
-        state.search.simple(q, page=page, size=size, filters=filters, sort=sort, principal=principal)
+        state.search.simple(q, page=page, size=size, filters=filters, sort=sort, principal=principal,
+                            cursor=cursor)  # fmt: skip
     )
 
 
@@ -67,8 +79,11 @@ def run_pro(
     size: int = 20,
     filters: dict[str, list[str]] | None = None,
     sort: str = "relevance",
+    cursor: str | None = None,
 ) -> dict[str, Any]:
-    """Run an expression, resolving `#n` against the owner's history, and number it in that history."""
+    """Run an expression, resolving `#n` against the owner's history, and number it in that history.
+
+    The pages after the first of a cursor walk are the same search: they enter no new history entry."""
     owner = owner_of(principal)
     result, query = state.search.pro(
         q,
@@ -78,7 +93,11 @@ def run_pro(
         history=state.history.resolver(owner),
         sort=sort,
         principal=principal,
+        cursor=cursor,
     )
+    if cursor not in (None, CURSOR_START):
+        result["history_number"] = None
+        return result
     result["history_number"] = state.history.add(
         owner,
         expression=q,

@@ -14,6 +14,7 @@ from casework.core import CaseError
 from conf.settings import Settings, get_settings
 from mappings.validation_zh import describe
 from search.errors import BadQuery, SearchUnavailable
+from search.paging import CursorExpired
 from search.query import QueryError
 from web import (
     admin,
@@ -81,9 +82,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _bad_query(request: Request, exc: BadQuery) -> Response:
         # Expression errors carry the character position and what was expected there.
         error = exc.to_dict() if isinstance(exc, QueryError) else {"message": str(exc)}
+        # A cursor whose point in time has lapsed was valid once: 410 Gone, search again.
+        status = 410 if isinstance(exc, CursorExpired) else 400
         if _wants_html(request):
-            return error_page(request, 400, str(error["message"]))
-        return JSONResponse({"error": error}, status_code=400)
+            return error_page(request, status, str(error["message"]))
+        return JSONResponse({"error": error}, status_code=status)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

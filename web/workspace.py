@@ -16,8 +16,10 @@ from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from appdb import accounts
 from search.errors import BadQuery, SearchUnavailable
@@ -42,7 +44,8 @@ from web.advanced_form import (
     salvage_form,
 )
 from web.api import MAX_DB_ID, DbId
-from web.deps import Csrf, Db, State, Who
+from web.deps import Csrf, Db, SignedIn, State, Who
+from web.export_api import ExportJobRequest, job_view, queue_export
 from web.identity import session_owner
 from web.render import error_page, render
 from web.result_views import chips, facet_views, hit_view
@@ -392,6 +395,10 @@ def _workspace(
                 + [(name, v) for name, values in filters.items() for v in values]
                 + ([("sort", paging.sort)] if paging.sort != "relevance" else [])
             )
+            # Past the threshold the whole result set is written by an export job, up to the cap.
+            settings = state.settings
+            context["export_as_job"] = principal.authenticated and result["total"] > settings.export_job_threshold
+            context["export_cap"] = settings.export_max_records if result["total"] > settings.export_max_records else None
     only_session = request.query_params.get("history") == "session"
     context["history_view"] = "session" if only_session else "all"
     try:
@@ -566,6 +573,39 @@ def workspace_run_strategy(
             request, state, principal, db, q=expression, status=400, error=_error_view(expression, exc)
         )
     return _after_search(expression, number)
+
+
+@router.post("/workspace/export-jobs", response_class=HTMLResponse, dependencies=[Csrf])
+async def workspace_export_job(request: Request, state: State, principal: SignedIn) -> Response:
+    """Export the whole result set as a job (the export bar offers it past the job threshold); signed-in users only."""
+    form = await request.form()
+
+    def text(name: str, default: str) -> str:
+        value = form.get(name)
+        return value if isinstance(value, str) else default
+
+    limit = text("limit", "")
+    try:
+        body = ExportJobRequest(
+            q=text("q", ""), mode=text("mode", "pro"), format=text("format", DEFAULT_FORMAT),  # type: ignore[arg-type]
+            sort=text("sort", "relevance"), limit=int(limit) if limit.isdigit() else None,  # type: ignore[arg-type]
+            filters={f.name: [v for v in form.getlist(f.name) if isinstance(v, str)]
+                     for f in FACETS if form.getlist(f.name)},
+        )  # fmt: skip
+    except ValidationError:
+        return error_page(request, 400, "导出参数无效，请返回工作台重新检索后再导出。")
+    try:
+        job_id = await run_in_threadpool(queue_export, request, state, principal, body)
+    except BadQuery as exc:
+        return error_page(request, 400, str(exc))
+    return RedirectResponse(f"/workspace/export-jobs/{job_id}", status_code=303)
+
+
+@router.get("/workspace/export-jobs/{job_id}", response_class=HTMLResponse)
+def workspace_export_job_page(request: Request, state: State, principal: SignedIn, job_id: DbId) -> Response:
+    """An export job's progress; the page reloads itself until the file is ready."""
+    job = job_view(state, principal, job_id)
+    return render(request, "workspace_export_job.html", {"job": job, "format": FORMATS[job["format"]]})
 
 
 @router.get("/workspace/export", response_class=HTMLResponse)
