@@ -358,14 +358,11 @@ class SizeRun:
 
     def _api_cursor_at(self, q: str, hit: int) -> str | None:
         """Walk the API's cursor pages (100 hits each) up to `hit`; None when the API has no cursor."""
-        cursor: str | None = None
+        cursor: str | None = "*"  # the API's "start a cursor walk"
         seen = 0
         while seen < hit:
-            params: dict[str, Any] = {"q": q, "mode": "pro", "size": 100}
-            if cursor:
-                params["cursor"] = cursor
-            body = self.api.get("/api/v1/search", params=params).json()
-            cursor = body.get("cursor") or body.get("next_cursor")
+            body = self.api.get("/api/v1/search", params={"q": q, "mode": "pro", "size": 100, "cursor": cursor}).json()
+            cursor = body.get("cursor")
             if not cursor:
                 return None
             seen += len(body["hits"])
