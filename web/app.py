@@ -15,7 +15,7 @@ from conf.settings import Settings, get_settings
 from mappings.validation_zh import describe
 from search.errors import BadQuery, SearchUnavailable
 from search.query import QueryError
-from web import api, cases_api, centre_api, export_api, health, ingest_api, references_api
+from web import api, cases_api, centre_api, citation_cases_api, export_api, health, ingest_api, references_api
 from web.identity import install_session_cookie
 from web.state import AppState
 from web.url_limit import UrlLengthLimit
@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(export_api.router)
     app.include_router(health.router)
     app.include_router(cases_api.router)
+    app.include_router(citation_cases_api.router)
     app.include_router(cases_api.verify_router)
     app.include_router(centre_api.router)
     app.include_router(references_api.router)

@@ -27,8 +27,12 @@ from casework import (
     states,
     workflow,
 )
+from casework.citation import assemble as citation_assemble
+from casework.citation import header as citation_header
 from casework.report import build_report
 from reports import code_matches, render_docx, render_pdf
+from reports.citation_docx import render_citation_docx
+from reports.citation_pdf import render_citation_pdf
 from search.principal import Principal
 from web.api import DbId
 from web.case_bodies import (
@@ -45,18 +49,19 @@ from web.case_bodies import (
     StrategyChoice,
     TransitionRequest,
 )
+from web.citation_case_bodies import CitationCaseCreate
 from web.identity import current_principal, db_sessions
 from web.ratelimit import rate_limit_verification
 from web.state import app_state
 
 
-def _require_staff(request: Request) -> None:
+def require_staff(request: Request) -> None:
     # A router dependency runs before the body is read: anonymous callers get 401 rather than a
     # 400 about a body they were never allowed to send.
     _staff(current_principal(request))
 
 
-router = APIRouter(prefix="/api/v1/cases", dependencies=[Depends(_require_staff)])
+router = APIRouter(prefix="/api/v1/cases", dependencies=[Depends(require_staff)])
 verify_router = APIRouter()
 
 Who = Annotated[Principal, Depends(current_principal)]
@@ -98,9 +103,13 @@ def detail(session: Session, case: NoveltyCase, principal: Principal) -> dict[st
 
 
 @router.post("", status_code=201)
-def create_case(request: Request, principal: Who, body: CaseCreate) -> dict[str, Any]:
+def create_case(request: Request, principal: Who, body: CaseCreate | CitationCaseCreate) -> dict[str, Any]:
+    """A commission: 查新 by default, 收录引证 with `"kind": "citation"`."""
     with db_sessions(request).begin() as session:
-        case = service.create_case(session, principal, body.sent())
+        if isinstance(body, CitationCaseCreate):
+            case = citation_header.create_case(session, principal, body.sent())
+        else:
+            case = service.create_case(session, principal, body.sent())
         return detail(session, case, principal)
 
 
@@ -158,7 +167,8 @@ def update_point(
 def transition(request: Request, principal: Who, case_id: DbId, body: TransitionRequest) -> dict[str, Any]:
     step = workflow.Step(body.action, body.comment, body.reviewer_id, body.confirm_warnings)
     with db_sessions(request).begin() as session:
-        case = workflow.advance(session, principal, case_id, step, site_url=site_url(request))
+        case = workflow.advance(session, principal, case_id, step, site_url=site_url(request),
+                                search=app_state(request).search)  # fmt: skip
         return detail(session, case, principal)
 
 
@@ -246,9 +256,19 @@ def _report_file(request: Request, principal: Principal, case_id: DbId, kind: st
     with db_sessions(request).begin() as session:
         case = core.load_case(session, principal, case_id)
         core.require_reader_sees(session, principal, case)
-        report = build_report(session, case, site_url=site_url(request))
         name = case.report_no or f"case-{case.id}-draft"
-    body = render_docx(report) if kind == "docx" else render_pdf(report)
+        # The other kind of case, 收录引证, renders its own report (live until signing, then frozen).
+        cited = (
+            citation_assemble.report_for(session, case, app_state(request).search, site_url=site_url(request))
+            if case.kind == citation_assemble.KIND
+            else None
+        )
+        report = build_report(session, case, site_url=site_url(request)) if cited is None else None
+    if cited is not None:
+        body = render_citation_docx(cited) if kind == "docx" else render_citation_pdf(cited)
+    else:
+        assert report is not None
+        body = render_docx(report) if kind == "docx" else render_pdf(report)
     media = (
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
         if kind == "docx"
