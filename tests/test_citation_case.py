@@ -35,7 +35,15 @@ from ingest.writer import write_records
 from mappings.analysis.tokenizer import Tokenizer
 from mappings.model import Record
 from mappings.naming import IndexNames
-from tests.conftest import Person, new_prefix, seed_people, seed_two_centres, settings_for, shared_file, site_index
+from tests.conftest import (
+    Person,
+    new_prefix,
+    seed_people,
+    seed_two_centres,
+    settings_for,
+    shared_file,
+    site_index,
+)
 from web.app import create_app
 
 CSSCI = ("citations", "cssci_smart_library", "LY_20230630122752.txt")
