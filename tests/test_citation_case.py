@@ -13,6 +13,7 @@ numbers written here. They were computed once by this code and checked by hand a
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -354,3 +355,66 @@ def test_issue_then_relink_and_reingest_leave_the_report_identical(site: Site) -
     assert ok["genuine"] is True and ok["facts"]["client"].startswith("王")
     bad = site.client.get(f"/verify/{signed['report_no']}", params={"code": "0" * 16}).json()
     assert bad["genuine"] is False
+
+
+# ---------------------------------------------------------------- the pages
+
+
+def _signed_in(site: Site, username: str) -> TestClient:
+    client = TestClient(site.app, follow_redirects=False)
+    token = _csrf(client.get("/login").text)
+    resp = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token, "next": "/"})
+    assert resp.status_code == 303, resp.text
+    return client
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def _post(client: TestClient, url: str, page: str, data: dict[str, Any], **kwargs: Any) -> Any:
+    return client.post(url, data={**data, "csrf_token": _csrf(client.get(page).text)}, **kwargs)
+
+
+@pytest.mark.shared
+def test_pages_paste_confirm_exclude(site: Site) -> None:
+    ana = _signed_in(site, "ana")
+    form = ana.get("/workspace/cases/new?kind=citation")
+    assert form.status_code == 200 and "受理收录引证委托" in form.text and 'value="CSSCI"' in form.text
+    # A future cut-off comes back with the reason and the typed values kept.
+    later = (date.today() + timedelta(days=3)).isoformat()
+    refused = _post(ana, "/workspace/cases/citation", "/workspace/cases/new?kind=citation",
+                    {"client_name": "王世伟", "purpose": "职称评审", "cutoff_date": later, "databases": "CSSCI"})  # fmt: skip
+    assert refused.status_code == 400 and "晚于今天" in refused.text and 'value="王世伟"' in refused.text
+    made = _post(ana, "/workspace/cases/citation", "/workspace/cases/new?kind=citation",
+                 {"client_name": "王世伟", "client_unit": "上海社会科学院", "purpose": "职称评审",
+                  "cutoff_date": date.today().isoformat(), "databases": ["CSSCI", "SCIE"], "citing_list": "1"})  # fmt: skip
+    assert made.status_code == 303
+    page = made.headers["location"]
+    cid = int(page.split("/")[3])
+    # The shared case URL leads to this kind's page.
+    assert ana.get(f"/workspace/cases/{cid}").headers["location"] == page
+    empty = _post(ana, f"{page}/papers", page, {"text": "  "})
+    assert empty.status_code == 400 and "论文清单为空" in empty.text
+    assert _post(ana, f"{page}/papers", page, {"text": "\n".join(PASTED[6:8])}).status_code == 303
+    html = ana.get(page).text
+    assert "已匹配，待确认" in html and "王世伟. 再论智慧图书馆" in html
+    got = content(site, cid)
+    for paper in got["papers"]:
+        assert _post(ana, f"{page}/papers/{paper['id']}", page, {"record_id": paper["record_id"]}).status_code == 303
+    citer = got["papers"][0]["citing"][0]
+    no_reason = _post(ana, f"{page}/adjustments", page, {"cited_id": got["papers"][0]["record_id"],
+                      "citing_id": citer["id"], "action": "exclude", "reason": ""})  # fmt: skip
+    assert no_reason.status_code == 400 and "理由" in no_reason.text
+    assert _post(ana, f"{page}/adjustments", page, {"cited_id": got["papers"][0]["record_id"],
+                 "citing_id": citer["id"], "action": "exclude", "reason": "重复发表"}).status_code == 303  # fmt: skip
+    html = ana.get(page).text
+    assert "已确认" in html and "不计入：重复发表" in html and "总被引 20" in html
+    assert "SCIE 未收录：第 1、2 篇" in html
+    preview = ana.get(f"{page}/report")
+    assert preview.status_code == 200 and "草稿" in preview.text
+    assert ana.get(f"/workspace/cases/{cid}/report").headers["location"] == f"{page}/report"
+    # Another centre's analyst sees nothing.
+    assert _signed_in(site, "ana-b").get(page).status_code == 404

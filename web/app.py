@@ -39,7 +39,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cases_api.verify_router)
     app.include_router(centre_api.router)
     app.include_router(references_api.router)
-    from web import admin, auth, case_pages, centre_pages, pages, reference_pages, workspace
+    from web import (
+        admin,
+        auth,
+        case_pages,
+        centre_pages,
+        citation_case_pages,
+        pages,
+        reference_pages,
+        workspace,
+    )
 
     app.include_router(auth.api_router)
     app.include_router(auth.pages_router)
@@ -48,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(workspace.router)
     app.include_router(reference_pages.router)
+    app.include_router(citation_case_pages.router)
     app.include_router(case_pages.router)
     app.include_router(centre_pages.router)
     pages.mount_static(app)

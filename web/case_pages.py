@@ -36,6 +36,7 @@ from casework import (
     states,
     workflow,
 )
+from casework.citation import header as citation_header
 from casework.report import build_report, local_time, report_terms
 from reports import display_code, render_html
 from reports.model import Origin, Purpose, Relevance, Scope
@@ -187,6 +188,9 @@ def new_case_form(request: Request) -> Response:
         raise HTTPException(status_code=403, detail="只有查新员或分中心管理员可以受理查新委托")
     with db_sessions(request).begin() as session:
         context = _new_context(session, me, {"analyst_id": str(me.user_id or "")})
+    if request.query_params.get("kind") == citation_header.KIND:
+        # The other kind of case, 收录引证: its form posts to web/citation_case_pages.py.
+        return render(request, "citation_new.html", {**context, **citation_header.form_choices()})
     return render(request, "case_new.html", context)
 
 
@@ -370,6 +374,8 @@ def _my_strategies(request: Request, me: Principal) -> list[dict[str, Any]]:
 def _show(request: Request, me: Principal, case_id: int, failure: Failure | None = None) -> Response:
     with db_sessions(request).begin() as session:
         case = core.load_case(session, me, case_id)
+        if case.kind == citation_header.KIND:
+            return RedirectResponse(f"/workspace/cases/{case_id}/citation", status_code=303)
         context = _page_context(request, me, session, case, failure)
     return render(request, "case_page.html", context, status=failure.status if failure else 200)
 
@@ -628,6 +634,8 @@ def report_preview(request: Request, case_id: DbId) -> Response:
         return me
     with db_sessions(request).begin() as session:
         case = core.load_case(session, me, case_id)
+        if case.kind == citation_header.KIND:
+            return RedirectResponse(f"/workspace/cases/{case_id}/citation/report", status_code=303)
         core.require_reader_sees(session, me, case)
         report = build_report(session, case, site_url=site_url(request))
     response = HTMLResponse(render_html(report))

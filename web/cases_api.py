@@ -49,7 +49,7 @@ from web.case_bodies import (
     StrategyChoice,
     TransitionRequest,
 )
-from web.citation_case_bodies import CitationCaseCreate
+from web.citation_case_bodies import CREATE_OPENAPI, CitationCaseCreate, case_create_body
 from web.identity import current_principal, db_sessions
 from web.ratelimit import rate_limit_verification
 from web.state import app_state
@@ -102,8 +102,10 @@ def detail(session: Session, case: NoveltyCase, principal: Principal) -> dict[st
     return out
 
 
-@router.post("", status_code=201)
-def create_case(request: Request, principal: Who, body: CaseCreate | CitationCaseCreate) -> dict[str, Any]:
+@router.post("", status_code=201, openapi_extra=CREATE_OPENAPI)
+def create_case(
+    request: Request, principal: Who, body: Annotated[CaseCreate | CitationCaseCreate, Depends(case_create_body)]
+) -> dict[str, Any]:
     """A commission: 查新 by default, 收录引证 with `"kind": "citation"`."""
     with db_sessions(request).begin() as session:
         if isinstance(body, CitationCaseCreate):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import StrictBool, StrictInt
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import StrictBool, StrictInt, ValidationError
 
-from web.case_bodies import UserId, _Body
+from web.case_bodies import CaseCreate, UserId, _Body
 
 
 class DatabaseChoice(_Body):
@@ -65,3 +67,49 @@ class CitingAdjustment(_Body):
     citing_id: str
     action: Literal["exclude", "flip", "include"]
     reason: str
+
+
+def _inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """A model's JSON schema with its `$defs` written in place, to stand inside the OpenAPI document."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return walk(dict(defs[ref.removeprefix("#/$defs/")]))
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return dict(walk(schema))
+
+
+# `POST /api/v1/cases` takes either body; the kind field decides which (no kind: 查新).
+CREATE_OPENAPI: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"oneOf": [
+            _inline(CaseCreate.model_json_schema()), _inline(CitationCaseCreate.model_json_schema()),
+        ]}}},
+    }
+}  # fmt: skip
+
+
+async def case_create_body(request: Request) -> CaseCreate | CitationCaseCreate:
+    """The commission body, validated by the model its `kind` names, so a refusal names the field as
+    a single-model body would (`字段 commission_date 缺失`) rather than each member of a union."""
+    try:
+        raw = await request.json()
+    except ValueError:
+        raise RequestValidationError(
+            [{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error", "input": None}]
+        ) from None
+    model: type[CaseCreate] | type[CitationCaseCreate] = (
+        CitationCaseCreate if isinstance(raw, dict) and raw.get("kind") == "citation" else CaseCreate
+    )
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None

@@ -25,6 +25,7 @@ from casework import record_policy
 from casework.checks import OPTIONAL_CONTACT, Problem
 from casework.citation.citing import Citer, adjustments, fetch
 from casework.citation.header import KIND as KIND
+from casework.citation.header import PROJECT_NAME as PROJECT_NAME
 from casework.citation.header import header_of, requested, spans
 from casework.citation.indexing import indexing
 from casework.citation.papers import papers

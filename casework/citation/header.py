@@ -49,6 +49,12 @@ OPTION_FIELDS = ("others_only", "citing_list", "show_h_index")
 LABELS = {"others_only": "仅列他引", "citing_list": "附引文清单", "show_h_index": "给出 h 指数"}
 
 
+def form_choices() -> dict[str, Any]:
+    """What the forms of this kind offer: purposes, databases, client types."""
+    return {"citation_purposes": [p.value for p in CitationPurpose], "databases": list(DATABASES),
+            "client_types": CLIENT_TYPES}  # fmt: skip
+
+
 def purpose(value: object) -> str:
     try:
         return CitationPurpose(str(value or "")).value
