@@ -163,6 +163,8 @@ TABLE: list[Row] = [
     Row("DELETE", C + "/citation/adjustments/{adjustment_id}",
         "/api/v1/cases/{case}/citation/adjustments/{adjustment}", None, "drafting", analyst_only(204), "citation"),
     Row("GET", C + "/citation/preview", "/api/v1/cases/{case}/citation/preview", None, None, READ, "citation"),
+    Row("GET", C + "/citation/report.xlsx", "/api/v1/cases/{case}/citation/report.xlsx", None, None, READ,
+        "citation"),
     Row("GET", C + "/report.docx", "/api/v1/cases/{case}/report.docx", None, None, READ),
     Row("GET", C + "/report.pdf", "/api/v1/cases/{case}/report.pdf", None, None, READ),
     Row("GET", "/verify/{report_no}", "/verify/{report_no}", None, None, PUBLIC),

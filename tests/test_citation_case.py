@@ -13,9 +13,11 @@ numbers written here. They were computed once by this code and checked by hand a
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import subprocess
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -30,6 +32,7 @@ from sqlalchemy import select
 from appdb import accounts
 from appdb.models import NoveltyCase
 from appdb.session import session_factory
+from casework.core import today_local
 from citeindex.link import link_records
 from ingest.formats import cssci as cssci_format
 from ingest.writer import write_records
@@ -104,7 +107,7 @@ def site(es: Elasticsearch, tokenizer: Tokenizer, tmp_path_factory: pytest.TempP
         es.indices.refresh(index=names.read_alias)
         db = session_factory(settings.effective_database_url)
         people: list[Person] = [("ana", "A", ["analyst"], None), ("rev", "A", ["reviewer"], "研究馆员"),
-                                ("ana-b", "B", ["analyst"], None)]  # fmt: skip
+                                ("ana-b", "B", ["analyst"], None), ("cadm", "A", ["centre_admin"], None)]  # fmt: skip
         with db.begin() as s:
             seed_two_centres(s)
             accounts.set_centre_contact(accounts.get_centre(s, "A"), {
@@ -347,6 +350,27 @@ def test_issue_then_relink_and_reingest_leave_the_report_identical(site: Site) -
         write_records(site.es, site.names.write_alias, [(gone.id, gone)], site.tokenizer, refresh=True)
         link_records(site.es, site.names.write_alias, [gone.id], site.tokenizer)
         site.es.indices.refresh(index=site.names.read_alias)
+    # Signed content is frozen: the paper list, its confirmations and the citers cannot change.
+    for method, path, body in (("POST", "/citation/papers", {"text": PASTED[0]}),
+                               ("PATCH", "/citation", {"remarks": "签发后修改"}),
+                               ("POST", "/citation/adjustments", {"cited_id": "x", "citing_id": "y",
+                                                                  "action": "exclude", "reason": "z"})):  # fmt: skip
+        resp = site.client.request(method, f"/api/v1/cases/{cid}{path}", headers=site.h("ana"), json=body)
+        assert resp.status_code == 409 and "冻结" in resp.json()["error"]["message"], resp.text
+    # The centre's figures count it under its own kind; the zip holds the issued files as issued.
+    today = today_local().isoformat()  # the issue date is Beijing's
+    stats = site.call("cadm", "GET", "/api/v1/centres/A/case-statistics", params={"kind": "citation"})
+    assert stats["kind"] == "citation" and stats["totals"]["issued"] >= 1
+    assert {p["purpose"] for p in stats["by_purpose"]} >= {"职称评审", "院士推荐"}
+    novelty = site.call("cadm", "GET", "/api/v1/centres/A/case-statistics")
+    assert novelty["kind"] == "novelty" and novelty["totals"]["issued"] == 0
+    zipped = site.call("cadm", "GET", "/api/v1/centres/A/reports.zip",
+                       params={"from": f"{today_local().year}-01-01", "to": today}).content  # fmt: skip
+    with zipfile.ZipFile(io.BytesIO(zipped)) as zf:
+        assert zf.read(f"{signed['report_no']}.pdf") == pdf
+        assert zf.read(f"{signed['report_no']}.docx") == docx
+    xlsx = site.call("ana", "GET", f"/api/v1/cases/{cid}/citation/report.xlsx").content
+    assert xlsx[:2] == b"PK"
     # /verify accepts the code and refuses another.
     with session_factory(site.database_url).begin() as s:
         code = s.scalar(select(NoveltyCase.verification_code).where(NoveltyCase.id == cid))

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from appdb.models import NoveltyCase
 from casework import core
 from casework.citation import assemble, citing, header, papers
+from reports.citation_xlsx import render_citation_xlsx
 from search.principal import Principal
 from web.api import DbId
 from web.cases_api import require_staff, site_url
@@ -184,3 +185,18 @@ def preview(request: Request, principal: Who, case_id: DbId) -> dict[str, Any]:
         report = assemble.report_for(session, case, app_state(request).search, site_url=site_url(request))
         return {"report": report.to_dict(), "certification": report.certification_text(),
                 "h_index": report.h_index(), "h_index_others": report.h_index(others_only=True)}  # fmt: skip
+
+
+@router.get("/{case_id}/citation/report.xlsx")
+def report_xlsx(request: Request, principal: Who, case_id: DbId) -> Response:
+    """附表一 收录 and 附表二 引证 as a workbook, for the centre's own records."""
+    with db_sessions(request).begin() as session:
+        case = core.load_case(session, principal, case_id)
+        header.header_of(session, case)
+        report = assemble.report_for(session, case, app_state(request).search, site_url=site_url(request))
+        name = case.report_no or f"case-{case.id}-draft"
+    return Response(
+        render_citation_xlsx(report),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+    )

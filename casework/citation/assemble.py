@@ -67,7 +67,7 @@ def _note(seq: int, citer: Citer) -> str | None:
     if citer.adjustment == "flip":
         was, now = ("自引", "他引") if citer.computed_self else ("他引", "自引")
         return f"论文 [{seq}] 的引证文献“{title}”由{was}改判为{now}：{citer.reason}"
-    if citer.adjustment == "include":
+    if citer.adjustment == "include" and citer.window is None:
         year = f"{citer.year} 年" if citer.year else "未注明年份"
         return f"论文 [{seq}] 的引证文献“{title}”（{year}）经核对在引用截止日期之前，计入：{citer.reason}"
     return None
