@@ -423,6 +423,9 @@ class CitationHeader(Base):
     others_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # 只列他引
     citing_list: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")  # 附表三 引文清单
     show_h_index: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The records a signed report rests on (its papers and counted citers), JSON: who may read the
+    # frozen report is decided on them, as for the documents of a 查新 case.
+    frozen_ids: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
 
 
 class CitationPaper(Base):

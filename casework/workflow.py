@@ -98,9 +98,11 @@ def _advance_citation(
     if step.action == "submit":
         if search is None:
             raise CaseError("提交审核时须统计引证文献，但检索服务不可用")
-        found = list(citation.view(session, case, search).problems)
+        current = citation.view(session, case, search)
+        found = list(current.problems)
         if found:
             raise ChecksFailed(f"报告尚不完整，共 {len(found)} 处问题，请逐项处理后再提交审核", found)
+        citation.require_reviewer_sees(session, search, case, current)
     if step.action == "issue":
         pdf = render_citation_pdf(citation.report_for(session, case, search, site_url=site_url))
         case.page_count = len(PdfReader(io.BytesIO(pdf)).pages)

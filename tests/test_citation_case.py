@@ -37,10 +37,11 @@ from citeindex.link import link_records
 from ingest.formats import cssci as cssci_format
 from ingest.writer import write_records
 from mappings.analysis.tokenizer import Tokenizer
-from mappings.model import Record
+from mappings.model import Record, Reference
 from mappings.naming import IndexNames
 from tests.conftest import (
     Person,
+    make_record,
     new_prefix,
     seed_people,
     seed_two_centres,
@@ -107,7 +108,8 @@ def site(es: Elasticsearch, tokenizer: Tokenizer, tmp_path_factory: pytest.TempP
         es.indices.refresh(index=names.read_alias)
         db = session_factory(settings.effective_database_url)
         people: list[Person] = [("ana", "A", ["analyst"], None), ("rev", "A", ["reviewer"], "研究馆员"),
-                                ("ana-b", "B", ["analyst"], None), ("cadm", "A", ["centre_admin"], None)]  # fmt: skip
+                                ("ana-b", "B", ["analyst"], None), ("cadm", "A", ["centre_admin"], None),
+                                ("ana2", "A", ["analyst"], None)]  # fmt: skip
         with db.begin() as s:
             seed_two_centres(s)
             accounts.set_centre_contact(accounts.get_centre(s, "A"), {
@@ -442,3 +444,49 @@ def test_pages_paste_confirm_exclude(site: Site) -> None:
     assert ana.get(f"/workspace/cases/{cid}/report").headers["location"] == f"{page}/report"
     # Another centre's analyst sees nothing.
     assert _signed_in(site, "ana-b").get(page).status_code == 404
+
+
+# ---------------------------------------------------------------- a 限制 citer
+
+
+@pytest.mark.shared
+def test_restricted_citer_counts_only_for_those_granted(site: Site) -> None:
+    """A 限制 report citing a client's paper counts for an analyst granted it; every other reader of
+    the case, the reviewer included, must hold the grant too, else the content is refused."""
+    secret = make_record(
+        "citecase-secret-1", "某保密研究报告", year=2020, doc_type="tech_report", language="zh",
+        authors=[{"name": "保密作者", "order": 1}],
+        tech_report={"report_no": "R-CITE-SECRET-1", "access_level": "restricted"},
+        references=[Reference(raw="王世伟.未来图书馆的新模式——智慧图书馆.图书馆建设.2011.(12)", authors=["王世伟"],
+                              title="未来图书馆的新模式——智慧图书馆", venue="图书馆建设", year=2011).model_dump()],
+    )  # fmt: skip
+    write_records(site.es, site.names.write_alias, [(secret.id, secret)], site.tokenizer, refresh=True)
+    link_records(site.es, site.names.write_alias, [secret.id], site.tokenizer)
+    site.es.indices.refresh(index=site.names.read_alias)
+    with session_factory(site.database_url).begin() as s:
+        accounts.grant_record(s, accounts.get_user(s, site.ids["ana2"]), secret.id)
+    body = {"kind": "citation", "client_name": "王世伟", "purpose": "报奖", "cutoff_date": date.today().isoformat(),
+            "databases": ["CSSCI"], "reviewer_id": site.ids["rev"]}  # fmt: skip
+    cid = site.call("ana2", "POST", "/api/v1/cases", 201, json=body)["id"]
+    site.call("ana2", "POST", f"/api/v1/cases/{cid}/citation/papers", 201, json={"text": PASTED[1]})
+    papers = site.call("ana2", "GET", f"/api/v1/cases/{cid}/citation")["papers"]
+    site.call("ana2", "PATCH", f"/api/v1/cases/{cid}/citation/papers/{papers[0]['id']}",
+              json={"record_id": papers[0]["record_id"]})  # fmt: skip
+    got = site.call("ana2", "GET", f"/api/v1/cases/{cid}/citation")["papers"][0]
+    assert (got["total"], got["others"]) == (EXPECTED[1][0] + 1, EXPECTED[1][2] + 1)
+    # Another analyst of the centre, without the grant, learns nothing of it, not even a count.
+    for path in ("/citation", "/citation/preview", "/report.pdf"):
+        refused = site.client.get(f"/api/v1/cases/{cid}{path}", headers=site.h("ana"))
+        assert refused.status_code == 403 and "限制级" in refused.json()["error"]["message"]
+    step(site, "ana2", cid, "start_search")
+    step(site, "ana2", cid, "start_drafting")
+    refused = site.client.post(f"/api/v1/cases/{cid}/transitions", headers=site.h("ana2"), json={"action": "submit"})
+    assert refused.status_code == 403 and "审核员须同样获得" in refused.json()["error"]["message"]
+    with session_factory(site.database_url).begin() as s:
+        accounts.grant_record(s, accounts.get_user(s, site.ids["rev"]), secret.id)
+    step(site, "ana2", cid, "submit")
+    step(site, "rev", cid, "sign")
+    step(site, "rev", cid, "issue")
+    assert site.client.get(f"/api/v1/cases/{cid}/report.pdf", headers=site.h("rev")).status_code == 200
+    refused = site.client.get(f"/api/v1/cases/{cid}/report.pdf", headers=site.h("ana"))
+    assert refused.status_code == 403

@@ -261,7 +261,8 @@ def _report_file(request: Request, principal: Principal, case_id: DbId, kind: st
         name = case.report_no or f"case-{case.id}-draft"
         # The other kind of case, 收录引证, renders its own report (live until signing, then frozen).
         cited = (
-            citation_assemble.report_for(session, case, app_state(request).search, site_url=site_url(request))
+            citation_assemble.readable_report(session, case, app_state(request).search, principal,
+                                              site_url=site_url(request))  # fmt: skip
             if case.kind == citation_assemble.KIND
             else None
         )

@@ -144,10 +144,11 @@ def _context(request: Request, me: Principal, session: Session, case: NoveltyCas
     search = app_state(request).search
     if case.snapshot is None:
         current = assemble.view(session, case, search)
+        assemble.require_reader_sees(session, search, me, case, current)
         report, rows, problems = current.report, _live(current), list(current.problems)
     else:
-        report, rows, problems = assemble.report_for(session, case, search), [], []
-        rows = _frozen(report)
+        report = assemble.readable_report(session, case, search, me)
+        rows, problems = _frozen(report), []
     wanted = header.requested(head)
     actions = states.actions_for(session, me, case)
     return {
@@ -307,7 +308,7 @@ def report_preview(request: Request, case_id: DbId) -> Response:
     with db_sessions(request).begin() as session:
         case = core.load_case(session, me, case_id)
         header.header_of(session, case)
-        report = assemble.report_for(session, case, app_state(request).search, site_url=site_url(request))
+        report = assemble.readable_report(session, case, app_state(request).search, me, site_url=site_url(request))
     response = HTMLResponse(render_citation_html(report))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -87,10 +87,13 @@ def frozen_content(case: NoveltyCase) -> dict[str, Any]:
     return {"frozen": True, "report": report.to_dict(), "certification": report.certification_text()}
 
 
-def _answer(request: Request, session: Session, case: NoveltyCase) -> dict[str, Any]:
+def _answer(request: Request, session: Session, case: NoveltyCase, principal: Principal) -> dict[str, Any]:
+    search = app_state(request).search
     if case.snapshot is not None:
+        assemble.require_reader_sees(session, search, principal, case)
         return {"id": case.id, "state": case.state, **frozen_content(case)}
-    view = assemble.view(session, case, app_state(request).search)
+    view = assemble.view(session, case, search)
+    assemble.require_reader_sees(session, search, principal, case, view)
     return {"id": case.id, "state": case.state, "frozen": False, **content(view)}
 
 
@@ -100,7 +103,7 @@ def get_citation(request: Request, principal: Who, case_id: DbId) -> dict[str, A
     with db_sessions(request).begin() as session:
         case = core.load_case(session, principal, case_id)
         header.header_of(session, case)
-        return _answer(request, session, case)
+        return _answer(request, session, case, principal)
 
 
 @router.patch("/{case_id}/citation")
@@ -109,7 +112,7 @@ def update_citation(
 ) -> dict[str, Any]:
     with db_sessions(request).begin() as session:
         case = header.update_header(session, principal, case_id, body.sent())
-        return _answer(request, session, case)
+        return _answer(request, session, case, principal)
 
 
 @router.post("/{case_id}/citation/papers", status_code=201)
@@ -123,7 +126,7 @@ def add_papers(request: Request, principal: Who, case_id: DbId, body: PaperInput
             outcome = papers.add_pasted(session, principal, case_id, search, body.text or "")
         case = core.load_case(session, principal, case_id)
         return {"message": outcome.message, "added": [p.id for p in outcome.added], "merged": outcome.merged,
-                **_answer(request, session, case)}  # fmt: skip
+                **_answer(request, session, case, principal)}  # fmt: skip
 
 
 @router.post("/{case_id}/citation/papers/upload", status_code=201)
@@ -141,7 +144,7 @@ async def upload_papers(
         outcome = papers.add_upload(session, principal, case_id, search, payload, format or None)
         case = core.load_case(session, principal, case_id)
         return {"message": outcome.message, "added": [p.id for p in outcome.added], "merged": outcome.merged,
-                "errors": outcome.errors, **_answer(request, session, case)}  # fmt: skip
+                "errors": outcome.errors, **_answer(request, session, case, principal)}  # fmt: skip
 
 
 @router.patch("/{case_id}/citation/papers/{paper_id}")
@@ -151,7 +154,7 @@ def confirm_paper(
     with db_sessions(request).begin() as session:
         papers.confirm(session, principal, case_id, paper_id, app_state(request).search,
                        body.model_dump(exclude_unset=True))  # fmt: skip
-        return _answer(request, session, core.load_case(session, principal, case_id))
+        return _answer(request, session, core.load_case(session, principal, case_id), principal)
 
 
 @router.delete("/{case_id}/citation/papers/{paper_id}", status_code=204)
@@ -166,7 +169,7 @@ def adjust(request: Request, principal: Who, case_id: DbId, body: CitingAdjustme
     """Exclude a citing record, flip its 自引/他引 mark, or include one the data cannot date: with a reason."""
     with db_sessions(request).begin() as session:
         adj = citing.adjust(session, principal, case_id, body.model_dump())
-        return {"adjustment_id": adj.id, **_answer(request, session, core.load_case(session, principal, case_id))}
+        return {"adjustment_id": adj.id, **_answer(request, session, core.load_case(session, principal, case_id), principal)}
 
 
 @router.delete("/{case_id}/citation/adjustments/{adjustment_id}", status_code=204)
@@ -182,7 +185,8 @@ def preview(request: Request, principal: Who, case_id: DbId) -> dict[str, Any]:
     with db_sessions(request).begin() as session:
         case = core.load_case(session, principal, case_id)
         header.header_of(session, case)
-        report = assemble.report_for(session, case, app_state(request).search, site_url=site_url(request))
+        report = assemble.readable_report(session, case, app_state(request).search, principal,
+                                          site_url=site_url(request))  # fmt: skip
         return {"report": report.to_dict(), "certification": report.certification_text(),
                 "h_index": report.h_index(), "h_index_others": report.h_index(others_only=True)}  # fmt: skip
 
@@ -193,7 +197,8 @@ def report_xlsx(request: Request, principal: Who, case_id: DbId) -> Response:
     with db_sessions(request).begin() as session:
         case = core.load_case(session, principal, case_id)
         header.header_of(session, case)
-        report = assemble.report_for(session, case, app_state(request).search, site_url=site_url(request))
+        report = assemble.readable_report(session, case, app_state(request).search, principal,
+                                          site_url=site_url(request))  # fmt: skip
         name = case.report_no or f"case-{case.id}-draft"
     return Response(
         render_citation_xlsx(report),

@@ -12,6 +12,7 @@ alone (`issued_report`), so later ingests and relinks never change it or its ver
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -29,12 +30,14 @@ from casework.citation.header import PROJECT_NAME as PROJECT_NAME
 from casework.citation.header import header_of, requested, spans
 from casework.citation.indexing import indexing
 from casework.citation.papers import papers
-from casework.core import CaseError, StateConflict, today_local
+from casework.core import CaseError, Forbidden, StateConflict, today_local
 from casework.report import ISSUED_STATES, signatories, verify_url
 from reports import ReportDataError, compute_code
 from reports.citation_model import CitationOptions, CitationReportData, CitedPaper, CitingRecord
 from reports.model import Party
+from search import citations
 from search.export.gbt7714 import format_entry
+from search.principal import Principal
 from search.service import SearchService
 
 
@@ -154,15 +157,60 @@ def view(session: Session, case: NoveltyCase, search: SearchService, *, search_d
     return CaseView(case, header, tuple(views), report, tuple(_problems(session, case, views, header)))
 
 
+def rests_on(current: CaseView) -> list[str]:
+    """The records the report shows: the confirmed papers and every counted citer."""
+    ids = {str(v.record["id"]) for v in current.papers if v.record is not None}
+    ids |= {c.id for v in current.papers for c in v.citers if c.counted}
+    return sorted(ids)
+
+
+def _unseen(search: SearchService, reader: Principal | None, ids: Sequence[str]) -> int:
+    """How many of `ids` exist but are hidden from `reader` (a record deleted since is not hidden)."""
+    if not ids:
+        return 0
+    wanted = sorted(set(ids))
+    body = {"size": len(wanted), "track_total_hits": False, "_source": False,
+            "query": {"ids": {"values": wanted}}}  # fmt: skip
+    existing = {hit["_id"] for hit in search.es.search(index=search.names.read_alias, body=body)["hits"]["hits"]}
+    if reader is None:
+        return len(existing)
+    resp = search.es.search(index=search.names.read_alias, body=citations.visible_ids_body(wanted, reader))
+    return len(existing - {hit["_id"] for hit in resp["hits"]["hits"]})
+
+
+def require_reader_sees(
+    session: Session, search: SearchService, reader: Principal, case: NoveltyCase, current: CaseView | None = None
+) -> None:
+    """The case's citers and report print every counted record: only for a reader who may see each.
+
+    A 限制 report citing a client's paper counts for an analyst granted it; any other reader of the case
+    (the reviewer included) must hold the same grant, else the content is refused, as for the 限制
+    documents of a 查新 case (casework.core.require_reader_sees)."""
+    if current is not None and reader.user_id == case.analyst_id:
+        return  # counted under this very principal's access
+    ids = rests_on(current) if current is not None else json.loads(header_of(session, case).frozen_ids or "[]")
+    missing = _unseen(search, reader, ids)
+    if missing:
+        raise Forbidden(f"本案件计入了 {missing} 篇您无权查看的限制级文献，不能查看引证明细或报告")
+
+
+def require_reviewer_sees(session: Session, search: SearchService, case: NoveltyCase, current: CaseView) -> None:
+    missing = _unseen(search, record_policy.principal_of(session, case.reviewer_id), rests_on(current))
+    if missing:
+        raise Forbidden(f"本案件计入了 {missing} 篇限制级文献，审核员须同样获得这些文献的授权后才能审核或签字")
+
+
 def freeze(session: Session, case: NoveltyCase, search: SearchService, day: date) -> CitationReportData:
     """At signing: count once more on the signing day and keep the report as it is then."""
     current = view(session, case, search, search_date=day)
     blocking = [p.message for p in current.problems]
     if blocking:
         raise StateConflict("报告尚不完整，不能签字：" + "；".join(blocking))
+    require_reviewer_sees(session, search, case, current)
     report = current.report
     _check_issuable(report, day)
     case.snapshot = report.to_json()
+    current.header.frozen_ids = json.dumps(rests_on(current))
     return report
 
 
@@ -203,3 +251,15 @@ def report_for(
                                    verify_url=verify_url(site_url, case.report_no))  # fmt: skip
     return report
 
+
+
+def readable_report(
+    session: Session, case: NoveltyCase, search: SearchService, reader: Principal, *, site_url: str = ""
+) -> CitationReportData:
+    """`report_for`, for a reader who may see every record it counts (else Forbidden)."""
+    if case.snapshot is None:
+        current = view(session, case, search)
+        require_reader_sees(session, search, reader, case, current)
+        return current.report
+    require_reader_sees(session, search, reader, case)
+    return report_for(session, case, search, site_url=site_url)

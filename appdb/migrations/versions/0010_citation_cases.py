@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("others_only", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("citing_list", sa.Boolean(), nullable=False, server_default=sa.true()),
         sa.Column("show_h_index", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("frozen_ids", sa.Text(), nullable=False, server_default="[]"),
     )
     op.create_table(
         "citation_papers",
