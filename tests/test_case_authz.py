@@ -517,3 +517,13 @@ def test_restricted_case_content_follows_each_readers_grant(site: Site) -> None:
     # The analyst's marks are kept while hidden, and show again with the grant.
     _grant(site, "ana-a")
     assert any(SECRET_ABSTRACT in d["excerpt"] for d in site.ok("ana-a", "GET", base)["documents"])
+
+
+def test_both_kinds_share_one_number_sequence(site: Site) -> None:
+    """查新 and 收录引证 reports of one centre and year take consecutive numbers from one sequence."""
+    first = site.make_case("signed").report_no
+    second = site.make_citation_case("signed").report_no
+    third = site.make_case("signed").report_no
+    assert first and second and third
+    assert int(second[-5:]) == int(first[-5:]) + 1 and int(third[-5:]) == int(second[-5:]) + 1
+    assert first[:-5] == second[:-5] == third[:-5]

@@ -236,6 +236,28 @@ def test_duplicate_is_merged_with_a_note(site: Site) -> None:
 
 
 @pytest.mark.shared
+def test_a_paper_not_found_stays_as_not_indexed(site: Site) -> None:
+    case = new_case(site)
+    ghost = "张三. 一篇平台中没有的论文：量子图书馆的未来[J]. 不存在学报，2020（1）：1-9."
+    got = paste(site, case["id"], [PASTED[6], ghost])
+    assert [p["status"] for p in got["papers"]] == ["matched", "not_found"]
+    # Submitting needs every paper decided, 未收录 included.
+    step(site, "ana", case["id"], "start_search")
+    step(site, "ana", case["id"], "start_drafting")
+    refused = site.client.post(f"/api/v1/cases/{case['id']}/transitions", headers=site.h("ana"),
+                               json={"action": "submit"})  # fmt: skip
+    assert refused.status_code == 409
+    assert any("第 2 篇论文尚未确认" in p["message"] for p in refused.json()["error"]["problems"])
+    after = confirm_all(site, case["id"])
+    assert [p["status"] for p in after["papers"]] == ["confirmed", "absent"]
+    assert after["papers"][1]["reference"] == ghost and after["papers"][1]["found"] is False
+    assert after["totals"]["papers"] == 2 and after["totals"]["indexed"]["CSSCI"] == 1
+    assert "委托人提供的 2 篇论文被 CSSCI 收录 1 篇" in after["certification"]
+    assert after["not_indexed"]["CSSCI"] == [2]
+    step(site, "ana", case["id"], "submit")
+
+
+@pytest.mark.shared
 def test_broken_upload_changes_nothing(site: Site) -> None:
     case = new_case(site)
     paste(site, case["id"], PASTED[:1])

@@ -95,6 +95,9 @@ def _problems(session: Session, case: NoveltyCase, views: Sequence[PaperView], h
     if not requested(header):
         out.append(Problem("databases", "尚未选择要证明收录的数据库", "#header"))
     for v in views:
+        if v.paper.record_id and v.record is None:
+            out.append(Problem(f"gone-{v.paper.id}", f"第 {v.seq} 篇论文确认的记录 {v.paper.record_id} 已不存在或检索人无权查看，"
+                               "请重新确认", f"#paper-{v.paper.id}"))  # fmt: skip
         if not v.paper.confirmed:
             out.append(Problem(f"paper-{v.paper.id}", f"第 {v.seq} 篇论文尚未确认匹配记录（或确认为未收录）",
                                f"#paper-{v.paper.id}"))  # fmt: skip

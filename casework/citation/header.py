@@ -160,8 +160,6 @@ def _apply(case: NoveltyCase, header: CitationHeader, data: Mapping[str, Any]) -
         changed.append("remarks")
     if not case.client_name:
         raise CaseError("请填写委托人")
-    if header.client_type == "个人" and not header.client_unit and "client_unit" in data:
-        raise CaseError("委托人为个人时请填写其所在单位")
     return changed
 
 

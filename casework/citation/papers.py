@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from appdb.models import CitationPaper, NoveltyCase
 from casework.citation.header import citation_case_for_editing, header_of
-from casework.core import CaseError, CaseNotFound, audit, clean_text, load_case, touch
+from casework.core import CaseError, CaseNotFound, audit, clean_text, load_case, now_utc, touch
 from ingest.errors import RecordError
 from ingest.formats import tagged
 from mappings.analysis.normalize import fold
@@ -192,7 +192,7 @@ def add_upload(
     records: list[Record] = []
     errors: list[str] = []
     try:
-        for item in tagged.parse_text(text, now=case.updated_at, version=1, fmt=fmt):
+        for item in tagged.parse_text(text, now=now_utc(), version=1, fmt=fmt):
             if isinstance(item, RecordError):
                 errors.append(str(item))
             else:
