@@ -181,10 +181,9 @@ def _citing_list(doc: DocxDocument, r: CitationReportData) -> None:
             ref.paragraph_format.left_indent = Pt(BODY_PT * 2.5)
             ref.paragraph_format.first_line_indent = -Pt(BODY_PT * 2.5)
             ref.paragraph_format.space_before = Pt(3)
-            ref.add_run(f"（{i}）\u2002{c.reference}")
-            note = _styled(doc, None)
-            note.paragraph_format.left_indent = Pt(BODY_PT * 2.5)
-            note.add_run(cc.citing_line(c)).font.size = Pt(10.5)
+            ref.paragraph_format.keep_together = True
+            ref.add_run(f"（{i}）\u2002{c.reference}").font.size = Pt(10.5)
+            ref.add_run(f"　{cc.citing_line(c)}").font.size = Pt(10.5)
 
 
 def _notes(doc: DocxDocument, r: CitationReportData) -> None:
