@@ -110,6 +110,9 @@ class CitationOptions:
     show_h_index: bool = False  # print the h-index (all citations and 他引 only) in the notes
 
 
+# A field added to any class here after reports have been issued takes `metadata=ADDED` (see
+# reports.model) and a default, so the verification code of an older report still holds, and
+# `from_dict` reads it with `.get(name, default)`, so an older snapshot still loads.
 @dataclass(frozen=True)
 class CitationReportData:
     centre: Party  # 检索机构
