@@ -418,3 +418,18 @@ def test_xlsx_text_is_never_a_formula() -> None:
     wb = openpyxl.load_workbook(io.BytesIO(render_citation_xlsx(small(papers=(paper,)))))
     cell = wb["附表二 引证"]["B2"]
     assert cell.data_type == "s" and cell.value == '=HYPERLINK("http://x")'
+
+
+def test_an_early_draft_renders_with_gaps_shown() -> None:
+    """No papers, no databases, no reviewer yet: the preview works and says what is missing."""
+    r = small(papers=(), databases=())
+    assert r.certification_text() == (
+        "经检索，委托人提供的 0 篇论文，截至 2026 年 03 月 01 日，共被引用 0 次，其中他引 0 次（详见附表）。特此证明。"
+    )
+    text = squash(pdf_text(render_citation_pdf(r)))
+    assert "（待填写）" in text and "审核人（待填写）" in text
+    d = docx.Document(io.BytesIO(render_citation_docx(r)))
+    assert "（待填写）" in docx_text(d)
+    assert (
+        openpyxl.load_workbook(io.BytesIO(render_citation_xlsx(r)))["附表二 引证"].max_row == 2
+    )  # header, 合计
