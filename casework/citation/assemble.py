@@ -25,6 +25,7 @@ from appdb.models import CitationHeader, CitationPaper, NoveltyCase
 from casework import record_policy
 from casework.checks import OPTIONAL_CONTACT, Problem
 from casework.citation.citing import Citer, adjustments, fetch
+from casework.citation.citing import records as citing_records
 from casework.citation.header import KIND as KIND
 from casework.citation.header import PROJECT_NAME as PROJECT_NAME
 from casework.citation.header import header_of, requested, spans
@@ -123,9 +124,8 @@ def view(session: Session, case: NoveltyCase, search: SearchService, *, search_d
     if analyst is None:
         raise CaseError("本案件的查新员账号已停用，无法按其权限统计引证文献")
     listed = papers(session, case)
-    records: dict[int, dict[str, Any] | None] = {}
-    for paper in listed:
-        records[paper.id] = search.get_record(paper.record_id, principal=analyst) if paper.record_id else None
+    found = citing_records(search, analyst, [p.record_id for p in listed if p.record_id])
+    records = {p.id: found.get(p.record_id) if p.record_id else None for p in listed}
     found_ids = [str(r["id"]) for r in records.values() if r is not None]
     citers = fetch(search, analyst, found_ids, header.cutoff_date, adjustments(session, case))
     views = []

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from elasticsearch import ApiError, NotFoundError, TransportError
@@ -31,6 +32,7 @@ from casework.core import CaseError, CaseNotFound, audit, clean_text, touch
 from search import citations
 from search.errors import SearchUnavailable
 from search.export.gbt7714 import format_entry
+from search.policy import search_filter
 from search.principal import Principal
 from search.service import SearchService
 
@@ -72,16 +74,16 @@ class Citer:
     def self_citation(self) -> bool:
         return self.computed_self != (self.adjustment == "flip")
 
-    @property
+    @cached_property
     def database(self) -> str:
         return first_database(self.record)
 
-    @property
+    @cached_property
     def accession(self) -> str:
         entries = indexing(self.record)
         return entries[0].accession if entries else ""
 
-    @property
+    @cached_property
     def reference(self) -> str:
         return format_entry(dict(self.record))
 
@@ -98,6 +100,24 @@ def in_window(year: int | None, cutoff: date) -> bool | None:
     if year > cutoff.year:
         return False
     return None
+
+
+def records(search: SearchService, principal: Principal, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The bibliographic fields of each of `ids` that `principal` may see, in one request; an ID the
+    policy hides is missing, exactly as a deleted one."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    keep = search_filter(principal)
+    body = {"size": len(wanted), "track_total_hits": False, "_source": list(CITER_FIELDS),
+            "query": {"bool": {"filter": [{"ids": {"values": wanted}}, *([keep] if keep is not None else [])]}}}  # fmt: skip
+    try:
+        resp = search.es.search(index=search.names.read_alias, body=body)
+    except NotFoundError:
+        return {}
+    except (ApiError, TransportError) as exc:
+        raise SearchUnavailable(f"检索服务暂时不可用（Elasticsearch：{type(exc).__name__}）") from exc
+    return {hit["_id"]: {**hit["_source"], "id": hit["_id"]} for hit in resp["hits"]["hits"]}
 
 
 def adjustments(session: Session, case: NoveltyCase) -> list[CitationAdjustment]:
