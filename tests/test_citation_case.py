@@ -386,6 +386,8 @@ def test_issue_then_relink_and_reingest_leave_the_report_identical(site: Site) -
     stats = site.call("cadm", "GET", "/api/v1/centres/A/case-statistics", params={"kind": "citation"})
     assert stats["kind"] == "citation" and stats["totals"]["issued"] >= 1
     assert {p["purpose"] for p in stats["by_purpose"]} >= {"职称评审", "院士推荐"}
+    page = site.client.get("/workspace/centres/A", params={"kind": "citation"}, headers=site.h("cadm"))
+    assert page.status_code == 200 and 'value="citation" selected' in page.text and "职称评审" in page.text
     novelty = site.call("cadm", "GET", "/api/v1/centres/A/case-statistics")
     assert novelty["kind"] == "novelty" and novelty["totals"]["issued"] == 0
     zipped = site.call("cadm", "GET", "/api/v1/centres/A/reports.zip",

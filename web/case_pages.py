@@ -568,7 +568,7 @@ def transition(request: Request, case_id: DbId, values: Posted) -> Response:
     def work(session: Session, me: Principal) -> None:
         if action in CONFIRMED_ACTIONS and values.get("confirm") != "1":
             raise core.CaseError(f"{states.TRANSITIONS[action].label}后不能撤回：请勾选确认框后再提交")
-        workflow.advance(session, me, case_id, step, site_url=site_url(request))
+        workflow.advance(session, me, case_id, step, site_url=site_url(request), search=app_state(request).search)
 
     return _act(request, case_id, "transition", values, work, "workflow")
 
