@@ -26,18 +26,17 @@ from reports.citation_pdf import render_citation_html
 from search.errors import BadQuery
 from search.principal import Principal
 from web.api import DbId
-from web.auth import Csrf, render
 from web.case_pages import (
     CONFIRMED_ACTIONS,
     SECONDARY_ACTIONS,
     Failure,
     Posted,
-    _gate,
     _history,
     _new_context,
 )
 from web.cases_api import site_url
-from web.identity import db_sessions
+from web.deps import Csrf, Db, StaffPage
+from web.render import render
 from web.state import app_state
 
 router = APIRouter(include_in_schema=False)
@@ -81,10 +80,7 @@ def header_data(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @router.post("/workspace/cases/citation", response_class=HTMLResponse, dependencies=[Csrf])
-def create_case(request: Request, values: Posted) -> Response:
-    me = _gate(request)
-    if isinstance(me, Response):
-        return me
+def create_case(request: Request, me: StaffPage, db: Db, values: Posted) -> Response:
     data = header_data(values)
     for name in ("commission_date", "centre"):
         if values.get(name):
@@ -93,11 +89,10 @@ def create_case(request: Request, values: Posted) -> Response:
     if analyst:
         data["analyst_id"] = int(analyst) if analyst.isdigit() and len(analyst) < 10 else analyst
     try:
-        with db_sessions(request).begin() as session:
-            case_id = header.create_case(session, me, data).id
+        case_id = header.create_case(db, me, data).id
     except core.CaseError as exc:
-        with db_sessions(request).begin() as session:
-            context = _new_context(session, me, values)
+        db.rollback()
+        context = _new_context(db, me, values)
         return render(request, "citation_new.html", {**context, **header.form_choices(), "error": str(exc)},
                       status=exc.status)  # fmt: skip
     return RedirectResponse(page_url(case_id), status_code=303)
@@ -184,47 +179,45 @@ def _context(request: Request, me: Principal, session: Session, case: NoveltyCas
     }
 
 
-def _show(request: Request, me: Principal, case_id: int, failure: Failure | None = None) -> Response:
-    with db_sessions(request).begin() as session:
-        case = core.load_case(session, me, case_id)
-        if case.kind != header.KIND:
-            return RedirectResponse(f"/workspace/cases/{case_id}", status_code=303)
-        context = _context(request, me, session, case, failure)
+def _show(request: Request, db: Session, me: Principal, case_id: int, failure: Failure | None = None) -> Response:
+    case = core.load_case(db, me, case_id)
+    if case.kind != header.KIND:
+        return RedirectResponse(f"/workspace/cases/{case_id}", status_code=303)
+    context = _context(request, me, db, case, failure)
     return render(request, "citation_page.html", context, status=failure.status if failure else 200)
 
 
 @router.get("/workspace/cases/{case_id}/citation", response_class=HTMLResponse)
-def case_page(request: Request, case_id: DbId) -> Response:
-    me = _gate(request)
-    if isinstance(me, Response):
-        return me
-    return _show(request, me, case_id)
+def case_page(request: Request, me: StaffPage, db: Db, case_id: DbId) -> Response:
+    return _show(request, db, me, case_id)
 
 
-def _act(request: Request, case_id: int, form: str, values: Mapping[str, Any], work: Any, anchor: str) -> Response:
-    """Do `work(session, me)` in one transaction; on a refusal show the page again with the reason."""
-    me = _gate(request)
-    if isinstance(me, Response):
-        return me
+Work = Any  # (session, principal) -> object
+
+
+def _act(
+    request: Request, me: Principal, db: Session, case_id: int, form: str, values: Mapping[str, Any],
+    work: Work, anchor: str,
+) -> Response:
+    """Do `work(session, me)`; on a refusal undo it and show the page again with the reason."""
     try:
-        with db_sessions(request).begin() as session:
-            work(session, me)
-    except workflow.ChecksFailed as exc:
-        return _show(request, me, case_id, Failure(form, str(exc), exc.status, dict(values), exc.problems))
+        work(db, me)
     except (core.CaseError, BadQuery) as exc:
+        db.rollback()
         status = exc.status if isinstance(exc, core.CaseError) else 400
-        return _show(request, me, case_id, Failure(form, str(exc), status, dict(values)))
+        problems = exc.problems if isinstance(exc, workflow.ChecksFailed) else []
+        return _show(request, db, me, case_id, Failure(form, str(exc), status, dict(values), problems))
     return RedirectResponse(f"{page_url(case_id)}#{anchor}", status_code=303)
 
 
 @router.post("/workspace/cases/{case_id}/citation/header", response_class=HTMLResponse, dependencies=[Csrf])
-def edit_header(request: Request, case_id: DbId, values: Posted) -> Response:
-    return _act(request, case_id, "header", values,
+def edit_header(request: Request, me: StaffPage, db: Db, case_id: DbId, values: Posted) -> Response:
+    return _act(request, me, db, case_id, "header", values,
                 lambda s, me: header.update_header(s, me, case_id, header_data(values)), "header")  # fmt: skip
 
 
 @router.post("/workspace/cases/{case_id}/citation/papers", response_class=HTMLResponse, dependencies=[Csrf])
-def add_papers(request: Request, case_id: DbId, values: Posted) -> Response:
+def add_papers(request: Request, me: StaffPage, db: Db, case_id: DbId, values: Posted) -> Response:
     """Pasted citations (`text`), or record IDs picked from search (`record_ids`, one a line)."""
     search = app_state(request).search
 
@@ -235,57 +228,57 @@ def add_papers(request: Request, case_id: DbId, values: Posted) -> Response:
         else:
             papers.add_pasted(session, me, case_id, search, str(values.get("text") or ""))
 
-    return _act(request, case_id, "papers", values, work, "papers")
+    return _act(request, me, db, case_id, "papers", values, work, "papers")
 
 
 @router.post("/workspace/cases/{case_id}/citation/upload", response_class=HTMLResponse, dependencies=[Csrf])
-async def upload_papers(request: Request, case_id: DbId) -> Response:
+async def upload_papers(request: Request, me: StaffPage, db: Db, case_id: DbId) -> Response:
     form = await request.form()
     upload = form.get("file")
     payload = await upload.read(papers.MAX_UPLOAD_BYTES + 1) if isinstance(upload, UploadFile) else b""
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     fmt = str(values.get("format") or "") or None
     search = app_state(request).search
-    return _act(request, case_id, "upload", values,
+    return _act(request, me, db, case_id, "upload", values,
                 lambda s, me: papers.add_upload(s, me, case_id, search, payload, fmt), "papers")  # fmt: skip
 
 
 @router.post("/workspace/cases/{case_id}/citation/papers/{paper_id}", response_class=HTMLResponse,
              dependencies=[Csrf])  # fmt: skip
-def confirm_paper(request: Request, case_id: DbId, paper_id: DbId, values: Posted) -> Response:
+def confirm_paper(request: Request, me: StaffPage, db: Db, case_id: DbId, paper_id: DbId, values: Posted) -> Response:
     """The analyst's choice for one paper: a candidate's record ID, or `absent` for 未收录."""
     chosen = str(values.get("record_id") or "").strip()
     record_id = None if chosen in ("", "absent") else chosen
     search = app_state(request).search
-    return _act(request, case_id, f"paper-{paper_id}", values,
+    return _act(request, me, db, case_id, f"paper-{paper_id}", values,
                 lambda s, me: papers.confirm(s, me, case_id, paper_id, search, {"record_id": record_id}),
                 f"paper-{paper_id}")  # fmt: skip
 
 
 @router.post("/workspace/cases/{case_id}/citation/papers/{paper_id}/remove", response_class=HTMLResponse,
              dependencies=[Csrf])  # fmt: skip
-def remove_paper(request: Request, case_id: DbId, paper_id: DbId, values: Posted) -> Response:
-    return _act(request, case_id, "papers", values,
+def remove_paper(request: Request, me: StaffPage, db: Db, case_id: DbId, paper_id: DbId, values: Posted) -> Response:
+    return _act(request, me, db, case_id, "papers", values,
                 lambda s, me: papers.remove(s, me, case_id, paper_id), "papers")  # fmt: skip
 
 
 @router.post("/workspace/cases/{case_id}/citation/adjustments", response_class=HTMLResponse, dependencies=[Csrf])
-def adjust(request: Request, case_id: DbId, values: Posted) -> Response:
+def adjust(request: Request, me: StaffPage, db: Db, case_id: DbId, values: Posted) -> Response:
     data = {k: str(values.get(k) or "") for k in ("cited_id", "citing_id", "action", "reason")}
     form = f"citer-{data['citing_id']}"
-    return _act(request, case_id, form, values,
+    return _act(request, me, db, case_id, form, values,
                 lambda s, me: citing.adjust(s, me, case_id, data), "citations")  # fmt: skip
 
 
 @router.post("/workspace/cases/{case_id}/citation/adjustments/{adjustment_id}/remove", response_class=HTMLResponse,
              dependencies=[Csrf])  # fmt: skip
-def undo_adjustment(request: Request, case_id: DbId, adjustment_id: DbId, values: Posted) -> Response:
-    return _act(request, case_id, "citations", values,
+def undo_adjustment(request: Request, me: StaffPage, db: Db, case_id: DbId, adjustment_id: DbId, values: Posted) -> Response:
+    return _act(request, me, db, case_id, "citations", values,
                 lambda s, me: citing.undo(s, me, case_id, adjustment_id), "citations")  # fmt: skip
 
 
 @router.post("/workspace/cases/{case_id}/citation/transitions", response_class=HTMLResponse, dependencies=[Csrf])
-def transition(request: Request, case_id: DbId, values: Posted) -> Response:
+def transition(request: Request, me: StaffPage, db: Db, case_id: DbId, values: Posted) -> Response:
     raw_reviewer = str(values.get("reviewer_id") or "").strip()
     reviewer_id = int(raw_reviewer) if raw_reviewer.isdigit() and len(raw_reviewer) < 10 else None
     action = str(values.get("action") or "")
@@ -296,19 +289,15 @@ def transition(request: Request, case_id: DbId, values: Posted) -> Response:
             raise core.CaseError(f"{states.TRANSITIONS[action].label}后不能撤回：请勾选确认框后再提交")
         workflow.advance(session, me, case_id, step, site_url=site_url(request), search=app_state(request).search)
 
-    return _act(request, case_id, "transition", values, work, "workflow")
+    return _act(request, me, db, case_id, "transition", values, work, "workflow")
 
 
 @router.get("/workspace/cases/{case_id}/citation/report", response_class=HTMLResponse)
-def report_preview(request: Request, case_id: DbId) -> Response:
+def report_preview(request: Request, me: StaffPage, db: Db, case_id: DbId) -> Response:
     """The report as it would print now: watermarked 草稿 until issued, frozen from signing on."""
-    me = _gate(request)
-    if isinstance(me, Response):
-        return me
-    with db_sessions(request).begin() as session:
-        case = core.load_case(session, me, case_id)
-        header.header_of(session, case)
-        report = assemble.readable_report(session, case, app_state(request).search, me, site_url=site_url(request))
+    case = core.load_case(db, me, case_id)
+    header.header_of(db, case)
+    report = assemble.readable_report(db, case, app_state(request).search, me, site_url=site_url(request))
     response = HTMLResponse(render_citation_html(report))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -2,14 +2,14 @@
 report snapshot frozen at signing
 
 Revision ID: citation_cases
-Revises: ingest_resume
+Revises: export_jobs
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "citation_cases"
-down_revision = "ingest_resume"
+down_revision = "export_jobs"
 branch_labels = None
 depends_on = None
 
