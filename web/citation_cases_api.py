@@ -21,7 +21,8 @@ from search.principal import Principal
 from web.api import DbId
 from web.cases_api import require_staff, site_url
 from web.citation_case_bodies import CitationHeaderFields, CitingAdjustment, PaperDecision, PaperInput
-from web.identity import current_principal, db_sessions
+from web.deps import Db
+from web.identity import current_principal
 from web.state import app_state
 
 router = APIRouter(prefix="/api/v1/cases", dependencies=[Depends(require_staff)])
@@ -87,51 +88,49 @@ def frozen_content(case: NoveltyCase) -> dict[str, Any]:
     return {"frozen": True, "report": report.to_dict(), "certification": report.certification_text()}
 
 
-def _answer(request: Request, session: Session, case: NoveltyCase, principal: Principal) -> dict[str, Any]:
+def _answer(request: Request, db: Session, case: NoveltyCase, principal: Principal) -> dict[str, Any]:
     search = app_state(request).search
     if case.snapshot is not None:
-        assemble.require_reader_sees(session, search, principal, case)
+        assemble.require_reader_sees(db, search, principal, case)
         return {"id": case.id, "state": case.state, **frozen_content(case)}
-    view = assemble.view(session, case, search)
-    assemble.require_reader_sees(session, search, principal, case, view)
+    view = assemble.view(db, case, search)
+    assemble.require_reader_sees(db, search, principal, case, view)
     return {"id": case.id, "state": case.state, "frozen": False, **content(view)}
 
 
 @router.get("/{case_id}/citation")
-def get_citation(request: Request, principal: Who, case_id: DbId) -> dict[str, Any]:
+def get_citation(request: Request, db: Db, principal: Who, case_id: DbId) -> dict[str, Any]:
     """The case's citation content: live counts until signing, the frozen report after."""
-    with db_sessions(request).begin() as session:
-        case = core.load_case(session, principal, case_id)
-        header.header_of(session, case)
-        return _answer(request, session, case, principal)
+    case = core.load_case(db, principal, case_id)
+    header.header_of(db, case)
+    return _answer(request, db, case, principal)
 
 
 @router.patch("/{case_id}/citation")
 def update_citation(
-    request: Request, principal: Who, case_id: DbId, body: CitationHeaderFields
+    request: Request, db: Db, principal: Who, case_id: DbId, body: CitationHeaderFields
 ) -> dict[str, Any]:
-    with db_sessions(request).begin() as session:
-        case = header.update_header(session, principal, case_id, body.sent())
-        return _answer(request, session, case, principal)
+    case = header.update_header(db, principal, case_id, body.sent())
+    return _answer(request, db, case, principal)
 
 
 @router.post("/{case_id}/citation/papers", status_code=201)
-def add_papers(request: Request, principal: Who, case_id: DbId, body: PaperInput) -> dict[str, Any]:
+def add_papers(request: Request, db: Db, principal: Who, case_id: DbId, body: PaperInput) -> dict[str, Any]:
     """Pasted citations (`text`, one a line) or records picked by ID (`record_ids`)."""
     search = app_state(request).search
-    with db_sessions(request).begin() as session:
-        if body.record_ids is not None:
-            outcome = papers.add_picked(session, principal, case_id, search, body.record_ids)
-        else:
-            outcome = papers.add_pasted(session, principal, case_id, search, body.text or "")
-        case = core.load_case(session, principal, case_id)
-        return {"message": outcome.message, "added": [p.id for p in outcome.added], "merged": outcome.merged,
-                **_answer(request, session, case, principal)}  # fmt: skip
+    if body.record_ids is not None:
+        outcome = papers.add_picked(db, principal, case_id, search, body.record_ids)
+    else:
+        outcome = papers.add_pasted(db, principal, case_id, search, body.text or "")
+    case = core.load_case(db, principal, case_id)
+    return {"message": outcome.message, "added": [p.id for p in outcome.added], "merged": outcome.merged,
+            **_answer(request, db, case, principal)}  # fmt: skip
 
 
 @router.post("/{case_id}/citation/papers/upload", status_code=201)
 async def upload_papers(
     request: Request,
+    db: Db,
     principal: Who,
     case_id: DbId,
     file: Annotated[UploadFile, File()],
@@ -140,66 +139,59 @@ async def upload_papers(
     """An RIS, EndNote, NoteExpress, RefWorks or WoS export of the client's papers."""
     payload = await file.read(papers.MAX_UPLOAD_BYTES + 1)
     search = app_state(request).search
-    with db_sessions(request).begin() as session:
-        outcome = papers.add_upload(session, principal, case_id, search, payload, format or None)
-        case = core.load_case(session, principal, case_id)
-        return {"message": outcome.message, "added": [p.id for p in outcome.added], "merged": outcome.merged,
-                "errors": outcome.errors, **_answer(request, session, case, principal)}  # fmt: skip
+    outcome = papers.add_upload(db, principal, case_id, search, payload, format or None)
+    case = core.load_case(db, principal, case_id)
+    return {"message": outcome.message, "added": [p.id for p in outcome.added], "merged": outcome.merged,
+            "errors": outcome.errors, **_answer(request, db, case, principal)}  # fmt: skip
 
 
 @router.patch("/{case_id}/citation/papers/{paper_id}")
 def confirm_paper(
-    request: Request, principal: Who, case_id: DbId, paper_id: DbId, body: PaperDecision
+    request: Request, db: Db, principal: Who, case_id: DbId, paper_id: DbId, body: PaperDecision
 ) -> dict[str, Any]:
-    with db_sessions(request).begin() as session:
-        papers.confirm(session, principal, case_id, paper_id, app_state(request).search,
-                       body.model_dump(exclude_unset=True))  # fmt: skip
-        return _answer(request, session, core.load_case(session, principal, case_id), principal)
+    papers.confirm(db, principal, case_id, paper_id, app_state(request).search,
+                   body.model_dump(exclude_unset=True))  # fmt: skip
+    return _answer(request, db, core.load_case(db, principal, case_id), principal)
 
 
 @router.delete("/{case_id}/citation/papers/{paper_id}", status_code=204)
-def remove_paper(request: Request, principal: Who, case_id: DbId, paper_id: DbId) -> Response:
-    with db_sessions(request).begin() as session:
-        papers.remove(session, principal, case_id, paper_id)
+def remove_paper(db: Db, principal: Who, case_id: DbId, paper_id: DbId) -> Response:
+    papers.remove(db, principal, case_id, paper_id)
     return Response(status_code=204)
 
 
 @router.post("/{case_id}/citation/adjustments", status_code=201)
-def adjust(request: Request, principal: Who, case_id: DbId, body: CitingAdjustment) -> dict[str, Any]:
+def adjust(request: Request, db: Db, principal: Who, case_id: DbId, body: CitingAdjustment) -> dict[str, Any]:
     """Exclude a citing record, flip its 自引/他引 mark, or include one the data cannot date: with a reason."""
-    with db_sessions(request).begin() as session:
-        adj = citing.adjust(session, principal, case_id, body.model_dump())
-        return {"adjustment_id": adj.id, **_answer(request, session, core.load_case(session, principal, case_id), principal)}
+    adj = citing.adjust(db, principal, case_id, body.model_dump())
+    return {"adjustment_id": adj.id, **_answer(request, db, core.load_case(db, principal, case_id), principal)}
 
 
 @router.delete("/{case_id}/citation/adjustments/{adjustment_id}", status_code=204)
-def undo_adjustment(request: Request, principal: Who, case_id: DbId, adjustment_id: DbId) -> Response:
-    with db_sessions(request).begin() as session:
-        citing.undo(session, principal, case_id, adjustment_id)
+def undo_adjustment(db: Db, principal: Who, case_id: DbId, adjustment_id: DbId) -> Response:
+    citing.undo(db, principal, case_id, adjustment_id)
     return Response(status_code=204)
 
 
 @router.get("/{case_id}/citation/preview")
-def preview(request: Request, principal: Who, case_id: DbId) -> dict[str, Any]:
+def preview(request: Request, db: Db, principal: Who, case_id: DbId) -> dict[str, Any]:
     """The report as it would print now (frozen from signing on), with its certification paragraph."""
-    with db_sessions(request).begin() as session:
-        case = core.load_case(session, principal, case_id)
-        header.header_of(session, case)
-        report = assemble.readable_report(session, case, app_state(request).search, principal,
-                                          site_url=site_url(request))  # fmt: skip
-        return {"report": report.to_dict(), "certification": report.certification_text(),
-                "h_index": report.h_index(), "h_index_others": report.h_index(others_only=True)}  # fmt: skip
+    case = core.load_case(db, principal, case_id)
+    header.header_of(db, case)
+    report = assemble.readable_report(db, case, app_state(request).search, principal,
+                                      site_url=site_url(request))  # fmt: skip
+    return {"report": report.to_dict(), "certification": report.certification_text(),
+            "h_index": report.h_index(), "h_index_others": report.h_index(others_only=True)}  # fmt: skip
 
 
 @router.get("/{case_id}/citation/report.xlsx")
-def report_xlsx(request: Request, principal: Who, case_id: DbId) -> Response:
+def report_xlsx(request: Request, db: Db, principal: Who, case_id: DbId) -> Response:
     """附表一 收录 and 附表二 引证 as a workbook, for the centre's own records."""
-    with db_sessions(request).begin() as session:
-        case = core.load_case(session, principal, case_id)
-        header.header_of(session, case)
-        report = assemble.readable_report(session, case, app_state(request).search, principal,
-                                          site_url=site_url(request))  # fmt: skip
-        name = case.report_no or f"case-{case.id}-draft"
+    case = core.load_case(db, principal, case_id)
+    header.header_of(db, case)
+    report = assemble.readable_report(db, case, app_state(request).search, principal,
+                                      site_url=site_url(request))  # fmt: skip
+    name = case.report_no or f"case-{case.id}-draft"
     return Response(
         render_citation_xlsx(report),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
