@@ -307,6 +307,9 @@ class NoveltyCase(Base):
     __tablename__ = "cases"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # "novelty" (科技查新) or "citation" (收录引证): the kind decides the content and the report, while
+    # states, roles, numbering, signing and verification are shared (casework/core.py).
+    kind: Mapped[str] = mapped_column(String(16), default="novelty", server_default="novelty", index=True)
     centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id", ondelete="RESTRICT"), index=True)
     # received -> searching -> drafting -> in_review -> (returned -> drafting)* -> signed -> issued -> archived
     state: Mapped[str] = mapped_column(String(16), default="received", index=True)
@@ -351,6 +354,9 @@ class NoveltyCase(Base):
     page_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # Warnings of the check at submit the analyst confirmed (JSON list); the reviewer sees them.
     confirmed_warnings: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    # A 收录引证 report as frozen at signing (JSON of reports.citation_model.CitationReportData): the
+    # issued report is rendered from it alone, so later ingests and relinks never change it.
+    snapshot: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -441,3 +447,54 @@ class ReportCounter(Base):
     centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id", ondelete="CASCADE"), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CitationHeader(Base):
+    """What a 收录引证 case certifies: for whom, up to which day, in which databases, with which options."""
+
+    __tablename__ = "citation_headers"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    client_type: Mapped[str] = mapped_column(String(8))  # 个人 / 单位
+    client_unit: Mapped[str] = mapped_column(String(200), default="", server_default="")  # a person's 单位
+    cutoff_date: Mapped[date] = mapped_column(Date)  # citations up to and including this day
+    databases: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")  # JSON list, requested
+    others_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # 只列他引
+    citing_list: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")  # 附表三 引文清单
+    show_h_index: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The records a signed report rests on (its papers and counted citers), JSON: who may read the
+    # frozen report is decided on them, as for the documents of a 查新 case.
+    frozen_ids: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+
+
+class CitationPaper(Base):
+    """One paper of the client's list: what was given, the record it was matched to, the candidates."""
+
+    __tablename__ = "citation_papers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    origin: Mapped[str] = mapped_column(String(8))  # paste / upload / pick
+    input: Mapped[str] = mapped_column(Text)  # the citation as given (or the picked record's title)
+    record_id: Mapped[str | None] = mapped_column(String(255), nullable=True)  # None: not (yet) found
+    candidates: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")  # JSON [{id,title,score}]
+    # The analyst confirmed the record (or, with no record, that the paper is 未收录).
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")  # e.g. duplicates merged into it
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CitationAdjustment(Base):
+    """The analyst's decision on one citing record of one paper: excluded, or its 自引/他引 flipped, or
+    (for a citer dated in the cut-off year, which the data cannot place) counted; always with a reason."""
+
+    __tablename__ = "citation_adjustments"
+    __table_args__ = (UniqueConstraint("case_id", "cited_id", "citing_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    cited_id: Mapped[str] = mapped_column(String(255))
+    citing_id: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(8))  # exclude / flip / include
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -25,11 +25,15 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from appdb.models import Centre, NoveltyCase
+from casework.citation import assemble as citation
 from casework.core import CaseError, StateConflict
 from casework.period import Period
 from casework.report import ISSUED_STATES, build_report
 from casework.spreadsheet import Cell, Sheet, workbook_bytes
 from reports import ReportData, ReportDataError, display_code, render_docx, render_pdf
+from reports.citation_docx import render_citation_docx
+from reports.citation_model import CitationReportData
+from reports.citation_pdf import render_citation_pdf
 
 # Rendering takes about a second per report (PDF ~0.4 MB with its embedded font), so 200 reports
 # are a request of a few minutes and a zip of about 100 MB; more than that is better split by period.
@@ -38,6 +42,7 @@ log = logging.getLogger(__name__)
 MAX_REPORTS = 200
 SPOOL_BYTES = 32 * 1024 * 1024
 INDEX_NAME = "index.xlsx"
+# A 收录引证 row names the kind in 项目名称 and its purpose (职称评审 …) under 查新目的, with no 查新范围.
 INDEX_HEADERS = ("报告编号", "项目名称", "委托人", "查新目的", "查新范围", "委托日期", "签发日期", "查新员",
                  "审核员", "验证码", "PDF 文件", "DOCX 文件")  # fmt: skip
 _INDEX_WIDTHS = {"报告编号": 20, "项目名称": 40, "委托人": 30, "验证码": 22, "PDF 文件": 22, "DOCX 文件": 22}
@@ -46,7 +51,8 @@ _INDEX_WIDTHS = {"报告编号": 20, "项目名称": 40, "委托人": 30, "验�
 @dataclass(frozen=True)
 class ArchivedReport:
     stem: str  # the report number: the name of both files
-    report: ReportData
+    report: ReportData | CitationReportData  # 科技查新 or 收录引证, each rendered by its own renderers
+    commission_date: date | None = None  # a 收录引证 report does not print it; the index does
 
     @property
     def pdf_name(self) -> str:
@@ -58,9 +64,13 @@ class ArchivedReport:
 
     def index_row(self) -> list[Cell]:
         r = self.report
-        return [self.stem, r.project_name_zh, r.client.name, r.purpose.value, r.scope.value, r.commission_date,
-                r.issue_date, r.analyst.name, r.reviewer.name,
-                display_code(r.verification_code) if r.verification_code else "", self.pdf_name,
+        code = display_code(r.verification_code) if r.verification_code else ""
+        if isinstance(r, CitationReportData):
+            return [self.stem, citation.PROJECT_NAME, r.client.name, r.purpose.value, "",
+                    self.commission_date, r.issue_date, r.analyst.name, r.reviewer.name if r.reviewer else "",
+                    code, self.pdf_name, self.docx_name]  # fmt: skip
+        return [self.stem, r.project_name_zh, r.client.name, r.purpose.value, r.scope.value,
+                r.commission_date, r.issue_date, r.analyst.name, r.reviewer.name, code, self.pdf_name,
                 self.docx_name]  # fmt: skip
 
 
@@ -89,10 +99,15 @@ def collect(
         .where(_issued_in(centre, period))
         .order_by(NoveltyCase.issue_date, NoveltyCase.report_no)
     )
-    return [
-        ArchivedReport(case.report_no or f"case-{case.id}", build_report(session, case, site_url=site_url))
-        for case in cases
-    ]
+    out = []
+    for case in cases:
+        stem = case.report_no or f"case-{case.id}"
+        if case.kind == citation.KIND:
+            frozen = citation.report_for(session, case, None, site_url=site_url)
+            out.append(ArchivedReport(stem, frozen, case.commission_date))
+        else:
+            out.append(ArchivedReport(stem, build_report(session, case, site_url=site_url)))
+    return out
 
 
 def _entry(name: str, day: date | None) -> zipfile.ZipInfo:
@@ -104,8 +119,11 @@ def _entry(name: str, day: date | None) -> zipfile.ZipInfo:
 
 
 def _render(item: ArchivedReport, kind: str) -> bytes:
+    r = item.report
     try:
-        return render_pdf(item.report) if kind == "pdf" else render_docx(item.report)
+        if isinstance(r, CitationReportData):
+            return render_citation_pdf(r) if kind == "pdf" else render_citation_docx(r)
+        return render_pdf(r) if kind == "pdf" else render_docx(r)
     except ReportDataError as exc:
         raise StateConflict(
             f"报告 {item.stem} 无法按签发时的内容重新生成（{exc}），请联系平台管理员"

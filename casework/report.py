@@ -67,7 +67,7 @@ def freeze_signatories(session: Session, case: NoveltyCase) -> None:
     )
 
 
-def _signatories(session: Session, case: NoveltyCase) -> tuple[Party, Person, Person]:
+def signatories(session: Session, case: NoveltyCase) -> tuple[Party, Person, Person]:
     if case.signatories:
         frozen = json.loads(case.signatories)
         block = frozen["centre"]
@@ -112,7 +112,7 @@ def _run_at(s: CaseStrategy) -> datetime:
 
 
 def _content(session: Session, case: NoveltyCase) -> ReportData:
-    centre, analyst, reviewer = _signatories(session, case)
+    centre, analyst, reviewer = signatories(session, case)
     case_points = points(session, case)
     docs = sorted(
         documents(session, case),

@@ -117,7 +117,10 @@ def _staff_user(session: Session, user_id: int, centre_id: int, role: str, label
     return user
 
 
-def create_case(session: Session, principal: Principal, data: Mapping[str, Any]) -> NoveltyCase:
+def receive(session: Session, principal: Principal, data: Mapping[str, Any]) -> tuple[Centre, int]:
+    """Who receives a commission of either kind: the centre and its analyst.
+
+    An analyst or centre admin receives for their own centre; a platform admin names the centre."""
     if not (principal.has(Role.analyst) or principal.has(Role.centre_admin) or principal.platform_admin):
         raise Forbidden("只有查新员或分中心管理员可以受理查新委托")
     code = principal.centre
@@ -135,15 +138,12 @@ def create_case(session: Session, principal: Principal, data: Mapping[str, Any])
     if not isinstance(analyst_id, int):
         raise CaseError("请指定查新员")
     _staff_user(session, analyst_id, centre.id, "analyst", "查新员")
-    try:
-        purpose = Purpose(str(data.get("purpose", "")))
-    except ValueError:
-        raise CaseError("查新目的应为：" + "、".join(p.value for p in Purpose)) from None
-    try:
-        scope = Scope(str(data.get("scope", "")))
-    except ValueError:
-        raise CaseError("查新范围应为：" + "、".join(s.value for s in Scope)) from None
-    commission = data.get("commission_date")
+    return centre, analyst_id
+
+
+def commission_date(value: object) -> date:
+    """The commission date as given (YYYY-MM-DD), never after today."""
+    commission = value
     if isinstance(commission, str):
         try:
             commission = date.fromisoformat(commission)
@@ -153,7 +153,22 @@ def create_case(session: Session, principal: Principal, data: Mapping[str, Any])
         raise CaseError("请填写委托日期")
     if commission > today_local():
         raise CaseError("委托日期不能晚于今天")
+    return commission
+
+
+def create_case(session: Session, principal: Principal, data: Mapping[str, Any]) -> NoveltyCase:
+    centre, analyst_id = receive(session, principal, data)
+    try:
+        purpose = Purpose(str(data.get("purpose", "")))
+    except ValueError:
+        raise CaseError("查新目的应为：" + "、".join(p.value for p in Purpose)) from None
+    try:
+        scope = Scope(str(data.get("scope", "")))
+    except ValueError:
+        raise CaseError("查新范围应为：" + "、".join(s.value for s in Scope)) from None
+    commission = commission_date(data.get("commission_date"))
     case = NoveltyCase(
+        kind="novelty",
         centre_id=centre.id,
         state="received",
         commission_date=commission,
@@ -172,10 +187,17 @@ def create_case(session: Session, principal: Principal, data: Mapping[str, Any])
         raise CaseError("请填写委托人")
     session.add(case)
     session.flush()
+    finish_creation(session, principal, case, data, centre)
+    return case
+
+
+def finish_creation(
+    session: Session, principal: Principal, case: NoveltyCase, data: Mapping[str, Any], centre: Centre
+) -> None:
+    """The shared last steps of receiving a case of any kind: the reviewer if named, the audit entry."""
     if data.get("reviewer_id") is not None:
         assign_reviewer(session, principal, case, data["reviewer_id"], audited=False)
-    audit(session, principal, "case.create", case, centre=centre.code)
-    return case
+    audit(session, principal, "case.create", case, centre=centre.code, kind=case.kind)
 
 
 def apply_fields(case: NoveltyCase, data: Mapping[str, Any]) -> list[str]:
@@ -282,6 +304,7 @@ def case_summary(case: NoveltyCase) -> dict[str, Any]:
         "analyst_id": case.analyst_id,
         "reviewer_id": case.reviewer_id,
         "report_no": case.report_no,
+        "kind": case.kind,
     }
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from appdb.models import Centre, NoveltyCase, User
 from casework import numbering
+from casework.citation import assemble as citation
 from casework.core import (
     STATE_LABELS,
     CaseError,
@@ -40,6 +41,7 @@ from casework.core import (
 from casework.report import check_complete, freeze_signatories, issue_code
 from casework.service import assign_reviewer
 from search.principal import Principal, Role
+from search.service import SearchService
 
 
 @dataclass(frozen=True)
@@ -100,8 +102,11 @@ def transition(
     comment: str = "",
     reviewer_id: int | None = None,
     today: date | None = None,
+    search: SearchService | None = None,
 ) -> NoveltyCase:
-    """Move a case along one edge of the state machine. Signing issues the report number."""
+    """Move a case along one edge of the state machine. Signing issues the report number.
+
+    Signing a 收录引证 case counts its citations once more and freezes them, which needs `search`."""
     rule = TRANSITIONS.get(action)
     if rule is None:
         raise CaseError(f"未知的操作：{action}（可选：{'、'.join(TRANSITIONS)}）")
@@ -136,7 +141,7 @@ def transition(
         case.review_comment = note
         detail["comment"] = note
     if action == "sign":
-        _sign(session, case, day)
+        _sign(session, case, day, search)
         detail["report_no"] = case.report_no
     if action == "issue":
         _issue(session, case, day)
@@ -145,7 +150,7 @@ def transition(
     return case
 
 
-def _sign(session: Session, case: NoveltyCase, day: date) -> None:
+def _sign(session: Session, case: NoveltyCase, day: date, search: SearchService | None) -> None:
     centre = session.get(Centre, case.centre_id)
     assert centre is not None
     freeze_signatories(session, case)
@@ -161,13 +166,21 @@ def _sign(session: Session, case: NoveltyCase, day: date) -> None:
     case.review_comment = ""
     session.flush()
     # Refusing here rolls the whole signing back, serial included, so numbers stay gap-free.
-    check_complete(session, case)
+    if case.kind == citation.KIND:
+        if search is None:
+            raise StateConflict("收录引证案件签字时须重新统计引证文献，但检索服务不可用")
+        citation.freeze(session, case, search, day)
+    else:
+        check_complete(session, case)
 
 
 def _issue(session: Session, case: NoveltyCase, day: date) -> None:
     case.issue_date = day
     session.flush()
-    case.verification_code = issue_code(session, case)
+    if case.kind == citation.KIND:
+        case.verification_code = citation.issue_code(case)
+    else:
+        case.verification_code = issue_code(session, case)
 
 
 def allowed_actions(case: NoveltyCase) -> Sequence[str]:

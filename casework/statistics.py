@@ -33,12 +33,21 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from appdb.models import AuditEvent, Centre, NoveltyCase
+from casework.core import CaseError
 from casework.period import Period
 from casework.report import ISSUED_STATES
 from casework.working_days import working_days_after
+from reports.citation_model import CitationPurpose
 from reports.model import Purpose
 
 PURPOSES: tuple[str, ...] = tuple(p.value for p in Purpose)
+# Each kind of case is counted on its own: the purposes differ (and both have 其他), so one table
+# over both kinds would add unlike things.
+KINDS = {"novelty": "科技查新", "citation": "收录引证"}
+PURPOSES_BY_KIND: dict[str, tuple[str, ...]] = {
+    "novelty": PURPOSES,
+    "citation": tuple(p.value for p in CitationPurpose),
+}
 RETURN_ACTION = "case.return"
 
 DEFINITIONS = {
@@ -102,6 +111,7 @@ class CaseStatistics:
     centres: tuple[CentreSummary, ...]
     # (centre code, "YYYY-MM", purpose) -> counts; only cells with something in them.
     cells: dict[tuple[str, str, str], Counts] = field(default_factory=dict)
+    kind: str = "novelty"  # the kind of case counted (KINDS)
 
     @cached_property
     def _sums(self) -> dict[tuple[str | None, str | None, str | None], Counts]:
@@ -121,8 +131,9 @@ class CaseStatistics:
 
     def purposes(self) -> list[str]:
         # Every official purpose, in the report's order, plus any odd value found in old data.
-        extra = sorted({p for _, _, p in self.cells} - set(PURPOSES))
-        return [*PURPOSES, *extra]
+        official = PURPOSES_BY_KIND[self.kind]
+        extra = sorted({p for _, _, p in self.cells} - set(official))
+        return [*official, *extra]
 
     def by_month(self, centre: str | None = None) -> list[tuple[str, Counts]]:
         return [(m, self.count(centre=centre, month=m)) for m in self.period.months()]
@@ -147,6 +158,7 @@ class CaseStatistics:
         purposes = self.purposes()
         return {
             "scope": self.scope,
+            "kind": self.kind,
             "period": self.period.as_dict(),
             "definitions": DEFINITIONS,
             "totals": self.totals.as_dict(),
@@ -196,9 +208,12 @@ def returned_case_ids(session: Session, case_ids: Iterable[int], since: date) ->
 
 
 def case_statistics(
-    session: Session, centres: Sequence[Centre], period: Period, scope: str
+    session: Session, centres: Sequence[Centre], period: Period, scope: str, kind: str = "novelty"
 ) -> CaseStatistics:
-    """Statistics for `centres` (already checked against the principal, see `centre_access`)."""
+    """Statistics of one kind of case for `centres` (already checked against the principal, see
+    `centre_access`)."""
+    if kind not in KINDS:
+        raise CaseError("案件类型应为：" + "、".join(f"{k}（{v}）" for k, v in KINDS.items()))
     by_id = {c.id: c for c in centres}
     rows = session.execute(
         select(
@@ -210,6 +225,7 @@ def case_statistics(
             NoveltyCase.state,
         ).where(
             NoveltyCase.centre_id.in_(list(by_id)),
+            NoveltyCase.kind == kind,
             or_(
                 NoveltyCase.commission_date.between(period.start, period.end),
                 and_(
@@ -245,4 +261,4 @@ def case_statistics(
         )
         for c in sorted(centres, key=lambda c: c.code)
     )
-    return CaseStatistics(period=period, scope=scope, centres=summaries, cells=cells)
+    return CaseStatistics(period=period, scope=scope, centres=summaries, cells=cells, kind=kind)

@@ -17,10 +17,13 @@ from sqlalchemy.orm import Session
 
 from appdb.models import NoveltyCase
 from casework import checks, states
+from casework.citation import assemble as citation
 from casework.core import CaseError
 from casework.report import build_report
 from reports import render_pdf
+from reports.citation_pdf import render_citation_pdf
 from search.principal import Principal
+from search.service import SearchService
 
 CHECKED = frozenset({"submit", "sign"})
 
@@ -44,15 +47,24 @@ class Step:
 
 
 def advance(
-    session: Session, principal: Principal, case_id: int, step: Step, *, site_url: str = ""
+    session: Session,
+    principal: Principal,
+    case_id: int,
+    step: Step,
+    *,
+    site_url: str = "",
+    search: SearchService | None = None,
 ) -> NoveltyCase:
     """Take `step` on the case; `site_url` (this site's public address) goes into the PDF whose pages
-    are counted at 签发."""
+    are counted at 签发. A 收录引证 case needs `search` to count its citations at submit and signing."""
     # The move comes first, so a refusal by role or state reads as before; a failed check then
     # raises inside the caller's transaction, which rolls the move (and a report serial) back.
     case = states.transition(
-        session, principal, case_id, step.action, comment=step.comment, reviewer_id=step.reviewer_id
+        session, principal, case_id, step.action, comment=step.comment, reviewer_id=step.reviewer_id,
+        search=search,
     )
+    if case.kind == citation.KIND:
+        return _advance_citation(session, case, step, search, site_url)
     if step.action in CHECKED:
         found = checks.problems(session, case)
         blocking = checks.errors(found)
@@ -77,3 +89,21 @@ def advance(
 
 def _label(action: str) -> str:
     return states.TRANSITIONS[action].label
+
+
+def _advance_citation(
+    session: Session, case: NoveltyCase, step: Step, search: SearchService | None, site_url: str
+) -> NoveltyCase:
+    # Signing has counted and checked already (states.transition freezes the report or refuses).
+    if step.action == "submit":
+        if search is None:
+            raise CaseError("提交审核时须统计引证文献，但检索服务不可用")
+        current = citation.view(session, case, search)
+        found = list(current.problems)
+        if found:
+            raise ChecksFailed(f"报告尚不完整，共 {len(found)} 处问题，请逐项处理后再提交审核", found)
+        citation.require_reviewer_sees(session, search, case, current)
+    if step.action == "issue":
+        pdf = render_citation_pdf(citation.report_for(session, case, search, site_url=site_url))
+        case.page_count = len(PdfReader(io.BytesIO(pdf)).pages)
+    return case

@@ -19,6 +19,7 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 
 from mappings.citations.candidates import candidate_query, decide, hit_record, second_query
 from mappings.citations.parse import MAX_RAW, parse_reference
+from mappings.citations.score import score
 from mappings.model import Record, Reference
 from mappings.naming import IndexNames
 from search.errors import BadQuery, SearchUnavailable
@@ -27,6 +28,18 @@ from search.principal import ANONYMOUS, Principal
 
 MAX_REFERENCES = 1000  # strings in one request
 _BATCH = 200  # searches per msearch call
+# A candidate shown for the analyst to choose from scores at least this much (a contradicting year,
+# volume or page scores 0); `decide` still needs score.ACCEPT and a clear margin to choose alone.
+CANDIDATE_FLOOR = 0.3
+MAX_CANDIDATES = 5
+
+
+@dataclass(frozen=True)
+class Candidate:
+    record_id: str
+    title: str
+    year: int | None
+    score: float
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,9 @@ class ReferenceMatch:
     score: float
     parsed: Reference
     title: str | None  # the matched record's title, for pages
+    # The plausible records, best first, whether or not one was chosen: an ambiguous reference
+    # (two equal fits) has none chosen and its candidates for a person to decide between.
+    candidates: tuple[Candidate, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.record_id, "score": round(self.score, 4), "parsed": parsed_fields(self.parsed)}
@@ -64,7 +80,19 @@ def match_references(
 ) -> list[ReferenceMatch]:
     """One result per string, in order."""
     check_request(raws)
-    refs = [parse_reference(raw) for raw in raws]
+    return match_parsed(es, names, [parse_reference(raw) for raw in raws], principal=principal, size=size)
+
+
+def match_parsed(
+    es: Elasticsearch,
+    names: IndexNames,
+    refs: Sequence[Reference],
+    *,
+    principal: Principal = ANONYMOUS,
+    size: int = 10,
+) -> list[ReferenceMatch]:
+    """One result per already structured reference (a parsed string, or a record read from an
+    export file), in order."""
     keep = search_filter(principal)
     first = {i: candidate_query(ref, size=size) for i, ref in enumerate(refs)}
     pools = _search(es, names, {i: b for i, b in first.items() if b.get("size", 0)}, keep)
@@ -83,8 +111,14 @@ def match_references(
     out = []
     for i, ref in enumerate(refs):
         match = matches[i]
-        title = pools[i][match.record_id].title if match.record_id else None
-        out.append(ReferenceMatch(match.record_id, match.score, ref, title))
+        pool = pools.get(i, {})
+        title = pool[match.record_id].title if match.record_id else None
+        scored = sorted(
+            (Candidate(r.id, r.title, r.year, round(score(ref, r)[0], 4)) for r in pool.values()),
+            key=lambda c: (-c.score, c.record_id),
+        )
+        kept = tuple(c for c in scored if c.score >= CANDIDATE_FLOOR)[:MAX_CANDIDATES]
+        out.append(ReferenceMatch(match.record_id, match.score, ref, title, kept))
     return out
 
 

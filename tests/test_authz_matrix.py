@@ -136,6 +136,8 @@ TABLE: list[Row] = [
     # ---- case pages: staff only; an unknown (or another centre's) case is 404 for every staff role
     ("GET", "/workspace/cases", "/workspace/cases", {}, (303, 403, 200, 200, 200, 200)),
     ("GET", "/workspace/cases/new", "/workspace/cases/new", {}, (303, 403, 200, 403, 200, 200)),
+    ("GET", "/workspace/cases/new", "/workspace/cases/new", {"params": {"kind": "citation"}},
+     (303, 403, 200, 403, 200, 200)),
     ("POST", "/workspace/cases", "/workspace/cases", {"form": {"project_name_zh": ""}},
      (303, 403, 400, 403, 400, 400)),
     ("GET", "/workspace/cases/{case_id}", "/workspace/cases/999999", {}, CASE_404),
@@ -166,6 +168,27 @@ TABLE: list[Row] = [
      {"form": {"title": "x"}}, CASE_404),
     ("POST", "/workspace/cases/{case_id}/import-documents", "/workspace/cases/999999/import-documents",
      {"form": {"database": "CNKI 中国知网"}}, CASE_404),
+    # ---- 收录引证 case pages: receiving as for 查新 (a reviewer may not), then the same 404 for staff
+    ("POST", "/workspace/cases/citation", "/workspace/cases/citation", {"form": {"client_name": ""}},
+     (303, 403, 400, 403, 400, 400)),
+    ("GET", "/workspace/cases/{case_id}/citation", "/workspace/cases/999999/citation", {}, CASE_404),
+    ("GET", "/workspace/cases/{case_id}/citation/report", "/workspace/cases/999999/citation/report", {}, CASE_404),
+    ("POST", "/workspace/cases/{case_id}/citation/header", "/workspace/cases/999999/citation/header",
+     {"form": {"client_name": "x"}}, CASE_404),
+    ("POST", "/workspace/cases/{case_id}/citation/papers", "/workspace/cases/999999/citation/papers",
+     {"form": {"text": "x"}}, CASE_404),
+    ("POST", "/workspace/cases/{case_id}/citation/upload", "/workspace/cases/999999/citation/upload",
+     {"form": {"format": "ris"}}, CASE_404),
+    ("POST", "/workspace/cases/{case_id}/citation/papers/{paper_id}", "/workspace/cases/999999/citation/papers/1",
+     {"form": {"record_id": "absent"}}, CASE_404),
+    ("POST", "/workspace/cases/{case_id}/citation/papers/{paper_id}/remove",
+     "/workspace/cases/999999/citation/papers/1/remove", {"form": {}}, CASE_404),
+    ("POST", "/workspace/cases/{case_id}/citation/adjustments", "/workspace/cases/999999/citation/adjustments",
+     {"form": {"cited_id": "a", "citing_id": "b", "action": "exclude", "reason": "x"}}, CASE_404),
+    ("POST", "/workspace/cases/{case_id}/citation/adjustments/{adjustment_id}/remove",
+     "/workspace/cases/999999/citation/adjustments/1/remove", {"form": {}}, CASE_404),
+    ("POST", "/workspace/cases/{case_id}/citation/transitions", "/workspace/cases/999999/citation/transitions",
+     {"form": {"action": "issue"}}, CASE_404),
 ]  # fmt: skip
 
 

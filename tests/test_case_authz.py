@@ -21,6 +21,7 @@ A test fails if the app has a case route the table does not list. Further tests 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -88,10 +89,12 @@ PUBLIC = (200,) * 10
 class Row(NamedTuple):
     method: str
     template: str  # the route as the app declares it
-    path: str  # {case} {strategy} {doc} {report_no} are filled in from the case the row runs on
+    # {case} {strategy} {doc} {report_no} {paper} {adjustment} are filled in from the case the row runs on
+    path: str
     body: dict[str, Any] | None  # "@user" values become that user's id
     state: str | None  # a fresh case in this state for the row; None: the shared issued case (or none)
     expected: tuple[int, ...]
+    kind: str = "novelty"  # the kind of case the row runs on: novelty (查新) or citation (收录引证)
 
 
 C = CASE_PREFIX + "/{case_id}"
@@ -139,11 +142,37 @@ TABLE: list[Row] = [
         {"relevance": "密切相关", "excerpt": "原文摘录"}, "drafting", analyst_only(200)),
     Row("DELETE", C + "/documents/{doc_id}", "/api/v1/cases/{case}/documents/{doc}", None, "drafting",
         analyst_only(204)),
+    # 收录引证 cases: created by the same route, with their own content routes.
+    Row("POST", CASE_PREFIX, CASE_PREFIX, {"kind": "citation", "client_name": "某教授", "purpose": "职称评审",
+        "cutoff_date": "2026-03-02", "databases": ["CSSCI"], "centre": "A", "analyst_id": "@ana-a"}, None,
+        (401, 403, 201, 201, 403, 403, 201, 400, 400, 201), "citation"),
+    Row("GET", C + "/citation", "/api/v1/cases/{case}/citation", None, None, READ, "citation"),
+    Row("PATCH", C + "/citation", "/api/v1/cases/{case}/citation", {"client_unit": "某大学"}, "drafting",
+        analyst_only(200), "citation"),
+    Row("POST", C + "/citation/papers", "/api/v1/cases/{case}/citation/papers", {"record_ids": ["k2"]},
+        "drafting", analyst_only(201), "citation"),
+    Row("POST", C + "/citation/papers/upload", "/api/v1/cases/{case}/citation/papers/upload", None, "drafting",
+        analyst_only(201), "citation"),
+    Row("PATCH", C + "/citation/papers/{paper_id}", "/api/v1/cases/{case}/citation/papers/{paper}",
+        {"record_id": "k1"}, "drafting", analyst_only(200), "citation"),
+    Row("DELETE", C + "/citation/papers/{paper_id}", "/api/v1/cases/{case}/citation/papers/{paper}", None,
+        "drafting", analyst_only(204), "citation"),
+    Row("POST", C + "/citation/adjustments", "/api/v1/cases/{case}/citation/adjustments",
+        {"cited_id": "k1", "citing_id": "k2", "action": "flip", "reason": "同名不同人"}, "drafting",
+        analyst_only(201), "citation"),
+    Row("DELETE", C + "/citation/adjustments/{adjustment_id}",
+        "/api/v1/cases/{case}/citation/adjustments/{adjustment}", None, "drafting", analyst_only(204), "citation"),
+    Row("GET", C + "/citation/preview", "/api/v1/cases/{case}/citation/preview", None, None, READ, "citation"),
+    Row("GET", C + "/citation/report.xlsx", "/api/v1/cases/{case}/citation/report.xlsx", None, None, READ,
+        "citation"),
     Row("GET", C + "/report.docx", "/api/v1/cases/{case}/report.docx", None, None, READ),
     Row("GET", C + "/report.pdf", "/api/v1/cases/{case}/report.pdf", None, None, READ),
     Row("GET", "/verify/{report_no}", "/verify/{report_no}", None, None, PUBLIC),
     Row("GET", "/verify", "/verify?report_no={report_no}", None, None, PUBLIC),
 ]  # fmt: skip
+
+# A client's paper as an RIS export (the title of record k2).
+UPLOAD = "TY  - JOUR\nTI  - 斜拉桥粘滞阻尼器减震效果研究\nT2  - 世界桥梁\nPY  - 2020\nER  - \n".encode()
 
 # Everything that changes a case's content, and every step that would move it back into work; after
 # signing all of them are refused with 409. (who, method, path, body)
@@ -178,9 +207,12 @@ class Made:
     strategy: int | None = None
     doc: int | None = None
     report_no: str | None = None
+    paper: int | None = None  # 收录引证: a paper of the list, and an adjustment of one of its citers
+    adjustment: int | None = None
 
     def fill(self, path: str) -> str:
-        return path.format(case=self.case, strategy=self.strategy, doc=self.doc, report_no=self.report_no)
+        return path.format(case=self.case, strategy=self.strategy, doc=self.doc, report_no=self.report_no,
+                           paper=self.paper, adjustment=self.adjustment)  # fmt: skip
 
 
 @dataclass
@@ -190,6 +222,7 @@ class Site:
     ids: dict[str, int]
     tokens: dict[str, str]
     issued: Made | None = None  # the shared case of the read-only rows
+    issued_citation: Made | None = None  # the same for 收录引证 rows
     database_url: str = ""
 
     def h(self, who: str) -> dict[str, str]:
@@ -197,6 +230,8 @@ class Site:
 
     def send(self, who: str, method: str, path: str, body: dict[str, Any] | None) -> Any:
         kwargs: dict[str, Any] = {"headers": self.h(who)}
+        if path.endswith("/citation/papers/upload"):
+            kwargs.update(files={"file": ("papers.ris", UPLOAD)}, data={"format": "ris"})
         if body is not None:
             kwargs["json"] = {k: self.ids[v[1:]] if isinstance(v, str) and v.startswith("@") else v
                               for k, v in body.items()}  # fmt: skip
@@ -234,6 +269,34 @@ class Site:
             moved = self.ok(who, "POST", f"{base}/transitions", body)
         assert moved["state"] == state
         return Made(case["id"], strategy, doc, moved["report_no"])
+
+    def make_citation_case(self, state: str) -> Made:
+        """A fresh 收录引证 case of centre A in `state`: one paper (k1, picked), one adjustment."""
+        case = self.ok("ana-a", "POST", CASE_PREFIX, {
+            "kind": "citation", "client_name": "某教授", "client_unit": "某大学", "purpose": "职称评审",
+            "cutoff_date": "2026-03-02", "databases": ["CSSCI"], "reviewer_id": "@rev-a"})  # fmt: skip
+        base = f"{CASE_PREFIX}/{case['id']}/citation"
+        paper = self.ok("ana-a", "POST", f"{base}/papers", {"record_ids": ["k1"]})["added"][0]
+        adjustment = self.ok("ana-a", "POST", f"{base}/adjustments", {"cited_id": "k1", "citing_id": "k-gone",
+                             "action": "exclude", "reason": "测试"})["adjustment_id"]  # fmt: skip
+        steps = [("ana-a", "start_search"), ("ana-a", "start_drafting"), ("ana-a", "submit"), ("rev-a", "sign"),
+                 ("rev-a", "issue"), ("ana-a", "archive")]  # fmt: skip
+        moved = {"state": "received", "report_no": None}
+        for who, action in steps[: STEPS.index(state)]:
+            moved = self.ok(who, "POST", f"{CASE_PREFIX}/{case['id']}/transitions", {"action": action})
+        assert moved["state"] == state
+        return Made(case["id"], report_no=moved["report_no"], paper=paper, adjustment=adjustment)
+
+    def make(self, row: Row) -> Made:
+        if row.kind == "citation":
+            if row.state:
+                return self.make_citation_case(row.state)
+            assert self.issued_citation is not None
+            return self.issued_citation
+        if row.state:
+            return self.make_case(row.state)
+        assert self.issued is not None
+        return self.issued
 
 
 def _seed(url: str) -> tuple[dict[str, int], dict[str, str]]:
@@ -282,6 +345,7 @@ def site(es: Elasticsearch, tokenizer: Tokenizer, tmp_path_factory: pytest.TempP
         with TestClient(app) as client:
             built = Site(app, client, ids, tokens, database_url=settings.effective_database_url)
             built.issued = built.make_case("issued")
+            built.issued_citation = built.make_citation_case("issued")
             yield built
 
 
@@ -312,8 +376,7 @@ MATRIX = [
 
 @pytest.mark.parametrize(("row", "role", "expected"), MATRIX)
 def test_authorisation(site: Site, row: Row, role: str, expected: int) -> None:
-    assert site.issued is not None
-    made = site.make_case(row.state) if row.state else site.issued
+    made = site.make(row)
     resp = site.send(ACTOR.get(role, role), row.method, made.fill(row.path), row.body)
     assert resp.status_code == expected, resp.text[:300]
     if resp.status_code >= 400:
@@ -359,18 +422,19 @@ def _shape(resp: Any) -> tuple[int, str, Any]:
     "row", [row for row in TABLE if "{case}" in row.path], ids=lambda row: _row_id(row, "")[:-4]
 )
 def test_another_centres_case_is_indistinguishable_from_a_missing_one(site: Site, who: str, row: Row) -> None:
-    assert site.issued is not None
-    missing = Made(MISSING_ID, site.issued.strategy, site.issued.doc)
-    theirs = site.send(who, row.method, site.issued.fill(row.path), row.body)
+    base = site.issued_citation if row.kind == "citation" else site.issued
+    assert base is not None
+    missing = dataclasses.replace(base, case=MISSING_ID)
+    theirs = site.send(who, row.method, base.fill(row.path), row.body)
     nothing = site.send(who, row.method, missing.fill(row.path), row.body)
     assert theirs.status_code == 404
     assert _shape(theirs) == _shape(nothing)
-    assert theirs.text.replace(f" {site.issued.case} ", f" {MISSING_ID} ") == nothing.text
+    assert theirs.text.replace(f" {base.case} ", f" {MISSING_ID} ") == nothing.text
 
 
 def test_case_list_shows_only_the_centres_own_cases(site: Site) -> None:
-    assert site.issued is not None
-    mine = site.issued.case
+    # A fresh case: the list shows the newest 200, and the matrix has made more than that by now.
+    mine = site.make_case("received").case
 
     def listed(who: str) -> set[int]:
         return {c["id"] for c in site.ok(who, "GET", CASE_PREFIX)["cases"]}
@@ -453,3 +517,13 @@ def test_restricted_case_content_follows_each_readers_grant(site: Site) -> None:
     # The analyst's marks are kept while hidden, and show again with the grant.
     _grant(site, "ana-a")
     assert any(SECRET_ABSTRACT in d["excerpt"] for d in site.ok("ana-a", "GET", base)["documents"])
+
+
+def test_both_kinds_share_one_number_sequence(site: Site) -> None:
+    """查新 and 收录引证 reports of one centre and year take consecutive numbers from one sequence."""
+    first = site.make_case("signed").report_no
+    second = site.make_citation_case("signed").report_no
+    third = site.make_case("signed").report_no
+    assert first and second and third
+    assert int(second[-5:]) == int(first[-5:]) + 1 and int(third[-5:]) == int(second[-5:]) + 1
+    assert first[:-5] == second[:-5] == third[:-5]

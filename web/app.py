@@ -24,6 +24,8 @@ from web import (
     cases_api,
     centre_api,
     centre_pages,
+    citation_case_pages,
+    citation_cases_api,
     export_api,
     health,
     ingest_api,
@@ -53,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(export_api.router)
     app.include_router(health.router)
     app.include_router(cases_api.router)
+    app.include_router(citation_cases_api.router)
     app.include_router(cases_api.verify_router)
     app.include_router(centre_api.router)
     app.include_router(references_api.router)
@@ -63,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(workspace.router)
     app.include_router(reference_pages.router)
+    app.include_router(citation_case_pages.router)
     app.include_router(case_pages.router)
     app.include_router(centre_pages.router)
     pages.mount_static(app)

@@ -7,7 +7,7 @@ case pages. PATCH bodies are applied field by field: only the fields sent change
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
@@ -53,6 +53,7 @@ class CaseFields(_Body):
 class CaseCreate(CaseFields):
     """A commission (委托) as received. A platform admin names the centre; others receive for their own."""
 
+    kind: Literal["novelty"] = "novelty"  # 科技查新; a 收录引证 commission is CitationCaseCreate
     commission_date: str
     purpose: str
     scope: str

@@ -36,6 +36,7 @@ from casework import (
     states,
     workflow,
 )
+from casework.citation import header as citation_header
 from casework.report import build_report, local_time, report_terms
 from reports import display_code, render_html
 from reports.model import Origin, Purpose, Relevance, Scope
@@ -169,6 +170,9 @@ def new_case_form(request: Request, me: StaffPage, db: Db) -> Response:
     if not _may_create(me):
         raise HTTPException(status_code=403, detail="只有查新员或分中心管理员可以受理查新委托")
     context = _new_context(db, me, {"analyst_id": str(me.user_id or "")})
+    if request.query_params.get("kind") == citation_header.KIND:
+        # The other kind of case, 收录引证: its form posts to web/citation_case_pages.py.
+        return render(request, "citation_new.html", {**context, **citation_header.form_choices()})
     return render(request, "case_new.html", context)
 
 
@@ -347,7 +351,10 @@ def _my_strategies(request: Request, me: Principal) -> list[dict[str, Any]]:
 def _show(
     request: Request, db: Session, me: Principal, case_id: int, failure: Failure | None = None
 ) -> Response:
-    context = _page_context(request, me, db, core.load_case(db, me, case_id), failure)
+    case = core.load_case(db, me, case_id)
+    if case.kind == citation_header.KIND:
+        return RedirectResponse(f"/workspace/cases/{case_id}/citation", status_code=303)
+    context = _page_context(request, me, db, case, failure)
     return render(request, "case_page.html", context, status=failure.status if failure else 200)
 
 
@@ -551,7 +558,7 @@ def transition(request: Request, me: StaffPage, db: Db, case_id: DbId, values: P
     def work(session: Session, me: Principal) -> None:
         if action in CONFIRMED_ACTIONS and values.get("confirm") != "1":
             raise core.CaseError(f"{states.TRANSITIONS[action].label}后不能撤回：请勾选确认框后再提交")
-        workflow.advance(session, me, case_id, step, site_url=site_url(request))
+        workflow.advance(session, me, case_id, step, site_url=site_url(request), search=app_state(request).search)
 
     return _act(request, me, db, case_id, "transition", values, work, "workflow")
 
@@ -619,6 +626,8 @@ async def import_documents(request: Request, me: StaffPage, db: Db, case_id: DbI
 def report_preview(request: Request, me: StaffPage, db: Db, case_id: DbId) -> Response:
     """The report as it would print now: watermarked 草稿 until issued."""
     case = core.load_case(db, me, case_id)
+    if case.kind == citation_header.KIND:
+        return RedirectResponse(f"/workspace/cases/{case_id}/citation/report", status_code=303)
     core.require_reader_sees(db, me, case)
     report = build_report(db, case, site_url=site_url(request))
     response = HTMLResponse(render_html(report))

@@ -27,8 +27,12 @@ from casework import (
     states,
     workflow,
 )
+from casework.citation import assemble as citation_assemble
+from casework.citation import header as citation_header
 from casework.report import build_report
 from reports import code_matches, render_docx, render_pdf
+from reports.citation_docx import render_citation_docx
+from reports.citation_pdf import render_citation_pdf
 from search.principal import Principal
 from web.api import DbId
 from web.case_bodies import (
@@ -45,6 +49,7 @@ from web.case_bodies import (
     StrategyChoice,
     TransitionRequest,
 )
+from web.citation_case_bodies import CREATE_OPENAPI, CitationCaseCreate, case_create_body
 from web.deps import Db, Who
 from web.identity import current_principal
 from web.ratelimit import rate_limit_verification
@@ -52,13 +57,13 @@ from web.render import render
 from web.state import app_state
 
 
-def _require_staff(request: Request) -> None:
+def require_staff(request: Request) -> None:
     # A router dependency runs before the body is read: anonymous callers get 401 rather than a
     # 400 about a body they were never allowed to send.
     _staff(current_principal(request))
 
 
-router = APIRouter(prefix="/api/v1/cases", dependencies=[Depends(_require_staff)])
+router = APIRouter(prefix="/api/v1/cases", dependencies=[Depends(require_staff)])
 verify_router = APIRouter()
 
 
@@ -97,9 +102,15 @@ def detail(session: Session, case: NoveltyCase, principal: Principal) -> dict[st
     return out
 
 
-@router.post("", status_code=201)
-def create_case(db: Db, principal: Who, body: CaseCreate) -> dict[str, Any]:
-    case = service.create_case(db, principal, body.sent())
+@router.post("", status_code=201, openapi_extra=CREATE_OPENAPI)
+def create_case(
+    db: Db, principal: Who, body: Annotated[CaseCreate | CitationCaseCreate, Depends(case_create_body)]
+) -> dict[str, Any]:
+    """A commission: 查新 by default, 收录引证 with `"kind": "citation"`."""
+    if isinstance(body, CitationCaseCreate):
+        case = citation_header.create_case(db, principal, body.sent())
+    else:
+        case = service.create_case(db, principal, body.sent())
     return detail(db, case, principal)
 
 
@@ -150,7 +161,8 @@ def transition(
     request: Request, db: Db, principal: Who, case_id: DbId, body: TransitionRequest
 ) -> dict[str, Any]:
     step = workflow.Step(body.action, body.comment, body.reviewer_id, body.confirm_warnings)
-    case = workflow.advance(db, principal, case_id, step, site_url=site_url(request))
+    case = workflow.advance(db, principal, case_id, step, site_url=site_url(request),
+                            search=app_state(request).search)  # fmt: skip
     return detail(db, case, principal)
 
 
@@ -232,9 +244,15 @@ def site_url(request: Request) -> str:
 def _report_file(request: Request, db: Session, principal: Principal, case_id: DbId, kind: str) -> Response:
     case = core.load_case(db, principal, case_id)
     core.require_reader_sees(db, principal, case)
-    report = build_report(db, case, site_url=site_url(request))
     name = case.report_no or f"case-{case.id}-draft"
-    body = render_docx(report) if kind == "docx" else render_pdf(report)
+    if case.kind == citation_assemble.KIND:
+        # The other kind of case, 收录引证, renders its own report (live until signing, then frozen).
+        cited = citation_assemble.readable_report(db, case, app_state(request).search, principal,
+                                                  site_url=site_url(request))  # fmt: skip
+        body = render_citation_docx(cited) if kind == "docx" else render_citation_pdf(cited)
+    else:
+        report = build_report(db, case, site_url=site_url(request))
+        body = render_docx(report) if kind == "docx" else render_pdf(report)
     media = (
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
         if kind == "docx"

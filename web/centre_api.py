@@ -36,6 +36,7 @@ router = APIRouter(prefix="/api/v1/centres")
 Code = Annotated[str, Path(max_length=32)]
 From = Annotated[str | None, Query(alias="from", max_length=40)]
 To = Annotated[str | None, Query(alias="to", max_length=40)]
+Kind = Annotated[str, Query(max_length=16, description="novelty（科技查新）或 citation（收录引证）")]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _CHUNK = 256 * 1024
@@ -47,12 +48,13 @@ def _signed_in(principal: Principal) -> None:
 
 
 def load_statistics(
-    session: Session, principal: Principal, code: str, raw_from: str | None, raw_to: str | None
+    session: Session, principal: Principal, code: str, raw_from: str | None, raw_to: str | None,
+    kind: str = "novelty",
 ) -> CaseStatistics:
     """Access first, then the period: a refused caller learns nothing from how the dates are read."""
     centres = centres_in_scope(session, principal, code)
     period = parse_period(raw_from, raw_to, today=core.today_local())
-    return case_statistics(session, centres, period, code)
+    return case_statistics(session, centres, period, code, kind)
 
 
 def _file_label(code: str, period: Period) -> str:
@@ -66,16 +68,16 @@ def _attachment(name: str) -> dict[str, str]:
 
 @router.get("/{code}/case-statistics")
 def statistics_json(db: Db, principal: Who, code: Code, date_from: From = None,
-                    date_to: To = None) -> dict[str, Any]:  # fmt: skip
+                    date_to: To = None, kind: Kind = "novelty") -> dict[str, Any]:  # fmt: skip
     _signed_in(principal)
-    return load_statistics(db, principal, code, date_from, date_to).as_dict()
+    return load_statistics(db, principal, code, date_from, date_to, kind).as_dict()
 
 
 @router.get("/{code}/case-statistics.xlsx")
 def statistics_workbook(db: Db, principal: Who, code: Code, date_from: From = None,
-                        date_to: To = None) -> Response:  # fmt: skip
+                        date_to: To = None, kind: Kind = "novelty") -> Response:  # fmt: skip
     _signed_in(principal)
-    stats = load_statistics(db, principal, code, date_from, date_to)
+    stats = load_statistics(db, principal, code, date_from, date_to, kind)
     name = f"case-statistics-{_file_label(code, stats.period)}.xlsx"
     return Response(statistics_xlsx(stats), media_type=XLSX, headers=_attachment(name))
 

@@ -19,7 +19,7 @@ from appdb.models import Centre
 from casework import archive, core, external
 from casework.centre_access import ALL_CENTRES, centres_in_scope
 from casework.period import parse_period
-from casework.statistics import DEFINITIONS, CaseStatistics, case_statistics
+from casework.statistics import DEFINITIONS, KINDS, CaseStatistics, case_statistics
 from web.centre_form import ContactBlock
 from web.deps import CentresPage, Csrf, Db
 from web.render import render
@@ -54,6 +54,7 @@ def centre_index(request: Request, me: CentresPage, db: Db) -> Response:
 def centre_page(request: Request, me: CentresPage, db: Db, code: Code) -> Response:
     raw_from = request.query_params.get("from", "")[:40]
     raw_to = request.query_params.get("to", "")[:40]
+    kind = request.query_params.get("kind", "novelty")[:16]
     stats: CaseStatistics | None = None
     error = ""
     centres = centres_in_scope(db, me, code)
@@ -62,7 +63,7 @@ def centre_page(request: Request, me: CentresPage, db: Db, code: Code) -> Respon
     links = _links(accounts.list_centres(db), code) if me.platform_admin else []
     try:
         period = parse_period(raw_from, raw_to, today=core.today_local())
-        stats = case_statistics(db, centres, period, code)
+        stats = case_statistics(db, centres, period, code, kind)
     except core.CaseError as exc:
         error = str(exc)  # the form comes back with what was typed and the reason
     context: dict[str, Any] = {
@@ -72,6 +73,8 @@ def centre_page(request: Request, me: CentresPage, db: Db, code: Code) -> Respon
         "code": code,
         "page_url": _page_url(code),
         "stats": stats,
+        "kind": kind,
+        "kinds": KINDS,
         "error": error,
         "definitions": DEFINITIONS,
         "max_reports": archive.MAX_REPORTS,
@@ -85,7 +88,7 @@ def centre_page(request: Request, me: CentresPage, db: Db, code: Code) -> Respon
         "date_to": stats.period.end.isoformat() if stats else raw_to,
     }
     if stats:
-        query = urlencode(stats.period.as_dict())
+        query = urlencode({**stats.period.as_dict(), "kind": stats.kind})
         api = f"/api/v1/centres/{quote(code, safe='')}"
         context["xlsx_url"] = f"{api}/case-statistics.xlsx?{query}"
         context["zip_url"] = None if code == ALL_CENTRES else f"{api}/reports.zip?{query}"
