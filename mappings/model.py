@@ -129,6 +129,11 @@ class SourceRef(_Strict):
     raw_sha256: str | None = None  # key of the raw file in the raw store
     file: str | None = None  # the file's name as submitted
     position: str | None = None  # where in the file: "第 3 行", "第 2 篇文章"
+    # What the source database says of the record, kept per source because a merged record's
+    # 收录 is per database (mapping v6): its own ID there (WoS UT, CSSCI ID, EI accession) and, for
+    # Web of Science, the citation indexes of the export's edition field (WE: SCI-EXPANDED, SSCI ...).
+    accession: str | None = None
+    editions: list[str] = Field(default_factory=list)
 
 
 class Record(_Strict):

@@ -4,9 +4,10 @@ Each source the record was ingested from names the export it came in (`source`, 
 and the record's ID there (`source_id`):
 
 - `cssci`: CSSCI, with the CSSCI ID as accession number;
-- `wos`: Web of Science. The export's edition field (`WE`: SCI-EXPANDED, SSCI, A&HCI, CPCI-S/-SSH)
-  would say which index; the ingest keeps no edition today, so a WoS record is plain "WoS" unless
-  its source name carries one (`wos:SCIE`). The UT is the accession number when the source kept it;
+- `wos`: Web of Science. The export's edition field (`WE`: SCI-EXPANDED, SSCI, A&HCI, CPCI-S/-SSH),
+  kept on the source as `editions` (mapping v6), says which citation indexes hold it: one entry for
+  each. A WoS source without editions (the plain-text layout often has no WE, and records ingested
+  before v6) is plain "WoS", never a guessed SCIE. The UT (`accession`) is the accession number;
 - `ei` / `cnki` / `wanfang` (an export named for its database): EI, CNKI, 万方.
 
 A RIS, EndNote, NoteExpress or RefWorks export does not say which database it was exported from,
@@ -54,17 +55,25 @@ def _sources(record: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
     return found or [{"source": record.get("source"), "source_id": record.get("source_id")}]
 
 
+def _databases(source: Mapping[str, Any]) -> list[str]:
+    name = str(source.get("source") or "")
+    editions = [str(e) for e in source.get("editions") or []]
+    if name.partition(":")[0].strip().lower() == "wos" and editions:
+        # An edition this table does not know (ESCI, BKCI ...) still proves WoS, not one of the four.
+        return list(dict.fromkeys(_WOS_EDITIONS.get(e.strip().upper(), "WoS") for e in editions))
+    database = database_of(name)
+    return [database] if database else []
+
+
 def indexing(record: Mapping[str, Any]) -> tuple[IndexingEntry, ...]:
     """One entry per database holding the record, in the order the sources arrived."""
     kind = DOC_TYPE_LABELS.get(str(record.get("doc_type") or ""), "")
     out: dict[str, IndexingEntry] = {}
     for source in _sources(record):
-        database = database_of(str(source.get("source") or ""))
-        if database is None:
-            continue
-        accession = _accession(source, record)
-        if database not in out or (accession and not out[database].accession):
-            out[database] = IndexingEntry(database, accession, kind)
+        accession = str(source.get("accession") or "") or _accession(source, record)
+        for database in _databases(source):
+            if database not in out or (accession and not out[database].accession):
+                out[database] = IndexingEntry(database, accession, kind)
     return tuple(out.values())
 
 

@@ -14,6 +14,7 @@ are rejected with a RecordError naming the type, so the analyst sees what was le
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ from mappings.model import (
     PatentInfo,
     Record,
     ReportInfo,
+    SourceRef,
     StandardInfo,
     TechReportInfo,
     ThesisInfo,
@@ -156,7 +158,7 @@ _WOS = _Syntax(
     fields=_fields(
         "type=PT subtype=DT title=TI author=AF,AU short_author=AU affiliation=C1 venue=SO,SE year=PY "
         "date=PD,DG,PY volume=VL issue=IS start_page=BP end_page=EP pages=PS keywords=DE,ID abstract=AB "
-        "doi=DI number=PN applicant=AE language=LA fund=FU accession=UT reprint=RP cited=CR"
+        "doi=DI number=PN applicant=AE language=LA fund=FU accession=UT reprint=RP cited=CR editions=WE"
     ),
     codes={"J": "journal", "S": "journal", "P": "patent", "C": "conference", "B": "book"},
 )
@@ -432,6 +434,7 @@ def _record(v: _Values, fmt: str, *, now: datetime, version: int) -> Record:
         supervisors = [n for value in v.all("supervisor") for n in _split_names(value)]
         thesis = ThesisInfo(institution=body, supervisor="；".join(supervisors) or None)
     first_author = author_key(names[0]) if names else None
+    accession = clean_or_none(v.first("accession"))
     rid = record_id(
         title=title, year=year, first_author=first_author, doi=doi,
         patent_number=patent_no, standard_number=standard_no, report_no=report_no,
@@ -440,7 +443,7 @@ def _record(v: _Values, fmt: str, *, now: datetime, version: int) -> Record:
         return Record(
             id=rid,
             source=fmt,
-            source_id=doi or clean_or_none(v.first("accession")) or rid,
+            source_id=doi or accession or rid,
             doc_type=doc_type,
             title=title,
             title_en=tidy_title(v.first("title_en")) or None,
@@ -473,9 +476,28 @@ def _record(v: _Values, fmt: str, *, now: datetime, version: int) -> Record:
             thesis=thesis,
             report=report,
             references=[parse_wos_cr(c) for c in v.all("cited")],  # WoS CR, one cited work a value
+            sources=[SourceRef(source=fmt, source_id=doi or accession or rid, version=version,
+                               accession=accession, editions=wos_editions(v.all("editions")))]
+            if fmt == "wos"
+            else [],
         )
     except ValidationError as exc:
         raise RecordError(reason(exc)) from None
+
+
+_EDITION_CODE = re.compile(r"\(([A-Z][A-Z&\-]+)\)")
+
+
+def wos_editions(values: list[str]) -> list[str]:
+    """WE ("Science Citation Index Expanded (SCI-EXPANDED); Social Science Citation Index (SSCI)")
+    as the codes in brackets, in export order: SCI-EXPANDED, SSCI, A&HCI, CPCI-S, CPCI-SSH, ESCI ..."""
+    codes: list[str] = []
+    for value in values:
+        # The plain-text layout joins the continuation lines of one WE into one value.
+        for part in html.unescape(value).split(";"):
+            found = _EDITION_CODE.findall(part) or [part.strip().upper()]
+            codes += [code for code in found if code and code not in codes]
+    return codes
 
 
 def detect_format(text: str) -> str | None:
