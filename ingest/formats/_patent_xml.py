@@ -8,17 +8,16 @@ a hostile document cannot substitute content of its own.
 
 from __future__ import annotations
 
-import html.entities
 import itertools
 import re
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from lxml import etree
 
+from ingest.formats import xml_tree
+from ingest.formats.xml_tree import Element, child, local
 from ingest.normalize_text import clean_or_none, clean_text
-
-Element = Any  # lxml is untyped
 
 # Elements that are a paragraph, a heading or a cell of their own: text on either side of them is
 # separated (a newline where whole lines are kept). Everything else (b, i, sup, PDAT, HIL ...) sits
@@ -47,20 +46,6 @@ _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
 _EXTRA_ENTITIES = {"lsqb": "[", "rsqb": "]", "plus": "+", "minus": "\u2212", "emsp": " "}
 
 
-def local(el: Element) -> str:
-    tag = el.tag
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
-def children(el: Element | None, *names: str) -> list[Element]:
-    return [] if el is None else [c for c in el if local(c) in names]
-
-
-def child(el: Element | None, *names: str) -> Element | None:
-    found = children(el, *names)
-    return found[0] if found else None
-
-
 def path(el: Element | None, *steps: str) -> Element | None:
     """The first element down a chain of child names (namespaces ignored)."""
     for step in steps:
@@ -68,13 +53,9 @@ def path(el: Element | None, *steps: str) -> Element | None:
     return el
 
 
-def descendants(el: Element | None, *names: str) -> list[Element]:
-    return [] if el is None else [d for d in el.iter() if local(d) in names]
-
-
 def entity_char(node: Element) -> str:
-    name = str(node.name)
-    return _EXTRA_ENTITIES.get(name) or html.entities.html5.get(name + ";") or " "
+    """HTML5's character for the entity, with the ISO names patent DTDs use that HTML5 lacks."""
+    return _EXTRA_ENTITIES.get(str(node.name)) or xml_tree.entity_char(node)
 
 
 def _walk(node: Element, parts: list[str], sep: str, skip: frozenset[str]) -> None:

@@ -33,19 +33,15 @@ from ingest.formats._patent_numbers import (
 from ingest.formats._patent_record import PatentFields, build_record
 from ingest.formats._patent_xml import (
     DocumentTooLarge,
-    Element,
-    child,
-    children,
-    descendants,
     flat,
     lines,
-    local,
     path,
     text,
     with_doctype,
     xml_documents,
 )
 from ingest.formats.xml_safe import syntax_error
+from ingest.formats.xml_tree import Element, child, children, descendants, local
 from ingest.normalize_text import find_doi, parse_year
 from mappings.model import Record, Reference
 
