@@ -1,7 +1,7 @@
 """The 收录引证报告 as a Word document, on the 查新 report's page set-up, styles and table helpers.
 
 Same layout as the 查新 report (A4, MOST margins, 小四 宋体 / Times New Roman, Word's own watermark
-for a draft, number and code in every footer): both are built from reports/docx_layout.py, which
+for a draft, number and code in every footer): both are built from reports/word.py, which
 also saves the package with fixed zip timestamps, so one report always gives the same bytes.
 """
 
@@ -15,20 +15,8 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm, Pt
 
 from reports import citation_content as cc
-from reports import content
+from reports import content, word
 from reports.citation_model import CitationReportData
-from reports.docx_layout import (
-    BODY_PT,
-    add_body,
-    add_heading,
-    add_page_break,
-    add_styled,
-    add_table,
-    header_and_footer,
-    report_bytes,
-    report_document,
-    set_properties,
-)
 from reports.printable import printable
 
 
@@ -36,8 +24,8 @@ def render_citation_docx(report: CitationReportData) -> bytes:
     """The report as .docx bytes; raises ReportDataError for an issued report whose code is wrong."""
     cc.check_issuable(report)
     report = printable(report)
-    doc = report_document()
-    set_properties(
+    doc = word.report_document()
+    word.set_properties(
         doc,
         title=f"{cc.TITLE}：{report.client.name}",
         subject=report.report_number or content.WATERMARK,
@@ -46,7 +34,7 @@ def render_citation_docx(report: CitationReportData) -> bytes:
         stamp=datetime.combine(date.fromisoformat(cc.created_date(report)), time()),
         revision=1,
     )
-    header_and_footer(
+    word.header_and_footer(
         doc,
         draft=report.draft,
         centre=report.centre.name,
@@ -63,26 +51,26 @@ def render_citation_docx(report: CitationReportData) -> bytes:
         _citing_list(doc, report)
     _notes(doc, report)
     _signatures(doc, report)
-    return report_bytes(doc)
+    return word.report_bytes(doc)
 
 
 def _title(doc: DocxDocument, r: CitationReportData) -> None:
-    add_styled(doc, "Title", cc.TITLE).alignment = WD_ALIGN_PARAGRAPH.CENTER
+    word.styled(doc, "Title", cc.TITLE).alignment = WD_ALIGN_PARAGRAPH.CENTER
     number = doc.add_paragraph()
     number.alignment = WD_ALIGN_PARAGRAPH.CENTER
     number.add_run(f"报告编号：{cc.report_number_text(r)}")
 
 
 def _header_block(doc: DocxDocument, r: CitationReportData) -> None:
-    add_heading(doc, cc.HEADER_TITLE, level=1)
-    table = add_table(doc, [list(row) for row in cc.header_rows(r)], (38, 116), header=False)
+    word.heading(doc, cc.HEADER_TITLE, level=1)
+    table = word.table(doc, [list(row) for row in cc.header_rows(r)], (38, 116), header=False)
     for row in table.rows:
         row.cells[0].paragraphs[0].runs[0].bold = True
 
 
 def _certification(doc: DocxDocument, r: CitationReportData) -> None:
-    add_heading(doc, cc.CERTIFICATION_TITLE, level=1)
-    add_body(doc, r.certification_text())
+    word.heading(doc, cc.CERTIFICATION_TITLE, level=1)
+    word.body(doc, r.certification_text())
     if cc.verify_line(r):
         qr = doc.add_paragraph()
         qr.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -94,8 +82,8 @@ def _certification(doc: DocxDocument, r: CitationReportData) -> None:
 
 def _indexing_table(doc: DocxDocument, r: CitationReportData) -> None:
     # The schedules (附表) begin on a page of their own, after the certificate page.
-    add_page_break(doc)
-    add_heading(doc, cc.INDEXING_TITLE, level=1)
+    word.page_break(doc)
+    word.heading(doc, cc.INDEXING_TITLE, level=1)
     rows: list[list[str]] = [list(cc.INDEXING_HEADERS)]
     spans: list[tuple[int, int]] = []  # (first row, row count) of each paper, for merging
     for p in r.papers:
@@ -106,9 +94,9 @@ def _indexing_table(doc: DocxDocument, r: CitationReportData) -> None:
             rows.append([str(p.seq) if first else "", p.reference if first else "", line.database,
                          line.accession, line.doc_type])  # fmt: skip
     if not r.papers:
-        add_body(doc, content.TO_FILL if r.draft else content.EMPTY)
+        word.body(doc, content.TO_FILL if r.draft else content.EMPTY)
         return
-    table = add_table(doc, rows, (11, 77, 20, 28, 18))
+    table = word.table(doc, rows, (11, 77, 20, 28, 18))
     table_rows = table.rows
     # A paper held by several databases: its number and reference span its lines, one row per paper.
     for start, count in spans:
@@ -121,36 +109,36 @@ def _indexing_table(doc: DocxDocument, r: CitationReportData) -> None:
                     paragraph._p.getparent().remove(paragraph._p)
     summary = cc.indexing_summary(r)
     if summary:
-        add_body(doc, summary)
+        word.body(doc, summary)
 
 
 def _citation_table(doc: DocxDocument, r: CitationReportData) -> None:
-    add_heading(doc, cc.CITATION_TITLE, level=1)
+    word.heading(doc, cc.CITATION_TITLE, level=1)
     if not r.papers:
-        add_body(doc, content.TO_FILL if r.draft else content.EMPTY)
+        word.body(doc, content.TO_FILL if r.draft else content.EMPTY)
         return
     rows = [list(cc.CITATION_HEADERS)] + [list(row) for row in cc.citation_rows(r)]
-    table = add_table(doc, rows, (11, 95, 16, 16, 16))
+    table = word.table(doc, rows, (11, 95, 16, 16, 16))
     for cell in table.rows[-1].cells:
         for run in cell.paragraphs[0].runs:
             run.bold = True
     summary = cc.citing_sources_summary(r)
     if summary:
-        add_body(doc, summary)
+        word.body(doc, summary)
 
 
 def _citing_list(doc: DocxDocument, r: CitationReportData) -> None:
-    add_heading(doc, cc.CITING_LIST_TITLE, level=1)
-    add_body(doc, cc.citing_list_scope(r))
+    word.heading(doc, cc.CITING_LIST_TITLE, level=1)
+    word.body(doc, cc.citing_list_scope(r))
     for block in cc.citing_blocks(r):
-        add_heading(doc, block.heading, level=3)
-        add_body(doc, block.counts)
+        word.heading(doc, block.heading, level=3)
+        word.body(doc, block.counts)
         if not block.records:
-            add_body(doc, cc.no_citing_text(r, block.paper))
+            word.body(doc, cc.no_citing_text(r, block.paper))
         for i, c in enumerate(block.records, 1):
-            ref = add_styled(doc, None)
-            ref.paragraph_format.left_indent = Pt(BODY_PT * 2.5)
-            ref.paragraph_format.first_line_indent = -Pt(BODY_PT * 2.5)
+            ref = word.styled(doc, None)
+            ref.paragraph_format.left_indent = Pt(word.BODY_PT * 2.5)
+            ref.paragraph_format.first_line_indent = -Pt(word.BODY_PT * 2.5)
             ref.paragraph_format.space_before = Pt(3)
             ref.paragraph_format.keep_together = True
             ref.add_run(f"（{i}）\u2002{c.reference}").font.size = Pt(10.5)
@@ -158,14 +146,14 @@ def _citing_list(doc: DocxDocument, r: CitationReportData) -> None:
 
 
 def _notes(doc: DocxDocument, r: CitationReportData) -> None:
-    add_heading(doc, cc.NOTES_TITLE, level=1)
+    word.heading(doc, cc.NOTES_TITLE, level=1)
     for i, line in enumerate(cc.notes_lines(r), 1):
-        add_body(doc, f"{i}. {line}")
+        word.body(doc, f"{i}. {line}")
 
 
 def _signatures(doc: DocxDocument, r: CitationReportData) -> None:
-    add_heading(doc, cc.SIGNATURE_TITLE, level=1)
-    add_table(doc, [list(row) for row in cc.signature_rows(r)], (36, 52, 24, 42), header=False)
+    word.heading(doc, cc.SIGNATURE_TITLE, level=1)
+    word.table(doc, [list(row) for row in cc.signature_rows(r)], (36, 52, 24, 42), header=False)
     code = cc.verification_text(r)
     if code:
-        add_body(doc, code, indent=False)
+        word.body(doc, code, indent=False)

@@ -1,5 +1,5 @@
 """The 科技查新报告 as a Word document (python-docx), on the page, styles and building blocks of
-reports/docx_layout.py (A4, MOST margins, 小四 宋体 / Times New Roman).
+reports/word.py (A4, MOST margins, 小四 宋体 / Times New Roman).
 """
 
 from __future__ import annotations
@@ -13,20 +13,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm, Pt
 from docx.text.paragraph import Paragraph
 
-from reports import content
-from reports.docx_layout import (
-    BODY_PT,
-    add_body,
-    add_heading,
-    add_page_break,
-    add_styled,
-    add_table,
-    header_and_footer,
-    report_bytes,
-    report_document,
-    set_properties,
-    set_widths,
-)
+from reports import content, word
 from reports.model import Relevance, ReportData
 from reports.printable import printable
 
@@ -35,9 +22,9 @@ def render_docx(report: ReportData) -> bytes:
     """The report as .docx bytes; raises ReportDataError for an issued report whose code is wrong."""
     content.check_issuable(report)
     report = printable(report)
-    doc = report_document()
+    doc = word.report_document()
     stamp = report.issue_date or report.signing_date or report.completion_date or report.commission_date
-    set_properties(
+    word.set_properties(
         doc,
         title=f"{content.TITLE}：{report.project_name_zh}",
         subject=report.report_no or content.WATERMARK,
@@ -45,7 +32,7 @@ def render_docx(report: ReportData) -> bytes:
         keywords="科技查新",
         stamp=datetime.combine(stamp, time()),
     )
-    header_and_footer(
+    word.header_and_footer(
         doc,
         draft=report.draft,
         centre=report.centre.name,
@@ -54,7 +41,7 @@ def render_docx(report: ReportData) -> bytes:
         footer=content.footer_text(report),
     )
     _cover(doc, report)
-    add_page_break(doc)
+    word.page_break(doc)
     _header_table(doc, report)
     _section_purpose(doc, report)
     _section_technical(doc, report)
@@ -66,7 +53,7 @@ def render_docx(report: ReportData) -> bytes:
     _section_attachments(doc, report)
     _section_remarks(doc, report)
     _signatures(doc, report)
-    return report_bytes(doc)
+    return word.report_bytes(doc)
 
 
 # --- building blocks ----------------------------------------------------------------------------
@@ -74,7 +61,7 @@ def render_docx(report: ReportData) -> bytes:
 
 def _labelled(doc: DocxDocument, label: str, text: str) -> Paragraph:
     """`label：text` with the label in bold, as report templates print 内容简介：… and the like."""
-    p = add_styled(doc, "BodyText")
+    p = word.styled(doc, "BodyText")
     p.add_run(f"{label}：").bold = True
     p.add_run(text)
     return p
@@ -82,7 +69,7 @@ def _labelled(doc: DocxDocument, label: str, text: str) -> Paragraph:
 
 def _text_block(doc: DocxDocument, text: str, draft: bool) -> None:
     for para in content.paragraphs(text, draft=draft):
-        add_body(doc, para)
+        word.body(doc, para)
 
 
 # --- the parts of the report --------------------------------------------------------------------
@@ -92,7 +79,7 @@ def _cover(doc: DocxDocument, r: ReportData) -> None:
     for _ in range(3):
         doc.add_paragraph()
     # Centred on the paragraph as well: LibreOffice ignores the alignment of the built-in Title style.
-    add_styled(doc, "Title", content.TITLE).alignment = WD_ALIGN_PARAGRAPH.CENTER
+    word.styled(doc, "Title", content.TITLE).alignment = WD_ALIGN_PARAGRAPH.CENTER
     for _ in range(3):
         doc.add_paragraph()
     table = doc.add_table(rows=0, cols=3)
@@ -104,7 +91,7 @@ def _cover(doc: DocxDocument, r: ReportData) -> None:
         cells[0].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.DISTRIBUTE
         cells[1].paragraphs[0].add_run("：").bold = True
         cells[2].paragraphs[0].add_run(value)
-    set_widths(table, (content.COVER_LABEL_CHARS * 14 * 0.3528 + 1, 6, 100))
+    word.set_widths(table, (content.COVER_LABEL_CHARS * 14 * 0.3528 + 1, 6, 100))
     if content.verify_line(r):
         doc.add_paragraph()
         qr = doc.add_paragraph()
@@ -116,7 +103,7 @@ def _cover(doc: DocxDocument, r: ReportData) -> None:
 
 
 def _header_table(doc: DocxDocument, r: ReportData) -> None:
-    add_heading(doc, content.HEADER_TABLE_TITLE, level=1)
+    word.heading(doc, content.HEADER_TABLE_TITLE, level=1)
     rows: list[list[str]] = [
         ["查新项目名称", "中文", r.project_name_zh],
         ["", "英文", content.or_empty(r.project_name_en)],
@@ -125,7 +112,7 @@ def _header_table(doc: DocxDocument, r: ReportData) -> None:
         ["查新机构", "名称", r.centre.name],
         *[["", label, value] for label, value in content.party_rows(r.centre)],
     ]
-    table = add_table(doc, rows, (32, 26, 96), header=False)
+    table = word.table(doc, rows, (32, 26, 96), header=False)
     block = len(content.PARTY_ROWS) + 1
     # Merge the block label down its rows, as the printed form does.
     for start, length in ((0, 2), (2, block), (2 + block, block)):
@@ -136,66 +123,66 @@ def _header_table(doc: DocxDocument, r: ReportData) -> None:
 
 
 def _section_purpose(doc: DocxDocument, r: ReportData) -> None:
-    add_heading(doc, content.SECTION_TITLES[0], level=1)
-    add_body(doc, content.purpose_line(r))
+    word.heading(doc, content.SECTION_TITLES[0], level=1)
+    word.body(doc, content.purpose_line(r))
     _text_block(doc, r.purpose_text, r.draft)
 
 
 def _section_technical(doc: DocxDocument, r: ReportData) -> None:
-    add_heading(doc, content.SECTION_TITLES[1], level=1)
+    word.heading(doc, content.SECTION_TITLES[1], level=1)
     _text_block(doc, r.technical_points, r.draft)
 
 
 def _section_points(doc: DocxDocument, r: ReportData) -> None:
-    add_heading(doc, content.SECTION_TITLES[2], level=1)
-    add_heading(doc, "（一）查新点", level=2)
+    word.heading(doc, content.SECTION_TITLES[2], level=1)
+    word.heading(doc, "（一）查新点", level=2)
     for i, point in enumerate(r.novelty_points, 1):
-        add_body(doc, f"{i}. {point.text}")
-    add_heading(doc, "（二）查新要求", level=2)
+        word.body(doc, f"{i}. {point.text}")
+    word.heading(doc, "（二）查新要求", level=2)
     _text_block(doc, r.requirements, r.draft)
-    add_body(doc, content.scope_line(r))
+    word.body(doc, content.scope_line(r))
 
 
 def _section_strategy(doc: DocxDocument, r: ReportData) -> None:
-    add_heading(doc, content.SECTION_TITLES[3], level=1)
-    add_heading(doc, "（一）检索的数据库及年限", level=2)
+    word.heading(doc, content.SECTION_TITLES[3], level=1)
+    word.heading(doc, "（一）检索的数据库及年限", level=2)
     if r.databases:
-        add_table(
+        word.table(
             doc,
             [["序号", "数据库（文献集合）", "检索年限"]]
             + [[str(i), db.name, db.years] for i, db in enumerate(r.databases, 1)],
             (14, 104, 36),
         )
     else:
-        add_body(doc, content.TO_FILL if r.draft else content.EMPTY)
-    add_heading(doc, "（二）检索词", level=2)
+        word.body(doc, content.TO_FILL if r.draft else content.EMPTY)
+    word.heading(doc, "（二）检索词", level=2)
     _labelled(doc, "中文检索词", "；".join(r.terms_zh) or content.EMPTY)
     _labelled(doc, "英文检索词", "; ".join(r.terms_en) or content.EMPTY)
-    add_heading(doc, "（三）检索式", level=2)
+    word.heading(doc, "（三）检索式", level=2)
     if r.strategies:
         rows = [["序号", "数据库", "检索式", "命中数", "检索时间"]]
         for i, s in enumerate(r.strategies, 1):
             expression = f"{s.expression}\nCNKI：{s.cnki_expression}" if s.cnki_expression else s.expression
             rows.append([str(i), s.database, expression, str(s.hits), content.strategy_date(s)])
-        add_table(doc, rows, (11, 27, 80, 14, 22))
+        word.table(doc, rows, (11, 27, 80, 14, 22))
     else:
-        add_body(doc, content.TO_FILL if r.draft else content.EMPTY)
+        word.body(doc, content.TO_FILL if r.draft else content.EMPTY)
 
 
 def _section_results(doc: DocxDocument, r: ReportData) -> None:
-    add_heading(doc, content.SECTION_TITLES[4], level=1)
+    word.heading(doc, content.SECTION_TITLES[4], level=1)
     for para in content.summary_paragraphs(r):
-        add_body(doc, para)
+        word.body(doc, para)
     for block in content.result_blocks(r):
-        add_heading(doc, block.heading, level=2)
+        word.heading(doc, block.heading, level=2)
         for group in block.groups:
-            add_heading(doc, group.heading, level=3)
+            word.heading(doc, group.heading, level=3)
             if not group.documents:
-                add_body(doc, "未检出此类文献。")
+                word.body(doc, "未检出此类文献。")
             for d in group.documents:
-                ref = add_styled(doc, None)
-                ref.paragraph_format.left_indent = Pt(BODY_PT * 2.5)
-                ref.paragraph_format.first_line_indent = -Pt(BODY_PT * 2.5)
+                ref = word.styled(doc, None)
+                ref.paragraph_format.left_indent = Pt(word.BODY_PT * 2.5)
+                ref.paragraph_format.first_line_indent = -Pt(word.BODY_PT * 2.5)
                 ref.paragraph_format.space_before = Pt(4)
                 ref.add_run(f"[{d.seq}]\u2002{d.reference}")
                 if d.database:
@@ -207,47 +194,47 @@ def _section_results(doc: DocxDocument, r: ReportData) -> None:
 
 
 def _section_conclusion(doc: DocxDocument, r: ReportData) -> None:
-    add_heading(doc, content.SECTION_TITLES[5], level=1)
+    word.heading(doc, content.SECTION_TITLES[5], level=1)
     by_point = {c.point_id: c for c in r.point_conclusions}
     for i, point in enumerate(r.novelty_points, 1):
-        add_heading(doc, f"查新点{i}：{point.text}", level=3)
+        word.heading(doc, f"查新点{i}：{point.text}", level=3)
         found = by_point.get(point.id)
         filler = content.TO_FILL if r.draft else content.EMPTY
         _labelled(doc, "对比分析", (found.comparison.strip() if found else "") or filler)
         _labelled(doc, "查新结论", (found.conclusion.strip() if found else "") or filler)
     for line in content.scope_statements(r):
-        add_body(doc, line)
-    add_heading(doc, "综合结论", level=3)
+        word.body(doc, line)
+    word.heading(doc, "综合结论", level=3)
     _text_block(doc, r.overall_conclusion, r.draft)
 
 
 def _section_declarations(doc: DocxDocument, r: ReportData) -> None:
-    add_heading(doc, content.SECTION_TITLES[6], level=1)
+    word.heading(doc, content.SECTION_TITLES[6], level=1)
     for i, clause in enumerate(r.declarations, 1):
-        add_body(doc, f"（{i}）{clause}")
-    add_body(doc, f"查新员、审核员签字见文末“{content.SIGNATURE_TITLE}”。")
+        word.body(doc, f"（{i}）{clause}")
+    word.body(doc, f"查新员、审核员签字见文末“{content.SIGNATURE_TITLE}”。")
 
 
 def _section_attachments(doc: DocxDocument, r: ReportData) -> None:
-    add_heading(doc, content.SECTION_TITLES[7], level=1)
+    word.heading(doc, content.SECTION_TITLES[7], level=1)
     if not r.attachments:
-        add_body(doc, content.EMPTY)
+        word.body(doc, content.EMPTY)
     for i, item in enumerate(r.attachments, 1):
-        add_body(doc, f"{i}. {item}")
+        word.body(doc, f"{i}. {item}")
 
 
 def _section_remarks(doc: DocxDocument, r: ReportData) -> None:
-    add_heading(doc, content.SECTION_TITLES[8], level=1)
+    word.heading(doc, content.SECTION_TITLES[8], level=1)
     for para in content.paragraphs(r.remarks, draft=False):
-        add_body(doc, para)
+        word.body(doc, para)
 
 
 def _signatures(doc: DocxDocument, r: ReportData) -> None:
-    add_heading(doc, content.SIGNATURE_TITLE, level=1)
+    word.heading(doc, content.SIGNATURE_TITLE, level=1)
     rows = [
         ["查新员（签字）", r.analyst.name, "职称", r.analyst.title],
         ["审核员（签字）", r.reviewer.name, "职称", r.reviewer.title],
         ["查新机构（科技查新专用章）", r.centre.name, "查新完成日期", content.fmt_date(r.completion_date)],
         ["签字日期", content.fmt_date(r.signing_date), "签发日期", content.fmt_date(r.issue_date)],
     ]
-    add_table(doc, rows, (36, 42, 30, 46), header=False)
+    word.table(doc, rows, (36, 42, 30, 46), header=False)

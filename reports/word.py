@@ -232,11 +232,11 @@ def header_and_footer(
     bottom.add_run(" 页")
 
 
-def add_page_break(doc: DocxDocument) -> None:
+def page_break(doc: DocxDocument) -> None:
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
 
-def add_styled(doc: DocxDocument, style_id: str | None, text: str = "") -> Paragraph:
+def styled(doc: DocxDocument, style_id: str | None, text: str = "") -> Paragraph:
     """A paragraph in a built-in style, named by its style ID.
 
     python-docx resolves a style *name* by scanning every style of the document for each paragraph,
@@ -248,12 +248,12 @@ def add_styled(doc: DocxDocument, style_id: str | None, text: str = "") -> Parag
     return paragraph
 
 
-def add_heading(doc: DocxDocument, text: str, level: int) -> Paragraph:
-    return add_styled(doc, f"Heading{level}", text)
+def heading(doc: DocxDocument, text: str, level: int) -> Paragraph:
+    return styled(doc, f"Heading{level}", text)
 
 
-def add_body(doc: DocxDocument, text: str, *, indent: bool = True) -> Paragraph:
-    return add_styled(doc, "BodyText" if indent else None, text)
+def body(doc: DocxDocument, text: str, *, indent: bool = True) -> Paragraph:
+    return styled(doc, "BodyText" if indent else None, text)
 
 
 def _fill_cell(cell: _Cell, text: str, *, bold: bool = False) -> None:
@@ -278,23 +278,23 @@ def set_widths(table: Table, millimetres: Sequence[float]) -> None:
             cell.width = Mm(mm)
 
 
-def add_table(
+def table(
     doc: DocxDocument, rows: Sequence[Sequence[str]], widths: Sequence[float], *, header: bool = True
 ) -> Table:
-    table: Table = doc.add_table(rows=len(rows), cols=len(rows[0]))
-    table.style = doc.styles["Table Grid"]
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    grid: Table = doc.add_table(rows=len(rows), cols=len(rows[0]))
+    grid.style = doc.styles["Table Grid"]
+    grid.alignment = WD_TABLE_ALIGNMENT.CENTER
     # Row by row: table.cell(i, j) rebuilds the whole cell grid on every call.
-    for i, (row, values) in enumerate(zip(table.rows, rows, strict=True)):
+    for i, (row, values) in enumerate(zip(grid.rows, rows, strict=True)):
         for cell, value in zip(row.cells, values, strict=True):
             _fill_cell(cell, value, bold=header and i == 0)
     if header:
         # Repeat the column titles on every page a long table spans.
-        tr_pr = table.rows[0]._tr.get_or_add_trPr()
+        tr_pr = grid.rows[0]._tr.get_or_add_trPr()
         repeat = OxmlElement("w:tblHeader")
         repeat.set(qn("w:val"), "true")
         tr_pr.append(repeat)
-    set_widths(table, widths)
-    return table
+    set_widths(grid, widths)
+    return grid
 
 
