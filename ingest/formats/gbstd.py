@@ -35,6 +35,7 @@ from pydantic import ValidationError
 
 from ingest.errors import RecordError, reason
 from ingest.formats import xml_safe
+from ingest.formats._file import read_limited
 from ingest.formats.xml_safe import syntax_error
 from ingest.formats.xml_tree import Element, child, children, local
 from ingest.identity import record_id
@@ -572,13 +573,10 @@ def _sniff(data: bytes) -> str:
 
 def parse_file(path: Path, *, now: datetime, version: int) -> Iterator[Record | RecordError]:
     """Records for the standards in one Relaton XML/YAML file or one saved openstd page."""
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        yield RecordError(f"文件过大（{size} 字节，上限 {MAX_FILE_BYTES}）")
-        return
-    data = path.read_bytes()
-    if not data.strip(b"\xef\xbb\xbf \t\r\n"):
-        yield RecordError("文件为空")
+    try:
+        data = read_limited(path, MAX_FILE_BYTES)
+    except RecordError as exc:
+        yield exc
         return
     kind = _sniff(data)
     try:

@@ -49,6 +49,7 @@ from pydantic import ValidationError
 
 from ingest.errors import RecordError, reason
 from ingest.formats import xml_safe
+from ingest.formats._file import read_limited
 from ingest.formats.xml_safe import syntax_error
 from ingest.formats.xml_tree import Element, child, children, descendants, entity_char, local
 from ingest.identity import record_id
@@ -135,12 +136,7 @@ def _parse_xml(data: bytes) -> Element:
 
 
 def _load(path: Path) -> Element:
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise RecordError(f"文件过大（{size} 字节，上限 {MAX_FILE_BYTES}）")
-    data = path.read_bytes()
-    if not data.strip():
-        raise RecordError("文件为空")
+    data = read_limited(path, MAX_FILE_BYTES)
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head.startswith(b"<") and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         looks = "JSON" if head.startswith((b"{", b"[")) else "纯文本，例如一行一条的引文列表"
