@@ -22,7 +22,7 @@ from reports.printable import printable
 
 def render_citation_docx(report: CitationReportData) -> bytes:
     """The report as .docx bytes; raises ReportDataError for an issued report whose code is wrong."""
-    cc.check_issuable(report)
+    content.check_issuable(report)
     report = printable(report)
     doc = word.report_document()
     word.set_properties(

@@ -19,7 +19,7 @@ from reports.printable import printable
 
 def render_citation_html(report: CitationReportData) -> str:
     """The HTML WeasyPrint lays out; a web page may show it as the preview."""
-    cc.check_issuable(report)
+    content.check_issuable(report)
     report = printable(report)
     view: dict[str, Any] = {
         "r": report,
