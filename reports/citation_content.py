@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from reports import verification
 from reports.citation_model import CitationReportData, CitedPaper, CitingRecord, IndexingEntry
-from reports.content import EMPTY, TO_FILL, WATERMARK, fmt_date, or_empty
-from reports.model import Person, ReportDataError
+from reports.content import EMPTY, TO_FILL, WATERMARK, fmt_date, footer_line, or_empty
+from reports.model import Person
 
 TITLE = "论文收录引证报告"
 HEADER_TITLE = "委托与检索信息"
@@ -215,19 +215,9 @@ def verification_text(r: CitationReportData) -> str:
 
 def footer_text(r: CitationReportData) -> str:
     """The line every page carries before the page number, as on the 查新 report."""
-    if r.draft:
-        number = f"报告编号：{r.report_number}　" if r.report_number else ""
-        return f"{number}草稿，未经签发，不作为正式报告使用"
-    assert r.verification_code is not None  # CitationReportData guarantees it for an issued report
-    return f"报告编号：{r.report_number}　验证码：{verification.display_code(r.verification_code)}"
+    return footer_line(r.report_number, r.verification_code, draft=r.draft, kind="报告")
 
 
 def created_date(r: CitationReportData) -> str:
     """The date stamped into file metadata: fixed by the content, so the same report gives the same bytes."""
     return (r.issue_date or r.search_date).isoformat()
-
-
-def check_issuable(r: CitationReportData) -> None:
-    """Refuse to print an issued report whose verification code does not belong to its content."""
-    if not r.draft and not verification.is_consistent(r):
-        raise ReportDataError("验证码与报告内容不符，报告内容在签发后被修改或验证码有误")

@@ -22,7 +22,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from reports.model import DatabaseSpan, Origin, Party, Person, ReportDataError
+from reports.model import DatabaseSpan, Origin, Party, Person, ReportDataError, duplicates, refuse_problems
 
 # Part of the frozen snapshot: bumped when the dict form changes, so an old snapshot is read by the
 # rules it was written under rather than misread.
@@ -141,11 +141,7 @@ class CitationReportData:
             raise ReportDataError(
                 f"委托目的不正确：{self.purpose}（应为 {'、'.join(p.value for p in CitationPurpose)} 之一）"
             ) from None
-        problems = list(_structure_problems(self))
-        if not self.draft:
-            problems.extend(_completeness_problems(self))
-        if problems:
-            raise ReportDataError("；".join(problems))
+        refuse_problems(_structure_problems(self), () if self.draft else _completeness_problems(self))
 
     # --- counts: everything the report prints is derived from the per-paper lists -------------------
 
@@ -281,16 +277,6 @@ def _cn_date(d: date) -> str:
 # --- validation --------------------------------------------------------------------------------------
 
 
-def _duplicates(values: Iterable[object]) -> list[object]:
-    seen: set[object] = set()
-    dup: list[object] = []
-    for v in values:
-        if v in seen and v not in dup:
-            dup.append(v)
-        seen.add(v)
-    return dup
-
-
 def _structure_problems(r: CitationReportData) -> Iterable[str]:
     if not r.centre.name.strip():
         yield "检索机构名称不能为空"
@@ -298,14 +284,14 @@ def _structure_problems(r: CitationReportData) -> Iterable[str]:
         yield "委托人名称不能为空"
     if r.cutoff > r.search_date:
         yield f"引用截止日期（{r.cutoff.isoformat()}）不能晚于检索日期（{r.search_date.isoformat()}）"
-    for name in _duplicates(db.name for db in r.databases):
+    for name in duplicates(db.name for db in r.databases):
         yield f"检索数据库重复：{name}"
     for db in r.databases:
         if not db.name.strip():
             yield "检索数据库名称不能为空"
         elif db.year_from is not None and db.year_to is not None and db.year_from > db.year_to:
             yield f"数据库 {db.name} 的收录年限起始晚于结束：{db.years}"
-    for seq in _duplicates(p.seq for p in r.papers):
+    for seq in duplicates(p.seq for p in r.papers):
         yield f"论文序号重复：{seq}"
     for p in r.papers:
         if p.seq < 1:
@@ -314,7 +300,7 @@ def _structure_problems(r: CitationReportData) -> Iterable[str]:
             yield f"论文 [{p.seq}] 的题录不能为空"
         if not p.found and (p.indexing or p.citing):
             yield f"论文 [{p.seq}] 标为未收录，却带有收录或引用记录"
-        for name in _duplicates(e.database for e in p.indexing):
+        for name in duplicates(e.database for e in p.indexing):
             yield f"论文 [{p.seq}] 的收录数据库重复：{name}"
         for e in p.indexing:
             if not e.database.strip():

@@ -21,6 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from reports import citation_content as cc
+from reports import content
 from reports.citation_model import CitationReportData
 from reports.printable import printable
 from reports.stable_zip import stable_zip
@@ -46,7 +47,7 @@ def _widths(ws: Worksheet, widths: Sequence[int]) -> None:
 
 
 def render_citation_xlsx(report: CitationReportData) -> bytes:
-    cc.check_issuable(report)
+    content.check_issuable(report)
     r = printable(report)
     wb = Workbook()
     info = wb.active

@@ -206,20 +206,24 @@ def qr_data_uri(url: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
-def footer_text(r: ReportData) -> str:
-    """The line every page carries, before the page number.
+def footer_line(number: str | None, code: str | None, *, draft: bool, kind: str) -> str:
+    """The line every page of a report of this `kind` ("查新报告") carries, before the page number.
 
     An issued report carries its number and verification code on every page, so a single page
     taken out of the report can still be checked; a draft says plainly that it is not a report.
     """
-    if r.draft:
-        number = f"报告编号：{r.report_no}　" if r.report_no else ""
-        return f"{number}草稿，未经签发，不作为正式查新报告使用"
-    assert r.verification_code is not None  # ReportData guarantees it for an issued report
-    return f"报告编号：{r.report_no}　验证码：{verification.display_code(r.verification_code)}"
+    if draft:
+        prefix = f"报告编号：{number}　" if number else ""
+        return f"{prefix}草稿，未经签发，不作为正式{kind}使用"
+    assert code is not None  # both report kinds guarantee it for an issued report
+    return f"报告编号：{number}　验证码：{verification.display_code(code)}"
 
 
-def check_issuable(r: ReportData) -> None:
+def footer_text(r: ReportData) -> str:
+    return footer_line(r.report_no, r.verification_code, draft=r.draft, kind="查新报告")
+
+
+def check_issuable(r: verification.AnyReport) -> None:
     """Refuse to print an issued report whose code does not belong to its content.
 
     Such a report would fail its own verification; printing it would hand the client a document

@@ -184,11 +184,7 @@ class ReportData:
         return any(db.origin is origin for db in self.databases)
 
     def __post_init__(self) -> None:
-        problems = list(_structure_problems(self))
-        if not self.draft:
-            problems.extend(_completeness_problems(self))
-        if problems:
-            raise ReportDataError("；".join(problems))
+        refuse_problems(_structure_problems(self), () if self.draft else _completeness_problems(self))
 
     def point(self, point_id: str) -> NoveltyPoint:
         for p in self.novelty_points:
@@ -210,7 +206,19 @@ class ReportData:
         )
 
 
-def _duplicates(values: Iterable[object]) -> list[object]:
+def refuse_problems(*groups: Iterable[str]) -> None:
+    """One ReportDataError listing every problem of these groups, in order; nothing when there are none.
+
+    Both kinds of report check their structure always and their completeness once issued, and say
+    everything that is wrong at once, so an analyst fixes a case in one pass.
+    """
+    problems = [problem for group in groups for problem in group]
+    if problems:
+        raise ReportDataError("；".join(problems))
+
+
+def duplicates(values: Iterable[object]) -> list[object]:
+    """The values that occur more than once, each once, in the order of their second occurrence."""
     seen: set[object] = set()
     dup: list[object] = []
     for v in values:
@@ -230,10 +238,10 @@ def _structure_problems(r: ReportData) -> Iterable[str]:
     if not r.novelty_points:
         yield "至少需要一个查新点"
     ids = [p.id for p in r.novelty_points]
-    for d in _duplicates(ids):
+    for d in duplicates(ids):
         yield f"查新点编号重复：{d}"
     known = set(ids)
-    for d in _duplicates(doc.seq for doc in r.documents):
+    for d in duplicates(doc.seq for doc in r.documents):
         yield f"文献序号重复：{d}"
     for doc in r.documents:
         if doc.seq < 1:
@@ -241,7 +249,7 @@ def _structure_problems(r: ReportData) -> Iterable[str]:
         for pid in doc.points:
             if pid not in known:
                 yield f"文献 [{doc.seq}] 关联的查新点不存在：{pid}"
-    for d in _duplicates(c.point_id for c in r.point_conclusions):
+    for d in duplicates(c.point_id for c in r.point_conclusions):
         yield f"查新点 {d} 的对比分析重复"
     for c in r.point_conclusions:
         if c.point_id not in known:

@@ -44,22 +44,46 @@ def css_string(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
+def page_css(footer: str, top: str | None) -> Markup:
+    """The @page rule a report's template inlines: `footer` and "第 x 页 共 y 页" in the bottom margin
+    of every page, and the verification line `top`, if any, in the top margin."""
+    bottom = css_string(footer + "　第 ")
+    return Markup(
+        "@page { @bottom-center { content: "
+        f"{bottom} counter(page) {css_string(' 页 共 ')} counter(pages) {css_string(' 页')}; }}"
+        + (f" @top-center {{ content: {css_string(top)}; font-size: 8pt; }}" if top else "")
+        + " }"
+    )
+
+
+def render_template(name: str, view: dict[str, Any]) -> str:
+    return _env.get_template(name).render(view)
+
+
+def html_to_pdf(html: str, *stylesheets: str) -> bytes:
+    """WeasyPrint's layout of `html`, with these stylesheets of reports/templates in this order."""
+    # Imported here: WeasyPrint loads Pango at import, and a machine without it should still serve
+    # everything but the PDF (.ci/run and the Dockerfile install it).
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()
+    sheets = [CSS(filename=str(TEMPLATES / name), font_config=fonts) for name in stylesheets]
+    pdf: bytes | None = HTML(string=html, base_url=str(TEMPLATES)).write_pdf(
+        stylesheets=sheets, font_config=fonts
+    )
+    assert pdf is not None  # write_pdf returns bytes when no target is given
+    return pdf
+
+
 def render_html(report: ReportData) -> str:
     """The HTML WeasyPrint lays out; exposed so a web page can preview the report without a PDF."""
     content.check_issuable(report)
     report = printable(report)
-    footer = css_string(content.footer_text(report) + "　第 ")
-    top = content.verify_line(report)
-    page_css = Markup(
-        "@page { @bottom-center { content: "
-        f"{footer} counter(page) {css_string(' 页 共 ')} counter(pages) {css_string(' 页')}; }}"
-        + (f" @top-center {{ content: {css_string(top)}; font-size: 8pt; }}" if top else "")
-        + " }"
-    )
     view: dict[str, Any] = {
         "r": report,
         "c": content,
-        "page_css": page_css,
+        "page_css": page_css(content.footer_text(report), content.verify_line(report)),
         "sections": content.SECTION_TITLES,
         "cover_rows": content.cover_rows(report),
         "client_rows": content.party_rows(report.client),
@@ -69,21 +93,9 @@ def render_html(report: ReportData) -> str:
         "fill": content.TO_FILL if report.draft else content.EMPTY,
         "qr": content.qr_data_uri(report.verify_url) if content.verify_line(report) else "",
     }
-    return _env.get_template("report.html").render(view)
+    return render_template("report.html", view)
 
 
 def render_pdf(report: ReportData) -> bytes:
     """The report as PDF bytes; raises ReportDataError for an issued report whose code is wrong."""
-    # Imported here: WeasyPrint loads Pango at import, and a machine without it should still serve
-    # everything but the PDF (.ci/run and the Dockerfile install it).
-    from weasyprint import CSS, HTML
-    from weasyprint.text.fonts import FontConfiguration
-
-    html = render_html(report)
-    fonts = FontConfiguration()
-    stylesheet = CSS(filename=str(TEMPLATES / "report.css"), font_config=fonts)
-    pdf: bytes | None = HTML(string=html, base_url=str(TEMPLATES)).write_pdf(
-        stylesheets=[stylesheet], font_config=fonts
-    )
-    assert pdf is not None  # write_pdf returns bytes when no target is given
-    return pdf
+    return html_to_pdf(render_html(report), "report.css")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -99,3 +100,29 @@ def build_record(
         )
     except ValidationError as exc:
         raise RecordError(reason(exc)) from None
+
+
+def where(n: int, start: int) -> str:
+    """How an error names the file's n-th patent document, which starts on line `start`."""
+    return f"第 {n} 件专利（第 {start} 行起）"
+
+
+def numbered_record(
+    n: int,
+    start: int,
+    fields: Callable[[], PatentFields],
+    *,
+    source: str,
+    file_name: str,
+    now: datetime,
+    version: int,
+) -> Record | RecordError:
+    """The file's n-th patent as a Record, or the RecordError that says which one failed and why.
+
+    `fields` is called here, so what the format's own reading raises is reported the same way.
+    """
+    try:
+        record = fields()
+        return build_record(record, source=source, fallback_id=f"{file_name}#{n}", now=now, version=version)
+    except (RecordError, ValidationError) as exc:
+        return RecordError(f"{where(n, start)}：{reason(exc)}")

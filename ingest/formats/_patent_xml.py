@@ -1,4 +1,5 @@
-"""XML plumbing shared by the USPTO and ST.36 / EPO patent parsers.
+"""XML plumbing shared by the USPTO and ST.36 / EPO patent parsers, down to the loop that turns a bulk
+file of concatenated documents into Records (`xml_records`).
 
 Patent XML leans on named entities declared only in DTDs that are never loaded here (`&lsquo;`,
 `&minus;`, `&lsqb;`): with `resolve_entities=False` lxml keeps each as an entity node, and the text
@@ -8,17 +9,23 @@ a hostile document cannot substitute content of its own.
 
 from __future__ import annotations
 
-import html.entities
 import itertools
 import re
-from collections.abc import Iterator
-from typing import Any, BinaryIO
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import BinaryIO
 
 from lxml import etree
 
+from ingest.errors import RecordError
+from ingest.formats import xml_safe, xml_tree
+from ingest.formats._patent_record import PatentFields, numbered_record, where
+from ingest.formats.xml_tree import Element, child, local
 from ingest.normalize_text import clean_or_none, clean_text
-
-Element = Any  # lxml is untyped
+from mappings.model import Record
 
 # Elements that are a paragraph, a heading or a cell of their own: text on either side of them is
 # separated (a newline where whole lines are kept). Everything else (b, i, sup, PDAT, HIL ...) sits
@@ -47,20 +54,6 @@ _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
 _EXTRA_ENTITIES = {"lsqb": "[", "rsqb": "]", "plus": "+", "minus": "\u2212", "emsp": " "}
 
 
-def local(el: Element) -> str:
-    tag = el.tag
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
-def children(el: Element | None, *names: str) -> list[Element]:
-    return [] if el is None else [c for c in el if local(c) in names]
-
-
-def child(el: Element | None, *names: str) -> Element | None:
-    found = children(el, *names)
-    return found[0] if found else None
-
-
 def path(el: Element | None, *steps: str) -> Element | None:
     """The first element down a chain of child names (namespaces ignored)."""
     for step in steps:
@@ -68,13 +61,9 @@ def path(el: Element | None, *steps: str) -> Element | None:
     return el
 
 
-def descendants(el: Element | None, *names: str) -> list[Element]:
-    return [] if el is None else [d for d in el.iter() if local(d) in names]
-
-
 def entity_char(node: Element) -> str:
-    name = str(node.name)
-    return _EXTRA_ENTITIES.get(name) or html.entities.html5.get(name + ";") or " "
+    """HTML5's character for the entity, with the ISO names patent DTDs use that HTML5 lacks."""
+    return _EXTRA_ENTITIES.get(str(node.name)) or xml_tree.entity_char(node)
 
 
 def _walk(node: Element, parts: list[str], sep: str, skip: frozenset[str]) -> None:
@@ -170,3 +159,47 @@ def with_doctype(data: bytes) -> bytes:
     declaration = _DECLARATION.match(body)
     cut = declaration.end() if declaration else 0
     return body[:cut] + _STAND_IN_DOCTYPE + body[cut:]
+
+
+@dataclass(frozen=True)
+class PatentXml:
+    """One patent XML format as `xml_records` reads it: its root elements, and its words for a file
+    or a document that is not of it."""
+
+    source: str  # the Records' source
+    builders: Mapping[str, Callable[[Element], PatentFields]]  # root element name -> its fields
+    not_this: str  # the whole file is not of the format: "文件不是 USPTO 专利文献"
+    document: str  # what each document should be: "USPTO 专利文献"
+    root_note: str = ""  # follows the root named when the file's first document is not of the format
+
+
+def xml_records(
+    fh: BinaryIO, file: Path, fmt: PatentXml, *, now: datetime, version: int
+) -> Iterator[Record | RecordError]:
+    """One Record per document of a bulk patent XML file; a RecordError for each that fails.
+
+    A file whose first document has a foreign root is not of the format, and is left at that; a later
+    foreign document is reported and skipped.
+    """
+    n = 0
+    for start, data in xml_documents(fh):
+        n += 1
+        try:
+            root = etree.fromstring(with_doctype(data), xml_safe.parser(remove_comments=True))
+        except etree.XMLSyntaxError as exc:
+            line = f"第 {start + exc.lineno - 1} 行" if exc.lineno else "文件"
+            yield RecordError(f"{where(n, start)}：{xml_safe.syntax_error(line, exc.msg)}")
+            continue
+        builder = fmt.builders.get(local(root))
+        if builder is None:
+            if n == 1:
+                yield RecordError(f"{fmt.not_this}：根元素为 <{local(root)}>{fmt.root_note}")
+                return
+            yield RecordError(f"{where(n, start)}：不是 {fmt.document}（根元素 <{local(root)}>）")
+            continue
+        fields = partial(builder, root)
+        yield numbered_record(
+            n, start, fields, source=fmt.source, file_name=file.name, now=now, version=version
+        )
+    if n == 0:
+        yield RecordError(f"{fmt.not_this}：文件中没有 XML 文档")

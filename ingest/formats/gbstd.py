@@ -35,7 +35,9 @@ from pydantic import ValidationError
 
 from ingest.errors import RecordError, reason
 from ingest.formats import xml_safe
+from ingest.formats._file import read_limited
 from ingest.formats.xml_safe import syntax_error
+from ingest.formats.xml_tree import Element, child, children, local
 from ingest.identity import record_id
 from ingest.normalize_text import (
     clean_or_none,
@@ -46,8 +48,6 @@ from ingest.normalize_text import (
     tidy_title,
 )
 from mappings.model import DocType, Record, StandardInfo
-
-Element = Any  # lxml is untyped
 
 MAX_FILE_BYTES = 20_000_000
 SOURCE = "gbstd"
@@ -206,29 +206,15 @@ def _record(std: _Std, *, now: datetime, version: int) -> Record:
 # --- Relaton XML ------------------------------------------------------------------------------------
 
 
-def _local(el: Element) -> str:
-    tag = el.tag
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
-def _kids(el: Element | None, *names: str) -> list[Element]:
-    return [] if el is None else [c for c in el if _local(c) in names]
-
-
-def _kid(el: Element | None, *names: str) -> Element | None:
-    found = _kids(el, *names)
-    return found[0] if found else None
-
-
 def _xml_text(el: Element | None) -> str | None:
     """Element text without entity references: an undeclared or hostile entity contributes nothing."""
     if el is None:
         return None
     parts: list[str] = [el.text or ""]
-    for child in el:
-        if isinstance(child.tag, str):
-            parts.append(_xml_text(child) or "")
-        parts.append(child.tail or "")
+    for sub in el:
+        if isinstance(sub.tag, str):
+            parts.append(_xml_text(sub) or "")
+        parts.append(sub.tail or "")
     return clean_or_none("".join(parts))
 
 
@@ -244,7 +230,7 @@ def _pick_title(titles: list[tuple[str, str, str]], lang: str) -> str | None:
 
 def _xml_std(item: Element) -> tuple[_Std, bool]:
     """The item as a _Std, and whether its identifier names a whole series ("all parts")."""
-    ids = _kids(item, "docidentifier")
+    ids = children(item, "docidentifier")
     primary = [i for i in ids if i.get("primary") == "true"] or ids
     raw_id = _xml_text(primary[0]) if primary else None
     id_type = primary[0].get("type") if primary else None
@@ -252,24 +238,24 @@ def _xml_std(item: Element) -> tuple[_Std, bool]:
     if number is None:
         raise RecordError(f"缺少或无法识别标准号（{raw_id or '空'}）")
     titles = [
-        (t.get("language") or "", t.get("type") or "", _xml_text(t) or "") for t in _kids(item, "title")
+        (t.get("language") or "", t.get("type") or "", _xml_text(t) or "") for t in children(item, "title")
     ]
-    dates = {d.get("type"): _xml_text(_kid(d, "on")) or _xml_text(d) for d in _kids(item, "date")}
+    dates = {d.get("type"): _xml_text(child(d, "on")) or _xml_text(d) for d in children(item, "date")}
     publishers = [
         org
-        for c in _kids(item, "contributor")
-        if any(r.get("type") == "publisher" for r in _kids(c, "role"))
-        for org in _kids(c, "organization")
+        for c in children(item, "contributor")
+        if any(r.get("type") == "publisher" for r in children(c, "role"))
+        for org in children(c, "organization")
     ]
-    names = [(n.get("language") or "", _xml_text(n)) for o in publishers for n in _kids(o, "name")]
+    names = [(n.get("language") or "", _xml_text(n)) for o in publishers for n in children(o, "name")]
     publisher = next((t for lang, t in names if lang == "zh" and t), None) or next(
         (t for _, t in names if t), None
     )
-    ext = _kid(item, "ext")
+    ext = child(item, "ext")
     replaces, replaced_by = [], []
-    for rel in _kids(item, "relation"):
+    for rel in children(item, "relation"):
         kind = (rel.get("type") or "").lower()
-        targets = [_kid(b, "docidentifier") for b in _kids(rel, "bibitem", "bibdata")]
+        targets = [child(b, "docidentifier") for b in children(rel, "bibitem", "bibdata")]
         values = [_xml_text(t) for t in targets if t is not None]
         if kind in _REPLACES_RELATIONS:
             replaces += values
@@ -280,27 +266,27 @@ def _xml_std(item: Element) -> tuple[_Std, bool]:
         source_id=f"relaton:{number}",
         title=_pick_title(titles, "zh"),
         title_en=_pick_title(titles, "en"),
-        status=status_zh(_xml_text(_kid(_kid(item, "status"), "stage"))),
+        status=status_zh(_xml_text(child(child(item, "status"), "stage"))),
         issue_date=parse_date(dates.get("published") or dates.get("issued")),
         implementation_date=parse_date(dates.get("implemented") or dates.get("effective")),
-        ics=_codes(_xml_text(_kid(i, "code")) for i in _kids(ext, "ics")),
-        ccs=_codes(_xml_text(_kid(c, "code")) for c in _kids(ext, "ccs")),
+        ics=_codes(_xml_text(child(i, "code")) for i in children(ext, "ics")),
+        ccs=_codes(_xml_text(child(c, "code")) for c in children(ext, "ccs")),
         replaces=_numbers(replaces),
         replaced_by=_numbers(replaced_by),
         publisher=publisher,
-        url=next((_xml_text(u) for u in _kids(item, "uri") if u.get("type") == "src"), None),
+        url=next((_xml_text(u) for u in children(item, "uri") if u.get("type") == "src"), None),
     )
     return std, is_all_parts(raw_id)
 
 
 def _xml_items(root: Element) -> list[Element]:
     """The bibitems a file holds: the root itself, or a collection's members."""
-    name = _local(root)
+    name = local(root)
     if name in ("bibdata", "bibitem"):
         return [root]
     if name in ("relaton-collection", "collection"):
-        direct = _kids(root, "bibdata", "bibitem")
-        nested = [b for rel in _kids(root, "relation") for b in _kids(rel, "bibdata", "bibitem")]
+        direct = children(root, "bibdata", "bibitem")
+        nested = [b for rel in children(root, "relation") for b in children(rel, "bibdata", "bibitem")]
         return direct + nested
     raise _WrongFormat(f"文件不是 relaton 标准 XML（根元素为 <{name or '?'}>）")
 
@@ -310,8 +296,8 @@ def _xml_stds(item: Element) -> Iterator[_Std]:
     if not series:
         yield std
         return
-    parts = [b for rel in _kids(item, "relation") if (rel.get("type") or "").lower() in _PART_RELATIONS
-             for b in _kids(rel, "bibitem", "bibdata")]  # fmt: skip
+    parts = [b for rel in children(item, "relation") if (rel.get("type") or "").lower() in _PART_RELATIONS
+             for b in children(rel, "bibitem", "bibdata")]  # fmt: skip
     if not parts:
         raise RecordError(f"{std.number}（所有部分）是系列标准的总称，文件中没有具体部分")
     for part in parts:
@@ -587,13 +573,10 @@ def _sniff(data: bytes) -> str:
 
 def parse_file(path: Path, *, now: datetime, version: int) -> Iterator[Record | RecordError]:
     """Records for the standards in one Relaton XML/YAML file or one saved openstd page."""
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        yield RecordError(f"文件过大（{size} 字节，上限 {MAX_FILE_BYTES}）")
-        return
-    data = path.read_bytes()
-    if not data.strip(b"\xef\xbb\xbf \t\r\n"):
-        yield RecordError("文件为空")
+    try:
+        data = read_limited(path, MAX_FILE_BYTES)
+    except RecordError as exc:
+        yield exc
         return
     kind = _sniff(data)
     try:

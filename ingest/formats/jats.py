@@ -8,7 +8,6 @@ touched: the files name external DTDs, and a hostile file may declare XXE or "bi
 
 from __future__ import annotations
 
-import html.entities
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from pydantic import ValidationError
 
 from ingest.errors import RecordError, reason
 from ingest.formats import xml_safe
+from ingest.formats.xml_tree import Element, child, children, descendants, entity_char, local
 from ingest.identity import record_id
 from ingest.normalize_text import (
     author_key,
@@ -33,8 +33,6 @@ from ingest.normalize_text import (
     tidy_title,
 )
 from mappings.model import Author, DocType, Record, Reference
-
-Element = Any  # lxml is untyped
 
 _ARTICLE_TAGS = ("{*}article", "{*}PubmedArticle")
 _CITATION_TAGS = {"element-citation", "mixed-citation", "citation", "nlm-citation"}
@@ -58,33 +56,6 @@ _LANGS = {"eng": "en", "chi": "zh", "zho": "zh", "jpn": "ja", "ger": "de", "deu"
           "fra": "fr", "spa": "es", "rus": "ru", "kor": "ko", "por": "pt", "ita": "it"}  # fmt: skip
 
 
-def _local(el: Element) -> str:
-    tag = el.tag
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
-def _children(el: Element | None, *names: str) -> list[Element]:
-    if el is None:
-        return []
-    return [c for c in el if _local(c) in names]
-
-
-def _child(el: Element | None, *names: str) -> Element | None:
-    found = _children(el, *names)
-    return found[0] if found else None
-
-
-def _descendants(el: Element | None, name: str) -> list[Element]:
-    return [] if el is None else list(el.iter("{*}" + name))
-
-
-def _entity_text(node: Element) -> str:
-    # Only the name is looked at, so a document that redeclares "nbsp" cannot smuggle its own content.
-    name = str(node.name)
-    char = html.entities.html5.get(name + ";")
-    return char if char is not None else " "
-
-
 def _flatten(el: Element | None, skip: frozenset[str] = frozenset()) -> str:
     """The element's text with inline markup flattened and fields separated by one space."""
     if el is None:
@@ -94,24 +65,24 @@ def _flatten(el: Element | None, skip: frozenset[str] = frozenset()) -> str:
     def walk(node: Element) -> None:
         if node.text:
             parts.append(node.text)
-        for child in node:
-            if isinstance(child, etree._Entity):
-                parts.append(_entity_text(child))
-            elif isinstance(child.tag, str):
-                name = _local(child)
+        for sub in node:
+            if isinstance(sub, etree._Entity):
+                parts.append(entity_char(sub))
+            elif isinstance(sub.tag, str):
+                name = local(sub)
                 if (
                     name not in skip
                     and name not in _NEVER_TEXT
-                    and child.get("content-type") not in _ID_CONTENT_TYPES
+                    and sub.get("content-type") not in _ID_CONTENT_TYPES
                 ):
                     block = name not in _INLINE
                     if block:
                         parts.append(" ")
-                    walk(child)
+                    walk(sub)
                     if block:
                         parts.append(" ")
-            if child.tail:
-                parts.append(child.tail)
+            if sub.tail:
+                parts.append(sub.tail)
 
     walk(el)
     text = " ".join("".join(parts).split())
@@ -129,10 +100,10 @@ def _text(el: Element | None, skip: frozenset[str] = _MARKERS) -> str | None:
 
 def _person_name(name: Element) -> str:
     """Names as "Surname, Given" for Western names; "张三" for a Chinese (eastern) name."""
-    if _local(name) == "string-name" and _child(name, "surname") is None:
+    if local(name) == "string-name" and child(name, "surname") is None:
         return clean_text(_flatten(name))
-    surname = clean_text(_flatten(_child(name, "surname", "LastName")))
-    given = clean_text(_flatten(_child(name, "given-names", "ForeName", "Initials")))
+    surname = clean_text(_flatten(child(name, "surname", "LastName")))
+    given = clean_text(_flatten(child(name, "given-names", "ForeName", "Initials")))
     if has_cjk(surname + given):
         return surname + given
     return f"{surname}, {given}" if surname and given else surname or given
@@ -144,7 +115,7 @@ def _person_name(name: Element) -> str:
 def _aff_text(aff: Element) -> str | None:
     text = _text(aff)
     # "<aff><sup>1</sup> Institute …</aff>": a leading superscript is the affiliation's marker.
-    if text and len(aff) and _local(aff[0]) == "sup" and not (aff.text or "").strip():
+    if text and len(aff) and local(aff[0]) == "sup" and not (aff.text or "").strip():
         marker = _flatten(aff[0])
         text = text[len(marker) :].strip() if marker and text.startswith(marker) else text
     return text or None
@@ -152,34 +123,34 @@ def _aff_text(aff: Element) -> str | None:
 
 def _affiliations(meta: Element) -> dict[str, str]:
     return {
-        aff.get("id"): text for aff in _descendants(meta, "aff") if aff.get("id") and (text := _aff_text(aff))
+        aff.get("id"): text for aff in descendants(meta, "aff") if aff.get("id") and (text := _aff_text(aff))
     }
 
 
 def _authors(meta: Element) -> list[Author]:
     affs = _affiliations(meta)
-    all_affs = [t for a in _descendants(meta, "aff") if (t := _aff_text(a))]
+    all_affs = [t for a in descendants(meta, "aff") if (t := _aff_text(a))]
     authors: list[Author] = []
-    for group in _children(meta, "contrib-group"):
-        group_affs = [t for a in _children(group, "aff") if (t := _aff_text(a))]
-        for contrib in _children(group, "contrib"):
+    for group in children(meta, "contrib-group"):
+        group_affs = [t for a in children(group, "aff") if (t := _aff_text(a))]
+        for contrib in children(group, "contrib"):
             if contrib.get("contrib-type", "author") != "author":
                 continue
-            name_el = _child(contrib, "name", "string-name")
-            if name_el is None and (alts := _child(contrib, "name-alternatives")) is not None:
-                name_el = _child(alts, "name", "string-name")
+            name_el = child(contrib, "name", "string-name")
+            if name_el is None and (alts := child(contrib, "name-alternatives")) is not None:
+                name_el = child(alts, "name", "string-name")
             if name_el is not None:
                 name = _person_name(name_el)
             else:
-                collab = _child(contrib, "collab")
+                collab = child(contrib, "collab")
                 # A consortium lists its members in a nested contrib-group; the name is the rest.
                 name = clean_text(_flatten(collab, frozenset({"contrib-group", "xref", "fn"})))
             if not name:
                 continue
-            xrefs = _children(contrib, "xref")
+            xrefs = children(contrib, "xref")
             rids = [rid for x in xrefs if x.get("ref-type") == "aff" for rid in (x.get("rid") or "").split()]
             texts = [affs[r] for r in rids if r in affs]
-            texts += [t for a in _children(contrib, "aff") if (t := _aff_text(a))]
+            texts += [t for a in children(contrib, "aff") if (t := _aff_text(a))]
             # No link to an affiliation: a group's or the article's only affiliation is everyone's.
             if not texts and len(group_affs) == 1:
                 texts = group_affs
@@ -200,18 +171,18 @@ def _authors(meta: Element) -> list[Author]:
 
 
 def _abstract(meta: Element) -> str | None:
-    abstracts = _children(meta, "abstract")
+    abstracts = children(meta, "abstract")
     main = [a for a in abstracts if not a.get("abstract-type")]
     main = main or [a for a in abstracts if a.get("abstract-type") not in _SIDE_ABSTRACTS] or abstracts
     if not main:
         return None
     abstract = main[0]
-    sections = _children(abstract, "sec")
+    sections = children(abstract, "sec")
     if not sections:
         return _text(abstract, frozenset({"title", "label"}))
     parts = []
     for sec in sections:
-        title = _text(_child(sec, "title"))
+        title = _text(child(sec, "title"))
         body = _text(sec, frozenset({"title", "label"}))
         if body:
             parts.append(f"{title.rstrip(':：')}: {body}" if title else body)
@@ -220,14 +191,14 @@ def _abstract(meta: Element) -> str | None:
 
 def _funds(meta: Element) -> list[str]:
     funds: list[str] = []
-    for group in _descendants(meta, "funding-group"):
-        for award in _children(group, "award-group"):
-            source = "; ".join(t for s in _children(award, "funding-source") if (t := _text(s)))
-            ids = ", ".join(t for s in _children(award, "award-id") if (t := _text(s)))
+    for group in descendants(meta, "funding-group"):
+        for award in children(group, "award-group"):
+            source = "; ".join(t for s in children(award, "funding-source") if (t := _text(s)))
+            ids = ", ".join(t for s in children(award, "award-id") if (t := _text(s)))
             fund = f"{source} ({ids})" if source and ids else source or ids
             if fund:
                 funds.append(fund)
-        for statement in _children(group, "funding-statement"):
+        for statement in children(group, "funding-statement"):
             if text := _text(statement):
                 funds.append(text)
     return list(dict.fromkeys(funds))
@@ -235,8 +206,8 @@ def _funds(meta: Element) -> list[str]:
 
 def _year(meta: Element) -> int | None:
     ranked: list[tuple[int, int]] = []
-    for date in _children(meta, "pub-date"):
-        year = parse_year(_flatten(_child(date, "year")))
+    for date in children(meta, "pub-date"):
+        year = parse_year(_flatten(child(date, "year")))
         kind = date.get("pub-type") or date.get("date-type") or ""
         if year:
             ranked.append((_PUB_DATE_RANK.get(kind, 9), year))
@@ -245,52 +216,52 @@ def _year(meta: Element) -> int | None:
 
 def _reference(citation: Element) -> Reference:
     kind = citation.get("publication-type") or citation.get("citation-type") or ""
-    groups = _children(citation, "person-group")
+    groups = children(citation, "person-group")
     author_groups = [g for g in groups if g.get("person-group-type", "author") == "author"]
     holders = author_groups or ([] if groups else [citation])
     authors = []
     for holder in holders:
-        for person in _children(holder, "name", "string-name", "collab"):
-            if _local(person) == "collab" or _child(person, "surname") is None:
+        for person in children(holder, "name", "string-name", "collab"):
+            if local(person) == "collab" or child(person, "surname") is None:
                 name = clean_text(_flatten(person))
             else:
-                surname = clean_text(_flatten(_child(person, "surname")))
-                given = clean_text(_flatten(_child(person, "given-names"))).replace(".", "")
+                surname = clean_text(_flatten(child(person, "surname")))
+                given = clean_text(_flatten(child(person, "given-names"))).replace(".", "")
                 name = f"{surname} {given}".strip()
             if name:
                 authors.append(name)
-    title = tidy_title(_flatten(_child(citation, "article-title", "chapter-title"))) or None
-    venue = _text(_child(citation, "source"), frozenset())
+    title = tidy_title(_flatten(child(citation, "article-title", "chapter-title"))) or None
+    venue = _text(child(citation, "source"), frozenset())
     if not title and kind not in ("journal", ""):
         title, venue = venue, None  # a book, report or thesis: the source is its title
     raw = clean_or_none(_flatten(citation))
-    doi = next((d for p in _children(citation, "pub-id") if p.get("pub-id-type") == "doi"
+    doi = next((d for p in children(citation, "pub-id") if p.get("pub-id-type") == "doi"
                 if (d := normalize_doi(_flatten(p)))), None)  # fmt: skip
     if doi is None:
         links = " ".join(
-            x.get("{http://www.w3.org/1999/xlink}href") or "" for x in _children(citation, "ext-link")
+            x.get("{http://www.w3.org/1999/xlink}href") or "" for x in children(citation, "ext-link")
         )
         doi = find_doi(links) or find_doi(raw)
-    pages = normalize_pages(_flatten(_child(citation, "fpage")), _flatten(_child(citation, "lpage")))
-    pages = pages or clean_or_none(_flatten(_child(citation, "elocation-id", "page-range")))
+    pages = normalize_pages(_flatten(child(citation, "fpage")), _flatten(child(citation, "lpage")))
+    pages = pages or clean_or_none(_flatten(child(citation, "elocation-id", "page-range")))
     return Reference(
         raw=raw,
         authors=authors,
         title=title,
         venue=venue,
-        year=parse_year(_flatten(_child(citation, "year"))),
-        volume=normalize_number(_flatten(_child(citation, "volume"))),
-        issue=normalize_number(_flatten(_child(citation, "issue"))),
+        year=parse_year(_flatten(child(citation, "year"))),
+        volume=normalize_number(_flatten(child(citation, "volume"))),
+        issue=normalize_number(_flatten(child(citation, "issue"))),
         pages=pages,
         doi=doi,
-        patent_number=clean_or_none(_flatten(_child(citation, "patent"))) if kind == "patent" else None,
+        patent_number=clean_or_none(_flatten(child(citation, "patent"))) if kind == "patent" else None,
     )
 
 
 def _references(back: Element | None) -> list[Reference]:
     references: list[Reference] = []
-    for ref in _descendants(back, "ref"):
-        citations = [c for c in ref if _local(c) in _CITATION_TAGS]
+    for ref in descendants(back, "ref"):
+        citations = [c for c in ref if local(c) in _CITATION_TAGS]
         if citations:
             references.extend(_reference(c) for c in citations)
         elif raw := clean_or_none(_flatten(ref, frozenset({"label"}))):
@@ -299,39 +270,39 @@ def _references(back: Element | None) -> list[Reference]:
 
 
 def _jats_fields(article: Element) -> dict[str, Any]:
-    front = _child(article, "front")
-    meta = _child(front, "article-meta")
+    front = child(article, "front")
+    meta = child(front, "article-meta")
     if meta is None:
         raise RecordError("缺少 article-meta（不是完整的 JATS 文章）")
-    journal = _child(front, "journal-meta")
-    venue = _text(_child(_child(journal, "journal-title-group"), "journal-title")) or _text(
-        _child(journal, "journal-title")
+    journal = child(front, "journal-meta")
+    venue = _text(child(child(journal, "journal-title-group"), "journal-title")) or _text(
+        child(journal, "journal-title")
     )
-    title_group = _child(meta, "title-group")
+    title_group = child(meta, "title-group")
     lang = (article.get("{http://www.w3.org/XML/1998/namespace}lang") or "en").lower().split("-")[0]
     title_en = None
     if lang != "en":
-        for trans in _descendants(title_group, "trans-title-group"):
+        for trans in descendants(title_group, "trans-title-group"):
             if (trans.get("{http://www.w3.org/XML/1998/namespace}lang") or "").lower().startswith("en"):
-                title_en = _text(_child(trans, "trans-title"))
-    doi = next((d for a in _children(meta, "article-id") if a.get("pub-id-type") == "doi"
+                title_en = _text(child(trans, "trans-title"))
+    doi = next((d for a in children(meta, "article-id") if a.get("pub-id-type") == "doi"
                 if (d := normalize_doi(_flatten(a)))), None)  # fmt: skip
     return {
-        "title": _text(_child(title_group, "article-title")),
+        "title": _text(child(title_group, "article-title")),
         "title_en": title_en,
         "authors": _authors(meta),
         "abstract": _abstract(meta),
-        "keywords": [t for g in _children(meta, "kwd-group") for k in _children(g, "kwd") if (t := _text(k))],
+        "keywords": [t for g in children(meta, "kwd-group") for k in children(g, "kwd") if (t := _text(k))],
         "venue": venue,
         "year": _year(meta),
-        "volume": normalize_number(_flatten(_child(meta, "volume"))),
-        "issue": normalize_number(_flatten(_child(meta, "issue"))),
-        "pages": normalize_pages(_flatten(_child(meta, "fpage")), _flatten(_child(meta, "lpage")))
-        or clean_or_none(_flatten(_child(meta, "elocation-id"))),
+        "volume": normalize_number(_flatten(child(meta, "volume"))),
+        "issue": normalize_number(_flatten(child(meta, "issue"))),
+        "pages": normalize_pages(_flatten(child(meta, "fpage")), _flatten(child(meta, "lpage")))
+        or clean_or_none(_flatten(child(meta, "elocation-id"))),
         "doi": doi,
         "language": lang,
         "funds": _funds(meta),
-        "references": _references(_child(article, "back")),
+        "references": _references(child(article, "back")),
         "source": "jats",
     }
 
@@ -340,66 +311,66 @@ def _jats_fields(article: Element) -> dict[str, Any]:
 
 
 def _pubmed_fields(entry: Element) -> dict[str, Any]:
-    citation = _child(entry, "MedlineCitation")
-    art = _child(citation, "Article")
+    citation = child(entry, "MedlineCitation")
+    art = child(citation, "Article")
     if art is None:
         raise RecordError("PubMed 记录缺少 Article 元素")
-    journal = _child(art, "Journal")
-    issue = _child(journal, "JournalIssue")
-    pub_date = _child(issue, "PubDate")
-    lang = (_flatten(_child(art, "Language")) or "eng").lower()
-    title = tidy_title(_flatten(_child(art, "ArticleTitle"))) or None
+    journal = child(art, "Journal")
+    issue = child(journal, "JournalIssue")
+    pub_date = child(issue, "PubDate")
+    lang = (_flatten(child(art, "Language")) or "eng").lower()
+    title = tidy_title(_flatten(child(art, "ArticleTitle"))) or None
     title_en = None
-    vernacular = tidy_title(_flatten(_child(art, "VernacularTitle"))) or None
+    vernacular = tidy_title(_flatten(child(art, "VernacularTitle"))) or None
     if vernacular and lang != "eng":
         # MEDLINE translates foreign titles into English; the vernacular one is the original.
         title, title_en = vernacular, title
     authors: list[Author] = []
-    for person in _children(_child(art, "AuthorList"), "Author"):
+    for person in children(child(art, "AuthorList"), "Author"):
         if person.get("ValidYN") == "N":
             continue
         name = (
             _person_name(person)
-            if _child(person, "LastName") is not None
-            else _text(_child(person, "CollectiveName"), frozenset())
+            if child(person, "LastName") is not None
+            else _text(child(person, "CollectiveName"), frozenset())
         )
         if not name:
             continue
-        affs = [t for info in _children(person, "AffiliationInfo") for a in _children(info, "Affiliation")
+        affs = [t for info in children(person, "AffiliationInfo") for a in children(info, "Affiliation")
                 if (t := _text(a, frozenset()))]  # fmt: skip
         authors.append(Author(name=name, affiliation="; ".join(affs) or None, order=len(authors) + 1))
     abstract_parts = []
-    for part in _children(_child(art, "Abstract"), "AbstractText"):
+    for part in children(child(art, "Abstract"), "AbstractText"):
         text = _text(part, frozenset())
         if text:
             label = part.get("Label")
             abstract_parts.append(f"{label.capitalize()}: {text}" if label else text)
-    ids = {a.get("IdType"): _flatten(a) for a in _descendants(_child(entry, "PubmedData"), "ArticleId")}
+    ids = {a.get("IdType"): _flatten(a) for a in descendants(child(entry, "PubmedData"), "ArticleId")}
     doi = normalize_doi(ids.get("doi")) or next(
         (
             d
-            for e in _children(art, "ELocationID")
+            for e in children(art, "ELocationID")
             if e.get("EIdType") == "doi"
             if (d := normalize_doi(_flatten(e)))
         ),
         None,
     )
-    pagination = _child(art, "Pagination")
-    pages = normalize_pages(_flatten(_child(pagination, "MedlinePgn"))) or normalize_pages(
-        _flatten(_child(pagination, "StartPage")), _flatten(_child(pagination, "EndPage"))
+    pagination = child(art, "Pagination")
+    pages = normalize_pages(_flatten(child(pagination, "MedlinePgn"))) or normalize_pages(
+        _flatten(child(pagination, "StartPage")), _flatten(child(pagination, "EndPage"))
     )
     # An online-only article's locator ("e0123"); the doi-typed ELocationID is not a page.
-    locators = [e for e in _children(art, "ELocationID") if e.get("EIdType") != "doi"]
+    locators = [e for e in children(art, "ELocationID") if e.get("EIdType") != "doi"]
     pages = pages or clean_or_none(_flatten(locators[0] if locators else None))
     funds = []
-    for grant in _children(_child(art, "GrantList"), "Grant"):
-        agency, grant_id = _text(_child(grant, "Agency")), _text(_child(grant, "GrantID"))
+    for grant in children(child(art, "GrantList"), "Grant"):
+        agency, grant_id = _text(child(grant, "Agency")), _text(child(grant, "GrantID"))
         if agency or grant_id:
             funds.append(f"{agency} ({grant_id})" if agency and grant_id else agency or grant_id or "")
     references = []
-    for ref in _descendants(_child(entry, "PubmedData"), "Reference"):
-        raw = _text(_child(ref, "Citation"), frozenset())
-        ref_ids = {a.get("IdType"): _flatten(a) for a in _descendants(ref, "ArticleId")}
+    for ref in descendants(child(entry, "PubmedData"), "Reference"):
+        raw = _text(child(ref, "Citation"), frozenset())
+        ref_ids = {a.get("IdType"): _flatten(a) for a in descendants(ref, "ArticleId")}
         if raw or ref_ids:
             doi_ref = normalize_doi(ref_ids.get("doi")) or find_doi(raw)
             references.append(Reference(raw=raw, year=parse_year(raw), doi=doi_ref))
@@ -408,18 +379,18 @@ def _pubmed_fields(entry: Element) -> dict[str, Any]:
         "title_en": title_en,
         "authors": authors,
         "abstract": clean_or_none(" ".join(abstract_parts)),
-        "keywords": [t for k in _descendants(citation, "Keyword") if (t := _text(k, frozenset()))],
-        "venue": _text(_child(journal, "Title"), frozenset()),
-        "year": parse_year(_flatten(_child(pub_date, "Year")) or _flatten(_child(pub_date, "MedlineDate"))),
-        "volume": normalize_number(_flatten(_child(issue, "Volume"))),
-        "issue": normalize_number(_flatten(_child(issue, "Issue"))),
+        "keywords": [t for k in descendants(citation, "Keyword") if (t := _text(k, frozenset()))],
+        "venue": _text(child(journal, "Title"), frozenset()),
+        "year": parse_year(_flatten(child(pub_date, "Year")) or _flatten(child(pub_date, "MedlineDate"))),
+        "volume": normalize_number(_flatten(child(issue, "Volume"))),
+        "issue": normalize_number(_flatten(child(issue, "Issue"))),
         "pages": pages,
         "doi": doi,
         "language": _LANGS.get(lang, lang),
         "funds": list(dict.fromkeys(funds)),
         "references": references,
         "source": "pubmed",
-        "pmid": clean_or_none(_flatten(_child(citation, "PMID"))) or ids.get("pubmed"),
+        "pmid": clean_or_none(_flatten(child(citation, "PMID"))) or ids.get("pubmed"),
     }
 
 
@@ -455,7 +426,7 @@ def _record(fields: dict[str, Any], *, fallback_id: str, now: datetime, version:
 
 def _articles(path: Path) -> Iterable[tuple[str, Element]]:
     for _, element in xml_safe.events(path, tag=_ARTICLE_TAGS):
-        yield _local(element), element
+        yield local(element), element
         # Everything already turned into a Record is dropped, siblings included, to bound memory.
         xml_safe.drop_before(element)
 

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import pymarc
 from lxml import etree
@@ -37,6 +37,7 @@ from pydantic import ValidationError
 
 from ingest.errors import RecordError, reason
 from ingest.formats import xml_safe
+from ingest.formats.xml_tree import Element, local, namespace
 from ingest.identity import record_id
 from ingest.normalize_text import (
     author_key,
@@ -51,8 +52,6 @@ from ingest.normalize_text import (
     tidy_title,
 )
 from mappings.model import Author, DocType, Record, Reference, ThesisInfo
-
-Element = Any  # lxml is untyped
 
 MARC_NS = "http://www.loc.gov/MARC21/slim"
 _RECORD_END = b"\x1d"
@@ -144,16 +143,6 @@ class MarcData:
 # --- reading ---------------------------------------------------------------------------------------
 
 
-def _local(el: Element) -> str:
-    tag = el.tag
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
-def _namespace(el: Element) -> str:
-    tag = el.tag
-    return tag[1:].split("}", 1)[0] if isinstance(tag, str) and tag.startswith("{") else ""
-
-
 def plain_text(el: Element) -> str:
     """The element's text; entity references (left unresolved by the parser) are dropped, not expanded."""
     parts = [el.text or ""]
@@ -179,20 +168,20 @@ def _repair(s: str) -> str:
 
 
 def is_marc_record(el: Element) -> bool:
-    return _local(el) == "record" and _namespace(el) in (MARC_NS, "")
+    return local(el) == "record" and namespace(el) in (MARC_NS, "")
 
 
 def data_from_element(record: Element) -> MarcData:
     """A MARCXML <record> element (any prefix, or none) as MarcData."""
     data = MarcData()
     for child in record:
-        name = _local(child)
+        name = local(child)
         if name == "leader":
             data.leader = _text(child)
         elif name == "controlfield":
             data.control.setdefault(child.get("tag") or "", _text(child))
         elif name == "datafield":
-            subs = [(s.get("code") or "", _text(s)) for s in child if _local(s) == "subfield"]
+            subs = [(s.get("code") or "", _text(s)) for s in child if local(s) == "subfield"]
             data.fields.append(
                 MarcField(child.get("tag") or "", child.get("ind1") or " ", child.get("ind2") or " ", subs)
             )

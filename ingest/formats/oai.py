@@ -29,6 +29,7 @@ from pydantic import ValidationError
 
 from ingest.errors import RecordError, reason
 from ingest.formats import marc, xml_safe
+from ingest.formats.xml_tree import Element, child, children, local, namespace
 from ingest.identity import record_id
 from ingest.normalize_text import (
     author_key,
@@ -41,8 +42,6 @@ from ingest.normalize_text import (
     tidy_title,
 )
 from mappings.model import Author, DocType, Record
-
-Element = Any  # lxml is untyped
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -75,29 +74,10 @@ class PageInfo:
     deleted: int = 0
 
 
-def _local(el: Element) -> str:
-    tag = el.tag
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
-def _namespace(el: Element) -> str:
-    tag = el.tag
-    return tag[1:].split("}", 1)[0] if isinstance(tag, str) and tag.startswith("{") else ""
-
-
 def _text(el: Element | None) -> str:
     if el is None:
         return ""
     return clean_text(marc.plain_text(el))
-
-
-def _children(el: Element | None, name: str) -> list[Element]:
-    return [] if el is None else [c for c in el if _local(c) == name]
-
-
-def _child(el: Element | None, name: str) -> Element | None:
-    found = _children(el, name)
-    return found[0] if found else None
 
 
 def source_name(identifier: str, base_url: str | None) -> str:
@@ -155,10 +135,10 @@ def _dc_language(values: list[str]) -> str | None:
 
 def _dc_record(dc: Element, base: dict[str, Any], *, now: datetime, version: int) -> Record:
     def values(name: str) -> list[str]:
-        return [t for el in dc if _namespace(el) == DC_NS and _local(el) == name if (t := _text(el))]
+        return [t for el in dc if namespace(el) == DC_NS and local(el) == name if (t := _text(el))]
 
     # Titles uncleaned: tidy_title keeps a "." between Chinese words that clean_text would rewrite.
-    titles = [t for el in dc if _namespace(el) == DC_NS and _local(el) == "title" if (t := tidy_title(marc.plain_text(el)))]
+    titles = [t for el in dc if namespace(el) == DC_NS and local(el) == "title" if (t := tidy_title(marc.plain_text(el)))]
     title = titles[0] if titles else None
     title_en = next((t for t in titles[1:] if has_cjk(title) and not has_cjk(t)), None)
     identifiers = values("identifier")
@@ -189,12 +169,12 @@ def _dc_record(dc: Element, base: dict[str, Any], *, now: datetime, version: int
 
 
 def _arxiv_author(author: Element) -> Author | None:
-    keyname, forenames = _text(_child(author, "keyname")), _text(_child(author, "forenames"))
-    suffix = _text(_child(author, "suffix"))
+    keyname, forenames = _text(child(author, "keyname")), _text(child(author, "forenames"))
+    suffix = _text(child(author, "suffix"))
     name = f"{keyname}, {forenames}" if keyname and forenames else keyname or forenames
     if not name:
         return None
-    affiliations = [t for a in _children(author, "affiliation") if (t := _text(a))]
+    affiliations = [t for a in children(author, "affiliation") if (t := _text(a))]
     return Author(
         name=f"{name} {suffix}".strip(),
         affiliation=affiliations[0] if affiliations else None,
@@ -204,23 +184,23 @@ def _arxiv_author(author: Element) -> Author | None:
 
 
 def _arxiv_record(meta: Element, base: dict[str, Any], *, now: datetime, version: int) -> Record:
-    authors = [a for el in _children(_child(meta, "authors"), "author") if (a := _arxiv_author(el))]
+    authors = [a for el in children(child(meta, "authors"), "author") if (a := _arxiv_author(el))]
     for i, author in enumerate(authors, 1):
         author.order = i
-    arxiv_id = _text(_child(meta, "id"))
-    doi = normalize_doi(_text(_child(meta, "doi")).split()[0] if _text(_child(meta, "doi")) else None)
-    journal_ref = clean_or_none(_text(_child(meta, "journal-ref")))
+    arxiv_id = _text(child(meta, "id"))
+    doi = normalize_doi(_text(child(meta, "doi")).split()[0] if _text(child(meta, "doi")) else None)
+    journal_ref = clean_or_none(_text(child(meta, "journal-ref")))
     return _finish(
         {
             **base,
             # Published versions carry a DOI or journal-ref; the rest are preprints.
             "doc_type": DocType.journal_article if doi or journal_ref else DocType.other,
-            "title": tidy_title(_text(_child(meta, "title"))),
+            "title": tidy_title(_text(child(meta, "title"))),
             "authors": authors,
-            "abstract": clean_or_none(_text(_child(meta, "abstract"))),
-            "category": clean_or_none(_text(_child(meta, "categories"))),
+            "abstract": clean_or_none(_text(child(meta, "abstract"))),
+            "category": clean_or_none(_text(child(meta, "categories"))),
             "venue": journal_ref,
-            "year": parse_year(_text(_child(meta, "created"))),
+            "year": parse_year(_text(child(meta, "created"))),
             "doi": doi,
             "url": f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else None,
             "language": "en",
@@ -233,14 +213,14 @@ def _arxiv_record(meta: Element, base: dict[str, Any], *, now: datetime, version
 def _record(
     record: Element, info: PageInfo, *, source: str | None, now: datetime, version: int
 ) -> Record | None:
-    header = _child(record, "header")
-    identifier = _text(_child(header, "identifier"))
+    header = child(record, "header")
+    identifier = _text(child(header, "identifier"))
     if header is not None and header.get("status") == "deleted":
         info.deleted += 1
         return None
     if not identifier:
         raise RecordError("记录头缺少 identifier")
-    metadata = _child(record, "metadata")
+    metadata = child(record, "metadata")
     payload = next((c for c in metadata if isinstance(c.tag, str)), None) if metadata is not None else None
     if payload is None:
         raise RecordError(f"{identifier}：缺少 metadata")
@@ -253,11 +233,11 @@ def _record(
             )
         except (RecordError, ValidationError) as exc:
             raise RecordError(f"{identifier}：{reason(exc)}") from None
-    kind = _local(payload)
+    kind = local(payload)
     try:
         if kind == "dc":
             return _dc_record(payload, base, now=now, version=version)
-        if kind == "arXiv" and _namespace(payload) in (ARXIV_NS, ""):
+        if kind == "arXiv" and namespace(payload) in (ARXIV_NS, ""):
             return _arxiv_record(payload, base, now=now, version=version)
     except (RecordError, ValidationError) as exc:
         raise RecordError(f"{identifier}：{reason(exc)}") from None
@@ -281,7 +261,7 @@ def _on_token(el: Element, info: PageInfo) -> None:
 
 
 def _on_identify(el: Element) -> RecordError:
-    stamp = _text(_child(el, "earliestDatestamp"))
+    stamp = _text(child(el, "earliestDatestamp"))
     if stamp and not _DATESTAMP.match(stamp):
         return RecordError(f"Identify 响应的 earliestDatestamp 无效：{stamp}")
     return RecordError("Identify 响应不含记录（需要 ListRecords 或 GetRecord 响应）")
@@ -303,23 +283,23 @@ def parse_stream(
         for event, el in events:
             if not root_checked:
                 root_checked = True
-                if _local(el) != "OAI-PMH" or _namespace(el) not in (OAI_NS, ""):
-                    yield RecordError(f"文件不是 OAI-PMH 响应（根元素是 {_local(el)}）")
+                if local(el) != "OAI-PMH" or namespace(el) not in (OAI_NS, ""):
+                    yield RecordError(f"文件不是 OAI-PMH 响应（根元素是 {local(el)}）")
                     return
             if event == "start":
-                if _local(el) in _RECORD_PARENTS | _OTHER_VERBS and info.verb is None:
-                    info.verb = _local(el)
+                if local(el) in _RECORD_PARENTS | _OTHER_VERBS and info.verb is None:
+                    info.verb = local(el)
                 continue
-            name = _local(el)
+            name = local(el)
             if name == "request":
                 info.base_url = _text(el) or None
             elif name == "error":
                 yield _on_error(el, info)
             elif name == "resumptionToken":
                 _on_token(el, info)
-            elif name == "Identify" and el.getparent() is not None and _local(el.getparent()) == "OAI-PMH":
+            elif name == "Identify" and el.getparent() is not None and local(el.getparent()) == "OAI-PMH":
                 yield _on_identify(el)
-            elif name == "record" and _local(el.getparent()) in _RECORD_PARENTS:
+            elif name == "record" and local(el.getparent()) in _RECORD_PARENTS:
                 n += 1
                 info.records += 1
                 try:
@@ -328,7 +308,7 @@ def parse_stream(
                         yield record
                 except (RecordError, ValidationError) as exc:
                     yield RecordError(f"第 {n} 条记录：{reason(exc)}")
-                _drop(el)
+                xml_safe.drop_before(el)  # mapped records go, to bound memory on large pages
     except etree.XMLSyntaxError as exc:
         yield RecordError(f"第 {n + 1} 条记录：{xml_safe.describe(exc)}")
         return
@@ -336,15 +316,6 @@ def parse_stream(
         yield RecordError(f"{info.verb} 响应不含记录（需要 ListRecords 或 GetRecord 响应）")
     elif info.verb is None and not info.error_codes:
         yield RecordError("OAI-PMH 响应中没有 ListRecords 或 GetRecord")
-
-
-def _drop(el: Element) -> None:
-    # Records already mapped are dropped, earlier siblings included, to bound memory on large pages.
-    el.clear(keep_tail=False)
-    parent = el.getparent()
-    if parent is not None:
-        while el.getprevious() is not None:
-            del parent[0]
 
 
 def parse_file(path: Path, *, now: datetime, version: int) -> Iterator[Record | RecordError]:

@@ -15,13 +15,8 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
 
-from lxml import etree
-from pydantic import ValidationError
-
-from ingest.errors import RecordError, reason
-from ingest.formats import xml_safe
+from ingest.errors import RecordError
 from ingest.formats._patent_numbers import (
     canonical_application_number,
     canonical_patent_number,
@@ -30,22 +25,17 @@ from ingest.formats._patent_numbers import (
     compact_year,
     normalize_ipc,
 )
-from ingest.formats._patent_record import PatentFields, build_record
+from ingest.formats._patent_record import PatentFields
 from ingest.formats._patent_xml import (
     DocumentTooLarge,
-    Element,
-    child,
-    children,
-    descendants,
+    PatentXml,
     flat,
     lines,
-    local,
     path,
     text,
-    with_doctype,
-    xml_documents,
+    xml_records,
 )
-from ingest.formats.xml_safe import syntax_error
+from ingest.formats.xml_tree import Element, child, children, descendants, local
 from ingest.normalize_text import find_doi, parse_year
 from mappings.model import Record, Reference
 
@@ -205,32 +195,9 @@ def _fields(root: Element) -> PatentFields:
     )  # fmt: skip
 
 
-def _records(fh: BinaryIO, file: Path, now: datetime, version: int) -> Iterator[Record | RecordError]:
-    n = 0
-    for start, data in xml_documents(fh):
-        n += 1
-        where = f"第 {n} 件专利（第 {start} 行起）"
-        try:
-            root = etree.fromstring(with_doctype(data), xml_safe.parser(remove_comments=True))
-        except etree.XMLSyntaxError as exc:
-            line = f"第 {start + exc.lineno - 1} 行" if exc.lineno else "文件"
-            yield RecordError(f"{where}：{syntax_error(line, exc.msg)}")
-            continue
-        if local(root) not in _ROOTS:
-            if n == 1:
-                yield RecordError(f"{NOT_ST36}：根元素为 <{local(root)}>")
-                return
-            yield RecordError(f"{where}：不是 ST.36 / EPO 专利文献（根元素 <{local(root)}>）")
-            continue
-        try:
-            fields = _fields(root)
-            yield build_record(
-                fields, source="st36", fallback_id=f"{file.name}#{n}", now=now, version=version
-            )
-        except (RecordError, ValidationError) as exc:
-            yield RecordError(f"{where}：{reason(exc)}")
-    if n == 0:
-        yield RecordError(f"{NOT_ST36}：文件中没有 XML 文档")
+_FORMAT = PatentXml(
+    source="st36", builders=dict.fromkeys(_ROOTS, _fields), not_this=NOT_ST36, document="ST.36 / EPO 专利文献"
+)
 
 
 def parse_file(path: Path, *, now: datetime, version: int) -> Iterator[Record | RecordError]:
@@ -247,10 +214,10 @@ def parse_file(path: Path, *, now: datetime, version: int) -> Iterator[Record | 
     try:
         if head.startswith(_GZIP_MAGIC):
             with gzip.open(path, "rb") as gz:
-                yield from _records(gz, path, now, version)  # type: ignore[arg-type]
+                yield from xml_records(gz, path, _FORMAT, now=now, version=version)  # type: ignore[arg-type]
         elif head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
             with path.open("rb") as fh:
-                yield from _records(fh, path, now, version)
+                yield from xml_records(fh, path, _FORMAT, now=now, version=version)
         else:
             yield RecordError(f"{NOT_ST36}：不是 XML")
     except (OSError, EOFError) as exc:  # a truncated or corrupt gzip stream

@@ -30,6 +30,7 @@ from pypdf import PdfReader
 
 from ingest.errors import RecordError, reason
 from ingest.formats import xml_safe
+from ingest.formats._file import read_limited
 from ingest.formats.xml_safe import parser_words, syntax_error
 from ingest.identity import record_id
 from ingest.normalize_text import clean_or_none, clean_text, join_lines, tidy_title
@@ -334,13 +335,10 @@ def parse_file(
     `fulltext_dir` is where <fulltext href> names are looked up, the XML file's own folder by default;
     a caller that parses a copy of the file (the raw store) passes the folder it was submitted from.
     """
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        yield RecordError(f"文件过大（{size} 字节，上限 {MAX_FILE_BYTES}）")
-        return
-    data = path.read_bytes()
-    if not data.strip(b"\xef\xbb\xbf \t\r\n"):
-        yield RecordError("文件为空")
+    try:
+        data = read_limited(path, MAX_FILE_BYTES)
+    except RecordError as exc:
+        yield exc
         return
     if data.startswith(b"%PDF"):
         yield RecordError(

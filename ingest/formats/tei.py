@@ -37,7 +37,6 @@ quirks of real files are tolerated rather than reported: GROBID's training files
 
 from __future__ import annotations
 
-import html.entities
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -50,7 +49,9 @@ from pydantic import ValidationError
 
 from ingest.errors import RecordError, reason
 from ingest.formats import xml_safe
+from ingest.formats._file import read_limited
 from ingest.formats.xml_safe import syntax_error
+from ingest.formats.xml_tree import Element, child, children, descendants, entity_char, local
 from ingest.identity import record_id
 from ingest.normalize_text import (
     author_key,
@@ -65,8 +66,6 @@ from ingest.normalize_text import (
     tidy_title,
 )
 from mappings.model import Author, DocType, Record, Reference
-
-Element = Any  # lxml is untyped
 
 MAX_FILE_BYTES = 200_000_000
 SOURCE = "grobid"
@@ -137,12 +136,7 @@ def _parse_xml(data: bytes) -> Element:
 
 
 def _load(path: Path) -> Element:
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise RecordError(f"文件过大（{size} 字节，上限 {MAX_FILE_BYTES}）")
-    data = path.read_bytes()
-    if not data.strip():
-        raise RecordError("文件为空")
+    data = read_limited(path, MAX_FILE_BYTES)
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head.startswith(b"<") and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         looks = "JSON" if head.startswith((b"{", b"[")) else "纯文本，例如一行一条的引文列表"
@@ -151,28 +145,6 @@ def _load(path: Path) -> Element:
 
 
 # --- element helpers --------------------------------------------------------------------------------
-
-
-def _local(el: Element) -> str:
-    tag = el.tag
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
-def _children(el: Element | None, *names: str) -> list[Element]:
-    return [] if el is None else [c for c in el if _local(c) in names]
-
-
-def _child(el: Element | None, *names: str) -> Element | None:
-    return next(iter(_children(el, *names)), None)
-
-
-def _all(el: Element | None, name: str) -> list[Element]:
-    return [] if el is None else list(el.iter("{*}" + name))
-
-
-def _entity_char(node: Element) -> str:
-    # Looked up by name only: a document cannot give a declared entity its own (possibly huge) text.
-    return html.entities.html5.get(f"{node.name};", " ")
 
 
 def _flatten(el: Element | None, skip: frozenset[str] = frozenset(), *, tagged: bool = False) -> str:
@@ -187,15 +159,15 @@ def _flatten(el: Element | None, skip: frozenset[str] = frozenset(), *, tagged: 
 
     def walk(node: Element) -> None:
         parts.append(node.text or "")
-        for child in node:
-            if isinstance(child, etree._Entity):
-                parts.append(_entity_char(child))
-            elif isinstance(child.tag, str) and (name := _local(child)) not in skip:
+        for sub in node:
+            if isinstance(sub, etree._Entity):
+                parts.append(entity_char(sub))
+            elif isinstance(sub.tag, str) and (name := local(sub)) not in skip:
                 spaced = name == "lb" or not (tagged or name in _INLINE)
                 parts.append(" " if spaced else "")
-                walk(child)
+                walk(sub)
                 parts.append(" " if spaced else "")
-            parts.append(child.tail or "")
+            parts.append(sub.tail or "")
 
     walk(el)
     return " ".join("".join(parts).split())
@@ -216,8 +188,8 @@ def _fold(s: str | None) -> str:
 
 def _name_parts(pers: Element) -> tuple[str, str]:
     """(surname, forenames) of a persName; roleName ("Dr") and genName are not part of the name."""
-    surname = clean_text(" ".join(_flatten(s) for s in _children(pers, "surname")))
-    forenames = clean_text(" ".join(_flatten(f) for f in _children(pers, "forename")))
+    surname = clean_text(" ".join(_flatten(s) for s in children(pers, "surname")))
+    forenames = clean_text(" ".join(_flatten(f) for f in children(pers, "forename")))
     if not surname and not forenames:
         return clean_text(_flatten(pers, frozenset({"roleName"}))), ""
     return surname, forenames
@@ -239,21 +211,21 @@ def _cited_name(pers: Element) -> str:
 
 def _affiliation_text(aff: Element) -> str | None:
     # Newer GROBID keeps the affiliation as printed; that beats its own re-assembly.
-    raw = next((n for n in _children(aff, "note") if n.get("type") == "raw_affiliation"), None)
+    raw = next((n for n in children(aff, "note") if n.get("type") == "raw_affiliation"), None)
     if raw is not None and (text := _text(raw, frozenset({"label"}))):
         return text
-    parts = [t for o in _children(aff, "orgName") if (t := _text(o))]
-    address = _child(aff, "address")
-    parts += [t for a in _children(address, "settlement", "region", "country") if (t := _text(a))]
+    parts = [t for o in children(aff, "orgName") if (t := _text(o))]
+    address = child(aff, "address")
+    parts += [t for a in children(address, "settlement", "region", "country") if (t := _text(a))]
     return clean_or_none(", ".join(dict.fromkeys(parts))) or _text(aff, frozenset({"note", "label"}))
 
 
 def _authors(analytic: Element | None) -> list[Author]:
     authors: list[Author] = []
     orphans: list[str] = []  # affiliations GROBID found but could not tie to a name
-    for author in _children(analytic, "author"):
-        affs = [t for a in _children(author, "affiliation") if (t := _affiliation_text(a))]
-        pers = _child(author, "persName")
+    for author in children(analytic, "author"):
+        affs = [t for a in children(author, "affiliation") if (t := _affiliation_text(a))]
+        pers = child(author, "persName")
         name = _record_name(pers) if pers is not None else None
         if not name:
             orphans.extend(affs)
@@ -280,7 +252,7 @@ def _authors(analytic: Element | None) -> list[Author]:
 
 
 def _titles(el: Element | None, level: str) -> list[Element]:
-    return [t for t in _children(el, "title") if t.get("level") == level]
+    return [t for t in children(el, "title") if t.get("level") == level]
 
 
 def _main_title(el: Element | None, level: str) -> str | None:
@@ -296,7 +268,7 @@ def _work_title(el: Element | None, level: str) -> str | None:
 
 
 def _meeting(monogr: Element | None) -> str | None:
-    meeting = _child(monogr, "meeting")
+    meeting = child(monogr, "meeting")
     # GROBID leaves the "Proc." it cut off as ". of the …" / "the …": keep the name only.
     text = _text(meeting, frozenset({"address"}))
     return clean_or_none(re.sub(r"^[.,;:\s]+(?:of\s+)?(?:the\s+)?", "", text or "")) if text else None
@@ -304,7 +276,7 @@ def _meeting(monogr: Element | None) -> str | None:
 
 def _scope(imprint: Element | None, *units: str) -> Element | None:
     return next(
-        (b for b in _children(imprint, "biblScope") if (b.get("unit") or b.get("type")) in units), None
+        (b for b in children(imprint, "biblScope") if (b.get("unit") or b.get("type")) in units), None
     )
 
 
@@ -318,14 +290,14 @@ def _pages(imprint: Element | None) -> str | None:
 
 
 def _date_year(imprint: Element | None) -> int | None:
-    dates = _children(imprint, "date")
+    dates = children(imprint, "date")
     dates.sort(key=lambda d: d.get("type") != "published")
     return next((y for d in dates if (y := parse_year(d.get("when") or _flatten(d)))), None)
 
 
 def _idnos(el: Element | None, *kinds: str) -> list[str]:
     wanted = {k.casefold() for k in kinds}
-    return [_flatten(i) for i in _all(el, "idno") if (i.get("type") or "").casefold() in wanted]
+    return [_flatten(i) for i in descendants(el, "idno") if (i.get("type") or "").casefold() in wanted]
 
 
 def _doi(el: Element | None) -> str | None:
@@ -382,19 +354,19 @@ def _trust_raw(fields: dict[str, Any], people: list[Element], raw: str | None) -
 
 
 def _struct_reference(bs: Element) -> Reference:
-    analytic = _child(bs, "analytic")
-    monogr = _child(bs, "monogr")
-    imprint = _child(monogr, "imprint")
-    holder = analytic if _children(analytic, "author") else monogr
+    analytic = child(bs, "analytic")
+    monogr = child(bs, "monogr")
+    imprint = child(monogr, "imprint")
+    holder = analytic if children(analytic, "author") else monogr
     people: list[Element] = []
     authors: list[str] = []
-    for author in _children(holder, "author"):
-        pers = _child(author, "persName")
+    for author in children(holder, "author"):
+        pers = child(author, "persName")
         if pers is not None:
             people.append(pers)
             name = _cited_name(pers)
         else:
-            name = clean_text(_flatten(_child(author, "orgName")))  # a corporate author
+            name = clean_text(_flatten(child(author, "orgName")))  # a corporate author
         if name:
             authors.append(name)
     article = _work_title(analytic, "a")
@@ -406,7 +378,7 @@ def _struct_reference(bs: Element) -> Reference:
     else:
         # No part title: a book (or report, thesis) is the cited work itself; a bare journal is a venue.
         title, venue = book, journal or _main_title(monogr, "s")
-    raw = _text(next((n for n in _children(bs, "note") if n.get("type") == "raw_reference"), None))
+    raw = _text(next((n for n in children(bs, "note") if n.get("type") == "raw_reference"), None))
     fields: dict[str, Any] = {
         "title": title,
         "authors": authors,
@@ -441,7 +413,7 @@ def _split_names(text: str) -> list[str]:
 def _bibl_fields(bibl: Element) -> dict[str, Any]:
     """Fields of a tagged `<bibl>` (GROBID training data and some GROBID output): the tags are the parse."""
     raw = clean_or_none(_flatten(bibl, tagged=True))
-    authors = [n for a in _children(bibl, "author") for n in _split_names(_flatten(a, tagged=True))]
+    authors = [n for a in children(bibl, "author") for n in _split_names(_flatten(a, tagged=True))]
     article = _work_title(bibl, "a")
     venue = _main_title(bibl, "j") or _main_title(bibl, "m") or _main_title(bibl, "s")
     if not article and _titles(bibl, "m") and not _titles(bibl, "j"):
@@ -462,9 +434,9 @@ def _bibl_fields(bibl: Element) -> dict[str, Any]:
 
 def _references(text: Element | None) -> list[Reference]:
     references: list[Reference] = []
-    for list_bibl in _all(text, "listBibl"):
+    for list_bibl in descendants(text, "listBibl"):
         for entry in list_bibl:
-            name = _local(entry)
+            name = local(entry)
             if name == "biblStruct":
                 references.append(_struct_reference(entry))
             elif name == "bibl":
@@ -478,12 +450,12 @@ def _references(text: Element | None) -> list[Reference]:
 
 
 def _abstract(profile: Element | None) -> str | None:
-    abstract = _child(profile, "abstract")
+    abstract = child(profile, "abstract")
     if abstract is None:
         return None
     parts = []
-    for block in _children(abstract, "div") or [abstract]:
-        head = _text(_child(block, "head"))
+    for block in children(abstract, "div") or [abstract]:
+        head = _text(child(block, "head"))
         body = _text(block, frozenset({"head"}))
         if body:
             parts.append(f"{head.rstrip(':：')}: {body}" if head else body)
@@ -492,8 +464,8 @@ def _abstract(profile: Element | None) -> str | None:
 
 def _keywords(profile: Element | None) -> list[str]:
     words: list[str] = []
-    for group in _all(profile, "keywords"):
-        terms = _children(group, "term")
+    for group in descendants(profile, "keywords"):
+        terms = children(group, "term")
         if terms:
             words += [t for term in terms if (t := _text(term))]
         else:  # older GROBID: one string, separated as printed
@@ -502,9 +474,12 @@ def _keywords(profile: Element | None) -> list[str]:
 
 
 def _funds(title_stmt: Element | None, back: Element | None) -> list[str]:
-    funds = [t for f in _children(title_stmt, "funder") if (t := _text(f))]
+    funds = [t for f in children(title_stmt, "funder") if (t := _text(f))]
     funds += [
-        t for d in _all(back, "div") if d.get("type") == "funding" if (t := _text(d, frozenset({"head"})))
+        t
+        for d in descendants(back, "div")
+        if d.get("type") == "funding"
+        if (t := _text(d, frozenset({"head"})))
     ]
     return list(dict.fromkeys(funds))
 
@@ -512,7 +487,7 @@ def _funds(title_stmt: Element | None, back: Element | None) -> list[str]:
 def _doc_type(monogr: Element | None) -> DocType:
     if _titles(monogr, "j"):
         return DocType.journal_article
-    if _child(monogr, "meeting") is not None:
+    if child(monogr, "meeting") is not None:
         return DocType.conference_paper
     return DocType.other
 
@@ -524,18 +499,18 @@ def _language(tei: Element, header: Element, text: Element | None) -> str | None
 
 
 def _document_fields(tei: Element) -> dict[str, Any]:
-    header = _child(tei, "teiHeader")
-    file_desc = _child(header, "fileDesc")
-    title_stmt = _child(file_desc, "titleStmt")
-    pub_stmt = _child(file_desc, "publicationStmt")
-    bs = _child(_child(file_desc, "sourceDesc"), "biblStruct")
-    analytic, monogr = _child(bs, "analytic"), _child(bs, "monogr")
-    imprint = _child(monogr, "imprint")
-    profile = _child(header, "profileDesc")
-    text = _child(tei, "text")
+    header = child(tei, "teiHeader")
+    file_desc = child(header, "fileDesc")
+    title_stmt = child(file_desc, "titleStmt")
+    pub_stmt = child(file_desc, "publicationStmt")
+    bs = child(child(file_desc, "sourceDesc"), "biblStruct")
+    analytic, monogr = child(bs, "analytic"), child(bs, "monogr")
+    imprint = child(monogr, "imprint")
+    profile = child(header, "profileDesc")
+    text = child(tei, "text")
     title = (
         _work_title(title_stmt, "a")
-        or tidy_title(_flatten(_child(title_stmt, "title")))
+        or tidy_title(_flatten(child(title_stmt, "title")))
         or _work_title(analytic, "a")
         or _work_title(monogr, "m")
     )
@@ -554,11 +529,11 @@ def _document_fields(tei: Element) -> dict[str, Any]:
         "doi": _doi(bs),
         "issn": _issns(monogr),
         "isbn": list(dict.fromkeys(clean_text(v) for v in _idnos(monogr, "ISBN", "ISBN13", "ISBN10"))),
-        "publisher": _text(_child(pub_stmt, "publisher")) or _text(_child(imprint, "publisher")),
+        "publisher": _text(child(pub_stmt, "publisher")) or _text(child(imprint, "publisher")),
         "language": _language(tei, header, text),
-        "funds": _funds(title_stmt, _child(text, "back")),
+        "funds": _funds(title_stmt, child(text, "back")),
         "references": _references(text),
-        "full_text": _text(_child(text, "body"), _BODY_SKIP),
+        "full_text": _text(child(text, "body"), _BODY_SKIP),
         "doc_type": _doc_type(monogr),
     }
 
@@ -603,7 +578,7 @@ def _header_reference_fields(bibls: list[Element]) -> dict[str, Any]:
 def _training_file(
     root: Element, path: Path, *, now: datetime, version: int
 ) -> Iterator[Record | RecordError]:
-    bibls = _all(root, "bibl")
+    bibls = descendants(root, "bibl")
     if _HEADER_REFERENCE_NAME.search(path.name) and bibls:
         try:
             yield _record(_header_reference_fields(bibls), source_id=path.name, now=now, version=version)
@@ -617,8 +592,8 @@ def _training_file(
 
 
 def _is_document(tei: Element) -> bool:
-    file_desc = _child(_child(tei, "teiHeader"), "fileDesc")
-    return _child(file_desc, "titleStmt") is not None or _child(file_desc, "sourceDesc") is not None
+    file_desc = child(child(tei, "teiHeader"), "fileDesc")
+    return child(file_desc, "titleStmt") is not None or child(file_desc, "sourceDesc") is not None
 
 
 def parse_file(path: Path, *, now: datetime, version: int) -> Iterator[Record | RecordError]:
@@ -628,12 +603,12 @@ def parse_file(path: Path, *, now: datetime, version: int) -> Iterator[Record | 
     except (RecordError, ValidationError) as exc:
         yield exc if isinstance(exc, RecordError) else RecordError(reason(exc))
         return
-    name = _local(root)
+    name = local(root)
     if name == "teiCorpus":
-        documents = _children(root, "TEI")
+        documents = children(root, "TEI")
     elif name in ("TEI", "tei") and _is_document(root):
         documents = [root]
-    elif name in ("TEI", "tei", "citations") and _all(root, "bibl"):
+    elif name in ("TEI", "tei", "citations") and descendants(root, "bibl"):
         yield from _training_file(root, path, now=now, version=version)
         return
     else:

@@ -13,16 +13,12 @@ entity nodes and are turned into characters by name (see `_patent_xml`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import BinaryIO
 
-from lxml import etree
-from pydantic import ValidationError
-
-from ingest.errors import RecordError, reason
-from ingest.formats import xml_safe
+from ingest.errors import RecordError
 from ingest.formats._patent_numbers import (
     canonical_application_number,
     canonical_patent_number,
@@ -31,22 +27,17 @@ from ingest.formats._patent_numbers import (
     compact_year,
     normalize_ipc,
 )
-from ingest.formats._patent_record import PatentFields, build_record
+from ingest.formats._patent_record import PatentFields, numbered_record
 from ingest.formats._patent_xml import (
     DocumentTooLarge,
-    Element,
-    child,
-    children,
-    descendants,
+    PatentXml,
     flat,
     lines,
-    local,
     path,
     text,
-    with_doctype,
-    xml_documents,
+    xml_records,
 )
-from ingest.formats.xml_safe import syntax_error
+from ingest.formats.xml_tree import Element, child, children, descendants, local
 from ingest.normalize_text import clean_or_none, find_doi, parse_year
 from mappings.model import Record, Reference
 
@@ -269,12 +260,18 @@ def _sgml(root: Element) -> PatentFields:
     )
 
 
-_BUILDERS: dict[str, Callable[[Element], PatentFields]] = {
-    "us-patent-grant": _v4,
-    "us-patent-application": _v4,
-    "patent-application-publication": _pap,
-    "PATDOC": _sgml,
-}
+_FORMAT = PatentXml(
+    source="uspto",
+    builders={
+        "us-patent-grant": _v4,
+        "us-patent-application": _v4,
+        "patent-application-publication": _pap,
+        "PATDOC": _sgml,
+    },
+    not_this=NOT_USPTO,
+    document="USPTO 专利文献",
+    root_note="，不是 USPTO 专利 XML",
+)
 
 
 # --- files ------------------------------------------------------------------------------------------
@@ -295,36 +292,7 @@ def _sniff(head: bytes) -> str:
 
 def _xml_records(file: Path, now: datetime, version: int) -> Iterator[Record | RecordError]:
     with file.open("rb") as fh:
-        yield from _xml_documents(fh, file, now, version)
-
-
-def _xml_documents(fh: BinaryIO, file: Path, now: datetime, version: int) -> Iterator[Record | RecordError]:
-    n = 0
-    for start, data in xml_documents(fh):
-        n += 1
-        where = f"第 {n} 件专利（第 {start} 行起）"
-        try:
-            root = etree.fromstring(with_doctype(data), xml_safe.parser(remove_comments=True))
-        except etree.XMLSyntaxError as exc:
-            line = f"第 {start + exc.lineno - 1} 行" if exc.lineno else "文件"
-            yield RecordError(f"{where}：{syntax_error(line, exc.msg)}")
-            continue
-        builder = _BUILDERS.get(local(root))
-        if builder is None:
-            if n == 1:
-                yield RecordError(f"{NOT_USPTO}：根元素为 <{local(root)}>，不是 USPTO 专利 XML")
-                return
-            yield RecordError(f"{where}：不是 USPTO 专利文献（根元素 <{local(root)}>）")
-            continue
-        try:
-            fields = builder(root)
-            yield build_record(
-                fields, source="uspto", fallback_id=f"{file.name}#{n}", now=now, version=version
-            )
-        except (RecordError, ValidationError) as exc:
-            yield RecordError(f"{where}：{reason(exc)}")
-    if n == 0:
-        yield RecordError(f"{NOT_USPTO}：文件中没有 XML 文档")
+        yield from xml_records(fh, file, _FORMAT, now=now, version=version)
 
 
 # --- 1976-2001 APS "Green Book" text ---------------------------------------------------------------
@@ -436,13 +404,10 @@ def _greenbook_records(file: Path, now: datetime, version: int) -> Iterator[Reco
     n = 0
     for start, sections in _gb_patents(file):
         n += 1
-        try:
-            fields = _gb_fields(sections)
-            yield build_record(
-                fields, source="uspto", fallback_id=f"{file.name}#{n}", now=now, version=version
-            )
-        except (RecordError, ValidationError) as exc:
-            yield RecordError(f"第 {n} 件专利（第 {start} 行起）：{reason(exc)}")
+        fields = partial(_gb_fields, sections)
+        yield numbered_record(
+            n, start, fields, source="uspto", file_name=file.name, now=now, version=version
+        )
     if n == 0:
         yield RecordError(f"{NOT_USPTO}：APS Green Book 文本中没有 PATN 记录")
 
