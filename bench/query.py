@@ -75,6 +75,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--out", type=Path, default=None, help="JSON results file (default bench/results/query-<ts>.json)"
     )
     p.add_argument("--keep-tmp", action="store_true")
+    p.add_argument(
+        "--keep-index", action="store_true", help="leave the ingested index in place, for later runs with --prefix"
+    )
     return p.parse_args(argv)
 
 
@@ -252,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for proc in procs:
             proc.stop()
-        if created and es is not None:
+        if created and es is not None and not args.keep_index:
             from ingest.index_admin import drop_all
             from mappings.naming import IndexNames
 
