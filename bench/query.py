@@ -68,6 +68,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--requests", type=int, default=640, help="requests per target at concurrency > 1")
     p.add_argument("--port", type=int, default=0, help="API port (default: a free one)")
     p.add_argument(
+        "--api-workers", type=int, default=None, help="`chaxin serve --workers N` (default: CHAXIN_API_WORKERS)"
+    )
+    p.add_argument(
         "--redis-db", type=int, default=11, help="Redis database used as the benchmark's Celery queue"
     )
     p.add_argument("--database-url", default=None, help="job database (default: a temporary SQLite file)")
@@ -241,7 +244,9 @@ def main(argv: list[str] | None = None) -> int:
 
         port = args.port or harness.free_port()
         log(f"starting `chaxin serve --port {port}` ...")
-        api = harness.start_api(env, tmp / "api.log", port)
+        workers = ["--workers", str(args.api_workers)] if args.api_workers else []
+        results["api_workers"] = args.api_workers or getattr(settings, "api_workers", 1)
+        api = harness.start_api(env, tmp / "api.log", port, extra_args=workers)
         procs.append(api)
         results["runs"] = bench_queries(args, settings, names, port, qs, levels, results)
         records = load_records(args.source)
@@ -472,6 +477,7 @@ def report(results: dict[str, Any]) -> str:
         qs = results.get("queries") or []
         kinds = Counter(x["kind"] for x in qs)
         lines.append(["queries", f"{len(qs)} ({', '.join(f'{v} {k}' for k, v in kinds.items())})"])
+        lines.append(["API worker processes", results.get("api_workers", "-")])
         lines.append(["zero-hit queries", len(results.get("zero_hit_queries") or [])])
         lines.append(["API vs ES result mismatches", len(results.get("api_es_mismatches") or [])])
         parts.append(table(["setup", "value"], lines, title="== Query benchmark"))
