@@ -31,8 +31,8 @@ RUN pip install . \
     && rm -rf build *.egg-info
 
 RUN useradd --system --uid 10001 --create-home --home-dir /home/chaxin --shell /usr/sbin/nologin chaxin \
-    && mkdir -p /var/lib/chaxin \
-    && chown chaxin:chaxin /var/lib/chaxin
+    && mkdir -p /var/lib/chaxin/exports \
+    && chown -R chaxin:chaxin /var/lib/chaxin
 USER chaxin
 
 EXPOSE 8000

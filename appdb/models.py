@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -118,6 +129,34 @@ class SearchHistoryEntry(Base):
     total: Mapped[int] = mapped_column(Integer)
     name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ExportJob(Base):
+    """An export too large to stream while the user waits: a worker writes the file, kept for download."""
+
+    __tablename__ = "export_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Only signed-in users run export jobs; the worker applies the access policy as this user.
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # queued -> running -> done | failed
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    format: Mapped[str] = mapped_column(String(32))
+    q: Mapped[str] = mapped_column(Text)  # as typed: names the file
+    mode: Mapped[str] = mapped_column(String(16))
+    sort: Mapped[str] = mapped_column(String(32))
+    # The compiled query before the access policy (JSON), `#n` resolved when the job was submitted.
+    query_json: Mapped[str] = mapped_column(Text)
+    max_records: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Integer)  # records expected: the hits at submission, up to max_records
+    written: Mapped[int] = mapped_column(Integer, default=0)
+    file_name: Mapped[str] = mapped_column(Text)  # offered to the browser
+    path: Mapped[str | None] = mapped_column(Text, nullable=True)  # the finished file
+    bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class SavedStrategy(Base):

@@ -1,6 +1,6 @@
 """Reference matching quality on the biblio-glutton set, and reference parsing speed.
 
-    .venv/bin/python bench/citations.py [--limit N] [--out PATH]
+    .venv/bin/python bench/citations.py [--limit N] [--corpus NAME ...] [--misses FILE] [--out PATH]
 
 Quality: the cited corpus is built from the set's structured fields (one record per distinct DOI:
 atitle, firstAuthor, jtitle, volume, firstPage; the set has no year) in a real Elasticsearch index
@@ -48,6 +48,7 @@ CSSCI = SHARED / "citations" / "cssci_smart_library" / "LY_20230630122752.txt"
 JATS = SHARED / "jats"
 CSL_DEMO = REPO_ROOT / "data" / "demo" / "csl_demo.jsonl.gz"
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
+CORPORA = ("targets", "targets+distractors", "half+distractors")
 
 
 def glutton() -> list[dict[str, Any]]:
@@ -57,9 +58,10 @@ def glutton() -> list[dict[str, Any]]:
 
 
 def strip_doi(raw: str) -> str:
-    from mappings.citations.doi import _DOI
+    from mappings.citations.doi import DOI_IN_TEXT
 
-    text = _DOI.sub("", raw)
+    # Stripped the way the parser finds them, line breaks inside included, so none is left to match on.
+    text = DOI_IN_TEXT.sub("", raw)
     return re.sub(r"\(?\b(?:doi|DOI)\s*:?\s*\)?", "", text).strip()
 
 
@@ -138,25 +140,77 @@ def index_records(es: Any, names: Any, tokenizer: Any, records: list[Any]) -> No
     from elasticsearch.helpers import bulk
 
     from ingest.document import index_document
-    from mappings.citations.keys import record_keys
 
     def actions() -> Iterator[dict[str, Any]]:
         for rec in records:
             doc = index_document(rec, tokenizer)
-            # The indexer writes match keys once c-link lands; written here so the bench does not wait.
-            doc["ix"]["match_keys"] = record_keys(rec)
             yield {"_index": names.write_alias, "_id": rec.id, "_source": doc}
 
     bulk(es, actions(), chunk_size=1000, request_timeout=120)
     es.indices.refresh(index=names.write_alias)
 
 
+def write_misses(
+    path: Path, es: Any, names: Any, records: list[Any], queries: list[tuple[str, str | None]],
+    matches: list[Any],
+) -> None:
+    """One JSON line per wrong link or missed target: the string, what parsing read, the gold record,
+    whether retrieval found it, and how the scorer judged it (for studying, not for the figures)."""
+    from mappings.citations.candidates import candidate_query, second_query
+    from mappings.citations.score import score
+    from search.reference_match import parsed_fields
+
+    by_id = {r.id: r for r in records}
+    wrong = [
+        (raw, gold, m) for (raw, gold), m in zip(queries, matches, strict=True)
+        if m.record_id != gold and (m.record_id is not None or (gold is not None and gold in by_id))
+    ]  # fmt: skip
+    with path.open("w", encoding="utf-8") as f:
+        for start in range(0, len(wrong), 200):
+            chunk = wrong[start : start + 200]
+            searches: list[dict[str, Any]] = []
+            for _, _, m in chunk:
+                second = second_query(m.parsed) or {"query": {"match_none": {}}}
+                searches.extend(({}, {**candidate_query(m.parsed), "size": 20, "_source": False}))
+                searches.extend(({}, {**second, "size": 20, "_source": False}))
+            found = es.msearch(index=names.read_alias, searches=searches).body["responses"]
+            for k, (raw, gold, m) in enumerate(chunk):
+                ids = [h["_id"] for resp in found[2 * k : 2 * k + 2] for h in resp.get("hits", {}).get("hits", [])]
+                rec = by_id.get(gold) if gold else None
+                row = {
+                    "kind": "wrong" if m.record_id is not None else "missed",
+                    "raw": raw,
+                    "parsed": parsed_fields(m.parsed),
+                    "linked": m.record_id,
+                    "linked_score": round(m.score, 3),
+                    "gold": gold,
+                    "gold_rank": ids.index(gold) if gold in ids else None,  # 20+: found by the second search
+                }
+                if rec is not None:
+                    s, why = score(m.parsed, rec)
+                    row["gold_record"] = rec.model_dump(
+                        include={"title", "venue", "volume", "pages", "year"}, exclude_none=True
+                    ) | {"authors": [a.name for a in rec.authors]}
+                    row["gold_score"], row["gold_reason"] = round(s, 3), why
+                if m.record_id and m.record_id in by_id:
+                    other = by_id[m.record_id]
+                    row["linked_record"] = other.model_dump(
+                        include={"title", "venue", "volume", "pages", "year"}, exclude_none=True
+                    ) | {"authors": [a.name for a in other.authors]}
+                    row["linked_reason"] = score(m.parsed, other)[1]
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    log(f"wrote {len(wrong)} misses to {path}")
+
+
 def run_corpus(
-    label: str, es: Any, tokenizer: Any, records: list[Any], queries: list[tuple[str, str | None]]
+    label: str, es: Any, tokenizer: Any, records: list[Any], queries: list[tuple[str, str | None]],
+    misses: Path | None = None,
 ) -> dict[str, Any]:
     from ingest.index_admin import create, drop_all
+    from mappings.citations.parse import MAX_RAW
+    from mappings.model import Reference
     from mappings.naming import IndexNames
-    from search.reference_match import match_references
+    from search.reference_match import MAX_REFERENCES, ReferenceMatch, match_references
 
     names = IndexNames(new_prefix("cite"))
     create(es, names, tokenizer)
@@ -165,13 +219,19 @@ def run_corpus(
         index_records(es, names, tokenizer, records)
         log(f"{label}: indexed {len(records)} records in {time.perf_counter() - t0:.1f} s")
         t0 = time.perf_counter()
-        predicted: list[str | None] = []
-        for start in range(0, len(queries), 1000):
-            chunk = [raw for raw, _ in queries[start : start + 1000]]
-            predicted.extend(r.record_id for r in match_references(es, names, chunk))
+        # The API refuses a string over MAX_RAW (400); such a string counts as unmatched here.
+        matches: list[Any] = [ReferenceMatch(None, 0.0, Reference(raw=raw[:MAX_RAW]), None) for raw, _ in queries]
+        sendable = [i for i, (raw, _) in enumerate(queries) if len(raw) <= MAX_RAW]
+        for start in range(0, len(sendable), MAX_REFERENCES):
+            part = sendable[start : start + MAX_REFERENCES]
+            for i, m in zip(part, match_references(es, names, [queries[i][0] for i in part]), strict=True):
+                matches[i] = m
         seconds = time.perf_counter() - t0
+        if misses is not None:
+            write_misses(misses, es, names, records, queries, matches)
     finally:
         drop_all(es, names)
+    predicted = [m.record_id for m in matches]
     indexed = {r.id for r in records}
     right = sum(1 for (_, gold), p in zip(queries, predicted, strict=True) if p is not None and p == gold)
     made = sum(1 for p in predicted if p is not None)
@@ -186,7 +246,7 @@ def run_corpus(
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {
         "corpus": label, "records": len(records), "strings": len(queries), "targets_indexed": present,
-        "links": made, "right": right, "wrong": made - right, "linked_without_target": absent_linked,
+        "too_long": len(queries) - len(sendable), "links": made, "right": right, "wrong": made - right, "linked_without_target": absent_linked,
         "precision": round(100 * precision, 2), "recall": round(100 * recall, 2), "f1": round(100 * f1, 2),
         "strings_per_s": round(len(queries) / seconds, 1),
     }  # fmt: skip
@@ -220,6 +280,10 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0, help="use only the first N glutton entries (0: all)")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--corpus", action="append", choices=CORPORA, default=None,
+                    help="run only this corpus (repeatable; default: all three)")  # fmt: skip
+    ap.add_argument("--misses", type=Path, default=None,
+                    help="write the wrong and missed strings of targets+distractors (JSON lines) here")  # fmt: skip
     args = ap.parse_args()
     if not GLUTTON.exists():
         print(f"glutton set not found: {GLUTTON}", file=sys.stderr)
@@ -241,12 +305,13 @@ def main() -> int:
     log(f"{len(entries)} strings, {len(targets)} target records, {len(extra)} distractors")
     rng = random.Random(args.seed)
     half = [r for r in targets if rng.random() < 0.5]
+    corpora = {"targets": targets, "targets+distractors": targets + extra, "half+distractors": half + extra}
     rows = [
-        run_corpus("targets", es, tokenizer, targets, queries),
-        run_corpus("targets+distractors", es, tokenizer, targets + extra, queries),
-        run_corpus("half+distractors", es, tokenizer, half + extra, queries),
+        run_corpus(label, es, tokenizer, corpora[label], queries,
+                   args.misses if label == "targets+distractors" else None)  # fmt: skip
+        for label in (args.corpus or CORPORA)
     ]
-    cols = ["corpus", "records", "strings", "targets_indexed", "links", "right", "wrong",
+    cols = ["corpus", "records", "strings", "too_long", "targets_indexed", "links", "right", "wrong",
             "linked_without_target", "precision", "recall", "f1", "strings_per_s"]  # fmt: skip
     print("Reference matching on the biblio-glutton set (DOIs stripped from the strings)")
     print(table(cols, [[row[c] for c in cols] for row in rows]))

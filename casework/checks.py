@@ -59,7 +59,13 @@ REQUIRED: dict[str, tuple[Requirement, ...]] = {
         _YEAR,
     ),
     "book": (_AUTHORS, _TITLE, ("出版者", lambda r: f.text(r, "publisher")), _YEAR),
-}
+    "book_chapter": (_AUTHORS, _TITLE, ("所在图书", lambda r: f.text(r, "venue")),
+                     ("出版者", lambda r: f.text(r, "publisher")), _YEAR),
+    "newspaper_article": (_TITLE, ("报纸名", lambda r: f.text(r, "venue")),
+                          ("出版日期（年月日）", lambda r: f.full_date(r))),
+    "report": (("责任者或发布机构", lambda r: f.authors(r) or f.publisher(r)), _TITLE, _YEAR),
+    "webpage": (_TITLE, ("获取和访问路径", lambda r: f.text(r, "url")), ("引用日期", lambda r: f.text(r, "accessed"))),
+}  # fmt: skip
 _OTHER: tuple[Requirement, ...] = (_TITLE, _YEAR)
 
 

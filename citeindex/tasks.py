@@ -9,13 +9,10 @@
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 from typing import Any
 
-import redis
 from celery import Task
-from elasticsearch import ApiError, Elasticsearch, TransportError
-from elasticsearch import ConnectionError as ESConnectionError
+from elasticsearch import ApiError, TransportError
 from sqlalchemy import update
 
 from appdb.jobs import ChunkSpec, chunk_done, mark_running, record_chunk
@@ -23,10 +20,10 @@ from appdb.models import IngestJob
 from appdb.session import session_factory
 from citeindex.counts import mark_dirty, refresh_counts
 from citeindex.link import LinkResult, link_records
-from conf.clients import make_es, make_redis
+from conf.clients import worker_es, worker_redis
 from conf.settings import get_settings
 from ingest.celery_app import LINK_TASK, app
-from ingest.writer import RetryableBulkError
+from ingest.writer import RetryableBulkError, is_retryable
 from mappings.analysis.tokenizer import Tokenizer, get_tokenizer
 
 log = logging.getLogger(__name__)
@@ -40,16 +37,6 @@ RETRIES = 35
 REFRESH_DELAY = 2
 
 
-@lru_cache(maxsize=1)
-def _es() -> Elasticsearch:
-    return make_es(get_settings())
-
-
-@lru_cache(maxsize=1)
-def _redis() -> redis.Redis:
-    return make_redis(get_settings())
-
-
 def _tokenizer() -> Tokenizer:
     return get_tokenizer(get_settings().tokenizer_backend)
 
@@ -57,16 +44,8 @@ def _tokenizer() -> Tokenizer:
 _TRANSIENT = (ApiError, TransportError, RetryableBulkError)
 
 
-def _retryable(exc: BaseException) -> bool:
-    if isinstance(exc, (ESConnectionError, RetryableBulkError)):
-        return True
-    if isinstance(exc, ApiError) and exc.meta.status in (429, 502, 503, 504):
-        return True
-    return isinstance(exc, TransportError)
-
-
 def _retry(task: Task, exc: BaseException) -> None:
-    if _retryable(exc) and task.request.retries < (task.max_retries or 0):
+    if is_retryable(exc) and task.request.retries < (task.max_retries or 0):
         raise task.retry(exc=exc, countdown=min(60, 2 ** min(task.request.retries, 6))) from exc
     raise exc
 
@@ -77,14 +56,14 @@ def _refresh_flag(index: str) -> str:
 
 def schedule_refresh(index: str) -> None:
     """Queue one count refresh for `index` unless one is already queued and not yet started."""
-    if _redis().set(_refresh_flag(index), "1", nx=True, ex=600):
+    if worker_redis().set(_refresh_flag(index), "1", nx=True, ex=600):
         app.send_task(REFRESH_TASK, args=[index], countdown=REFRESH_DELAY)
 
 
 def _link(index: str, ids: list[str], *, incoming: bool, recount: bool) -> LinkResult:
-    result = link_records(_es(), index, ids, _tokenizer(), incoming=incoming)
+    result = link_records(worker_es(), index, ids, _tokenizer(), incoming=incoming)
     dirty = result.dirty | (set(ids) if recount else set())
-    if mark_dirty(_redis(), index, dirty):
+    if mark_dirty(worker_redis(), index, dirty):
         schedule_refresh(index)
     return result
 
@@ -106,9 +85,9 @@ def link_task(self: Task, index: str, ids: list[str]) -> None:
 @app.task(bind=True, acks_late=True, max_retries=RETRIES, name=REFRESH_TASK)  # type: ignore[untyped-decorator]
 def refresh_task(self: Task, index: str) -> None:
     # Cleared first: records marked from now on queue the next refresh, and none is left behind.
-    _redis().delete(_refresh_flag(index))
+    worker_redis().delete(_refresh_flag(index))
     try:
-        refresh_counts(_es(), _redis(), index, _tokenizer())
+        refresh_counts(worker_es(), worker_redis(), index, _tokenizer())
     except _TRANSIENT as exc:
         _retry(self, exc)
 
@@ -120,7 +99,7 @@ def _session() -> Any:
 @app.task(bind=True, acks_late=True, max_retries=RETRIES, name=PLAN_TASK)  # type: ignore[untyped-decorator]
 def plan_relink(self: Task, job_id: int, index: str, size: int) -> None:
     """Page through every record ID (point in time, sorted by ID) and queue one relink chunk per page."""
-    es = _es()
+    es = worker_es()
     pit = es.open_point_in_time(index=index, keep_alive="5m")["id"]
     chunk_no, after = 0, None
     try:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import redis
 from elasticsearch import Elasticsearch
 from elasticsearch.serializer import OrjsonSerializer
 
-from conf.settings import Settings
+from conf.settings import Settings, get_settings
 
 
 def make_es(settings: Settings) -> Elasticsearch:
@@ -29,3 +31,15 @@ def make_es(settings: Settings) -> Elasticsearch:
 
 def make_redis(settings: Settings) -> redis.Redis:
     return redis.Redis.from_url(settings.effective_redis_url, socket_connect_timeout=2, socket_timeout=5)
+
+
+# A worker process's clients: one of each per process, from the settings of its environment, built
+# on first use (after Celery has forked the process).
+@lru_cache(maxsize=1)
+def worker_es() -> Elasticsearch:
+    return make_es(get_settings())
+
+
+@lru_cache(maxsize=1)
+def worker_redis() -> redis.Redis:
+    return make_redis(get_settings())

@@ -87,6 +87,13 @@ class Settings(BaseSettings):
     # Anonymous exports: records per export and exports per minute for one address.
     anon_export_max_records: int = Field(default=500, ge=1, alias="CHAXIN_ANON_EXPORT_MAX")
     anon_export_per_minute: int = Field(default=5, ge=1, alias="CHAXIN_ANON_EXPORT_PER_MINUTE")
+    # Records one export may hold: a query with more hits is refused unless `limit` asks for at most this many.
+    export_max_records: int = Field(default=100_000, ge=1, alias="CHAXIN_EXPORT_MAX")
+    # Exports of more records than this run as a background job (progress, file kept for download).
+    export_job_threshold: int = Field(default=20_000, ge=1, alias="CHAXIN_EXPORT_JOB_THRESHOLD")
+    # Where export jobs keep their files (empty: services_dir/exports), and for how long after they finish.
+    export_dir: Path | None = Field(default=None, alias="CHAXIN_EXPORT_DIR")
+    export_keep_hours: int = Field(default=72, ge=1, alias="CHAXIN_EXPORT_KEEP_HOURS")
     # Searches per minute an anonymous client address may run; signed-in users are not limited.
     anon_search_per_minute: int = Field(default=60, ge=1, alias="CHAXIN_ANON_SEARCH_PER_MINUTE")
     # Report verifications per minute per client address (slows guessing report numbers and codes).
@@ -124,6 +131,10 @@ class Settings(BaseSettings):
     @property
     def effective_raw_store_dir(self) -> Path:
         return self.raw_store_dir or self.services_dir / "raw"
+
+    @property
+    def effective_export_dir(self) -> Path:
+        return self.export_dir or self.services_dir / "exports"
 
     @property
     def effective_secret_key(self) -> str:

@@ -12,7 +12,9 @@ from conf.settings import Settings, get_settings
 CHUNK_TASK = "ingest.chunk"
 # Citation linking lives in citeindex/, which ingest never imports: it is named here, not imported.
 LINK_TASK = "citeindex.link_records"
-TASK_MODULES = ["ingest.tasks", "ingest.resume", "citeindex.tasks"]
+# Export jobs (exportjobs/) are queued by the web layer by this name.
+EXPORT_TASK = "exportjobs.run"
+TASK_MODULES = ["ingest.tasks", "ingest.resume", "citeindex.tasks", "exportjobs.tasks"]
 # Task priorities 0 (first) to 9 on Redis, one list each; ingest/submit.py spreads a job over them.
 PRIORITY_STEPS = 10
 

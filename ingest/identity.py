@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+from ingest.normalize_text import chinese_stops
 from mappings.analysis.normalize import normalize
 
 
@@ -30,4 +31,4 @@ def record_id(
         return "std-" + _digest(standard_number.strip().upper())
     if report_no:
         return "rpt-" + _digest(report_no.strip().upper())
-    return "ttl-" + _digest(normalize(title), str(year or ""), normalize(first_author or ""))
+    return "ttl-" + _digest(normalize(chinese_stops(title)), str(year or ""), normalize(first_author or ""))

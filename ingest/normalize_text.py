@@ -35,6 +35,9 @@ _SEP_BEFORE_HAN = re.compile(f"\\s*([,;:])\\s*(?={_AFTER})")
 # A full stop, question or exclamation mark is Chinese only when it closes Chinese text; "2.方法" (a
 # numbered list) and "等..." (an ellipsis) stay as they are.
 _STOP = re.compile(f"(?<={_BEFORE})\\s*\\.(?![.\\d])\\s*")
+# In a title only a closing stop is rewritten: "医用电气设备.光电X射线影像增强器特性" is how the
+# standard names itself, and GB/T 7714 records a title as its source gives it.
+_FINAL_STOP = re.compile(f"(?<={_BEFORE})\\s*\\.\\s*$")
 _QUERY = re.compile(f"(?<={_BEFORE})\\s*([?!])\\s*")
 
 
@@ -61,8 +64,9 @@ def _repair_parens(s: str) -> str:
     return s
 
 
-def clean_text(s: str | None) -> str:
-    """NFKC, whitespace collapsed, half-width punctuation inside Chinese text made full-width."""
+def clean_text(s: str | None, *, title: bool = False) -> str:
+    """NFKC, whitespace collapsed, half-width punctuation inside Chinese text made full-width
+    (in a `title`, a full stop only where it closes the title)."""
     if not s:
         return ""
     s = unicodedata.normalize("NFKC", s)
@@ -73,17 +77,23 @@ def clean_text(s: str | None) -> str:
     s = _repair_parens(s)
     s = _SEP_AFTER_HAN.sub(lambda m: _FULL[m.group(1)], s)
     s = _SEP_BEFORE_HAN.sub(lambda m: _FULL[m.group(1)], s)
-    s = _STOP.sub("。", s)
+    s = (_FINAL_STOP if title else _STOP).sub("。", s)
     return _QUERY.sub(lambda m: _FULL[m.group(1)], s)
 
 
-def clean_or_none(s: str | None) -> str | None:
-    return clean_text(s) or None
+def chinese_stops(s: str) -> str:
+    """A full stop inside Chinese text as `clean_text` writes it outside titles: record IDs hash
+    titles this way, so a title that keeps its "." keeps the ID it had before titles kept it."""
+    return _STOP.sub("。", s) if has_cjk(s) else s
+
+
+def clean_or_none(s: str | None, *, title: bool = False) -> str | None:
+    return clean_text(s, title=title) or None
 
 
 def tidy_title(s: str | None) -> str:
     """clean_text, minus the closing full stop MEDLINE and CABI put on every title."""
-    title = clean_text(s)
+    title = clean_text(s, title=True)
     return title[:-1].rstrip() if title.endswith(".") and not title.endswith("..") else title
 
 
@@ -188,6 +198,19 @@ def parse_date(s: str | None) -> date | None:
         return date(*parts)
     except ValueError:
         return None
+
+
+_YM = re.compile(r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})(?!\d)")
+
+
+def partial_date(s: str | None) -> str | None:
+    """ "2000-11-20", "2013-09" or None: a date as precise as the string gives it, at least a month."""
+    if full := parse_date(s):
+        return full.isoformat()
+    m = _YM.search(unicodedata.normalize("NFKC", s or ""))
+    if m and 1 <= int(m.group(2)) <= 12:
+        return f"{m.group(1)}-{int(m.group(2)):02d}"
+    return None
 
 
 def _expand_last_page(first: str, last: str) -> str:

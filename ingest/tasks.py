@@ -3,148 +3,20 @@
 from __future__ import annotations
 
 import logging
-import time
-from datetime import UTC, datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import redis
 from celery import Task
-from elasticsearch import ApiError, Elasticsearch, TransportError
-from elasticsearch import ConnectionError as ESConnectionError
 
-from appdb.jobs import (
-    ChunkError,
-    ChunkSpec,
-    chunk_done,
-    claim_reports,
-    job_submitter,
-    mark_running,
-    record_chunk,
-    report_owners,
-)
-from appdb.session import session_factory
-from conf.clients import make_es, make_redis
+from conf.clients import worker_es, worker_redis
 from conf.settings import get_settings
-from ingest.celery_app import CHUNK_TASK, LINK_TASK, app
-from ingest.chunks import MAX_LINE_BYTES, read_chunk
-from ingest.errors import RecordError
-from ingest.formats import LINE_FORMATS, parse_file
-from ingest.guard import guard_for
-from ingest.write_lease import RebuildRunning, rebuild_lock_key, write_lease
-from ingest.writer import RetryableBulkError, write_records
-from mappings.analysis.tokenizer import get_tokenizer
-from mappings.model import Record, SourceRef
-from mappings.naming import IndexNames
+from ingest.celery_app import CHUNK_TASK, app
+from ingest.pipeline import ChunkWork, Outcome, RetryLater, run_chunk
 
 log = logging.getLogger(__name__)
 
 # With backoff capped at 60 s, about half an hour of Elasticsearch outage before records are quarantined.
 ES_RETRIES = 35
-# A parsed chunk waits this long for a running rebuild before it goes back to the queue. Not longer:
-# a task holding its worker past the broker's visibility timeout would be handed out a second time.
-LEASE_WAIT = 30
 REQUEUE_AFTER = 15  # seconds
-
-
-@lru_cache(maxsize=1)
-def _es() -> Elasticsearch:
-    return make_es(get_settings())
-
-
-@lru_cache(maxsize=1)
-def _redis() -> redis.Redis:
-    return make_redis(get_settings())
-
-
-def _is_retryable(exc: BaseException) -> bool:
-    if isinstance(exc, (ESConnectionError, RetryableBulkError)):
-        return True
-    if isinstance(exc, ApiError) and exc.meta.status in (429, 502, 503, 504):
-        return True
-    return isinstance(exc, TransportError)
-
-
-def _version_now() -> int:
-    # Microseconds since the epoch: later ingests of the same record always carry a higher version.
-    return time.time_ns() // 1000
-
-
-Parsed = tuple[list[tuple[str, Record]], list[tuple[str, str, str | None]], int]
-
-
-def _parse_lines(fmt: str, path: Path, spec: ChunkSpec, *, now: datetime, version: int) -> Parsed:
-    parse = LINE_FORMATS[fmt]
-    records: list[tuple[str, Record]] = []
-    errors: list[tuple[str, str, str | None]] = []
-    seen = 0
-    for line_no, raw in read_chunk(path, spec):
-        if raw is None:
-            seen += 1
-            errors.append(
-                (f"第 {line_no} 行", f"行过长（超过 {MAX_LINE_BYTES // 1024 // 1024} MB），已跳过", None)
-            )
-            continue
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            seen += 1
-            errors.append(
-                (
-                    f"第 {line_no} 行",
-                    f"不是 UTF-8 编码（字节 {exc.start}）",
-                    raw[:500].decode("utf-8", "replace"),
-                )
-            )
-            continue
-        if not text.strip():
-            continue
-        seen += 1
-        try:
-            records.append((f"第 {line_no} 行", parse(text, now=now, version=version)))
-        except RecordError as exc:
-            errors.append((f"第 {line_no} 行", str(exc), text.rstrip("\r\n")[:500]))
-    return records, errors, seen
-
-
-def _parse_file(fmt: str, path: Path, *, now: datetime, version: int, origin: str | None) -> Parsed:
-    records: list[tuple[str, Record]] = []
-    errors: list[tuple[str, str, str | None]] = []
-    seen = 0
-    try:
-        # An upload has no folder of its own; a file given on the command line does.
-        origin_dir = Path(origin).parent if origin and Path(origin).is_absolute() else None
-        for item in parse_file(fmt, path, now=now, version=version, origin_dir=origin_dir):
-            seen += 1
-            if isinstance(item, RecordError):
-                errors.append((f"第 {seen} 项", str(item), None))
-            else:
-                records.append((f"第 {seen} 项", item))
-    except Exception as exc:
-        log.exception("parser %s failed on %s", fmt, path)
-        errors.append(("文件", f"无法解析（{type(exc).__name__}: {exc}）"[:1000], None))
-        seen = max(seen, 1)
-    return records, errors, seen
-
-
-def _with_source(record: Record, sha256: str | None, file: str, position: str) -> Record:
-    ref = SourceRef(
-        source=record.source, source_id=record.source_id, version=record.version,
-        raw_sha256=sha256, file=file, position=position,
-    )  # fmt: skip
-    return record.model_copy(update={"sources": [ref]})
-
-
-def _test_hold(folder: Path, chunk_no: int) -> None:
-    """Tests only (CHAXIN_INGEST_TEST_HOLD): a parsed chunk waits, before it writes, while the file
-    hold-<chunk no> exists in `folder`, and says so with held-<chunk no>."""
-    hold = folder / f"hold-{chunk_no}"
-    if not hold.exists():
-        return
-    (folder / f"held-{chunk_no}").touch()
-    while hold.exists():
-        time.sleep(0.1)
 
 
 # Celery's decorator is untyped; the task body below is fully typed.
@@ -161,100 +33,27 @@ def ingest_chunk(
     version: int | None = None,
     files: list[list[str]] | None = None,
 ) -> None:
-    """One chunk of a job: a line range of a line-format file, or a batch of whole files
-    (`files`: [raw path, name as submitted, SHA-256] each; `path`/`origin`/`sha256` for one file)."""
-    settings = get_settings()
-    spec = ChunkSpec(**chunk)
-    names = IndexNames(index_prefix)
-
-    def requeue() -> None:
+    """One chunk of a job (`ingest.pipeline.run_chunk`), with Celery's retries and re-queues."""
+    work = ChunkWork(job_id, fmt, path, index_prefix, chunk, origin, sha256, version, files)
+    retries = self.request.retries
+    try:
+        outcome = run_chunk(
+            work, get_settings(), worker_es(), worker_redis(), may_retry=retries < (self.max_retries or 0)
+        )
+    except RetryLater as later:
+        countdown = min(60, 2 ** min(retries, 6))
+        log.warning(
+            "job %s chunk %s: Elasticsearch unavailable (%s); retry in %ss",
+            job_id,
+            chunk.get("chunk_no"),
+            later.cause,
+            countdown,
+        )
+        raise self.retry(exc=later.cause, countdown=countdown) from later.cause
+    if outcome is Outcome.REQUEUE:
         # Re-queue rather than retry: a long rebuild must not use up the retries kept for outages.
         self.apply_async(
             args=[job_id, fmt, path, index_prefix, chunk],
             kwargs={"origin": origin, "sha256": sha256, "version": version, "files": files},
             countdown=REQUEUE_AFTER,
         )
-
-    if _redis().exists(rebuild_lock_key(names)):
-        # A full rebuild is copying the index: wait for it before doing any work.
-        requeue()
-        return
-    Session = session_factory(settings.effective_database_url)
-    with Session.begin() as session:
-        if chunk_done(session, job_id, spec.chunk_no):
-            return
-        mark_running(session, job_id)
-        submitter = job_submitter(session, job_id)
-
-    now = datetime.now(UTC)
-    version = version or _version_now()  # tasks queued before jobs carried a version
-    shown = origin or Path(path).name
-    if fmt in LINE_FORMATS:
-        parsed, line_errors, seen = _parse_lines(fmt, Path(path), spec, now=now, version=version)
-        records = [(pos, _with_source(r, sha256, shown, pos)) for pos, r in parsed]
-        errors: list[ChunkError] = [(pos, reason, snippet, shown) for pos, reason, snippet in line_errors]
-    else:
-        records, errors, seen = [], [], 0
-        for file_path, file_origin, file_sha in files or [[path, shown, sha256 or ""]]:
-            parsed, file_errors, file_seen = _parse_file(
-                fmt, Path(file_path), now=now, version=version, origin=file_origin
-            )
-            records += [(pos, _with_source(r, file_sha or None, file_origin, pos)) for pos, r in parsed]
-            errors += [(pos, reason, snippet, file_origin) for pos, reason, snippet in file_errors]
-            seen += file_seen
-    tokenizer = get_tokenizer(settings.tokenizer_backend)
-    with Session() as session:
-        owners = report_owners(session, [r.id for _, r in records if r.tech_report is not None])
-    if settings.ingest_test_hold_dir:
-        _test_hold(settings.ingest_test_hold_dir, spec.chunk_no)
-    try:
-        # The lease keeps a rebuild from copying while this chunk writes (ingest/write_lease.py).
-        with write_lease(_redis(), names, wait=LEASE_WAIT) as lease:
-            result = write_records(
-                _es(), names.write_alias, records, tokenizer,
-                max_docs=settings.bulk_max_docs, max_bytes=settings.bulk_max_bytes,
-                guard=guard_for(submitter, owners),
-            )  # fmt: skip
-        if not lease.valid:
-            # The lease lapsed mid-write, so a rebuild may have copied without these writes: write again.
-            log.error("job %s chunk %s: write lease lapsed; writing the chunk again", job_id, spec.chunk_no)
-            requeue()
-            return
-    except RebuildRunning:
-        log.info("job %s chunk %s waits for the rebuild of %s", job_id, spec.chunk_no, names.read_alias)
-        requeue()
-        return
-    except Exception as exc:
-        if _is_retryable(exc) and self.request.retries < (self.max_retries or 0):
-            countdown = min(60, 2 ** min(self.request.retries, 6))
-            log.warning(
-                "job %s chunk %s: Elasticsearch unavailable (%s); retry in %ss",
-                job_id,
-                spec.chunk_no,
-                exc,
-                countdown,
-            )
-            raise self.retry(exc=exc, countdown=countdown) from exc
-        # Out of retries, or a bug: the chunk's records are quarantined so the job still ends.
-        log.exception("job %s chunk %s failed", job_id, spec.chunk_no)
-        reason = f"写入索引失败：{type(exc).__name__}: {exc}"[:1000]
-        errors.extend((pos, reason, None, r.sources[0].file or shown) for pos, r in records)
-        with Session.begin() as session:
-            record_chunk(session, job_id, spec, file=shown, seen=seen, indexed=0, skipped=0, errors=errors)
-        return
-    if settings.citation_linking and result.written:
-        # Before the chunk is recorded: a task that dies in between runs again and queues it again.
-        app.send_task(LINK_TASK, args=[names.write_alias, result.written])
-    files_of = {pos: r.sources[0].file or shown for pos, r in records}
-    for pos, reason in result.failed:
-        rid = result.restricted.get(pos)
-        file = files_of.get(pos, shown)
-        errors.append((pos, reason, None, file, rid) if rid else (pos, reason, None, file))
-    created_reports = {r.id for _, r in records if r.tech_report is not None} & set(result.created)
-    with Session.begin() as session:
-        if created_reports and submitter.centre:
-            claim_reports(session, sorted(created_reports), submitter.centre, job_id)
-        record_chunk(
-            session, job_id, spec, file=shown, seen=seen, indexed=result.indexed, skipped=result.skipped,
-            merged=result.merged, errors=errors,
-        )  # fmt: skip

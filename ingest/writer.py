@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from elasticsearch import Elasticsearch, helpers
+from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
+from elasticsearch import ConnectionError as ESConnectionError
 from pydantic import ValidationError
 
 from ingest.document import index_document
@@ -21,6 +22,15 @@ from mappings.model import Record, SourceRef
 
 class RetryableBulkError(RuntimeError):
     """Elasticsearch pushed back (429/503) on some items; the whole chunk is retried, idempotently."""
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A write failure that an Elasticsearch outage explains, so the task may try again later."""
+    if isinstance(exc, (ESConnectionError, RetryableBulkError)):
+        return True
+    if isinstance(exc, ApiError) and exc.meta.status in (429, 502, 503, 504):
+        return True
+    return isinstance(exc, TransportError)
 
 
 @dataclass

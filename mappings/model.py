@@ -17,6 +17,10 @@ class DocType(StrEnum):
     standard = "standard"
     tech_report = "tech_report"
     book = "book"  # monographs from library catalogues (MARC)
+    book_chapter = "book_chapter"  # a chapter or contribution in a book: venue is the book, editors its editors
+    newspaper_article = "newspaper_article"  # venue is the paper, date the issue, pages the 版次
+    report = "report"  # a report that is not an NSTRS 科技报告: no 公开范围 to police, see ReportInfo
+    webpage = "webpage"  # a web page or other online item with no other type: GB/T 7714 [EB/OL]
     other = "other"  # anything a source cannot place; kept rather than forced into a wrong type
 
 
@@ -101,10 +105,19 @@ class StandardInfo(_Strict):
     replaced_by: list[str] = Field(default_factory=list)
 
 
+class ReportInfo(_Strict):
+    """A report outside the national report system (white papers, working papers, agency reports):
+    GB/T 7714 prints it as [R] with its issuing institution, but it has no access level of its own."""
+
+    report_no: str | None = None
+    report_type: str | None = None
+    institution: str | None = None
+
+
 class ThesisInfo(_Strict):
     degree: str | None = None  # 博士 / 硕士 / ...
     institution: str | None = None
-    supervisor: str | None = None
+    supervisor: str | None = None  # kept for display and search; never an author (GB/T 7714 §3.2)
 
 
 class SourceRef(_Strict):
@@ -142,6 +155,12 @@ class Record(_Strict):
     place: str | None = Field(default=None, max_length=MAX_SHORT)  # 出版地, for GB/T 7714
     edition: str | None = Field(default=None, max_length=MAX_SHORT)  # 版本: "第2版", "2nd ed."
     url: str | None = None
+    # The publication date as precise as the source gives it, "2000-11-20" or "2013-09": GB/T 7714
+    # prints a newspaper's, a report's, a web page's date in full. `year` stays the one for search.
+    date: str | None = Field(default=None, pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")
+    accessed: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")  # 引用日期 of an online item
+    editors: list[ShortText] = Field(default_factory=list)  # of the host book or proceedings, never authors
+    event: str | None = Field(default=None, max_length=MAX_SHORT)  # 会议名称, apart from the proceedings in venue
     clc: list[str] = Field(default_factory=list)
     discipline: str | None = None
     category: str | None = None
@@ -157,3 +176,4 @@ class Record(_Strict):
     patent: PatentInfo | None = None
     standard: StandardInfo | None = None
     thesis: ThesisInfo | None = None
+    report: ReportInfo | None = None

@@ -29,6 +29,7 @@ from docx.text.paragraph import Paragraph
 from reports import content
 from reports.model import Relevance, ReportData
 from reports.printable import printable
+from reports.stable_zip import stable_zip
 
 LATIN_FONT = "Times New Roman"
 CJK_FONT = "宋体"
@@ -100,7 +101,9 @@ def render_docx(report: ReportData) -> bytes:
     _signatures(doc, report)
     out = io.BytesIO()
     doc.save(out)
-    return out.getvalue()
+    # python-docx stamps each zip member with the clock: without this, the archive's copy of an
+    # issued report would differ from the issued file in its timestamps alone.
+    return stable_zip(out.getvalue())
 
 
 # --- set-up -------------------------------------------------------------------------------------

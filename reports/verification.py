@@ -21,10 +21,15 @@ import re
 from datetime import date, datetime
 from enum import Enum
 
+from reports.citation_model import CitationReportData
 from reports.model import ReportData
 
 # Bumped whenever the serialisation changes; old codes then keep verifying against their stored value.
 SCHEME = "chaxin-report-v1"
+# The 收录引证 report hashes under a scheme of its own, so no citation report can share a serialisation
+# (and so a code) with a 查新 report, and the 查新 scheme above stays exactly as it was.
+CITATION_SCHEME = "chaxin-citation-report-v1"
+AnyReport = ReportData | CitationReportData
 _EXCLUDED = frozenset({"draft", "verification_code", "verify_url"})
 # 16 hex digits (64 bits) on the footer: short enough to type, far beyond guessing for one report no.
 DISPLAY_DIGITS = 16
@@ -51,15 +56,16 @@ def _plain(value: object) -> object:
     return value
 
 
-def canonical_bytes(report: ReportData) -> bytes:
+def canonical_bytes(report: AnyReport) -> bytes:
     content = {
         f.name: _plain(getattr(report, f.name)) for f in dataclasses.fields(report) if f.name not in _EXCLUDED
     }
-    body = {"scheme": SCHEME, "report": content}
+    scheme = CITATION_SCHEME if isinstance(report, CitationReportData) else SCHEME
+    body = {"scheme": scheme, "report": content}
     return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-def compute_code(report: ReportData) -> str:
+def compute_code(report: AnyReport) -> str:
     """The full code (64 lowercase hex digits) to store with the issued report."""
     return hashlib.sha256(canonical_bytes(report)).hexdigest()
 
@@ -84,7 +90,7 @@ def code_matches(given: str, stored: str) -> bool:
     return hmac.compare_digest(g, s[: len(g)])
 
 
-def is_consistent(report: ReportData) -> bool:
+def is_consistent(report: AnyReport) -> bool:
     """Whether the code the report carries is the one its content hashes to."""
     return report.verification_code is not None and hmac.compare_digest(
         normalise(report.verification_code), compute_code(report)

@@ -63,6 +63,10 @@ DOC_TYPE_LABELS = {
     "patent": "专利",
     "standard": "标准",
     "tech_report": "科技报告",
+    "book_chapter": "图书析出文献",
+    "newspaper_article": "报纸文章",
+    "report": "报告",
+    "webpage": "网页",
 }
 
 # What the public reads for a record's `source` (the ingest format or harvest it came through); the

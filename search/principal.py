@@ -1,13 +1,16 @@
 """Who is asking: the identity every search, record page and export is answered for.
 
-The web layer builds a Principal from a session cookie or an API token; `search/` only reads it, so
-the search service stays free of any web framework and tests can construct one directly.
+The web layer builds a Principal from a session cookie or an API token, a worker from the user of its
+job (`principal_for`); `search/` only reads it, so the search service stays free of any web framework
+and tests can construct one directly.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from appdb.accounts import Identity
 
 
 class Role(StrEnum):
@@ -50,3 +53,17 @@ class Principal:
 
 
 ANONYMOUS = Principal()
+_ROLE_VALUES = frozenset(r.value for r in Role)
+
+
+def principal_for(identity: Identity) -> Principal:
+    """A signed-in user's principal, as read from the database (by a request, or by a worker
+    running that user's export job)."""
+    return Principal(
+        user_id=identity.user_id,
+        username=identity.username,
+        roles=frozenset(Role(r) for r in identity.roles if r in _ROLE_VALUES),
+        centre=identity.centre,
+        granted=identity.granted,
+        owner=f"user:{identity.user_id}",
+    )

@@ -5,7 +5,8 @@ Each string is parsed (`mappings.citations.parse`), its candidates found with th
 would give, except that candidates are first filtered by the access policy: a record the caller
 may not see is not a candidate at all. Filtering before deciding (rather than hiding the winner
 after) keeps the answers identical to those of an index without the hidden records, so neither an
-id nor a null betrays one. The searches go in msearch batches.
+id nor a null betrays one. The searches go in msearch batches; strings left unresolved get a second
+search (`candidates.second_query`), whose hits join the first's before the decision is taken again.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 
-from mappings.citations.candidates import candidate_query, decide, hit_record
+from mappings.citations.candidates import candidate_query, decide, hit_record, second_query
 from mappings.citations.parse import MAX_RAW, parse_reference
-from mappings.model import Reference
+from mappings.model import Record, Reference
 from mappings.naming import IndexNames
 from search.errors import BadQuery, SearchUnavailable
-from search.policy import search_filter
+from search.policy import Q, search_filter
 from search.principal import ANONYMOUS, Principal
 
 MAX_REFERENCES = 1000  # strings in one request
@@ -65,25 +66,41 @@ def match_references(
     check_request(raws)
     refs = [parse_reference(raw) for raw in raws]
     keep = search_filter(principal)
-    bodies: list[tuple[int, dict[str, Any]]] = []
-    for i, ref in enumerate(refs):
-        body = candidate_query(ref, size=size)
-        if body.get("size", 0) == 0:
-            continue  # noise, a URL, a number: nothing to search with
-        if keep is not None:
-            body = {**body, "query": {"bool": {"must": [body["query"]], "filter": [keep]}}}
-        bodies.append((i, body))
-    hits: dict[int, list[dict[str, Any]]] = {}
-    for start in range(0, len(bodies), _BATCH):
-        chunk = bodies[start : start + _BATCH]
-        for (i, _), resp in zip(chunk, _msearch(es, names, [b for _, b in chunk]), strict=True):
-            hits[i] = resp
+    first = {i: candidate_query(ref, size=size) for i, ref in enumerate(refs)}
+    pools = _search(es, names, {i: b for i, b in first.items() if b.get("size", 0)}, keep)
+    matches = {i: decide(ref, list(pools.get(i, {}).values())) for i, ref in enumerate(refs)}
+    # Strings the first search left unresolved get a second one (volume and first page, the raw
+    # words); its hits join the first's, and the decision is taken again over both.
+    again = {
+        i: body
+        for i, ref in enumerate(refs)
+        if matches[i].record_id is None and (body := second_query(ref, size=size)) is not None
+    }
+    for i, extra in _search(es, names, again, keep).items():
+        pool = pools.setdefault(i, {})
+        pool.update(extra)
+        matches[i] = decide(refs[i], list(pool.values()))
     out = []
     for i, ref in enumerate(refs):
-        by_id = {r.id: r for r in (hit_record(h) for h in hits.get(i, [])) if r is not None}
-        match = decide(ref, list(by_id.values()))
-        title = by_id[match.record_id].title if match.record_id else None
+        match = matches[i]
+        title = pools[i][match.record_id].title if match.record_id else None
         out.append(ReferenceMatch(match.record_id, match.score, ref, title))
+    return out
+
+
+def _search(
+    es: Elasticsearch, names: IndexNames, bodies: dict[int, dict[str, Any]], keep: Q | None
+) -> dict[int, dict[str, Record]]:
+    """The candidate records of each body (by string position), the access filter applied."""
+    items = [
+        (i, body if keep is None else {**body, "query": {"bool": {"must": [body["query"]], "filter": [keep]}}})
+        for i, body in bodies.items()
+    ]
+    out: dict[int, dict[str, Record]] = {}
+    for start in range(0, len(items), _BATCH):
+        chunk = items[start : start + _BATCH]
+        for (i, _), hits in zip(chunk, _msearch(es, names, [b for _, b in chunk]), strict=True):
+            out[i] = {r.id: r for r in (hit_record(h) for h in hits) if r is not None}
     return out
 
 

@@ -17,6 +17,7 @@ from search import citations
 from search.errors import BadQuery, SearchUnavailable
 from search.fields import DOC_TYPE_LABELS, FACETS, HIGHLIGHT_FIELDS, SORTS, VALUE_LABELS
 from search.highlight import map_fragment, map_values
+from search.paging import CURSOR_KEEP_ALIVE, CURSOR_START, STALE_MESSAGE, Cursor, CursorExpired, fingerprint
 from search.policy import Visibility, effective_level, notice, police, redact, visibility
 from search.principal import ANONYMOUS, Principal
 from search.pro_query import build_pro, published_by
@@ -79,22 +80,35 @@ class SearchService:
         filters: Mapping[str, Sequence[str]] | None = None,
         sort: str = "relevance",
         principal: Principal = ANONYMOUS,
+        cursor: str | None = None,
     ) -> dict[str, Any]:
+        """A page of a free-text search: by `page` within the first 10,000 hits, or by `cursor`
+        (CURSOR_START, then the `cursor` of each result) through any number of them."""
         body = build_simple(q, tokenizer=self.tokenizer, page=page, size=size, filters=filters, sort=sort)
         body["query"] = self._police(body["query"], principal)
         body["_source"] = list(SUMMARY_FIELDS)
-        resp = self._search(body)
+        resp, paging = self._page(body, page, cursor)
         result = {
-            "total": resp["hits"]["total"]["value"],
+            "total": resp["hits"]["total"]["value"] if cursor is None else paging["total"],
             "page": page,
             "size": size,
             "hits": self._with_counts(self._hits(resp["hits"]["hits"], principal), principal),
             "facets": self._facets(resp.get("aggregations", {})),
         }
+        _paged(result, paging)
         if result["total"] == 0 and len(terms(q)) > 1:
             # No record holds every term: say how many hold each one, as CNKI does.
             result["per_term"] = self._per_term(q, filters, principal)
         return result
+
+    def _page(
+        self, body: dict[str, Any], page: int, cursor: str | None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        if cursor is None:
+            return self._search(body), {}
+        if page != 1:
+            raise BadQuery("按 cursor 翻页时不能同时指定页码（page）：cursor 已记住翻到了哪里")
+        return self._cursor_page(body, cursor)
 
     def _per_term(
         self, q: str, filters: Mapping[str, Sequence[str]] | None, principal: Principal
@@ -205,6 +219,7 @@ class SearchService:
         sort: str = "relevance",
         principal: Principal = ANONYMOUS,
         year_to: int | None = None,
+        cursor: str | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """An analyst's expression; `year_to` keeps documents published up to that year (or undated). Returns the response, which adds how the expression was read and its
         CNKI form, and the compiled query (filters included) for the search history to keep.
@@ -219,9 +234,9 @@ class SearchService:
             query = {"bool": {"must": [query], "filter": [published_by(year_to)]}}
         request.body["query"] = self._police(query, principal)
         request.body["_source"] = list(SUMMARY_FIELDS)
-        resp = self._search(request.body)
+        resp, paging = self._page(request.body, page, cursor)
         result = {
-            "total": resp["hits"]["total"]["value"],
+            "total": resp["hits"]["total"]["value"] if cursor is None else paging["total"],
             "page": page,
             "size": size,
             "normalized": request.normalized,
@@ -229,6 +244,7 @@ class SearchService:
             "hits": self._with_counts(self._hits(resp["hits"]["hits"], principal), principal),
             "facets": self._facets(resp.get("aggregations", {})),
         }
+        _paged(result, paging)
         return result, query
 
     def query_for(
@@ -253,36 +269,30 @@ class SearchService:
         query: dict[str, Any],
         *,
         sort: str = "relevance",
-        limit: int = 50_000,
+        limit: int = 100_000,
         # Pages as large as Elasticsearch allows (max_result_window): each page of a search_after walk
         # sorted by score scores every hit again, so 10,000 records in one page took a half to a third of
         # the time of ten pages of 1,000 (bench/query.py), for a page of about 15 MB in memory.
         batch: int = 10_000,
         principal: Principal = ANONYMOUS,
     ) -> Iterator[dict[str, Any]]:
-        """Every matching record in result order, past the 10,000-hit window: a point in time and search_after.
+        """Every matching record in result order, past the 10,000-hit window: the same point-in-time
+        walk as the API's cursor (`_pit_page`), in larger pages.
 
         Only records `principal` may see, each without the fields it may not see (what exports write)."""
         if sort not in SORTS:
             raise BadQuery(f"未知的排序方式：{sort}")
         query = self._police(query, principal)
-        try:
-            with _engine():
-                pit = self.es.open_point_in_time(index=self.names.read_alias, keep_alive="2m")["id"]
-        except NotFoundError:
+        pit = self._open_pit()
+        if pit is None:
             return
         try:
             after: list[Any] | None = None
             sent = 0
             while sent < limit:
-                body: dict[str, Any] = {
-                    "query": query, "size": min(batch, limit - sent), "sort": SORTS[sort],
-                    "pit": {"id": pit, "keep_alive": "2m"}, "track_total_hits": False,
-                }  # fmt: skip
-                if after is not None:
-                    body["search_after"] = after
-                with _engine():
-                    resp = self.es.search(body=body)
+                body: dict[str, Any] = {"query": query, "size": min(batch, limit - sent), "sort": SORTS[sort],
+                                        "track_total_hits": False}  # fmt: skip
+                resp, pit = self._pit_page(body, pit, after)
                 hits = resp["hits"]["hits"]
                 if not hits:
                     return
@@ -293,12 +303,93 @@ class SearchService:
                         yield redact({k: v for k, v in hit["_source"].items() if k != "citations"}, seen)
                 sent += len(hits)
                 after = hits[-1]["sort"]
-                pit = resp.get("pit_id", pit)
         finally:
-            try:
-                self.es.close_point_in_time(id=pit)
-            except (TransportError, ApiError):
-                pass  # it expires on its own within keep_alive
+            self._close_pit(pit)
+
+    def count(self, query: dict[str, Any], *, principal: Principal = ANONYMOUS) -> int:
+        """The exact number of records matching `query` that `principal` may see."""
+        body = {"query": self._police(query, principal), "size": 0, "track_total_hits": True}
+        return int(self._search(body)["hits"]["total"]["value"])
+
+    # The point-in-time walk: one home for the API's cursor pages and the exports' iterator.
+
+    def _open_pit(self) -> str | None:
+        """A point in time over the read alias as it is now; None when there is no index yet."""
+        try:
+            with _engine():
+                resp = self.es.open_point_in_time(index=self.names.read_alias, keep_alive=CURSOR_KEEP_ALIVE)
+        except NotFoundError:
+            return None
+        return str(resp["id"])
+
+    def _close_pit(self, pit: str) -> None:
+        try:
+            self.es.close_point_in_time(id=pit)
+        except (TransportError, ApiError):
+            pass  # it expires on its own within keep_alive
+
+    def _pit_page(
+        self, body: dict[str, Any], pit: str, after: list[Any] | None
+    ) -> tuple[dict[str, Any], str]:
+        """One page of `body` (query, size, sort) under `pit` after the hit whose sort values are
+        `after`; returns the response and the PIT id to go on with. An expired PIT is CursorExpired.
+
+        Partial results are refused: a shard lost mid-walk (a node down) would silently skip its hits."""
+        body = {k: v for k, v in body.items() if k != "from"}
+        body["pit"] = {"id": pit, "keep_alive": CURSOR_KEEP_ALIVE}
+        if after is not None:
+            body["search_after"] = after
+        try:
+            with _engine():
+                resp = self.es.search(body=body, allow_partial_search_results=False)
+        except NotFoundError:
+            raise CursorExpired(STALE_MESSAGE) from None
+        return dict(resp.body), str(resp.get("pit_id", pit))
+
+    def _cursor_page(self, body: dict[str, Any], cursor: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A page of a policed search `body` by cursor: CURSOR_START opens a walk (its first page counts
+        the exact total and the facets), any other cursor goes on with the walk it names. Returns the
+        response and what the result says about paging (`total`, `offset`, the next `cursor` or None)."""
+        fp = fingerprint(body["query"], body["sort"], self.names.read_alias)
+        if cursor == CURSOR_START:
+            opened = self._open_pit()
+            if opened is None:
+                resp = self._search(body)
+                return resp, {"total": resp["hits"]["total"]["value"], "offset": 0, "cursor": None}
+            pit, after, offset, total = opened, None, 0, None
+        else:
+            state = Cursor.decode(cursor)
+            state.check(fp)
+            pit, after, offset, total = state.pit, state.after, state.offset, state.total
+            # The total was counted exactly on the first page of this point in time, and cannot have changed.
+            body = {k: v for k, v in body.items() if k != "aggs"}
+            body["track_total_hits"] = False
+        try:
+            resp, pit = self._pit_page(body, pit, after)
+        except (ApiError, SearchUnavailable) as exc:
+            if cursor == CURSOR_START:
+                self._close_pit(pit)  # opened for nothing
+                raise
+            # The first page ran this very query, so a refusal now is the cursor's: a PIT id or sort
+            # values Elasticsearch cannot read (400), or a PIT whose index or node is gone (5xx).
+            cause = exc.__cause__ if isinstance(exc, SearchUnavailable) else exc
+            if isinstance(cause, ApiError) and cause.meta.status == 400:
+                raise BadQuery("翻页标记（cursor）无效，请重新检索") from None
+            if isinstance(cause, ApiError) and cause.message == "search_phase_execution_exception":
+                raise CursorExpired(STALE_MESSAGE) from None
+            raise
+        hits = resp["hits"]["hits"]
+        if total is None:
+            total = int(resp["hits"]["total"]["value"])
+        end = offset + len(hits)
+        if hits and end < total:
+            nxt: str | None = Cursor(
+                pit=pit, after=hits[-1]["sort"], offset=end, total=total, fingerprint=fp
+            ).encode()
+        else:
+            nxt = None
+            self._close_pit(pit)  # the walk is over
+        return resp, {"total": total, "offset": offset, "cursor": nxt}
 
     def get_record(self, record_id: str, *, principal: Principal = ANONYMOUS) -> dict[str, Any] | None:
         """The record as `principal` may see it, or None when it does not exist for them (a 限制
@@ -339,6 +430,18 @@ class SearchService:
             for r in refs
             if isinstance(r, dict)
         ]
+
+
+def _paged(result: dict[str, Any], paging: dict[str, Any]) -> None:
+    """A page by cursor says where it starts and how to go on; facets come with the first page only
+    (they describe the whole result, which one point in time keeps the same)."""
+    if not paging:
+        return
+    result.pop("page")
+    result["offset"] = paging["offset"]
+    result["cursor"] = paging["cursor"]
+    if paging["offset"]:
+        result.pop("facets")
 
 
 def _highlights(hl: dict[str, list[str]], src: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import pytest
 import redis
 from elasticsearch import Elasticsearch
 
+from chaxin.services import es_foreign_holder, start_all
 from conf.clients import make_es
 from conf.settings import REPO_ROOT, Settings
 from ingest.index_admin import create, drop_all
@@ -59,8 +60,6 @@ def settings_for(prefix: str, database_url: str = "") -> Settings:
 
 def launcher_node(base: Settings) -> Settings:
     """`base`, for a test that stops and starts the local Elasticsearch node; skips when it cannot."""
-    from chaxin.services import es_foreign_holder
-
     if base.es_url:
         pytest.skip("ES_URL points at an external cluster; this test stops only the local node")
     held_by = es_foreign_holder(base)
@@ -76,18 +75,29 @@ def new_prefix(kind: str) -> str:
     return f"t{kind}-{secrets.token_hex(4)}"
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def services() -> None:
-    """`make test` starts them; starting again is a no-op, and makes a bare `pytest` work too."""
-    from chaxin.services import start_all
-
+    """Elasticsearch and Redis, for the tests that ask: through `es` (and every fixture built on it),
+    or `pytest.mark.usefixtures("services")` where a module reaches them another way. Pure tests run
+    without. `make test` starts them first; starting again is a no-op, and makes a bare `pytest` work."""
     start_all(Settings())
     redis.Redis.from_url(settings_for("x").effective_redis_url).flushdb()
 
 
 @pytest.fixture(scope="session")
-def es() -> Elasticsearch:
+def es(services: None) -> Elasticsearch:
     return make_es(Settings())
+
+
+# trylast: after pytest's own reordering by fixture, which would otherwise undo the order given here.
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests with a running worker are marked `worker` (slow: `-m "not worker"` leaves them out), and
+    the tests that stop Elasticsearch or a worker on purpose (`stops_services`) run after all others."""
+    for item in items:
+        if "pipeline" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.worker)
+    items.sort(key=lambda item: item.get_closest_marker("stops_services") is not None)
 
 
 @pytest.fixture(scope="session")

@@ -102,6 +102,29 @@ def test_search_api(client: TestClient, acting: Acting, who: str) -> None:
     assert hidden["total"] == (1 if EXPECTED["emb-future"][who] >= ABS else 0)
 
 
+@pytest.mark.parametrize("who", PRINCIPALS)
+def test_every_cursor_page_is_policed(client: TestClient, acting: Acting, who: str) -> None:
+    _as(acting, who)
+    ids: list[str] = []
+    cursor: str | None = "*"
+    while cursor is not None:
+        body = client.get("/api/v1/search", params={"q": TITLE_TERM, "size": 1, "cursor": cursor}).json()
+        assert body["total"] == len(visible(who))
+        for hit in body["hits"]:
+            assert ("abstract" in hit) is (EXPECTED[hit["id"]][who] >= ABS)
+        ids += [h["id"] for h in body["hits"]]
+        cursor = body["cursor"]
+    assert sorted(ids) == sorted(visible(who))
+
+
+def test_a_cursor_does_not_carry_access_to_someone_who_sees_less(client: TestClient, acting: Acting) -> None:
+    _as(acting, "admin")
+    cursor = client.get("/api/v1/search", params={"q": TITLE_TERM, "size": 1, "cursor": "*"}).json()["cursor"]
+    _as(acting, "anonymous")
+    resp = client.get("/api/v1/search", params={"q": TITLE_TERM, "size": 1, "cursor": cursor})
+    assert resp.status_code == 400 and _chinese(resp.json()["error"]["message"])
+
+
 @pytest.mark.parametrize(("rid", "who"), MATRIX)
 def test_record_api(client: TestClient, acting: Acting, rid: str, who: str) -> None:
     _as(acting, who)

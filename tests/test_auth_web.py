@@ -30,6 +30,8 @@ from web.auth import safe_next
 from web.identity import COOKIE, current_principal, record_audit
 from web.ratelimit import rate_limit_anonymous_search
 
+pytestmark = pytest.mark.usefixtures("services")
+
 PASSWORD = "Test-pass-1"
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 

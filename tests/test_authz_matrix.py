@@ -125,6 +125,14 @@ TABLE: list[Row] = [
     ("GET", "/workspace/references", "/workspace/references", {}, ALL_200),
     ("POST", "/workspace/references", "/workspace/references", {"form": {"text": ""}}, (400,) * 6),
     ("GET", "/workspace/export", "/workspace/export", {"params": {"ids": PUBLIC_ID, "format": "ris"}}, (303,) * 6),
+    # ---- export jobs: signed-in users, each their own (another user's job is a 404)
+    ("GET", "/api/v1/exports", "/api/v1/exports", {}, SIGNED_IN),
+    ("POST", "/api/v1/exports", "/api/v1/exports", {"json": {"format": "no-such-format"}}, (401,) + (400,) * 5),
+    ("GET", "/api/v1/exports/{job_id}", "/api/v1/exports/999999", {}, (401,) + (404,) * 5),
+    ("GET", "/api/v1/exports/{job_id}/file", "/api/v1/exports/999999/file", {}, (401,) + (404,) * 5),
+    ("POST", "/workspace/export-jobs", "/workspace/export-jobs", {"form": {"format": "no-such-format"}},
+     (303,) + (400,) * 5),
+    ("GET", "/workspace/export-jobs/{job_id}", "/workspace/export-jobs/999999", {}, (303,) + (404,) * 5),
     # ---- case pages: staff only; an unknown (or another centre's) case is 404 for every staff role
     ("GET", "/workspace/cases", "/workspace/cases", {}, (303, 403, 200, 200, 200, 200)),
     ("GET", "/workspace/cases/new", "/workspace/cases/new", {}, (303, 403, 200, 403, 200, 200)),

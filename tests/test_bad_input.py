@@ -25,11 +25,6 @@ NOW = datetime(2026, 11, 1, tzinfo=UTC)
 _CJK = range(0x4E00, 0xA000)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def services() -> None:
-    """Overrides conftest's session fixture that starts Elasticsearch and Redis: nothing here needs them."""
-
-
 BILLION_LAUGHS = (
     b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
     + b"".join(

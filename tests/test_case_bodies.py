@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from casework import service
 from web.case_bodies import CaseFields
-
-
-@pytest.fixture(scope="module", autouse=True)
-def services() -> None:
-    """Overrides conftest's session fixture that starts Elasticsearch and Redis: nothing here needs them."""
 
 
 def test_case_fields_are_the_services_editable_fields() -> None:

@@ -14,11 +14,6 @@ from mappings.citations.parse_zh import cssci_shaped
 FIELDS = ("authors", "title", "venue", "year", "volume", "issue", "pages", "type_code")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def services() -> None:
-    """Overrides conftest's session fixture that starts Elasticsearch and Redis: nothing here needs them."""
-
-
 def fields(raw: str, *, cssci: bool = False) -> dict[str, object]:
     ref = (parse_cssci_reference if cssci else parse_reference)(raw)
     assert ref.raw == raw and ref.linked_id is None

@@ -47,7 +47,7 @@ from tests.conftest import DEMO, make_record, new_prefix, settings_for
 from tests.own_worker import EnvWorker, expected_ids, indexed_ids, status_of, wait_for
 from web.app import create_app
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.worker, pytest.mark.usefixtures("services")]
 
 NODES = 3
 SHARDS = 3
@@ -106,10 +106,22 @@ def _busiest_node(cluster: Cluster, es: Elasticsearch, index: str) -> int:
 
 def _copies_agree(es: Elasticsearch, index: str) -> dict[str, set[int]]:
     """Per shard, the document counts of its copies: one count each when primary and replica agree."""
-    es.indices.refresh(index=index)
+    # The balancer may start moving a copy after the health call that waited for no relocations
+    # (seen on a loaded machine): read the counts only once every copy is STARTED.
+    deadline = time.monotonic() + REJOIN_TIMEOUT
+    while True:
+        es.options(ignore_status=408).cluster.health(
+            index=index, wait_for_status="green", wait_for_no_initializing_shards=True,
+            wait_for_no_relocating_shards=True, timeout="30s",
+        )  # fmt: skip
+        es.indices.refresh(index=index)
+        rows = es.cat.shards(index=index, format="json", h="shard,prirep,state,docs")
+        if all(row["state"] == "STARTED" for row in rows):
+            break
+        assert time.monotonic() < deadline, f"copies still moving after {REJOIN_TIMEOUT}s: {rows}"
+        time.sleep(1)
     counts: dict[str, set[int]] = {}
-    for row in es.cat.shards(index=index, format="json", h="shard,prirep,state,docs"):
-        assert row["state"] == "STARTED", row
+    for row in rows:
         counts.setdefault(row["shard"], set()).add(int(row["docs"]))
     return counts
 

@@ -25,11 +25,6 @@ from reports.sample import sample_report
 HOSTILE = "委托\x00人\x0b名称\x1f\ufffe"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def services() -> None:
-    """Nothing here needs Elasticsearch or Redis."""
-
-
 def _issued_with(**changes: str) -> object:
     report = sample_report(draft=False)
     signed = dataclasses.replace(report, draft=True, verification_code=None, **changes)

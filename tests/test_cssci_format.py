@@ -24,11 +24,6 @@ NOW = datetime(2026, 12, 1, tzinfo=UTC)
 SEPARATOR = "-" * 71
 
 
-@pytest.fixture(scope="module", autouse=True)
-def services() -> None:
-    """Overrides conftest's session fixture that starts Elasticsearch and Redis: nothing here needs them."""
-
-
 def real_path() -> Path:
     return shared_file("citations", "cssci_smart_library", "LY_20230630122752.txt")
 

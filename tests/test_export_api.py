@@ -113,4 +113,5 @@ def test_export_errors(client: TestClient) -> None:
     assert client.get("/api/v1/export", params={"format": "docx"}).status_code == 400
     bad = client.get("/api/v1/export", params={"q": "TI='", "mode": "pro"})
     assert bad.status_code == 400 and "position" in bad.json()["error"]
-    assert client.get("/api/v1/export", params={"limit": 50_001}).status_code == 400
+    over = client.get("/api/v1/export", params={"limit": 100_001})  # past the default cap (CHAXIN_EXPORT_MAX)
+    assert over.status_code == 400 and "100,000" in over.json()["error"]["message"]

@@ -24,7 +24,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from mappings.model import Author, PatentInfo, Record, StandardInfo, TechReportInfo
+from mappings.model import Author, PatentInfo, Record, ReportInfo, StandardInfo, TechReportInfo, ThesisInfo
 from search.export import CHUNK_BYTES, DEFAULT_FORMAT, FORMATS
 from search.export.gbt7714 import format_entry, write_chaxin, write_gbt7714
 from search.export.names import personal_name
@@ -41,11 +41,6 @@ from search.export.tagged import (
 
 GOLDEN = Path(__file__).with_name("export_golden")
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def services() -> None:
-    """Overrides conftest's session fixture that starts Elasticsearch and Redis: nothing here needs them."""
 
 
 def _authors(*names: str, affiliation: dict[str, str] | None = None) -> list[Author]:
@@ -74,29 +69,34 @@ GOLDEN_RECORDS = [
             venue="Nature", year=2014, volume="510", pages="356--362", doi="10.1038/nature13308",
             keywords=["genome", "Eucalyptus"], language="en",
             abstract="Eucalypts are the world's most widely planted hardwood trees."),
-    # 7714-2025 8.7 example (its place "武汉" and cited page 87 are not in the model).
+    # 7714-2025 8.7.2 example 1 (its cited page 87 is not a thesis's `pages`, which is a page count;
+    # the supervisor is invented, to show it is kept and never printed).
     _record(3, doc_type="thesis", title="融合星载 GNSS-R 和 SAR 数据的高时空分辨率土壤湿度反演方法研究",
-            authors=_authors("王琦"), venue="武汉大学", year=2022, language="zh"),
-    # 7714-2015 and 7714-2025 8.7 example CALMS R B (place "Berkeley" not in the model).
+            authors=_authors("王琦"), place="武汉", year=2022, language="zh",
+            thesis=ThesisInfo(institution="武汉大学", supervisor="某导师")),
+    # 7714-2015 A.4 example 29, CALMS R B; a record from before thesis.institution keeps it in venue.
     _record(4, doc_type="thesis", title="Infrared spectroscopic studies on solid oxygen",
-            authors=_authors("R. B. Calms"), venue="Univ. of California", year=1965, language="en"),
-    # 7714-2015 example (the proceedings' editor, place and publisher are not in the model; the colon
-    # inside the proceedings title is the record's own text, printed as it is).
+            authors=_authors("R. B. Calms"), venue="Univ. of California", place="Berkeley", year=1965,
+            language="en"),
+    # 7714-2015 4.2 example 5 (the colon inside the proceedings title is the record's own text, printed
+    # as it is); published proceedings, so 2025 prints them as a book part too (8.6.1).
     _record(5, doc_type="conference_paper", title="面向数字素养的高校图书馆数字服务体系研究",
             authors=_authors("贾东琴", "柯平"), venue="中国图书馆学会年会论文集: 2011年卷", year=2011,
-            pages="45-52", language="zh"),
-    # 7714-2015 and 7714-2025 8.10 example (the model has the year, not the announcement date).
+            pages="45-52", language="zh", editors=["中国图书馆学会"], place="北京", publisher="国家图书馆出版社"),
+    # 7714-2015 4.5 example 1 (2025's 8.10.2 example cites a later publication of the same patent).
     _record(6, doc_type="patent", title="全智能节电器", authors=_authors("邓一刚"), year=2006, language="zh",
-            patent=PatentInfo(application_number="200610171314.3", applicants=["邓一刚"])),
+            patent=PatentInfo(application_number="200610171314.3", applicants=["邓一刚"],
+                              publication_date=date(2006, 12, 13))),
     # 7714-2025 8.9 example; 2015 writes the responsible body first and the number after the name.
     _record(7, doc_type="standard", title="信息与文献 资源描述", authors=_authors("全国信息与文献标准化技术委员会"),
             year=2021, language="zh",
             standard=StandardInfo(standard_number="GB/T 3792—2021", status="现行", issue_date=date(2021, 10, 11))),
-    # 7714-2015 and 7714-2025 8.8 example by a body (2015's place and publisher are not in the model).
-    _record(8, doc_type="tech_report", title="Guidelines for handling excavated acid-producing materials",
-            year=1990, language="en",
-            tech_report=TechReportInfo(report_no="PB 91-194001", access_level="public",
-                                       organisation="U.S. Department of Transportation Federal Highway Administration")),
+    # 7714-2015 A.3 example 25 and 7714-2025 8.8.3 example 4 (without 2025's cited page 25).
+    _record(8, doc_type="report", title="Guidelines for handling excavated acid-producing materials",
+            authors=_authors("U.S. Department of Transportation Federal Highway Administration"),
+            year=1990, language="en", place="Springfield",
+            report=ReportInfo(report_no="PB 91-194001",
+                              institution="U.S. Department of Commerce National Information Service")),
     # Platform-shaped, not from the standard: a 科技报告 with personal authors and a 承担单位.
     _record(9, doc_type="tech_report", title="多源遥感数据融合的农作物长势监测关键技术研究",
             authors=_authors("张华", "李明"), year=2020, language="zh",
@@ -161,7 +161,7 @@ def test_registry_default_output_is_the_2025_golden() -> None:
         ("Williams-ellis, Amabel", "WILLIAMS-ELLIS A", "Williams-ellis A"),
         ("Ludwig van Beethoven", "VAN BEETHOVEN L", "van Beethoven L"),
         ("LI Jiang-ning", "LI J N", "Li J N"),  # CNKI's English author field: capitals mark the surname
-        ("Sodeman, Jr., William A", "SODEMAN W A", "Sodeman W A"),
+        ("Sodeman, Jr., William A", "SODEMAN W A, Jr.", "Sodeman W A Jr"),  # 2015 4.2 ex. 6, 2025 8.3.2 ex. 4
         ("O'BRIEN J A", "O'BRIEN J A", "O'Brien J A"),
         ("张 三", "张三", "张三"),
         ("World Health Organization", "World Health Organization", "World Health Organization"),

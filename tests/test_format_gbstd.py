@@ -21,11 +21,6 @@ NOW = datetime(2026, 11, 1, tzinfo=UTC)
 ROOT = ("gb_standards_relaton",)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def services() -> None:
-    """Overrides conftest's session fixture that starts Elasticsearch and Redis: nothing here needs them."""
-
-
 def parse(path: Path) -> list[Record | RecordError]:
     return list(gbstd.parse_file(path, now=NOW, version=1))
 

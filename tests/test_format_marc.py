@@ -20,11 +20,6 @@ NOW = datetime(2026, 11, 1, tzinfo=UTC)
 MARC_NS = "http://www.loc.gov/MARC21/slim"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def services() -> None:
-    """Overrides conftest's session fixture that starts Elasticsearch and Redis: nothing here needs them."""
-
-
 def parse(path: Path) -> list[Record | RecordError]:
     return list(marc.parse_file(path, now=NOW, version=1))
 

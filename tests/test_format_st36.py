@@ -21,11 +21,6 @@ from tests.conftest import shared_file
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def services() -> None:
-    """Overrides conftest's session fixture that starts Elasticsearch and Redis: nothing here needs them."""
-
-
 def parse(path: Path) -> list[Record | RecordError]:
     return list(st36.parse_file(path, now=NOW, version=1))
 

@@ -25,11 +25,6 @@ SAMPLES = REPO_ROOT / "data" / "samples" / "techreport"
 DOC = REPO_ROOT / "docs" / "techreport-format.md"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def services() -> None:
-    """Overrides conftest's session fixture that starts Elasticsearch and Redis: nothing here needs them."""
-
-
 def parse(path: Path) -> list[Record | RecordError]:
     return list(techreport.parse_file(path, now=NOW, version=1))
 

@@ -28,11 +28,6 @@ XSLT = ("grobid_tei", "grobid_core_xslt")
 TRAINING = ("grobid_tei", "grobid_training_citation_corpus")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def services() -> None:
-    """Overrides conftest's session fixture that starts Elasticsearch and Redis: nothing here needs them."""
-
-
 def parse(path: Path) -> list[Record | RecordError]:
     return list(tei.parse_file(path, now=NOW, version=1))
 

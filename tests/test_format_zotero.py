@@ -6,19 +6,12 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 from ingest.errors import RecordError
 from ingest.formats import zotero
 from mappings.model import DocType, Record
 from tests.conftest import shared_file
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def services() -> None:
-    """Overrides conftest's session fixture that starts Elasticsearch and Redis: nothing here needs them."""
 
 
 def parse(path: Path) -> list[Record | RecordError]:

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import redis
 from elasticsearch import Elasticsearch
 
@@ -19,6 +20,8 @@ from conf.settings import REPO_ROOT, Settings
 from ingest.resume import _chunk_of, _queue_lists, chunks_in_broker, resume
 from ingest.submit import submit
 from tests.own_worker import EnvWorker, indexed_ids, own_broker, status_of, wait_for, write_corpus
+
+pytestmark = pytest.mark.worker
 
 CHUNK_LINES = 10
 CHUNKS = 4

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ingest.identity import record_id
 from ingest.normalize_text import (
     author_key,
     clean_text,
@@ -24,11 +25,6 @@ from ingest.normalize_text import (
     split_values,
     tidy_title,
 )
-
-
-@pytest.fixture(scope="module", autouse=True)
-def services() -> None:
-    """Overrides conftest's session fixture that starts Elasticsearch and Redis: nothing here needs them."""
 
 
 @pytest.mark.parametrize(
@@ -259,3 +255,12 @@ def test_normalize_number() -> None:
     assert normalize_number("0") == "0"
     assert normalize_number("Suppl 2") == "Suppl 2"
     assert normalize_number(" ") is None
+
+
+def test_a_title_keeps_a_full_stop_between_chinese_words_and_its_id() -> None:
+    """GB/T 7714 records a title as its source gives it (issue 17); the ID is the one it always had."""
+    source = "医用电气设备.光电X射线影像增强器特性.第4部分:影像失真的测定"
+    assert tidy_title(source) == "医用电气设备.光电X射线影像增强器特性.第4部分：影像失真的测定"
+    assert clean_text(source).startswith("医用电气设备。光电")  # outside titles, as before
+    assert tidy_title("题名.") == "题名。"  # a closing stop is still Chinese punctuation
+    assert record_id(title=tidy_title(source), year=2003) == record_id(title=clean_text(source), year=2003)

@@ -21,6 +21,8 @@ from mappings.model import AccessLevel, Author, DocType, Record, TechReportInfo
 from mappings.naming import IndexNames
 from web.app import create_app
 
+pytestmark = pytest.mark.usefixtures("services")
+
 NOW = datetime(2024, 5, 1, tzinfo=UTC)
 
 

@@ -37,11 +37,6 @@ HISTORY: dict[int, dict[str, Any]] = {
 }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def services() -> None:
-    """Overrides conftest's session fixture that starts Elasticsearch and Redis: nothing here needs them."""
-
-
 def _tok() -> Tokenizer:
     return get_tokenizer("rjieba")
 

@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from elasticsearch import Elasticsearch
 
 from appdb.jobs import chunk_done
@@ -22,6 +23,8 @@ from ingest.submit import submit
 from mappings.analysis.tokenizer import Tokenizer
 from mappings.naming import IndexNames
 from tests.own_worker import EnvWorker, indexed_ids, own_broker, status_of, wait_for, write_corpus
+
+pytestmark = pytest.mark.worker
 
 CHUNK_LINES = 10
 HELD = 1  # the chunk held between parsing and writing

@@ -14,16 +14,10 @@ import json
 import re
 
 import docx
-import pytest
 
 from reports import content, render_docx, render_html, verification
 from reports.model import DatabaseSpan, Origin, ReportData, Scope
 from reports.sample import sample_report
-
-
-@pytest.fixture(scope="module", autouse=True)
-def services() -> None:
-    """Overrides conftest's session fixture that starts Elasticsearch and Redis: nothing here needs them."""
 
 
 def _text(r: ReportData) -> str:

@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from datetime import date
 
 import docx
@@ -35,11 +36,6 @@ from reports.pdf_report import css_string, render_html
 from reports.sample import sample_report
 
 SECTIONS = content.SECTION_TITLES
-
-
-@pytest.fixture(scope="module", autouse=True)
-def services() -> None:
-    """Overrides conftest's session fixture that starts Elasticsearch and Redis: nothing here needs them."""
 
 
 @pytest.fixture(scope="module")
@@ -223,6 +219,14 @@ def test_draft_shows_placeholders_for_unwritten_parts() -> None:
 
 
 # --- PDF ----------------------------------------------------------------------------------------
+
+
+def test_docx_bytes_depend_on_the_content_alone(issued: ReportData) -> None:
+    # The archive zip re-renders issued reports: its copy must equal the issued file byte for byte,
+    # so no zip member may carry the clock (python-docx stamps each with the current time).
+    first = render_docx(issued)
+    time.sleep(2.1)  # zip timestamps have a two-second resolution
+    assert render_docx(issued) == first
 
 
 def poppler(tool: str, *args: str, data: bytes) -> str:

@@ -9,6 +9,8 @@ import pytest
 
 from conf.settings import Settings
 
+pytestmark = pytest.mark.usefixtures("services")
+
 
 def test_elasticsearch_root_reports_8_14() -> None:
     settings = Settings()

@@ -26,6 +26,8 @@ from appdb.session import alembic_config
 from conf.settings import REPO_ROOT, Settings
 from tests.conftest import SPARE_REDIS_DB
 
+pytestmark = [pytest.mark.usefixtures("services"), pytest.mark.worker]
+
 START_TIMEOUT = 120  # four Python processes importing the app at once on two shared cores
 
 

@@ -22,11 +22,6 @@ from tests.conftest import shared_file
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def services() -> None:
-    """Overrides conftest's session fixture that starts Elasticsearch and Redis: nothing here needs them."""
-
-
 def wos_file(name: str) -> Path:
     return shared_file("citations", "wos_exports", name)
 

@@ -34,11 +34,6 @@ XML_ROOTS = {
 LAUGHS = '<!ENTITY lol0 "lol">' + "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def services() -> None:
-    """Overrides conftest's session fixture that starts Elasticsearch and Redis: nothing here needs them."""
-
-
 def _root_name(template: str) -> str:
     match = re.match(r"<([\w-]+)", template)
     assert match

@@ -24,6 +24,8 @@ from mappings.naming import IndexNames
 from tests.conftest import DEMO, launcher_node, make_record, new_prefix, settings_for
 from web.app import create_app
 
+pytestmark = pytest.mark.stops_services
+
 
 @pytest.fixture
 def local_node() -> Settings:

@@ -24,6 +24,8 @@ from mappings.naming import IndexNames
 from tests.conftest import DEMO, launcher_node, new_prefix, settings_for
 from tests.own_worker import EnvWorker, expected_ids, indexed_ids, status_of, wait_for
 
+pytestmark = [pytest.mark.worker, pytest.mark.stops_services]
+
 # Neither the developer's 0, the suite's 15 nor the crash test's 14.
 OUTAGE_REDIS_DB = 13
 CHUNK_LINES = 50  # the 2,000-line demo corpus becomes 40 tasks

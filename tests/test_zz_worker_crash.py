@@ -25,6 +25,8 @@ from mappings.naming import IndexNames
 from tests.conftest import DEMO, new_prefix, settings_for
 from tests.own_worker import EnvWorker, expected_ids, indexed_ids, status_of, wait_for
 
+pytestmark = [pytest.mark.worker, pytest.mark.stops_services]
+
 # Neither the developer's database 0 nor the test suite's 15 (the session `pipeline` worker's).
 CRASH_REDIS_DB = 14
 # Seconds before Redis gives a dead worker's unacknowledged tasks to another worker.

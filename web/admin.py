@@ -10,35 +10,24 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from appdb import accounts
 from appdb.models import Centre, User
-from search.principal import Principal, Role
+from search.principal import Principal
 from web.api import DbId
-from web.auth import Csrf, render, to_login, viewer
 from web.centre_form import ContactBlock
-from web.identity import db_sessions
+from web.deps import AdminPage, Csrf, Db, PlatformAdminPage, admin_page
 from web.ratelimit import client_ip
+from web.render import render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 CENTRE_ADMIN_GRANTS = ("analyst", "reviewer")
 PRIVILEGED = frozenset({"centre_admin", "platform_admin"})
 
 FormStr = Annotated[str, Form(max_length=400)]
-
-
-def _gate(request: Request, *, platform_only: bool = False) -> Principal | Response:
-    me = viewer(request)
-    if not me.authenticated:
-        return to_login(request)
-    if me.platform_admin or (not platform_only and me.has(Role.centre_admin) and me.centre):
-        return me
-    raise HTTPException(
-        status_code=403, detail="该页面仅限平台管理员" if platform_only else "该页面仅限管理员"
-    )
 
 
 def _my_centre(session: Session, me: Principal) -> Centre | None:
@@ -86,27 +75,24 @@ def _user_row(session: Session, user: User, centres: dict[int, str]) -> dict[str
 # ---------------------------------------------------------------- users
 
 
-@router.get("", response_class=HTMLResponse)
-def admin_home(request: Request) -> Response:
-    gate = _gate(request)
-    return gate if isinstance(gate, Response) else RedirectResponse("/admin/users", status_code=303)
+@router.get("", response_class=HTMLResponse, dependencies=[Depends(admin_page)])
+def admin_home() -> Response:
+    return RedirectResponse("/admin/users", status_code=303)
 
 
 @router.get("/users", response_class=HTMLResponse)
-def users_page(request: Request, q: str = "") -> Response:
-    gate = _gate(request)
-    return gate if isinstance(gate, Response) else _users_page(request, gate, q)
+def users_page(request: Request, me: AdminPage, db: Db, q: str = "") -> Response:
+    return _users_page(request, db, me, q)
 
 
 def _users_page(
-    request: Request, me: Principal, q: str = "", *, error: str = "", status: int = 200
+    request: Request, db: Session, me: Principal, q: str = "", *, error: str = "", status: int = 200
 ) -> Response:
-    with db_sessions(request)() as session:
-        centres = {c.id: c.code for c in accounts.list_centres(session)}
-        mine = _my_centre(session, me)
-        users = accounts.list_users(session, centre_id=None if me.platform_admin else (mine.id if mine else -1),
-                                    search=q[:100])  # fmt: skip
-        rows = [_user_row(session, u, centres) for u in users]
+    centres = {c.id: c.code for c in accounts.list_centres(db)}
+    mine = _my_centre(db, me)
+    users = accounts.list_users(db, centre_id=None if me.platform_admin else (mine.id if mine else -1),
+                                search=q[:100])  # fmt: skip
+    rows = [_user_row(db, u, centres) for u in users]
     context = {
         "nav": _nav(me, "users"), "me": me, "rows": rows, "q": "", "filter_q": q[:100],
         "centres": sorted(centres.values()) if me.platform_admin else [me.centre],
@@ -118,6 +104,8 @@ def _users_page(
 @router.post("/users", response_class=HTMLResponse, dependencies=[Csrf])
 def users_create(
     request: Request,
+    me: AdminPage,
+    db: Db,
     username: FormStr = "",
     password: FormStr = "",
     real_name: FormStr = "",
@@ -127,36 +115,31 @@ def users_create(
     role: FormStr = "",
     centre: FormStr = "",
 ) -> Response:
-    gate = _gate(request)
-    if isinstance(gate, Response):
-        return gate
-    me = gate
     roles = [role] if role and role != accounts.IMPLICIT_ROLE else []
     if not me.platform_admin:
         centre = me.centre or ""
         if any(r not in CENTRE_ADMIN_GRANTS for r in roles):
             raise HTTPException(status_code=403, detail="分中心管理员只能授予查新员或审核员角色")
     try:
-        with db_sessions(request).begin() as session:
-            user = accounts.create_user(
-                session, username=username, password=password, real_name=real_name, organisation=organisation,
-                phone=phone, email=email, centre=centre or None, roles=roles, granted_by=me.user_id,
-            )  # fmt: skip
-            _audit(session, request, me, "user.create",
-                   {"user_id": user.id, "username": user.username, "roles": roles, "centre": centre or None})  # fmt: skip
+        user = accounts.create_user(
+            db, username=username, password=password, real_name=real_name, organisation=organisation,
+            phone=phone, email=email, centre=centre or None, roles=roles, granted_by=me.user_id,
+        )  # fmt: skip
+        _audit(db, request, me, "user.create",
+               {"user_id": user.id, "username": user.username, "roles": roles, "centre": centre or None})  # fmt: skip
     except accounts.AccountError as exc:
-        return _users_page(request, me, error=str(exc), status=400)
+        db.rollback()
+        return _users_page(request, db, me, error=str(exc), status=400)
     return RedirectResponse(f"/admin/users/{user.id}", status_code=303)
 
 
 def _user_page(
-    request: Request, me: Principal, user_id: int, *, error: str = "", status: int = 200
+    request: Request, db: Session, me: Principal, user_id: int, *, error: str = "", status: int = 200
 ) -> Response:
-    with db_sessions(request)() as session:
-        user = _managed(session, me, user_id)
-        centres = accounts.list_centres(session)
-        row = _user_row(session, user, {c.id: c.code for c in centres})
-        grants = accounts.list_record_grants(session, user_id=user.id) if me.platform_admin else []
+    user = _managed(db, me, user_id)
+    centres = accounts.list_centres(db)
+    row = _user_row(db, user, {c.id: c.code for c in centres})
+    grants = accounts.list_record_grants(db, user_id=user.id) if me.platform_admin else []
     context = {
         "nav": _nav(me, "users"), "me": me, "row": row, "user": user, "grants": grants,
         "centres": [c.code for c in centres] if me.platform_admin else [me.centre],
@@ -166,9 +149,8 @@ def _user_page(
 
 
 @router.get("/users/{user_id}", response_class=HTMLResponse)
-def user_page(request: Request, user_id: DbId) -> Response:
-    gate = _gate(request)
-    return gate if isinstance(gate, Response) else _user_page(request, gate, user_id)
+def user_page(request: Request, me: AdminPage, db: Db, user_id: DbId) -> Response:
+    return _user_page(request, db, me, user_id)
 
 
 def _managed(session: Session, me: Principal, user_id: int) -> User:
@@ -181,77 +163,69 @@ def _managed(session: Session, me: Principal, user_id: int) -> User:
 
 
 @router.post("/users/{user_id}/roles", response_class=HTMLResponse, dependencies=[Csrf])
-def user_roles(request: Request, user_id: DbId, role: FormStr = "", action: FormStr = "grant") -> Response:
-    gate = _gate(request)
-    if isinstance(gate, Response):
-        return gate
-    me = gate
+def user_roles(
+    request: Request, me: AdminPage, db: Db, user_id: DbId, role: FormStr = "", action: FormStr = "grant"
+) -> Response:
     if role not in _grantable(me):
         raise HTTPException(
             status_code=403, detail=f"您不能授予或撤销角色“{accounts.ROLE_LABELS.get(role, role)}”"
         )
     try:
-        with db_sessions(request).begin() as session:
-            user = _managed(session, me, user_id)
-            if action == "revoke":
-                if user.id == me.user_id and role == "platform_admin":
-                    raise accounts.AccountError("不能撤销自己的平台管理员角色")
-                if accounts.revoke_role(session, user, role):
-                    _audit(session, request, me, "role.revoke", {"user_id": user.id, "role": role})
-            else:
-                if not me.platform_admin and user.centre_id is None:
-                    accounts.set_centre(session, user, me.centre)
-                if accounts.grant_role(session, user, role, granted_by=me.user_id):
-                    _audit(session, request, me, "role.grant", {"user_id": user.id, "role": role})
+        user = _managed(db, me, user_id)
+        if action == "revoke":
+            if user.id == me.user_id and role == "platform_admin":
+                raise accounts.AccountError("不能撤销自己的平台管理员角色")
+            if accounts.revoke_role(db, user, role):
+                _audit(db, request, me, "role.revoke", {"user_id": user.id, "role": role})
+        else:
+            if not me.platform_admin and user.centre_id is None:
+                accounts.set_centre(db, user, me.centre)
+            if accounts.grant_role(db, user, role, granted_by=me.user_id):
+                _audit(db, request, me, "role.grant", {"user_id": user.id, "role": role})
     except accounts.AccountError as exc:
-        return _user_page(request, me, user_id, error=str(exc), status=400)
+        db.rollback()
+        return _user_page(request, db, me, user_id, error=str(exc), status=400)
     return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
 
 
 @router.post("/users/{user_id}/profile", response_class=HTMLResponse, dependencies=[Csrf])
 def user_profile(
     request: Request,
+    me: AdminPage,
+    db: Db,
     user_id: DbId,
     centre: FormStr = "",
     professional_title: FormStr = "",
     senior_title: FormStr = "",
     active: FormStr = "",
 ) -> Response:
-    gate = _gate(request)
-    if isinstance(gate, Response):
-        return gate
-    me = gate
     try:
-        with db_sessions(request).begin() as session:
-            user = _managed(session, me, user_id)
-            if not me.platform_admin and centre not in ("", me.centre):
-                raise HTTPException(status_code=403, detail="分中心管理员只能把用户划入本分中心")
-            if user.id == me.user_id and not active:
-                raise accounts.AccountError("不能停用自己的账户")
-            accounts.set_centre(session, user, centre or None)
-            accounts.set_title(user, professional_title, bool(senior_title))
-            accounts.set_active(session, user, bool(active))
-            _audit(session, request, me, "user.update",
-                   {"user_id": user.id, "centre": centre or None, "professional_title": user.professional_title,
-                    "senior_title": user.senior_title, "active": user.active})  # fmt: skip
+        user = _managed(db, me, user_id)
+        if not me.platform_admin and centre not in ("", me.centre):
+            raise HTTPException(status_code=403, detail="分中心管理员只能把用户划入本分中心")
+        if user.id == me.user_id and not active:
+            raise accounts.AccountError("不能停用自己的账户")
+        accounts.set_centre(db, user, centre or None)
+        accounts.set_title(user, professional_title, bool(senior_title))
+        accounts.set_active(db, user, bool(active))
+        _audit(db, request, me, "user.update",
+               {"user_id": user.id, "centre": centre or None, "professional_title": user.professional_title,
+                "senior_title": user.senior_title, "active": user.active})  # fmt: skip
     except accounts.AccountError as exc:
-        return _user_page(request, me, user_id, error=str(exc), status=400)
+        db.rollback()
+        return _user_page(request, db, me, user_id, error=str(exc), status=400)
     return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
 
 
 @router.post("/users/{user_id}/password", response_class=HTMLResponse, dependencies=[Csrf])
-def user_password(request: Request, user_id: DbId, password: FormStr = "") -> Response:
-    gate = _gate(request)
-    if isinstance(gate, Response):
-        return gate
-    me = gate
+def user_password(request: Request, me: AdminPage, db: Db, user_id: DbId, password: FormStr = "") -> Response:
     try:
-        with db_sessions(request).begin() as session:
-            user = _managed(session, me, user_id)
-            accounts.set_password(session, user, password)
-            _audit(session, request, me, "user.password_reset", {"user_id": user.id})
+        user = _managed(db, me, user_id)
+        accounts.set_password(db, user, password)
+        _audit(db, request, me, "user.password_reset", {"user_id": user.id})
     except accounts.AccountError as exc:
-        return _user_page(request, me, user_id, error=str(exc), status=400)
+        db.rollback()
+        return _user_page(request, db, me, user_id, error=str(exc), status=400)
     return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
 
 
@@ -259,15 +233,14 @@ def user_password(request: Request, user_id: DbId, password: FormStr = "") -> Re
 
 
 @router.get("/centres", response_class=HTMLResponse)
-def centres_page(request: Request) -> Response:
-    gate = _gate(request, platform_only=True)
-    return gate if isinstance(gate, Response) else _centres_page(request, gate)
+def centres_page(request: Request, me: PlatformAdminPage, db: Db) -> Response:
+    return _centres_page(request, db, me)
 
 
-def _centres_page(request: Request, gate: Principal, *, error: str = "", status: int = 200) -> Response:
-    with db_sessions(request)() as session:
-        centres = accounts.list_centres(session)
-    context = {"nav": _nav(gate, "centres"), "centres": centres, "patterns": accounts.NUMBERING_PATTERNS,
+def _centres_page(
+    request: Request, db: Session, me: Principal, *, error: str = "", status: int = 200
+) -> Response:
+    context = {"nav": _nav(me, "centres"), "centres": accounts.list_centres(db), "patterns": accounts.NUMBERING_PATTERNS,
                "contact_fields": accounts.CENTRE_CONTACT, "error": error}  # fmt: skip
     return render(request, "admin_centres.html", context, status=status)
 
@@ -275,29 +248,30 @@ def _centres_page(request: Request, gate: Principal, *, error: str = "", status:
 @router.post("/centres", response_class=HTMLResponse, dependencies=[Csrf])
 def centres_create(
     request: Request,
+    me: PlatformAdminPage,
+    db: Db,
     code: FormStr = "",
     name: FormStr = "",
     province_code: FormStr = "",
     institution_no: FormStr = "",
     pattern: FormStr = "most",
 ) -> Response:
-    gate = _gate(request, platform_only=True)
-    if isinstance(gate, Response):
-        return gate
     try:
-        with db_sessions(request).begin() as session:
-            centre = accounts.create_centre(session, code=code, name=name, province_code=province_code,
-                                            institution_no=institution_no, pattern=pattern)  # fmt: skip
-            _audit(session, request, gate, "centre.create", {"code": centre.code, "name": centre.name,
-                                                             "pattern": centre.numbering_pattern})  # fmt: skip
+        centre = accounts.create_centre(db, code=code, name=name, province_code=province_code,
+                                        institution_no=institution_no, pattern=pattern)  # fmt: skip
+        _audit(db, request, me, "centre.create", {"code": centre.code, "name": centre.name,
+                                                  "pattern": centre.numbering_pattern})  # fmt: skip
     except accounts.AccountError as exc:
-        return _centres_page(request, gate, error=str(exc), status=400)
+        db.rollback()
+        return _centres_page(request, db, me, error=str(exc), status=400)
     return RedirectResponse("/admin/centres", status_code=303)
 
 
 @router.post("/centres/{code}", response_class=HTMLResponse, dependencies=[Csrf])
 def centres_update(
     request: Request,
+    me: PlatformAdminPage,
+    db: Db,
     code: str,
     block: ContactBlock,
     name: FormStr = "",
@@ -306,19 +280,16 @@ def centres_update(
     pattern: FormStr = "most",
     active: FormStr = "",
 ) -> Response:
-    gate = _gate(request, platform_only=True)
-    if isinstance(gate, Response):
-        return gate
     try:
-        with db_sessions(request).begin() as session:
-            centre = accounts.update_centre(session, code, name=name, province_code=province_code,
-                                            institution_no=institution_no, pattern=pattern, active=bool(active),
-                                            contact=block)  # fmt: skip
-            _audit(session, request, gate, "centre.update", {"code": centre.code, "active": centre.active})
+        centre = accounts.update_centre(db, code, name=name, province_code=province_code,
+                                        institution_no=institution_no, pattern=pattern, active=bool(active),
+                                        contact=block)  # fmt: skip
+        _audit(db, request, me, "centre.update", {"code": centre.code, "active": centre.active})
     except accounts.NotFound as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
     except accounts.AccountError as exc:
-        return _centres_page(request, gate, error=str(exc), status=400)
+        db.rollback()
+        return _centres_page(request, db, me, error=str(exc), status=400)
     return RedirectResponse("/admin/centres", status_code=303)
 
 
@@ -326,17 +297,17 @@ def centres_update(
 
 
 @router.get("/grants", response_class=HTMLResponse)
-def grants_page(request: Request) -> Response:
-    gate = _gate(request, platform_only=True)
-    return gate if isinstance(gate, Response) else _grants_page(request, gate)
+def grants_page(request: Request, me: PlatformAdminPage, db: Db) -> Response:
+    return _grants_page(request, db, me)
 
 
-def _grants_page(request: Request, gate: Principal, *, error: str = "", status: int = 200) -> Response:
-    with db_sessions(request)() as session:
-        grants = accounts.list_record_grants(session)
-        names = {u.id: u.username for u in accounts.list_users(session, limit=100_000)} if grants else {}
+def _grants_page(
+    request: Request, db: Session, me: Principal, *, error: str = "", status: int = 200
+) -> Response:
+    grants = accounts.list_record_grants(db)
+    names = {u.id: u.username for u in accounts.list_users(db, limit=100_000)} if grants else {}
     rows = [{"grant": g, "username": names.get(g.user_id, str(g.user_id))} for g in grants]
-    return render(request, "admin_grants.html", {"nav": _nav(gate, "grants"), "rows": rows, "error": error},
+    return render(request, "admin_grants.html", {"nav": _nav(me, "grants"), "rows": rows, "error": error},
                   status=status)  # fmt: skip
 
 
@@ -354,46 +325,37 @@ def _parse_date(raw: str) -> datetime | None:
 @router.post("/grants", response_class=HTMLResponse, dependencies=[Csrf])
 def grants_create(
     request: Request,
+    me: PlatformAdminPage,
+    db: Db,
     username: FormStr = "",
     record_id: FormStr = "",
     expires: FormStr = "",
     back: FormStr = "",
 ) -> Response:
-    gate = _gate(request, platform_only=True)
-    if isinstance(gate, Response):
-        return gate
     try:
-        with db_sessions(request).begin() as session:
-            user = accounts.find_user(session, username)
-            grant = accounts.grant_record(session, user, record_id, granted_by=gate.user_id,
-                                          expires_at=_parse_date(expires))  # fmt: skip
-            _audit(session, request, gate, "record.grant",
-                   {"user_id": user.id, "record_id": grant.record_id, "expires_at": grant.expires_at})  # fmt: skip
+        user = accounts.find_user(db, username)
+        grant = accounts.grant_record(db, user, record_id, granted_by=me.user_id,
+                                      expires_at=_parse_date(expires))  # fmt: skip
+        _audit(db, request, me, "record.grant",
+               {"user_id": user.id, "record_id": grant.record_id, "expires_at": grant.expires_at})  # fmt: skip
     except accounts.AccountError as exc:
-        return _grants_page(request, gate, error=str(exc), status=400)
+        db.rollback()
+        return _grants_page(request, db, me, error=str(exc), status=400)
     return RedirectResponse(back if back.startswith("/admin/") else "/admin/grants", status_code=303)
 
 
 @router.post("/grants/revoke", response_class=HTMLResponse, dependencies=[Csrf])
 def grants_revoke(
-    request: Request, username: FormStr = "", record_id: FormStr = "", back: FormStr = ""
-) -> Response:
-    gate = _gate(request, platform_only=True)
-    if isinstance(gate, Response):
-        return gate
+    request: Request, me: PlatformAdminPage, db: Db, username: FormStr = "", record_id: FormStr = "",
+    back: FormStr = "",
+) -> Response:  # fmt: skip
     try:
-        with db_sessions(request).begin() as session:
-            user = accounts.find_user(session, username)
-            if accounts.revoke_record(session, user, record_id):
-                _audit(
-                    session,
-                    request,
-                    gate,
-                    "record.revoke",
-                    {"user_id": user.id, "record_id": record_id.strip()},
-                )
+        user = accounts.find_user(db, username)
+        if accounts.revoke_record(db, user, record_id):
+            _audit(db, request, me, "record.revoke", {"user_id": user.id, "record_id": record_id.strip()})
     except accounts.AccountError as exc:
-        return _grants_page(request, gate, error=str(exc), status=400)
+        db.rollback()
+        return _grants_page(request, db, me, error=str(exc), status=400)
     return RedirectResponse(back if back.startswith("/admin/") else "/admin/grants", status_code=303)
 
 
@@ -401,13 +363,9 @@ def grants_revoke(
 
 
 @router.get("/audit", response_class=HTMLResponse)
-def audit_page(request: Request, action: str = "", actor: str = "") -> Response:
-    gate = _gate(request, platform_only=True)
-    if isinstance(gate, Response):
-        return gate
-    with db_sessions(request)() as session:
-        events = accounts.audit_events(
-            session, action=action.strip()[:64] or None, actor=actor.strip()[:80] or None
-        )
-    context = {"nav": _nav(gate, "audit"), "events": events, "action": action[:64], "actor": actor[:80]}
+def audit_page(
+    request: Request, me: PlatformAdminPage, db: Db, action: str = "", actor: str = ""
+) -> Response:
+    events = accounts.audit_events(db, action=action.strip()[:64] or None, actor=actor.strip()[:80] or None)
+    context = {"nav": _nav(me, "audit"), "events": events, "action": action[:64], "actor": actor[:80]}
     return render(request, "admin_audit.html", context)

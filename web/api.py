@@ -5,33 +5,21 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from search.citations import MAX_CITING_SIZE, MAX_CITING_WINDOW
 from search.errors import BadQuery
-from search.fields import FACETS
 from search.history import HistoryEntry, NotFound
 from search.history_text import spell_out, spelt_expression, texts_of
+from search.paging import CURSOR_START, MAX_CURSOR_CHARS
 from search.principal import Principal
 from search.query import MAX_QUERY_CHARS
-from web.identity import current_principal
+from web.deps import Owner, State, Who, facet_filters, owner_of
 from web.ratelimit import rate_limit_anonymous_search
 from web.state import AppState, app_state
 
 router = APIRouter(prefix="/api/v1")
-State = Annotated[AppState, Depends(app_state)]
-Who = Annotated[Principal, Depends(current_principal)]
-
-
-def owner_of(principal: Who) -> str:
-    """Whose history and strategies a request reads: the signed-in user, else the session."""
-    if principal.owner is None:
-        raise HTTPException(status_code=401, detail="请先登录")
-    return principal.owner
-
-
-Owner = Annotated[str, Depends(owner_of)]
 # Row ids and history numbers: bounded so a huge number is a 400, not an integer overflow in the database.
 MAX_DB_ID = 2**31 - 1
 DbId = Annotated[int, Path(ge=1, le=MAX_DB_ID)]
@@ -41,10 +29,6 @@ def json_response(body: dict[str, Any], status_code: int = 200) -> Response:
     # The search service already returns plain JSON types; skipping FastAPI's encoder pass
     # takes a measurable share off every request (bench/query.py).
     return Response(orjson.dumps(body), media_type="application/json", status_code=status_code)
-
-
-def facet_filters(request: Request) -> dict[str, list[str]]:
-    return {f.name: request.query_params.getlist(f.name) for f in FACETS if f.name in request.query_params}
 
 
 @router.get(
@@ -65,6 +49,14 @@ def search(
         Literal["relevance", "year_desc", "year_asc", "cited_desc"],
         Query(description="排序：relevance 相关度，year_desc / year_asc 年份，cited_desc 被引频次（公开可见的引证文献数）"),
     ] = "relevance",
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_CURSOR_CHARS,
+            description="深度翻页：cursor=* 开始，之后每次传上一页结果中的 cursor（检索条件不变）；"
+            "可翻过前 10,000 条，翻页期间新写入的记录不会造成重复或遗漏",
+        ),
+    ] = None,
 ) -> Response:
     # The state, the rate limit and the facet filters are read here rather than as dependencies:
     # FastAPI runs each plain-function dependency in the thread pool, a hop there and back each;
@@ -74,9 +66,12 @@ def search(
     rate_limit_anonymous_search(request, principal)
     filters = facet_filters(request)
     if mode == "pro":
-        return json_response(run_pro(state, principal, q, page=page, size=size, filters=filters, sort=sort))
+        return json_response(
+            run_pro(state, principal, q, page=page, size=size, filters=filters, sort=sort, cursor=cursor)
+        )
     return json_response(
-        state.search.simple(q, page=page, size=size, filters=filters, sort=sort, principal=principal)
+        state.search.simple(q, page=page, size=size, filters=filters, sort=sort, principal=principal,
+                            cursor=cursor)  # fmt: skip
     )
 
 
@@ -89,8 +84,11 @@ def run_pro(
     size: int = 20,
     filters: dict[str, list[str]] | None = None,
     sort: str = "relevance",
+    cursor: str | None = None,
 ) -> dict[str, Any]:
-    """Run an expression, resolving `#n` against the owner's history, and number it in that history."""
+    """Run an expression, resolving `#n` against the owner's history, and number it in that history.
+
+    The pages after the first of a cursor walk are the same search: they enter no new history entry."""
     owner = owner_of(principal)
     result, query = state.search.pro(
         q,
@@ -100,7 +98,11 @@ def run_pro(
         history=state.history.resolver(owner),
         sort=sort,
         principal=principal,
+        cursor=cursor,
     )
+    if cursor not in (None, CURSOR_START):
+        result["history_number"] = None
+        return result
     result["history_number"] = state.history.add(
         owner,
         expression=q,

@@ -7,16 +7,34 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from casework.core import CaseError
 from conf.settings import Settings, get_settings
 from mappings.validation_zh import describe
 from search.errors import BadQuery, SearchUnavailable
+from search.paging import CursorExpired
 from search.query import QueryError
-from web import api, cases_api, centre_api, export_api, health, ingest_api, references_api
+from web import (
+    admin,
+    api,
+    auth,
+    case_pages,
+    cases_api,
+    centre_api,
+    centre_pages,
+    export_api,
+    health,
+    ingest_api,
+    pages,
+    reference_pages,
+    references_api,
+    workspace,
+)
+from web.deps import SignInRequired, login_url
 from web.identity import install_session_cookie
+from web.render import error_page
 from web.state import AppState
 from web.url_limit import UrlLengthLimit
 
@@ -38,8 +56,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cases_api.verify_router)
     app.include_router(centre_api.router)
     app.include_router(references_api.router)
-    from web import admin, auth, case_pages, centre_pages, pages, reference_pages, workspace
-
     app.include_router(auth.api_router)
     app.include_router(auth.pages_router)
     app.include_router(admin.router)
@@ -51,19 +67,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(centre_pages.router)
     pages.mount_static(app)
 
+    @app.exception_handler(SignInRequired)
+    async def _sign_in(request: Request, _: SignInRequired) -> Response:
+        # Every staff and admin page refuses a visitor the same way: sign in, then come back here.
+        return RedirectResponse(login_url(request), status_code=303)
+
     @app.exception_handler(SearchUnavailable)
     async def _unavailable(request: Request, exc: SearchUnavailable) -> Response:
         if _wants_html(request):
-            return pages.error_page(request, 503, "检索服务暂时不可用，请稍后再试。")
+            return error_page(request, 503, "检索服务暂时不可用，请稍后再试。")
         return JSONResponse({"error": {"message": str(exc)}}, status_code=503)
 
     @app.exception_handler(BadQuery)
     async def _bad_query(request: Request, exc: BadQuery) -> Response:
         # Expression errors carry the character position and what was expected there.
         error = exc.to_dict() if isinstance(exc, QueryError) else {"message": str(exc)}
+        # A cursor whose point in time has lapsed was valid once: 410 Gone, search again.
+        status = 410 if isinstance(exc, CursorExpired) else 400
         if _wants_html(request):
-            return pages.error_page(request, 400, str(error["message"]))
-        return JSONResponse({"error": error}, status_code=400)
+            return error_page(request, status, str(error["message"]))
+        return JSONResponse({"error": error}, status_code=status)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -71,7 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # FastAPI's location starts with where the value came from ("body", "query"); users name fields.
         message = describe(first, default_where="请求内容", drop=1)
         if _wants_html(request):
-            return pages.error_page(request, 400, message)
+            return error_page(request, 400, message)
         return JSONResponse(
             {"error": {"message": message, "detail": jsonable_encoder(exc.errors())}}, status_code=400
         )
@@ -81,7 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The case rules carry their HTTP status (404 for another centre's case, 403, 409) and a
         # Chinese reason; every case and centre route answers them the same way.
         if _wants_html(request):
-            return pages.error_page(request, exc.status, str(exc))
+            return error_page(request, exc.status, str(exc))
         error: dict[str, Any] = {"message": str(exc)}
         # A refused submit or signing lists every problem found, each with where it is fixed.
         if problems := getattr(exc, "problems", None):
@@ -96,7 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if not any("\u4e00" <= ch <= "\u9fff" for ch in message):
             message = defaults.get(exc.status_code, f"请求无法处理（HTTP {exc.status_code}）")
         if _wants_html(request):
-            return pages.error_page(request, exc.status_code, message)
+            return error_page(request, exc.status_code, message)
         return JSONResponse({"error": {"message": message}}, status_code=exc.status_code, headers=exc.headers)
 
     return app

@@ -42,11 +42,11 @@ from reports.model import Origin, Purpose, Relevance, Scope
 from search.errors import BadQuery
 from search.history_text import has_references
 from search.principal import Principal, Role
-from web import pages
 from web.api import DbId
-from web.auth import Csrf, render, to_login, viewer
 from web.cases_api import site_url
-from web.identity import db_sessions
+from web.deps import Csrf, Db, StaffPage
+from web.render import render
+from web.result_views import hit_view
 from web.state import app_state
 
 router = APIRouter(include_in_schema=False)
@@ -92,15 +92,6 @@ async def form_values(request: Request) -> dict[str, Any]:
 Posted = Annotated[dict[str, Any], Depends(form_values)]
 
 
-def _gate(request: Request) -> Principal | Response:
-    me = viewer(request)
-    if not me.authenticated:
-        return to_login(request)
-    if not me.staff:
-        raise HTTPException(status_code=403, detail="只有查新机构工作人员可以使用查新案件")
-    return me
-
-
 def _case_url(case_id: int, **params: Any) -> str:
     query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
     return f"/workspace/cases/{case_id}" + (f"?{query}" if query else "")
@@ -122,24 +113,19 @@ def _lines(text: object) -> list[str]:
 
 
 @router.get("/workspace/cases", response_class=HTMLResponse)
-def case_list(request: Request) -> Response:
-    me = _gate(request)
-    if isinstance(me, Response):
-        return me
+def case_list(request: Request, me: StaffPage, db: Db) -> Response:
     state = request.query_params.get("state") or None
-    with db_sessions(request).begin() as session:
-        cases = service.list_cases(session, me, state=state)
-        centre_codes = {c.id: c.code for c in accounts.list_centres(session)}
-        rows = [
-            {
-                **service.case_summary(c),
-                "analyst": core.display_name(session, c.analyst_id),
-                "reviewer": core.display_name(session, c.reviewer_id),
-                "mine": me.user_id in (c.analyst_id, c.reviewer_id),
-                "centre": centre_codes.get(c.centre_id, ""),
-            }
-            for c in cases
-        ]
+    centre_codes = {c.id: c.code for c in accounts.list_centres(db)}
+    rows = [
+        {
+            **service.case_summary(c),
+            "analyst": core.display_name(db, c.analyst_id),
+            "reviewer": core.display_name(db, c.reviewer_id),
+            "mine": me.user_id in (c.analyst_id, c.reviewer_id),
+            "centre": centre_codes.get(c.centre_id, ""),
+        }
+        for c in service.list_cases(db, me, state=state)
+    ]
     return render(
         request,
         "case_list.html",
@@ -179,14 +165,10 @@ def _new_context(session: Session, me: Principal, values: Mapping[str, Any]) -> 
 
 
 @router.get("/workspace/cases/new", response_class=HTMLResponse)
-def new_case_form(request: Request) -> Response:
-    me = _gate(request)
-    if isinstance(me, Response):
-        return me
+def new_case_form(request: Request, me: StaffPage, db: Db) -> Response:
     if not _may_create(me):
         raise HTTPException(status_code=403, detail="只有查新员或分中心管理员可以受理查新委托")
-    with db_sessions(request).begin() as session:
-        context = _new_context(session, me, {"analyst_id": str(me.user_id or "")})
+    context = _new_context(db, me, {"analyst_id": str(me.user_id or "")})
     return render(request, "case_new.html", context)
 
 
@@ -203,10 +185,7 @@ def _case_data(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @router.post("/workspace/cases", response_class=HTMLResponse, dependencies=[Csrf])
-def create_case(request: Request, values: Posted) -> Response:
-    me = _gate(request)
-    if isinstance(me, Response):
-        return me
+def create_case(request: Request, me: StaffPage, db: Db, values: Posted) -> Response:
     data = _case_data(values)
     for name in ("commission_date", "purpose", "scope", "centre"):
         if values.get(name):
@@ -215,18 +194,16 @@ def create_case(request: Request, values: Posted) -> Response:
     if analyst:
         data["analyst_id"] = int(analyst) if analyst.isdigit() and len(analyst) < 10 else analyst
     try:
-        with db_sessions(request).begin() as session:
-            case = service.create_case(session, me, data)
-            # Novelty points one per line; each gets its own ID (NP-1, NP-2, ...).
-            for text in str(values.get("novelty_points") or "").splitlines():
-                if text.strip():
-                    service.add_point(session, me, case.id, text.strip())
-            case_id = case.id
+        case = service.create_case(db, me, data)
+        # Novelty points one per line; each gets its own ID (NP-1, NP-2, ...).
+        for text in str(values.get("novelty_points") or "").splitlines():
+            if text.strip():
+                service.add_point(db, me, case.id, text.strip())
     except core.CaseError as exc:
-        with db_sessions(request).begin() as session:
-            context = _new_context(session, me, values)
+        db.rollback()
+        context = _new_context(db, me, values)
         return render(request, "case_new.html", {**context, "error": str(exc)}, status=exc.status)
-    return RedirectResponse(f"/workspace/cases/{case_id}", status_code=303)
+    return RedirectResponse(f"/workspace/cases/{case.id}", status_code=303)
 
 
 # ---------------------------------------------------------------- the case page
@@ -277,7 +254,7 @@ def _results(
     result = searching.show_entry(app_state(request).search, me, entries, entry, page=page, size=RESULTS_SIZE)
     hits = []
     for hit in result["hits"]:
-        view = pages._hit_view(hit)
+        view = hit_view(hit)
         view["id"] = hit["id"]
         view["added"] = hit["id"] in added
         hits.append(view)
@@ -367,23 +344,22 @@ def _my_strategies(request: Request, me: Principal) -> list[dict[str, Any]]:
     return [s for s in app_state(request).history.strategies(me.owner) if not has_references(s["expression"])]
 
 
-def _show(request: Request, me: Principal, case_id: int, failure: Failure | None = None) -> Response:
-    with db_sessions(request).begin() as session:
-        case = core.load_case(session, me, case_id)
-        context = _page_context(request, me, session, case, failure)
+def _show(
+    request: Request, db: Session, me: Principal, case_id: int, failure: Failure | None = None
+) -> Response:
+    context = _page_context(request, me, db, core.load_case(db, me, case_id), failure)
     return render(request, "case_page.html", context, status=failure.status if failure else 200)
 
 
 @router.get("/workspace/cases/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, case_id: DbId) -> Response:
-    me = _gate(request)
-    if isinstance(me, Response):
-        return me
-    return _show(request, me, case_id)
+def case_page(request: Request, me: StaffPage, db: Db, case_id: DbId) -> Response:
+    return _show(request, db, me, case_id)
 
 
 def _act(
     request: Request,
+    me: Principal,
+    db: Session,
     case_id: int,
     form: str,
     values: Mapping[str, Any],
@@ -391,28 +367,25 @@ def _act(
     anchor: str,
     **params: Any,
 ) -> Response:
-    """Do `work(session, me)` in one transaction; on a refusal show the page again with the reason."""
-    me = _gate(request)
-    if isinstance(me, Response):
-        return me
+    """Do `work(session, me)`; on a refusal undo it and show the page again with the reason."""
     try:
-        with db_sessions(request).begin() as session:
-            outcome = work(session, me)
-    except workflow.ChecksFailed as exc:
-        return _show(request, me, case_id, Failure(form, str(exc), exc.status, dict(values), exc.problems))
-    except core.CaseError as exc:
-        return _show(request, me, case_id, Failure(form, str(exc), exc.status, dict(values)))
-    except BadQuery as exc:
-        return _show(request, me, case_id, Failure(form, str(exc), 400, dict(values)))
+        outcome = work(db, me)
+    except (core.CaseError, BadQuery) as exc:
+        db.rollback()
+        status = exc.status if isinstance(exc, core.CaseError) else 400
+        problems = exc.problems if isinstance(exc, workflow.ChecksFailed) else []
+        return _show(request, db, me, case_id, Failure(form, str(exc), status, dict(values), problems))
     if isinstance(outcome, Response):
         return outcome
     return _back(case_id, anchor, **params)
 
 
 @router.post("/workspace/cases/{case_id}/edit", response_class=HTMLResponse, dependencies=[Csrf])
-def edit_case(request: Request, case_id: DbId, values: Posted) -> Response:
+def edit_case(request: Request, me: StaffPage, db: Db, case_id: DbId, values: Posted) -> Response:
     return _act(
         request,
+        me,
+        db,
         case_id,
         "edit",
         values,
@@ -422,9 +395,11 @@ def edit_case(request: Request, case_id: DbId, values: Posted) -> Response:
 
 
 @router.post("/workspace/cases/{case_id}/points", response_class=HTMLResponse, dependencies=[Csrf])
-def add_point(request: Request, case_id: DbId, values: Posted) -> Response:
+def add_point(request: Request, me: StaffPage, db: Db, case_id: DbId, values: Posted) -> Response:
     return _act(
         request,
+        me,
+        db,
         case_id,
         "add-point",
         values,
@@ -434,12 +409,16 @@ def add_point(request: Request, case_id: DbId, values: Posted) -> Response:
 
 
 @router.post("/workspace/cases/{case_id}/points/{label}", response_class=HTMLResponse, dependencies=[Csrf])
-def update_point(request: Request, case_id: DbId, label: str, values: Posted) -> Response:
+def update_point(
+    request: Request, me: StaffPage, db: Db, case_id: DbId, label: str, values: Posted
+) -> Response:
     if len(label) > 16:
         raise HTTPException(status_code=404, detail=f"本案件没有查新点 {label[:16]}")
     data: dict[str, Any] = {k: str(values[k]) for k in ("text", "comparison", "conclusion") if k in values}
     return _act(
         request,
+        me,
+        db,
         case_id,
         f"point-{label}",
         values,
@@ -449,7 +428,7 @@ def update_point(request: Request, case_id: DbId, label: str, values: Posted) ->
 
 
 @router.post("/workspace/cases/{case_id}/search", response_class=HTMLResponse, dependencies=[Csrf])
-def search_for_case(request: Request, case_id: DbId, values: Posted) -> Response:
+def search_for_case(request: Request, me: StaffPage, db: Db, case_id: DbId, values: Posted) -> Response:
     def work(session: Session, me: Principal) -> Response:
         _, entry = searching.run_for_case(
             session,
@@ -464,16 +443,20 @@ def search_for_case(request: Request, case_id: DbId, values: Posted) -> Response
         )
         return _back(case_id, "results", run=entry.id)
 
-    return _act(request, case_id, "search", values, work, "results")
+    return _act(request, me, db, case_id, "search", values, work, "results")
 
 
 @router.post(
     "/workspace/cases/{case_id}/strategies/{strategy_id}", response_class=HTMLResponse, dependencies=[Csrf]
 )
-def choose_strategy(request: Request, case_id: DbId, strategy_id: DbId, values: Posted) -> Response:
+def choose_strategy(
+    request: Request, me: StaffPage, db: Db, case_id: DbId, strategy_id: DbId, values: Posted
+) -> Response:
     chosen = values.get("in_report") == "1"
     return _act(
         request,
+        me,
+        db,
         case_id,
         f"strategy-{strategy_id}",
         values,
@@ -492,36 +475,38 @@ def _document_data(values: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _add_from_form(request: Request, case_id: int, values: Mapping[str, Any], form: str, anchor: str,
-                   **params: Any) -> Response:  # fmt: skip
+def _add_from_form(request: Request, me: Principal, db: Session, case_id: int, values: Mapping[str, Any],
+                   form: str, anchor: str, **params: Any) -> Response:  # fmt: skip
     def work(session: Session, me: Principal) -> None:
         record_id = str(values.get("record_id") or "")
         searching.add_record(session, me, case_id, app_state(request).search, record_id, _document_data(values),
                              every_point_by_default=True)  # fmt: skip
 
-    return _act(request, case_id, form, values, work, anchor, **params)
+    return _act(request, me, db, case_id, form, values, work, anchor, **params)
 
 
 @router.post("/workspace/cases/{case_id}/documents", response_class=HTMLResponse, dependencies=[Csrf])
-def add_document(request: Request, case_id: DbId, values: Posted) -> Response:
+def add_document(request: Request, me: StaffPage, db: Db, case_id: DbId, values: Posted) -> Response:
     """One click from a result: 一般相关, linked to every novelty point, to be refined in the list."""
     run, page = values.get("run") or None, values.get("page") or None
-    return _add_from_form(request, case_id, values, "results", "results", run=run, page=page)
+    return _add_from_form(request, me, db, case_id, values, "results", "results", run=run, page=page)
 
 
 @router.post("/workspace/cases/documents", response_class=HTMLResponse, dependencies=[Csrf])
-def add_record_to_case(request: Request, values: Posted) -> Response:
+def add_record_to_case(request: Request, me: StaffPage, db: Db, values: Posted) -> Response:
     """From a record page: the case is chosen in the form, not in the path."""
     raw = str(values.get("case_id") or "").strip()
     if not (raw.isascii() and raw.isdigit() and len(raw) < 10):
         raise HTTPException(status_code=400, detail="请选择要加入的查新案件")
-    return _add_from_form(request, int(raw), values, "documents", "documents")
+    return _add_from_form(request, me, db, int(raw), values, "documents", "documents")
 
 
 @router.post(
     "/workspace/cases/{case_id}/documents/{doc_id}", response_class=HTMLResponse, dependencies=[Csrf]
 )
-def update_document(request: Request, case_id: DbId, doc_id: DbId, values: Posted) -> Response:
+def update_document(
+    request: Request, me: StaffPage, db: Db, case_id: DbId, doc_id: DbId, values: Posted
+) -> Response:
     def work(session: Session, me: Principal) -> None:
         data = _document_data(values)
         # An unticked box sends nothing; the page always sends the description and excerpt fields.
@@ -530,15 +515,19 @@ def update_document(request: Request, case_id: DbId, doc_id: DbId, values: Poste
             data.setdefault(name, "")
         evidence.update_document(session, me, case_id, doc_id, data)
 
-    return _act(request, case_id, f"doc-{doc_id}", values, work, f"doc-{doc_id}")
+    return _act(request, me, db, case_id, f"doc-{doc_id}", values, work, f"doc-{doc_id}")
 
 
 @router.post(
     "/workspace/cases/{case_id}/documents/{doc_id}/remove", response_class=HTMLResponse, dependencies=[Csrf]
 )
-def remove_document(request: Request, case_id: DbId, doc_id: DbId, values: Posted) -> Response:
+def remove_document(
+    request: Request, me: StaffPage, db: Db, case_id: DbId, doc_id: DbId, values: Posted
+) -> Response:
     return _act(
         request,
+        me,
+        db,
         case_id,
         f"doc-{doc_id}",
         values,
@@ -548,7 +537,7 @@ def remove_document(request: Request, case_id: DbId, doc_id: DbId, values: Poste
 
 
 @router.post("/workspace/cases/{case_id}/transitions", response_class=HTMLResponse, dependencies=[Csrf])
-def transition(request: Request, case_id: DbId, values: Posted) -> Response:
+def transition(request: Request, me: StaffPage, db: Db, case_id: DbId, values: Posted) -> Response:
     raw_reviewer = str(values.get("reviewer_id") or "").strip()
     reviewer_id = int(raw_reviewer) if raw_reviewer.isdigit() and len(raw_reviewer) < 10 else None
     action = str(values.get("action") or "")
@@ -564,11 +553,11 @@ def transition(request: Request, case_id: DbId, values: Posted) -> Response:
             raise core.CaseError(f"{states.TRANSITIONS[action].label}后不能撤回：请勾选确认框后再提交")
         workflow.advance(session, me, case_id, step, site_url=site_url(request))
 
-    return _act(request, case_id, "transition", values, work, "workflow")
+    return _act(request, me, db, case_id, "transition", values, work, "workflow")
 
 
 @router.post("/workspace/cases/{case_id}/external", response_class=HTMLResponse, dependencies=[Csrf])
-def external_search(request: Request, case_id: DbId, values: Posted) -> Response:
+def external_search(request: Request, me: StaffPage, db: Db, case_id: DbId, values: Posted) -> Response:
     """Log a search the analyst ran in another database (CNKI, 万方, Web of Science ...)."""
     data = {
         k: values.get(k) for k in ("database", "year_from", "year_to", "expression", "hits", "searched_on")
@@ -577,6 +566,8 @@ def external_search(request: Request, case_id: DbId, values: Posted) -> Response
     data["terms_en"] = _lines(values.get("terms_en"))
     return _act(
         request,
+        me,
+        db,
         case_id,
         "external",
         values,
@@ -586,13 +577,15 @@ def external_search(request: Request, case_id: DbId, values: Posted) -> Response
 
 
 @router.post("/workspace/cases/{case_id}/manual-document", response_class=HTMLResponse, dependencies=[Csrf])
-def manual_document(request: Request, case_id: DbId, values: Posted) -> Response:
+def manual_document(request: Request, me: StaffPage, db: Db, case_id: DbId, values: Posted) -> Response:
     """A document typed in with its bibliographic fields, found in one of the centre's databases."""
     data: dict[str, Any] = {k: str(values.get(k) or "") for k in case_documents.MANUAL_FIELDS}
     data.update(_document_data(values))
     data["database"] = str(values.get("database") or "")
     return _act(
         request,
+        me,
+        db,
         case_id,
         "manual",
         values,
@@ -602,7 +595,7 @@ def manual_document(request: Request, case_id: DbId, values: Posted) -> Response
 
 
 @router.post("/workspace/cases/{case_id}/import-documents", response_class=HTMLResponse, dependencies=[Csrf])
-async def import_documents(request: Request, case_id: DbId) -> Response:
+async def import_documents(request: Request, me: StaffPage, db: Db, case_id: DbId) -> Response:
     """An export file (RIS, EndNote, RefWorks, NoteExpress, WoS) from the database it was found in."""
     form = await request.form()
     upload = form.get("file")
@@ -612,6 +605,8 @@ async def import_documents(request: Request, case_id: DbId) -> Response:
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     return _act(
         request,
+        me,
+        db,
         case_id,
         "import",
         values,
@@ -621,15 +616,11 @@ async def import_documents(request: Request, case_id: DbId) -> Response:
 
 
 @router.get("/workspace/cases/{case_id}/report", response_class=HTMLResponse)
-def report_preview(request: Request, case_id: DbId) -> Response:
+def report_preview(request: Request, me: StaffPage, db: Db, case_id: DbId) -> Response:
     """The report as it would print now: watermarked 草稿 until issued."""
-    me = _gate(request)
-    if isinstance(me, Response):
-        return me
-    with db_sessions(request).begin() as session:
-        case = core.load_case(session, me, case_id)
-        core.require_reader_sees(session, me, case)
-        report = build_report(session, case, site_url=site_url(request))
+    case = core.load_case(db, me, case_id)
+    core.require_reader_sees(db, me, case)
+    report = build_report(db, case, site_url=site_url(request))
     response = HTMLResponse(render_html(report))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -45,8 +45,10 @@ from web.case_bodies import (
     StrategyChoice,
     TransitionRequest,
 )
-from web.identity import current_principal, db_sessions
+from web.deps import Db, Who
+from web.identity import current_principal
 from web.ratelimit import rate_limit_verification
+from web.render import render
 from web.state import app_state
 
 
@@ -58,8 +60,6 @@ def _require_staff(request: Request) -> None:
 
 router = APIRouter(prefix="/api/v1/cases", dependencies=[Depends(_require_staff)])
 verify_router = APIRouter()
-
-Who = Annotated[Principal, Depends(current_principal)]
 
 
 def _staff(principal: Principal) -> None:
@@ -98,141 +98,128 @@ def detail(session: Session, case: NoveltyCase, principal: Principal) -> dict[st
 
 
 @router.post("", status_code=201)
-def create_case(request: Request, principal: Who, body: CaseCreate) -> dict[str, Any]:
-    with db_sessions(request).begin() as session:
-        case = service.create_case(session, principal, body.sent())
-        return detail(session, case, principal)
+def create_case(db: Db, principal: Who, body: CaseCreate) -> dict[str, Any]:
+    case = service.create_case(db, principal, body.sent())
+    return detail(db, case, principal)
 
 
 @router.get("")
 def list_cases(
-    request: Request, principal: Who, state: Annotated[str | None, Query(max_length=16)] = None
+    db: Db, principal: Who, state: Annotated[str | None, Query(max_length=16)] = None
 ) -> dict[str, Any]:
-    with db_sessions(request).begin() as session:
-        return {
-            "cases": [service.case_summary(c) for c in service.list_cases(session, principal, state=state)]
-        }
+    return {"cases": [service.case_summary(c) for c in service.list_cases(db, principal, state=state)]}
 
 
 @router.get("/{case_id}")
-def get_case(request: Request, principal: Who, case_id: DbId) -> dict[str, Any]:
-    with db_sessions(request).begin() as session:
-        return detail(session, core.load_case(session, principal, case_id), principal)
+def get_case(db: Db, principal: Who, case_id: DbId) -> dict[str, Any]:
+    return detail(db, core.load_case(db, principal, case_id), principal)
 
 
 @router.patch("/{case_id}")
-def update_case(request: Request, principal: Who, case_id: DbId, body: CaseUpdate) -> dict[str, Any]:
-    with db_sessions(request).begin() as session:
-        return detail(session, service.update_case(session, principal, case_id, body.sent()), principal)
+def update_case(db: Db, principal: Who, case_id: DbId, body: CaseUpdate) -> dict[str, Any]:
+    return detail(db, service.update_case(db, principal, case_id, body.sent()), principal)
 
 
 @router.post("/{case_id}/reviewer")
-def assign_reviewer(request: Request, principal: Who, case_id: DbId, body: ReviewerChoice) -> dict[str, Any]:
-    with db_sessions(request).begin() as session:
-        case = core.load_case(session, principal, case_id)
-        service.assign_reviewer(session, principal, case, body.reviewer_id)
-        return detail(session, case, principal)
+def assign_reviewer(db: Db, principal: Who, case_id: DbId, body: ReviewerChoice) -> dict[str, Any]:
+    case = core.load_case(db, principal, case_id)
+    service.assign_reviewer(db, principal, case, body.reviewer_id)
+    return detail(db, case, principal)
 
 
 @router.post("/{case_id}/points", status_code=201)
-def add_point(request: Request, principal: Who, case_id: DbId, body: PointCreate) -> dict[str, Any]:
-    with db_sessions(request).begin() as session:
-        point = service.add_point(session, principal, case_id, body.text)
-        return {"id": point.label, "text": point.text}
+def add_point(db: Db, principal: Who, case_id: DbId, body: PointCreate) -> dict[str, Any]:
+    point = service.add_point(db, principal, case_id, body.text)
+    return {"id": point.label, "text": point.text}
 
 
 @router.patch("/{case_id}/points/{label}")
 def update_point(
-    request: Request,
+    db: Db,
     principal: Who,
     case_id: DbId,
     label: Annotated[str, Path(max_length=16)],
     body: PointUpdate,
 ) -> dict[str, Any]:
-    with db_sessions(request).begin() as session:
-        p = service.update_point(session, principal, case_id, label, body.sent())
-        return {"id": p.label, "text": p.text, "comparison": p.comparison, "conclusion": p.conclusion}
+    p = service.update_point(db, principal, case_id, label, body.sent())
+    return {"id": p.label, "text": p.text, "comparison": p.comparison, "conclusion": p.conclusion}
 
 
 @router.post("/{case_id}/transitions")
-def transition(request: Request, principal: Who, case_id: DbId, body: TransitionRequest) -> dict[str, Any]:
+def transition(
+    request: Request, db: Db, principal: Who, case_id: DbId, body: TransitionRequest
+) -> dict[str, Any]:
     step = workflow.Step(body.action, body.comment, body.reviewer_id, body.confirm_warnings)
-    with db_sessions(request).begin() as session:
-        case = workflow.advance(session, principal, case_id, step, site_url=site_url(request))
-        return detail(session, case, principal)
+    case = workflow.advance(db, principal, case_id, step, site_url=site_url(request))
+    return detail(db, case, principal)
 
 
 @router.post("/{case_id}/search")
 def search_for_case(
-    request: Request, principal: Who, case_id: DbId, body: CaseSearchRequest
+    request: Request, db: Db, principal: Who, case_id: DbId, body: CaseSearchRequest
 ) -> dict[str, Any]:
     """Run a professional search for the case and log it as evidence (section 四).
 
     Results stop at the commission year unless `override` is true; the override is logged."""
-    with db_sessions(request).begin() as session:
-        # A BadQuery propagates to the app's 400 handler, and the transaction logs nothing.
-        result, entry = searching.run_for_case(
-            session,
-            principal,
-            case_id,
-            app_state(request).search,
-            q=body.q,
-            override=body.override,
-            page=body.page,
-            size=body.size,
-            terms_zh=body.terms_zh,
-            terms_en=body.terms_en,
-        )
-        return {**result, "strategy": evidence.strategy_dict(entry)}
+    # A BadQuery propagates to the app's 400 handler, and the transaction logs nothing.
+    result, entry = searching.run_for_case(
+        db,
+        principal,
+        case_id,
+        app_state(request).search,
+        q=body.q,
+        override=body.override,
+        page=body.page,
+        size=body.size,
+        terms_zh=body.terms_zh,
+        terms_en=body.terms_en,
+    )
+    return {**result, "strategy": evidence.strategy_dict(entry)}
 
 
 @router.post("/{case_id}/external", status_code=201)
-def external_search(request: Request, principal: Who, case_id: DbId, body: ExternalSearch) -> dict[str, Any]:
+def external_search(db: Db, principal: Who, case_id: DbId, body: ExternalSearch) -> dict[str, Any]:
     """Log a search run in another database (CNKI, 万方, Web of Science ...) for section 四."""
-    with db_sessions(request).begin() as session:
-        return evidence.strategy_dict(external.record_external(session, principal, case_id, body.sent()))
+    return evidence.strategy_dict(external.record_external(db, principal, case_id, body.sent()))
 
 
 @router.post("/{case_id}/documents/manual", status_code=201)
-def manual_document(request: Request, principal: Who, case_id: DbId, body: ManualDocument) -> dict[str, Any]:
+def manual_document(db: Db, principal: Who, case_id: DbId, body: ManualDocument) -> dict[str, Any]:
     """A document found in another database, typed in; it lives in the case, not in the index."""
     data = body.sent()
     if "year" in data:
         data["year"] = str(data["year"])
-    with db_sessions(request).begin() as session:
-        return evidence.document_dict(case_documents.add_manual(session, principal, case_id, data))
+    return evidence.document_dict(case_documents.add_manual(db, principal, case_id, data))
 
 
 @router.patch("/{case_id}/strategies/{strategy_id}")
 def choose_strategy(
-    request: Request, principal: Who, case_id: DbId, strategy_id: DbId, body: StrategyChoice
+    db: Db, principal: Who, case_id: DbId, strategy_id: DbId, body: StrategyChoice
 ) -> dict[str, Any]:
-    with db_sessions(request).begin() as session:
-        entry = evidence.choose_strategy(session, principal, case_id, strategy_id, body.in_report)
-        return evidence.strategy_dict(entry)
+    entry = evidence.choose_strategy(db, principal, case_id, strategy_id, body.in_report)
+    return evidence.strategy_dict(entry)
 
 
 @router.post("/{case_id}/documents", status_code=201)
-def add_document(request: Request, principal: Who, case_id: DbId, body: DocumentAdd) -> dict[str, Any]:
-    with db_sessions(request).begin() as session:
-        search = app_state(request).search
-        doc = searching.add_record(session, principal, case_id, search, body.record_id, body.sent())
-        return _document(principal, doc)
+def add_document(
+    request: Request, db: Db, principal: Who, case_id: DbId, body: DocumentAdd
+) -> dict[str, Any]:
+    search = app_state(request).search
+    doc = searching.add_record(db, principal, case_id, search, body.record_id, body.sent())
+    return _document(principal, doc)
 
 
 @router.patch("/{case_id}/documents/{doc_id}")
 def update_document(
-    request: Request, principal: Who, case_id: DbId, doc_id: DbId, body: DocumentUpdate
+    db: Db, principal: Who, case_id: DbId, doc_id: DbId, body: DocumentUpdate
 ) -> dict[str, Any]:
-    with db_sessions(request).begin() as session:
-        doc = evidence.update_document(session, principal, case_id, doc_id, body.sent())
-        return _document(principal, doc)
+    doc = evidence.update_document(db, principal, case_id, doc_id, body.sent())
+    return _document(principal, doc)
 
 
 @router.delete("/{case_id}/documents/{doc_id}", status_code=204)
-def remove_document(request: Request, principal: Who, case_id: DbId, doc_id: DbId) -> Response:
-    with db_sessions(request).begin() as session:
-        evidence.remove_document(session, principal, case_id, doc_id)
+def remove_document(db: Db, principal: Who, case_id: DbId, doc_id: DbId) -> Response:
+    evidence.remove_document(db, principal, case_id, doc_id)
     return Response(status_code=204)
 
 
@@ -242,12 +229,11 @@ def site_url(request: Request) -> str:
     return str(app_state(request).settings.public_url or request.base_url).rstrip("/")
 
 
-def _report_file(request: Request, principal: Principal, case_id: DbId, kind: str) -> Response:
-    with db_sessions(request).begin() as session:
-        case = core.load_case(session, principal, case_id)
-        core.require_reader_sees(session, principal, case)
-        report = build_report(session, case, site_url=site_url(request))
-        name = case.report_no or f"case-{case.id}-draft"
+def _report_file(request: Request, db: Session, principal: Principal, case_id: DbId, kind: str) -> Response:
+    case = core.load_case(db, principal, case_id)
+    core.require_reader_sees(db, principal, case)
+    report = build_report(db, case, site_url=site_url(request))
+    name = case.report_no or f"case-{case.id}-draft"
     body = render_docx(report) if kind == "docx" else render_pdf(report)
     media = (
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -260,27 +246,30 @@ def _report_file(request: Request, principal: Principal, case_id: DbId, kind: st
 
 
 @router.get("/{case_id}/report.docx")
-def report_docx(request: Request, principal: Who, case_id: DbId) -> Response:
-    return _report_file(request, principal, case_id, "docx")
+def report_docx(request: Request, db: Db, principal: Who, case_id: DbId) -> Response:
+    return _report_file(request, db, principal, case_id, "docx")
 
 
 @router.get("/{case_id}/report.pdf")
-def report_pdf(request: Request, principal: Who, case_id: DbId) -> Response:
-    return _report_file(request, principal, case_id, "pdf")
+def report_pdf(request: Request, db: Db, principal: Who, case_id: DbId) -> Response:
+    return _report_file(request, db, principal, case_id, "pdf")
 
 
 @verify_router.get("/verify", dependencies=[Depends(rate_limit_verification)])
 def verify_form(
     request: Request,
+    db: Db,
     report_no: Annotated[str, Query(max_length=32)] = "",
     code: Annotated[str, Query(max_length=100)] = "",
 ) -> Any:
     """Public: the form a reader types a report number and its code into (and its answer)."""
-    return verify(request, report_no.strip(), code) if report_no.strip() else _verify_page(request, None, "")
+    return (
+        verify(request, db, report_no.strip(), code) if report_no.strip() else _verify_page(request, None, "")
+    )
 
 
 @verify_router.get("/verify/{report_no}", dependencies=[Depends(rate_limit_verification)])
-def verify(request: Request, report_no: str, code: Annotated[str, Query(max_length=100)] = "") -> Any:
+def verify(request: Request, db: Db, report_no: str, code: Annotated[str, Query(max_length=100)] = "") -> Any:
     """Public: whether a report with this number was issued and, given its code, whether it is unaltered.
 
     A correct code also shows the facts a holder compares with the paper in hand (number, project,
@@ -288,15 +277,13 @@ def verify(request: Request, report_no: str, code: Annotated[str, Query(max_leng
     (asking for HTML) gets the form page."""
     if len(report_no) > 32:
         raise HTTPException(status_code=400, detail="报告编号过长")
-    outcome = _verification(request, report_no, code.strip())
+    outcome = _verification(request, db, report_no, code.strip())
     if "text/html" in request.headers.get("accept", ""):
         return _verify_page(request, outcome, code.strip())
     return outcome
 
 
 def _verify_page(request: Request, outcome: dict[str, Any] | None, code: str) -> Any:
-    from web.auth import render
-
     return render(request, "verify.html", {"outcome": outcome, "code": code})
 
 
@@ -313,32 +300,29 @@ def client_shown(name: str) -> str:
     return name[:1] + "*" * max(1, len(name) - 1)
 
 
-def _verification(request: Request, report_no: str, code: str) -> dict[str, Any]:
-    with db_sessions(request).begin() as session:
-        case = session.scalar(select(NoveltyCase).where(NoveltyCase.report_no == report_no))
-        issued = case is not None and case.state in ("issued", "archived") and bool(case.verification_code)
-        genuine = bool(
-            issued and code and case is not None and code_matches(code, case.verification_code or "")
-        )
-        accounts.audit(session, "anon", "report.verify",
-                       {"report_no": report_no, "issued": issued, "code_given": bool(code), "genuine": genuine},
-                       ip=request.client.host if request.client else None)  # fmt: skip
-        if case is None or not issued:
-            return {"report_no": report_no, "issued": False, "genuine": False,
-                    "message": "未找到该编号的已签发查新报告"}  # fmt: skip
-        if not code:
-            return {"report_no": report_no, "issued": True, "genuine": None,
-                    "message": "该编号的查新报告已签发；请同时输入报告页脚上的验证码以核验内容是否被篡改"}  # fmt: skip
-        if not genuine:
-            return {"report_no": report_no, "issued": True, "genuine": False, "message": "验证码与该报告不符"}
-        centre = session.get(Centre, case.centre_id)
-        facts = {
-            "report_no": report_no,
-            "project_name": case.project_name_zh,
-            "client": client_shown(case.client_name),
-            "centre": centre.name if centre else "",
-            "issue_date": case.issue_date.isoformat() if case.issue_date else None,
-            "page_count": case.page_count,
-        }
+def _verification(request: Request, db: Session, report_no: str, code: str) -> dict[str, Any]:
+    case = db.scalar(select(NoveltyCase).where(NoveltyCase.report_no == report_no))
+    issued = case is not None and case.state in ("issued", "archived") and bool(case.verification_code)
+    genuine = bool(issued and code and case is not None and code_matches(code, case.verification_code or ""))
+    accounts.audit(db, "anon", "report.verify",
+                   {"report_no": report_no, "issued": issued, "code_given": bool(code), "genuine": genuine},
+                   ip=request.client.host if request.client else None)  # fmt: skip
+    if case is None or not issued:
+        return {"report_no": report_no, "issued": False, "genuine": False,
+                "message": "未找到该编号的已签发查新报告"}  # fmt: skip
+    if not code:
+        return {"report_no": report_no, "issued": True, "genuine": None,
+                "message": "该编号的查新报告已签发；请同时输入报告页脚上的验证码以核验内容是否被篡改"}  # fmt: skip
+    if not genuine:
+        return {"report_no": report_no, "issued": True, "genuine": False, "message": "验证码与该报告不符"}
+    centre = db.get(Centre, case.centre_id)
+    facts = {
+        "report_no": report_no,
+        "project_name": case.project_name_zh,
+        "client": client_shown(case.client_name),
+        "centre": centre.name if centre else "",
+        "issue_date": case.issue_date.isoformat() if case.issue_date else None,
+        "page_count": case.page_count,
+    }
     return {"report_no": report_no, "issued": True, "genuine": True, "facts": facts,
             "message": "验证通过：该报告为本平台签发，内容与签发时一致。请核对以下信息与手中报告是否相符"}  # fmt: skip

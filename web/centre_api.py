@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import IO, Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
@@ -28,11 +28,11 @@ from casework.statistics import CaseStatistics, case_statistics
 from casework.statistics_xlsx import statistics_xlsx
 from search.principal import Principal
 from web.cases_api import site_url
-from web.identity import client_ip, current_principal, db_sessions
+from web.deps import Db, Who
+from web.identity import client_ip
 
 router = APIRouter(prefix="/api/v1/centres")
 
-Who = Annotated[Principal, Depends(current_principal)]
 Code = Annotated[str, Path(max_length=32)]
 From = Annotated[str | None, Query(alias="from", max_length=40)]
 To = Annotated[str | None, Query(alias="to", max_length=40)]
@@ -65,19 +65,17 @@ def _attachment(name: str) -> dict[str, str]:
 
 
 @router.get("/{code}/case-statistics")
-def statistics_json(request: Request, principal: Who, code: Code, date_from: From = None,
+def statistics_json(db: Db, principal: Who, code: Code, date_from: From = None,
                     date_to: To = None) -> dict[str, Any]:  # fmt: skip
     _signed_in(principal)
-    with db_sessions(request).begin() as session:
-        return load_statistics(session, principal, code, date_from, date_to).as_dict()
+    return load_statistics(db, principal, code, date_from, date_to).as_dict()
 
 
 @router.get("/{code}/case-statistics.xlsx")
-def statistics_workbook(request: Request, principal: Who, code: Code, date_from: From = None,
+def statistics_workbook(db: Db, principal: Who, code: Code, date_from: From = None,
                         date_to: To = None) -> Response:  # fmt: skip
     _signed_in(principal)
-    with db_sessions(request).begin() as session:
-        stats = load_statistics(session, principal, code, date_from, date_to)
+    stats = load_statistics(db, principal, code, date_from, date_to)
     name = f"case-statistics-{_file_label(code, stats.period)}.xlsx"
     return Response(statistics_xlsx(stats), media_type=XLSX, headers=_attachment(name))
 
@@ -91,25 +89,24 @@ def _chunks(file: IO[bytes]) -> Iterator[bytes]:
 
 
 @router.get("/{code}/reports.zip")
-def reports_zip(request: Request, principal: Who, code: Code, date_from: From = None,
+def reports_zip(request: Request, db: Db, principal: Who, code: Code, date_from: From = None,
                 date_to: To = None) -> Response:  # fmt: skip
     """The issued reports of one centre and period; refused (400) past `archive.MAX_REPORTS`."""
     _signed_in(principal)
-    with db_sessions(request).begin() as session:
-        centres = centres_in_scope(session, principal, code)
-        if code == ALL_CENTRES:
-            raise core.CaseError("报告压缩包按分中心导出，请选择一个分中心")
-        period = parse_period(date_from, date_to, today=core.today_local())
-        items = archive.collect(session, centres[0], period, site_url=site_url(request))
+    centres = centres_in_scope(db, principal, code)
+    if code == ALL_CENTRES:
+        raise core.CaseError("报告压缩包按分中心导出，请选择一个分中心")
+    period = parse_period(date_from, date_to, today=core.today_local())
+    items = archive.collect(db, centres[0], period, site_url=site_url(request))
     # Rendering takes about a second per report; no transaction is held open meanwhile.
+    db.commit()
     file = archive.write_zip(items)
     size = file.seek(0, 2)
     file.seek(0)
     try:
-        with db_sessions(request).begin() as session:
-            detail = {"centre": code, **period.as_dict(), "reports": len(items), "bytes": size}
-            accounts.audit(session, core.actor_key(principal), "centre.reports_export", detail,
-                           ip=client_ip(request))  # fmt: skip
+        detail = {"centre": code, **period.as_dict(), "reports": len(items), "bytes": size}
+        accounts.audit(db, core.actor_key(principal), "centre.reports_export", detail, ip=client_ip(request))
+        db.commit()  # here rather than as the route returns, so that a failed audit closes the file
     except BaseException:
         file.close()
         raise

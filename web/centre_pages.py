@@ -17,26 +17,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from appdb import accounts
 from appdb.models import Centre
 from casework import archive, core, external
-from casework.centre_access import ALL_CENTRES, centres_in_scope, may_view_centres
+from casework.centre_access import ALL_CENTRES, centres_in_scope
 from casework.period import parse_period
 from casework.statistics import DEFINITIONS, CaseStatistics, case_statistics
-from search.principal import Principal
-from web.auth import Csrf, render, to_login, viewer
 from web.centre_form import ContactBlock
-from web.identity import db_sessions
+from web.deps import CentresPage, Csrf, Db
+from web.render import render
 
 router = APIRouter(include_in_schema=False)
 
 Code = Annotated[str, Path(max_length=32)]
-
-
-def _gate(request: Request) -> Principal | Response:
-    me = viewer(request)
-    if not me.authenticated:
-        return to_login(request)
-    if not may_view_centres(me):
-        raise HTTPException(status_code=403, detail="该页面仅限平台管理员和分中心管理员")
-    return me
 
 
 def _page_url(code: str) -> str:
@@ -51,39 +41,30 @@ def _links(centres: list[Centre], current: str | None) -> list[dict[str, Any]]:
 
 
 @router.get("/workspace/centres", response_class=HTMLResponse)
-def centre_index(request: Request) -> Response:
-    me = _gate(request)
-    if isinstance(me, Response):
-        return me
+def centre_index(request: Request, me: CentresPage, db: Db) -> Response:
     if not me.platform_admin:
         return RedirectResponse(_page_url(me.centre or ""), status_code=303)
-    with db_sessions(request)() as session:
-        centres = accounts.list_centres(session)
-        links = _links(centres, None)
+    links = _links(accounts.list_centres(db), None)
     return render(
         request, "centre_stats.html", {"me": me, "links": links, "stats": None, "title": "分中心统计"}
     )
 
 
 @router.get("/workspace/centres/{code}", response_class=HTMLResponse)
-def centre_page(request: Request, code: Code) -> Response:
-    me = _gate(request)
-    if isinstance(me, Response):
-        return me
+def centre_page(request: Request, me: CentresPage, db: Db, code: Code) -> Response:
     raw_from = request.query_params.get("from", "")[:40]
     raw_to = request.query_params.get("to", "")[:40]
     stats: CaseStatistics | None = None
     error = ""
-    with db_sessions(request)() as session:
-        centres = centres_in_scope(session, me, code)
-        own_databases = external.databases(session, centres[0].id) if code != ALL_CENTRES else []
-        title = "全部分中心" if code == ALL_CENTRES else f"{centres[0].name}（{centres[0].code}）"
-        links = _links(accounts.list_centres(session), code) if me.platform_admin else []
-        try:
-            period = parse_period(raw_from, raw_to, today=core.today_local())
-            stats = case_statistics(session, centres, period, code)
-        except core.CaseError as exc:
-            error = str(exc)  # the form comes back with what was typed and the reason
+    centres = centres_in_scope(db, me, code)
+    own_databases = external.databases(db, centres[0].id) if code != ALL_CENTRES else []
+    title = "全部分中心" if code == ALL_CENTRES else f"{centres[0].name}（{centres[0].code}）"
+    links = _links(accounts.list_centres(db), code) if me.platform_admin else []
+    try:
+        period = parse_period(raw_from, raw_to, today=core.today_local())
+        stats = case_statistics(db, centres, period, code)
+    except core.CaseError as exc:
+        error = str(exc)  # the form comes back with what was typed and the reason
     context: dict[str, Any] = {
         "me": me,
         "links": links,
@@ -112,39 +93,32 @@ def centre_page(request: Request, code: Code) -> Response:
 
 
 @router.post("/workspace/centres/{code}/contact", response_class=HTMLResponse, dependencies=[Csrf])
-def centre_contact(request: Request, code: Code, block: ContactBlock) -> Response:
+def centre_contact(me: CentresPage, db: Db, code: Code, block: ContactBlock) -> Response:
     """The centre's 查新机构 block; reports signed from now on print it (signed ones keep theirs)."""
-    me = _gate(request)
-    if isinstance(me, Response):
-        return me
     if code == ALL_CENTRES:
         raise HTTPException(status_code=404, detail="请选择一个分中心")
     try:
-        with db_sessions(request).begin() as session:
-            centre = centres_in_scope(session, me, code)[0]
-            accounts.set_centre_contact(centre, block)
-            accounts.audit(session, core.actor_key(me), "centre.contact", {"code": centre.code})
+        centre = centres_in_scope(db, me, code)[0]
+        accounts.set_centre_contact(centre, block)
+        accounts.audit(db, core.actor_key(me), "centre.contact", {"code": centre.code})
     except accounts.AccountError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None
     return RedirectResponse(_page_url(code) + "?saved=1#contact", status_code=303)
 
 
 @router.post("/workspace/centres/{code}/databases", response_class=HTMLResponse, dependencies=[Csrf])
-async def centre_database(request: Request, code: Code) -> Response:
+async def centre_database(request: Request, me: CentresPage, db: Db, code: Code) -> Response:
     """Add a database to the centre's list (beside the default set every centre has)."""
-    me = _gate(request)
-    if isinstance(me, Response):
-        return me
     if code == ALL_CENTRES:
         raise HTTPException(status_code=404, detail="请选择一个分中心")
     form = await request.form()
     try:
-        with db_sessions(request).begin() as session:
-            centre = centres_in_scope(session, me, code)[0]
-            external.add_database(session, me, centre.code, form.get("name"), form.get("origin"))
+        centre = centres_in_scope(db, me, code)[0]
+        external.add_database(db, me, centre.code, form.get("name"), form.get("origin"))
     except core.CaseError as exc:
         if exc.status in (403, 404):  # not this admin's centre: answered like the other centre pages
             raise
+        db.rollback()
         return RedirectResponse(_page_url(code) + "?" + urlencode({"db_error": str(exc)}) + "#databases",
                                 status_code=303)  # fmt: skip
     return RedirectResponse(_page_url(code) + "#databases", status_code=303)

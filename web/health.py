@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from appdb.session import engine_for
-from web.state import AppState, app_state
+from web.deps import State
+from web.state import AppState
 
 router = APIRouter()
 
@@ -58,7 +59,7 @@ def _check_db(state: AppState) -> str | None:
 
 
 @router.get("/healthz")
-def healthz(state: Annotated[AppState, Depends(app_state)]) -> JSONResponse:
+def healthz(state: State) -> JSONResponse:
     cluster: dict[str, Any] = {}
     checks = {"elasticsearch": _check_es(state, cluster), "redis": _check_redis(state), "database": _check_db(state)}
     down = [name for name, err in checks.items() if err]

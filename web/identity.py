@@ -15,18 +15,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from appdb import accounts
 from appdb.session import session_factory
-from search.principal import Principal, Role
+from search.principal import ANONYMOUS, Principal, principal_for
 from web.anonymous_tokens import AnonymousTokens
 from web.session_cookie import COOKIE as COOKIE  # where the tests and pages have always found it
 from web.session_cookie import SessionCookie
 from web.state import app_state
 
 CSRF_FIELD = "csrf_token"
-_ROLE_VALUES = frozenset(r.value for r in Role)
 
 
 def install_session_cookie(app: FastAPI) -> None:
@@ -62,17 +62,6 @@ def record_audit(request: Request, action: str, detail: Mapping[str, Any] | None
     actor = current_principal(request).owner or "anon"
     with db_sessions(request).begin() as session:
         accounts.audit(session, actor, action, detail, ip=client_ip(request))
-
-
-def _principal(identity: accounts.Identity) -> Principal:
-    return Principal(
-        user_id=identity.user_id,
-        username=identity.username,
-        roles=frozenset(Role(r) for r in identity.roles if r in _ROLE_VALUES),
-        centre=identity.centre,
-        granted=identity.granted,
-        owner=f"user:{identity.user_id}",
-    )
 
 
 def _bearer(request: Request) -> str | None:
@@ -111,9 +100,17 @@ def current_principal(request: Request) -> Principal:
             identity = accounts.identity_for(session, user_id) if user_id is not None else None
             if user_id is None:
                 anonymous.add(token)
-    principal = _principal(identity) if identity else Principal(owner=f"anon:{token}")
+    principal = principal_for(identity) if identity else Principal(owner=f"anon:{token}")
     request.state.principal = principal
     return principal
+
+
+def viewer(request: Request) -> Principal:
+    """The principal for page chrome (header links); never fails a page that is already rendering."""
+    try:
+        return current_principal(request)
+    except (HTTPException, SQLAlchemyError):  # a bad bearer token or a database hiccup must not break a page
+        return ANONYMOUS
 
 
 def session_owner(request: Request) -> str:

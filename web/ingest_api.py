@@ -14,17 +14,15 @@ from starlette.concurrency import run_in_threadpool
 
 from appdb.jobs import Submitter, job_errors, job_status, may_see_job
 from appdb.models import IngestJob
-from appdb.session import session_factory
 from ingest.formats import FORMATS
 from ingest.submit import ServiceUnavailable, SubmitError, submit
 from search.policy import Visibility, visibility
 from search.principal import Principal, Role
 from web.api import DbId, json_response
-from web.identity import current_principal
-from web.state import AppState, app_state
+from web.deps import Db, State, Who
 
 
-def require_staff(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+def require_staff(principal: Who) -> Principal:
     """Imports change what everyone searches, and job errors quote raw source text: staff only."""
     if not principal.authenticated:
         raise HTTPException(status_code=401, detail="请先登录")
@@ -34,8 +32,6 @@ def require_staff(principal: Annotated[Principal, Depends(current_principal)]) -
 
 
 router = APIRouter(prefix="/api/v1/ingest", dependencies=[Depends(require_staff)])
-State = Annotated[AppState, Depends(app_state)]
-
 
 Staff = Annotated[Principal, Depends(require_staff)]
 
@@ -51,11 +47,10 @@ def _visible_job(session: Session, principal: Principal, job_id: int) -> None:
 
 
 @router.get("/jobs/{job_id}", response_model=None)
-def job(state: State, principal: Staff, job_id: DbId) -> Response:
+def job(db: Db, principal: Staff, job_id: DbId) -> Response:
     """State, counts (seen, indexed, merged, skipped, failed) and throughput, live while the job runs."""
-    with session_factory(state.settings.effective_database_url)() as session:
-        _visible_job(session, principal, job_id)
-        status = job_status(session, job_id)
+    _visible_job(db, principal, job_id)
+    status = job_status(db, job_id)
     if status is None:
         raise HTTPException(status_code=404, detail=f"没有编号为 {job_id} 的导入任务")
     return json_response(status.as_dict())
@@ -70,13 +65,12 @@ def _sees_restricted(principal: Principal) -> Callable[[str], bool]:
 
 @router.get("/jobs/{job_id}/errors", response_model=None)
 def errors(
-    state: State, principal: Staff, job_id: DbId, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000
+    db: Db, principal: Staff, job_id: DbId, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000
 ) -> Response:
     """The job's quarantined records: file, position, reason and the raw snippet."""
-    with session_factory(state.settings.effective_database_url)() as session:
-        _visible_job(session, principal, job_id)
-        found = job_errors(session, job_id, limit=limit, sees_record=_sees_restricted(principal))
-        return json_response({"job_id": job_id, "errors": found})
+    _visible_job(db, principal, job_id)
+    found = job_errors(db, job_id, limit=limit, sees_record=_sees_restricted(principal))
+    return json_response({"job_id": job_id, "errors": found})
 
 
 _UPLOAD_BLOCK = 1024 * 1024

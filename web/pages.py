@@ -1,4 +1,4 @@
-"""Server-rendered search pages (Jinja2): home, result list, record detail, error pages.
+"""Server-rendered search pages (Jinja2): home, result list, record detail.
 
 Everything works without JavaScript: the search box is a plain GET form, facets, chips and
 paging are links. Highlight fragments from the search service are already HTML-escaped with
@@ -7,76 +7,58 @@ paging are links. Highlight fragments from the search service are already HTML-e
 
 from __future__ import annotations
 
-import html
 import logging
 import math
-import re
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from typing import Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
 from casework.service import open_cases
-from mappings.analysis.normalize import fold
 from search.citations import MAX_CITING_WINDOW
 from search.errors import BadQuery, SearchUnavailable
-from search.fields import DOC_TYPE_LABELS, FACETS, FACETS_BY_NAME, SORT_LABELS, source_label
+from search.fields import DOC_TYPE_LABELS, FACETS, SORT_LABELS, source_label
 from search.principal import Principal, Role
-from search.simple_query import MAX_PAGE_SIZE, MAX_QUERY_CHARS, MAX_WINDOW, terms
+from search.simple_query import MAX_PAGE_SIZE, MAX_WINDOW, terms
 from web.api import plausible_id
 from web.citation_box import cite_view
-from web.identity import current_principal, db_sessions
+from web.deps import Db, State, Who
 from web.ratelimit import rate_limit_anonymous_search
-from web.state import AppState, app_state
+from web.render import error_page, render
+from web.result_views import (
+    AUTHORS_IN_LIST,
+    chips,
+    facet_views,
+    hit_view,
+    keyword_url,
+    record_url,
+    report_type,
+)
+from web.state import AppState
 
 log = logging.getLogger(__name__)
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
-TEMPLATES_DIR = WEB_DIR / "templates"
 
 DEFAULT_SIZE = 20
 SIZE_CHOICES = (10, 20, 50, 100)
-SNIPPET_CHARS = 200
-FACET_VISIBLE = 10  # values shown before the rest fold into "更多"
 PAGE_WINDOW = 4  # page links either side of the current page
 CITING_PAGE_SIZE = 10  # citing records per page of a record page's 引证文献
 # The results page orders (search.fields.SORTS) as offered in 排序.
 # A larger page number than any result set has is read, then shown as the last page.
 MAX_PAGE_PARAM = 1_000_000_000
-AUTHORS_IN_LIST = 5
-# The report types of the tech-report exchange format (ingest/formats/schemas/techreport-1.0.xsd).
-REPORT_TYPES = frozenset({"最终报告", "年度报告", "中期报告", "进展报告", "专题报告", "试验报告"})
 
 ACCESS_LEVEL_LABELS = {"public": "公开", "embargoed": "延期公开", "restricted": "限制"}
-STATUS_TITLES = {
-    400: "请求有误",
-    404: "页面不存在",
-    405: "不支持的请求方式",
-    429: "请求过于频繁",
-    500: "服务器内部错误",
-    503: "服务暂时不可用",
-}
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
-State = Annotated[AppState, Depends(app_state)]
 
 
 # ---------------------------------------------------------------- URL helpers
-
-
-def record_url(record_id: str) -> str:
-    return "/records/" + quote(str(record_id), safe="")
-
-
-def keyword_url(keyword: str) -> str:
-    return "/?" + urlencode({"q": keyword})
 
 
 def search_url(
@@ -106,19 +88,6 @@ def advanced_url(values: list[str], op: str = "AND") -> str:
         if i > 1:
             params.append((f"op{i}", op))
     return "/advanced?" + urlencode(params)
-
-
-def _with_value(filters: dict[str, list[str]], name: str, value: str) -> dict[str, list[str]]:
-    out = {k: list(v) for k, v in filters.items()}
-    values = out.setdefault(name, [])
-    if value not in values:
-        values.append(value)
-    return out
-
-
-def _without_value(filters: dict[str, list[str]], name: str, value: str) -> dict[str, list[str]]:
-    out = {k: [v for v in vs if not (k == name and v == value)] for k, vs in filters.items()}
-    return {k: v for k, v in out.items() if v}
 
 
 # ---------------------------------------------------------------- request parsing
@@ -155,128 +124,7 @@ def query_facet_filters(request: Request) -> dict[str, list[str]]:
     return out
 
 
-def _value_label(facet_name: str, value: str) -> str:
-    if facet_name == "doc_type":
-        return DOC_TYPE_LABELS.get(value, value)
-    return value
-
-
 # ---------------------------------------------------------------- shaping hits
-
-
-_TAG = re.compile(r"<[^>]*>")
-
-
-def _plain(fragment: str) -> str:
-    return html.unescape(_TAG.sub("", fragment))
-
-
-def _escape(text: str) -> str:
-    return html.escape(text, quote=False)
-
-
-def _snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit].rstrip() + "…"
-
-
-def _report_type(record: Mapping[str, Any]) -> str | None:
-    """The report type a tech report's category holds (the exchange format files 最终报告 there), so
-    that 学科 shows the subject, not the type."""
-    category = record.get("category")
-    if record.get("doc_type") == "tech_report" and category in REPORT_TYPES:
-        return str(category)
-    return None
-
-
-def _hit_view(hit: dict[str, Any]) -> dict[str, Any]:
-    hl = hit.get("highlight") or {}
-    title_html = hl.get("title") or _escape(hit.get("title") or "（无题名）")
-
-    abstract_frags = hl.get("abstract") or []
-    if abstract_frags:
-        abstract_html = " … ".join(abstract_frags)
-        first = _plain(abstract_frags[0])
-        full = " ".join((hit.get("abstract") or "").split())
-        if full and not full.startswith(first[:10]):
-            abstract_html = "… " + abstract_html
-        if full and not full.endswith(_plain(abstract_frags[-1])[-10:]):
-            abstract_html += " …"
-    elif hit.get("abstract"):
-        abstract_html = _escape(_snippet(hit["abstract"]))
-    else:
-        abstract_html = ""
-
-    marked = {fold(_plain(f)): f for f in hl.get("keywords") or []}
-    keywords = [
-        {"html": marked.get(fold(kw)) or _escape(kw), "url": keyword_url(kw)}
-        for kw in hit.get("keywords") or []
-        if kw
-    ]
-
-    authors = [a.get("name") for a in sorted(hit.get("authors") or [], key=lambda a: a.get("order") or 0)]
-    authors = [a for a in authors if a]
-    doc_type = hit.get("doc_type") or ""
-    return {
-        "url": record_url(hit["id"]),
-        "title_html": title_html,
-        "title_en": hit.get("title_en"),
-        "doc_type": doc_type,
-        "doc_type_label": DOC_TYPE_LABELS.get(doc_type, doc_type),
-        "authors": authors[:AUTHORS_IN_LIST],
-        "authors_more": len(authors) > AUTHORS_IN_LIST,
-        "venue": hit.get("venue"),
-        "year": hit.get("year"),
-        "category": None if _report_type(hit) else hit.get("category"),
-        "discipline": hit.get("discipline"),
-        "report_no": (hit.get("tech_report") or {}).get("report_no"),
-        "abstract_html": abstract_html,
-        "keywords": keywords,
-        "cited_by_count": hit.get("cited_by_count") or 0,
-    }
-
-
-def _facet_views(
-    facets: dict[str, list[dict[str, Any]]], q: str, filters: dict[str, list[str]], size: int, sort: str = "relevance"
-) -> list[dict[str, Any]]:
-    out = []
-    for facet in FACETS:
-        active = filters.get(facet.name, [])
-        items = []
-        for bucket in facets.get(facet.name, []):
-            value = str(bucket["value"])
-            is_active = value in active
-            target = (_without_value if is_active else _with_value)(filters, facet.name, value)
-            items.append(
-                {
-                    "label": bucket.get("label") or _value_label(facet.name, value),
-                    "count": bucket.get("count", 0),
-                    "active": is_active,
-                    "url": search_url(q, target, size=size, sort=sort),
-                }
-            )
-        if items:
-            out.append(
-                {
-                    "name": facet.name,
-                    "label": facet.label,
-                    "items": items[:FACET_VISIBLE],
-                    "more": items[FACET_VISIBLE:],
-                }
-            )
-    return out
-
-
-def _chips(q: str, filters: dict[str, list[str]], size: int, sort: str = "relevance") -> list[dict[str, str]]:
-    return [
-        {
-            "facet": FACETS_BY_NAME[name].label,
-            "label": _value_label(name, value),
-            "url": search_url(q, _without_value(filters, name, value), size=size, sort=sort),
-        }
-        for name, values in filters.items()
-        for value in values
-    ]
 
 
 def _pager(
@@ -313,29 +161,6 @@ def _pager(
 # ---------------------------------------------------------------- rendering
 
 
-def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
-    base = {"q": "", "max_query_chars": MAX_QUERY_CHARS}
-    base.update(context)
-    response: HTMLResponse = templates.TemplateResponse(request, name, base, status_code=status)
-    return response
-
-
-def error_page(request: Request, status: int, message: str) -> Response:
-    """An HTML error page (Chinese) with this status code."""
-    q = request.query_params.get("q", "") if request.url.path == "/" else ""
-    return _render(
-        request,
-        "error.html",
-        {
-            "status": status,
-            "title": STATUS_TITLES.get(status, "出错了"),
-            "message": message,
-            "q": q[:MAX_QUERY_CHARS],
-        },
-        status=status,
-    )
-
-
 def _home(request: Request, state: AppState) -> HTMLResponse:
     total: int | None = None
     doc_types: list[dict[str, Any]] = []
@@ -355,13 +180,12 @@ def _home(request: Request, state: AppState) -> HTMLResponse:
                         "url": search_url("", {name: [str(bucket["value"])]}),
                     }
                 )
-    return _render(request, "home.html", {"total": total, "doc_types": doc_types, "categories": categories})
+    context = {"total": total, "doc_types": doc_types, "categories": categories}
+    return render(request, "home.html", context, no_store=False)
 
 
 @router.get("/", response_class=HTMLResponse)
-def search_page(
-    request: Request, state: State, principal: Annotated[Principal, Depends(current_principal)]
-) -> Response:
+def search_page(request: Request, state: State, principal: Who) -> Response:
     q = request.query_params.get("q", "").strip()
     filters = query_facet_filters(request)
     sort = request.query_params.get("sort", "relevance")
@@ -393,7 +217,11 @@ def search_page(
         return error_page(request, 503, "检索服务暂时不可用，请稍后再试。")
 
     total = int(result["total"])
-    hits = [_hit_view(h) for h in result["hits"]]
+    hits = [hit_view(h) for h in result["hits"]]
+
+    def filtered(target: dict[str, list[str]]) -> str:
+        return search_url(q, target, size=size, sort=sort)
+
     first = (page - 1) * size + 1
     context = {
         "q": q,
@@ -403,8 +231,8 @@ def search_page(
         "hits": hits,
         "first": first,
         "last_shown": first + len(hits) - 1,
-        "facets": _facet_views(result.get("facets") or {}, q, filters, size, sort),
-        "chips": _chips(q, filters, size, sort),
+        "facets": facet_views(result.get("facets") or {}, filters, filtered),
+        "chips": chips(filters, filtered),
         "clear_url": search_url(q, {}, size=size, sort=sort) if q else "/",
         "pager": _pager(q, filters, page, size, total, sort),
         "first_page_url": search_url(q, filters, size=size, sort=sort),
@@ -429,7 +257,7 @@ def search_page(
             for s in sorted({*SIZE_CHOICES, size})
         ],
     }
-    return _render(request, "results.html", context)
+    return render(request, "results.html", context, no_store=False)
 
 
 def _authors_view(authors: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -473,12 +301,7 @@ def _citation(record: dict[str, Any]) -> str:
 
 
 @router.get("/records/{record_id:path}", response_class=HTMLResponse)
-def record_page(
-    request: Request,
-    state: State,
-    principal: Annotated[Principal, Depends(current_principal)],
-    record_id: str,
-) -> Response:
+def record_page(request: Request, state: State, principal: Who, db: Db, record_id: str) -> Response:
     try:
         # A 限制 record the visitor may not see gets the same 404 as a missing one.
         record = state.search.get_record(record_id, principal=principal) if plausible_id(record_id) else None
@@ -504,12 +327,12 @@ def record_page(
         tech["access_label"] = ACCESS_LEVEL_LABELS.get(
             tech.get("access_level") or "", tech.get("access_level")
         )
-    report_type = _report_type(record)
+    kind = report_type(record)
     context = {
         "r": record,
         "record_id": record_id,
-        "report_type": report_type,
-        "subject_category": None if report_type else record.get("category"),
+        "report_type": kind,
+        "subject_category": None if kind else record.get("category"),
         "source_label": source_label(str(record.get("source") or "")),
         "show_source_id": principal.staff,
         "signed_in": principal.authenticated,
@@ -524,7 +347,7 @@ def record_page(
         "patent": record.get("patent") or None,
         "standard": record.get("standard") or None,
         "category_url": search_url("", {"category": [record["category"]]})
-        if record.get("category") and not report_type
+        if record.get("category") and not kind
         else None,
         "discipline_url": search_url("", {"discipline": [record["discipline"]]})
         if record.get("discipline")
@@ -537,9 +360,9 @@ def record_page(
         "cited_by_others": record.get("cited_by_others") or 0,
         "citing": _citing_view(citing, record_id, citing_page),
         "access_notice": (record.get("access") or {}).get("notice"),
-        "open_cases": _open_cases(request, principal),
+        "open_cases": _open_cases(db, principal),
     }
-    return _render(request, "record.html", context)
+    return render(request, "record.html", context, no_store=False)
 
 
 def _citing_view(citing: dict[str, Any] | None, record_id: str, page: int) -> dict[str, Any]:
@@ -575,12 +398,11 @@ def _citing_view(citing: dict[str, Any] | None, record_id: str, page: int) -> di
     }
 
 
-def _open_cases(request: Request, principal: Principal) -> list[dict[str, Any]]:
+def _open_cases(db: Session, principal: Principal) -> list[dict[str, Any]]:
     """An analyst's cases still open for documents: the record page offers to add the record to one."""
     if not principal.has(Role.analyst):
         return []  # no database round trip for the public, who read most record pages
-    with db_sessions(request)() as session:
-        return [{"id": c.id, "name": c.project_name_zh} for c in open_cases(session, principal)]
+    return [{"id": c.id, "name": c.project_name_zh} for c in open_cases(db, principal)]
 
 
 def mount_static(app: FastAPI) -> None:

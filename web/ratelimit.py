@@ -13,17 +13,16 @@ import logging
 import time
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import HTTPException, Request
 from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.errors import StorageError
 from limits.storage import RedisStorage
 from limits.strategies import FixedWindowRateLimiter
 
 from conf.settings import Settings
-from search.principal import Principal
-from web.identity import client_ip, current_principal
+from web.deps import Who
+from web.identity import client_ip
 from web.state import app_state
 
 log = logging.getLogger(__name__)
@@ -140,9 +139,7 @@ def rate_limit_verification(request: Request) -> None:
     )
 
 
-def rate_limit_anonymous_export(
-    request: Request, principal: Annotated[Principal, Depends(current_principal)]
-) -> None:
+def rate_limit_anonymous_export(request: Request, principal: Who) -> None:
     """A FastAPI dependency for exports: anonymous visitors get a few per minute (and few records each)."""
     if principal.authenticated:
         return
@@ -152,9 +149,7 @@ def rate_limit_anonymous_export(
     )
 
 
-def rate_limit_anonymous_search(
-    request: Request, principal: Annotated[Principal, Depends(current_principal)]
-) -> None:
+def rate_limit_anonymous_search(request: Request, principal: Who) -> None:
     """A FastAPI dependency for search routes: anonymous visitors get 429 past the per-address limit."""
     if principal.authenticated:
         return

@@ -14,27 +14,24 @@ from fastapi.responses import HTMLResponse, Response
 
 from mappings.citations.parse import MAX_RAW
 from search.errors import BadQuery
-from search.principal import Principal
 from search.reference_match import MAX_REFERENCES, match_references
-from web.identity import current_principal
+from web.deps import Csrf, State, Who
 from web.ratelimit import rate_limit_anonymous_search
-from web.state import AppState, app_state
-from web.workspace import Csrf, _render
+from web.render import render
 
 router = APIRouter(include_in_schema=False)
-State = Annotated[AppState, Depends(app_state)]
-Who = Annotated[Principal, Depends(current_principal)]
 # Whole pasted text: every string at its longest plus a line break each.
 MAX_TEXT = MAX_REFERENCES * (MAX_RAW + 2)
 
 
-def _context(text: str = "", **more: Any) -> dict[str, Any]:
-    return {"text": text, "max_references": MAX_REFERENCES, "max_raw": MAX_RAW, **more}
+def _page(request: Request, text: str = "", status: int = 200, **more: Any) -> Response:
+    context = {"text": text, "max_references": MAX_REFERENCES, "max_raw": MAX_RAW, **more}
+    return render(request, "workspace_references.html", context, status, no_store=False)
 
 
 @router.get("/workspace/references", response_class=HTMLResponse)
 def references_form(request: Request) -> Response:
-    return _render(request, "workspace_references.html", _context())
+    return _page(request)
 
 
 @router.post(
@@ -47,16 +44,14 @@ def references_match(
 ) -> Response:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if not lines:
-        return _render(
-            request, "workspace_references.html", _context(text, error="请粘贴参考文献，每行一条"), 400
-        )
+        return _page(request, text, 400, error="请粘贴参考文献，每行一条")
     try:
         results = match_references(state.es, state.search.names, lines, principal=principal)
     except BadQuery as exc:
-        return _render(request, "workspace_references.html", _context(text, error=str(exc)), 400)
+        return _page(request, text, 400, error=str(exc))
     rows = [
         {"raw": raw, "id": r.record_id, "title": r.title, "score": r.score}
         for raw, r in zip(lines, results, strict=True)
     ]
     found = sum(1 for r in rows if r["id"])
-    return _render(request, "workspace_references.html", _context(text, rows=rows, found=found))
+    return _page(request, text, rows=rows, found=found)

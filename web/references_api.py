@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from mappings.citations.parse import MAX_RAW
-from search.principal import Principal
 from search.reference_match import MAX_REFERENCES, match_references
 from web.api import json_response
-from web.identity import current_principal
+from web.deps import State, Who
 from web.ratelimit import rate_limit_anonymous_search
-from web.state import AppState, app_state
 
 router = APIRouter(prefix="/api/v1")
-State = Annotated[AppState, Depends(app_state)]
-Who = Annotated[Principal, Depends(current_principal)]
 
 
 class MatchRequest(BaseModel):

@@ -14,19 +14,21 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from appdb import accounts
 from search.errors import BadQuery, SearchUnavailable
 from search.export import DEFAULT_FORMAT, FORMATS
-from search.fields import DOC_TYPE_LABELS, FACETS, FACETS_BY_NAME, SORT_LABELS, SORTS
+from search.fields import DOC_TYPE_LABELS, FACETS, SORT_LABELS, SORTS
 from search.history import NotFound
 from search.history_text import spell_out, spelt_expression, texts_of
 from search.principal import Principal
 from search.query import MAX_QUERY_CHARS, QueryError
-from search.simple_query import MAX_QUERY_CHARS as SIMPLE_MAX_CHARS
 from web import pages
 from web.advanced_form import (
     MATCHES,
@@ -42,19 +44,20 @@ from web.advanced_form import (
     salvage_form,
 )
 from web.api import MAX_DB_ID, DbId
-from web.identity import csrf_valid, current_principal, db_sessions, session_owner
-from web.state import AppState, app_state
+from web.deps import Csrf, Db, SignedIn, State, Who
+from web.export_api import ExportJobRequest, job_view, queue_export
+from web.identity import session_owner
+from web.render import error_page, render
+from web.result_views import chips, facet_views, hit_view
+from web.state import AppState
 
 router = APIRouter(include_in_schema=False)
-State = Annotated[AppState, Depends(app_state)]
-Who = Annotated[Principal, Depends(current_principal)]
 
 DEFAULT_SIZE = 20
 SIZE_CHOICES = (10, 20, 50, 100)
 MAX_PAGE_SIZE = 100
 MAX_WINDOW = 10_000
 PAGE_WINDOW = 4
-FACET_VISIBLE = 10
 MAX_EXPRESSION_CHARS = MAX_QUERY_CHARS
 MAX_SELECTED = 1_000
 # The platform serves one Chinese province; history times are shown in Beijing time (no DST).
@@ -166,51 +169,6 @@ def _error_view(q: str, exc: BadQuery) -> dict[str, Any]:
 UrlFor = Callable[..., str]
 
 
-def _facet_views(
-    facets: dict[str, list[dict[str, Any]]], filters: dict[str, list[str]], url: UrlFor
-) -> list[dict[str, Any]]:
-    out = []
-    for facet in FACETS:
-        active = filters.get(facet.name, [])
-        items = []
-        for bucket in facets.get(facet.name, []):
-            value = str(bucket["value"])
-            on = value in active
-            target = {k: list(v) for k, v in filters.items()}
-            if on:
-                target[facet.name] = [v for v in active if v != value]
-            else:
-                target.setdefault(facet.name, []).append(value)
-            items.append(
-                {
-                    "label": bucket.get("label") or value,
-                    "count": bucket.get("count", 0),
-                    "active": on,
-                    "url": url(filters=target),
-                }
-            )
-        if items:
-            out.append(
-                {
-                    "name": facet.name,
-                    "label": facet.label,
-                    "items": items[:FACET_VISIBLE],
-                    "more": items[FACET_VISIBLE:],
-                }
-            )
-    return out
-
-
-def _chips(filters: dict[str, list[str]], url: UrlFor) -> list[dict[str, str]]:
-    chips = []
-    for name, values in filters.items():
-        for value in values:
-            rest = {k: [v for v in vs if not (k == name and v == value)] for k, vs in filters.items()}
-            label = DOC_TYPE_LABELS.get(value, value) if name == "doc_type" else value
-            chips.append({"facet": FACETS_BY_NAME[name].label, "label": label, "url": url(filters=rest)})
-    return chips
-
-
 def _pager(page: int, size: int, total: int, url: UrlFor) -> dict[str, Any] | None:
     last = min(math.ceil(total / size), MAX_WINDOW // size)
     if last <= 1 and page <= 1:
@@ -239,7 +197,7 @@ def _results_view(
 ) -> dict[str, Any]:
     hits = []
     for hit in result["hits"]:
-        view = pages._hit_view(hit)
+        view = hit_view(hit)
         view["id"] = hit["id"]
         hits.append(view)
     total = int(result["total"])
@@ -250,8 +208,8 @@ def _results_view(
         "first": first,
         "last_shown": first + len(hits) - 1,
         "page": paging.page,
-        "facets": _facet_views(result.get("facets") or {}, filters, url),
-        "chips": _chips(filters, url),
+        "facets": facet_views(result.get("facets") or {}, filters, lambda target: url(filters=target)),
+        "chips": chips(filters, lambda target: url(filters=target)),
         "clear_url": url(filters={}),
         "pager": _pager(paging.page, paging.size, total, url),
         "sorts": [
@@ -299,24 +257,6 @@ def _export_formats() -> list[dict[str, Any]]:
     return [{"name": f.name, "label": f.label, "default": f.name == DEFAULT_FORMAT} for f in FORMATS.values()]
 
 
-def _require_csrf(request: Request, csrf_token: Annotated[str, Form(max_length=128)] = "") -> None:
-    """Every form POST here changes the caller's history or strategies: it must come from our own page."""
-    if not csrf_valid(request, csrf_token):
-        raise HTTPException(
-            status_code=403, detail="表单已失效（停留过久、已重新登录或来自其他网站），请返回刷新后重试。"
-        )
-
-
-Csrf = Depends(_require_csrf)
-
-
-def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
-    base = {"q": "", "max_query_chars": SIMPLE_MAX_CHARS}
-    base.update(context)
-    response: HTMLResponse = pages.templates.TemplateResponse(request, name, base, status_code=status)
-    return response
-
-
 # ---------------------------------------------------------------- advanced search
 
 
@@ -341,23 +281,23 @@ def advanced(request: Request, state: State, principal: Who) -> Response:
         # The form comes back filled as it was sent, the refused field marked.
         context = _advanced_context(salvage_form(params))
         context.update(error={"message": str(exc)}, bad_field=exc.field)
-        return _render(request, "advanced.html", context, status=400)
+        return render(request, "advanced.html", context, status=400, no_store=False)
     except (BadQuery, _BadParam) as exc:
-        return pages.error_page(request, 400, str(exc))
+        return error_page(request, 400, str(exc))
     context = _advanced_context(form)
     # "增加一行" without JavaScript: the form comes back with one more empty row and nothing is run.
     if request.query_params.get("add") and len(form.rows) < MAX_ROWS:
         nxt = len(form.rows) + 1
         form.rows.append(Row(field=form.rows[-1].field))
         context["focus_row"] = nxt
-        return _render(request, "advanced.html", context)
+        return render(request, "advanced.html", context, no_store=False)
     if form.empty:
-        return _render(request, "advanced.html", context)
+        return render(request, "advanced.html", context, no_store=False)
     try:
         expression = build_expression(form)
     except BadQuery as exc:
         context["error"] = {"message": str(exc)}
-        return _render(request, "advanced.html", context, status=400)
+        return render(request, "advanced.html", context, status=400, no_store=False)
     context["expression"] = expression
     filters = pages.query_facet_filters(request)
     url = _url_maker("/advanced", form_params(form), filters, paging)
@@ -374,12 +314,12 @@ def advanced(request: Request, state: State, principal: Who) -> Response:
         )
     except BadQuery as exc:
         context["error"] = _error_view(expression, exc)
-        return _render(request, "advanced.html", context, status=400)
+        return render(request, "advanced.html", context, status=400, no_store=False)
     except SearchUnavailable:
-        return pages.error_page(request, 503, "检索服务暂时不可用，请稍后再试。")
+        return error_page(request, 503, "检索服务暂时不可用，请稍后再试。")
     context["normalized"] = result["normalized"]
     context["results"] = _results_view(result, paging, filters, url)
-    return _render(request, "advanced.html", context)
+    return render(request, "advanced.html", context, no_store=False)
 
 
 # ---------------------------------------------------------------- analyst workspace
@@ -401,6 +341,7 @@ def _workspace(
     request: Request,
     state: AppState,
     principal: Principal,
+    db: Session,
     *,
     q: str = "",
     status: int = 200,
@@ -411,7 +352,7 @@ def _workspace(
     try:
         paging = _Paging(request)
     except _BadParam as exc:
-        return pages.error_page(request, 400, str(exc))
+        return error_page(request, 400, str(exc))
     highlight = request.query_params.get("h", "")
     context: dict[str, Any] = {
         "q": q,
@@ -444,7 +385,7 @@ def _workspace(
             context["error"] = _error_view(q, exc)
             status = 400
         except SearchUnavailable:
-            return pages.error_page(request, 503, "检索服务暂时不可用，请稍后再试。")
+            return error_page(request, 503, "检索服务暂时不可用，请稍后再试。")
         else:
             context["normalized"] = result["normalized"]
             context["cnki"] = result["cnki"]
@@ -454,14 +395,17 @@ def _workspace(
                 + [(name, v) for name, values in filters.items() for v in values]
                 + ([("sort", paging.sort)] if paging.sort != "relevance" else [])
             )
+            # Past the threshold the whole result set is written by an export job, up to the cap.
+            settings = state.settings
+            context["export_as_job"] = principal.authenticated and result["total"] > settings.export_job_threshold
+            context["export_cap"] = settings.export_max_records if result["total"] > settings.export_max_records else None
     only_session = request.query_params.get("history") == "session"
     context["history_view"] = "session" if only_session else "all"
     try:
         entries = state.history.entries(owner)
         texts = {e.number: e.normalized for e in entries}
         if only_session and principal.authenticated:
-            with db_sessions(request).begin() as session:
-                started = accounts.session_started(session, request.state.session_token)
+            started = accounts.session_started(db, request.state.session_token)
             entries = [e for e in entries if started is None or _after(e.created_at, started)]
         context["history"] = [
             {
@@ -480,7 +424,7 @@ def _workspace(
         context.setdefault("history", [])
         context.setdefault("strategies", [])
         context["notice"] = "检索历史暂时无法读取。"
-    return _render(request, "workspace.html", context, status=status)
+    return render(request, "workspace.html", context, status=status, no_store=False)
 
 
 def _reading(normalized: str, texts: Mapping[int, str]) -> str:
@@ -503,8 +447,8 @@ def _after(iso: str | None, started: datetime) -> bool:
 
 
 @router.get("/workspace", response_class=HTMLResponse)
-def workspace(request: Request, state: State, principal: Who) -> Response:
-    return _workspace(request, state, principal, q=request.query_params.get("q", "").strip())
+def workspace(request: Request, state: State, principal: Who, db: Db) -> Response:
+    return _workspace(request, state, principal, db, q=request.query_params.get("q", "").strip())
 
 
 def _after_search(q: str, number: int) -> RedirectResponse:
@@ -513,24 +457,24 @@ def _after_search(q: str, number: int) -> RedirectResponse:
 
 @router.post("/workspace/search", response_class=HTMLResponse, dependencies=[Csrf])
 def workspace_search(
-    request: Request, state: State, principal: Who, q: Annotated[str, Form()] = ""
+    request: Request, state: State, principal: Who, db: Db, q: Annotated[str, Form()] = ""
 ) -> Response:
     q = q.strip()
     if not q:
-        return _workspace(request, state, principal, status=400, error={"message": "请输入检索式"})
+        return _workspace(request, state, principal, db, status=400, error={"message": "请输入检索式"})
     try:
         number = _record(state, request, principal, q)
     except BadQuery as exc:
-        return _workspace(request, state, principal, q=q, status=400, error=_error_view(q, exc))
+        return _workspace(request, state, principal, db, q=q, status=400, error=_error_view(q, exc))
     return _after_search(q, number)
 
 
 @router.post("/workspace/history/{number}/rerun", response_class=HTMLResponse, dependencies=[Csrf])
-def workspace_rerun(request: Request, state: State, principal: Who, number: DbId) -> Response:
+def workspace_rerun(request: Request, state: State, principal: Who, db: Db, number: DbId) -> Response:
     try:
         entry = state.history.get(_owner(request, principal), number)
     except NotFound as exc:
-        return _workspace(request, state, principal, status=404, error={"message": str(exc)})
+        return _workspace(request, state, principal, db, status=404, error={"message": str(exc)})
     expression = spelt_expression(entry, texts_of(state.history, _owner(request, principal)))
     try:
         new = _record(state, request, principal, expression)
@@ -539,6 +483,7 @@ def workspace_rerun(request: Request, state: State, principal: Who, number: DbId
             request,
             state,
             principal,
+            db,
             q=expression,
             status=400,
             error=_error_view(expression, exc),
@@ -551,6 +496,7 @@ def workspace_rename(
     request: Request,
     state: State,
     principal: Who,
+    db: Db,
     number: DbId,
     name: Annotated[str, Form(max_length=500)] = "",
     return_to: Annotated[str, Form(max_length=4000)] = "/workspace",
@@ -558,9 +504,11 @@ def workspace_rename(
     try:
         state.history.rename(_owner(request, principal), number, name)
     except NotFound as exc:
-        return _workspace(request, state, principal, status=404, error={"message": str(exc)})
+        return _workspace(request, state, principal, db, status=404, error={"message": str(exc)})
     except BadQuery as exc:
-        return _workspace(request, state, principal, status=400, error={"message": f"命名 #{number}：{exc}"})
+        return _workspace(
+            request, state, principal, db, status=400, error={"message": f"命名 #{number}：{exc}"}
+        )
     return RedirectResponse(_safe_return(return_to), status_code=303)
 
 
@@ -569,13 +517,14 @@ def workspace_delete_entry(
     request: Request,
     state: State,
     principal: Who,
+    db: Db,
     number: DbId,
     return_to: Annotated[str, Form(max_length=4000)] = "/workspace",
 ) -> Response:
     try:
         state.history.delete(_owner(request, principal), number)
     except NotFound as exc:
-        return _workspace(request, state, principal, status=404, error={"message": str(exc)})
+        return _workspace(request, state, principal, db, status=404, error={"message": str(exc)})
     return RedirectResponse(_safe_return(return_to), status_code=303)
 
 
@@ -590,6 +539,7 @@ def workspace_save_strategy(
     request: Request,
     state: State,
     principal: Who,
+    db: Db,
     from_history: Annotated[int, Form(ge=1, le=MAX_DB_ID)],
     name: Annotated[str, Form(max_length=500)] = "",
     return_to: Annotated[str, Form(max_length=4000)] = "/workspace",
@@ -601,26 +551,61 @@ def workspace_save_strategy(
         expression = spelt_expression(entry, texts_of(state.history, owner))
         state.history.save_strategy(owner, name or entry.name or f"策略 #{from_history}", expression)
     except NotFound as exc:
-        return _workspace(request, state, principal, status=404, error={"message": str(exc)})
+        return _workspace(request, state, principal, db, status=404, error={"message": str(exc)})
     except BadQuery as exc:
-        return _workspace(request, state, principal, status=400, error={"message": f"保存策略：{exc}"})
+        return _workspace(request, state, principal, db, status=400, error={"message": f"保存策略：{exc}"})
     return RedirectResponse(_safe_return(return_to), status_code=303)
 
 
 @router.post("/workspace/strategies/{strategy_id}/run", response_class=HTMLResponse, dependencies=[Csrf])
-def workspace_run_strategy(request: Request, state: State, principal: Who, strategy_id: DbId) -> Response:
+def workspace_run_strategy(
+    request: Request, state: State, principal: Who, db: Db, strategy_id: DbId
+) -> Response:
     try:
         strategy = state.history.strategy(_owner(request, principal), strategy_id)
     except NotFound as exc:
-        return _workspace(request, state, principal, status=404, error={"message": str(exc)})
+        return _workspace(request, state, principal, db, status=404, error={"message": str(exc)})
     expression = str(strategy["expression"])
     try:
         number = _record(state, request, principal, expression)
     except BadQuery as exc:
         return _workspace(
-            request, state, principal, q=expression, status=400, error=_error_view(expression, exc)
+            request, state, principal, db, q=expression, status=400, error=_error_view(expression, exc)
         )
     return _after_search(expression, number)
+
+
+@router.post("/workspace/export-jobs", response_class=HTMLResponse, dependencies=[Csrf])
+async def workspace_export_job(request: Request, state: State, principal: SignedIn) -> Response:
+    """Export the whole result set as a job (the export bar offers it past the job threshold); signed-in users only."""
+    form = await request.form()
+
+    def text(name: str, default: str) -> str:
+        value = form.get(name)
+        return value if isinstance(value, str) else default
+
+    limit = text("limit", "")
+    try:
+        body = ExportJobRequest(
+            q=text("q", ""), mode=text("mode", "pro"), format=text("format", DEFAULT_FORMAT),  # type: ignore[arg-type]
+            sort=text("sort", "relevance"), limit=int(limit) if limit.isdigit() else None,  # type: ignore[arg-type]
+            filters={f.name: [v for v in form.getlist(f.name) if isinstance(v, str)]
+                     for f in FACETS if form.getlist(f.name)},
+        )  # fmt: skip
+    except ValidationError:
+        return error_page(request, 400, "导出参数无效，请返回工作台重新检索后再导出。")
+    try:
+        job_id = await run_in_threadpool(queue_export, request, state, principal, body)
+    except BadQuery as exc:
+        return error_page(request, 400, str(exc))
+    return RedirectResponse(f"/workspace/export-jobs/{job_id}", status_code=303)
+
+
+@router.get("/workspace/export-jobs/{job_id}", response_class=HTMLResponse)
+def workspace_export_job_page(request: Request, state: State, principal: SignedIn, job_id: DbId) -> Response:
+    """An export job's progress; the page reloads itself until the file is ready."""
+    job = job_view(state, principal, job_id)
+    return render(request, "workspace_export_job.html", {"job": job, "format": FORMATS[job["format"]]})
 
 
 @router.get("/workspace/export", response_class=HTMLResponse)
@@ -629,11 +614,11 @@ def workspace_export(request: Request) -> Response:
     ids = [i.strip() for raw in request.query_params.getlist("ids") for i in raw.split(",") if i.strip()]
     fmt = request.query_params.get("format", DEFAULT_FORMAT)
     if fmt not in FORMATS:
-        return pages.error_page(request, 400, f"不支持的导出格式：{fmt[:40]}")
+        return error_page(request, 400, f"不支持的导出格式：{fmt[:40]}")
     if not ids:
-        return pages.error_page(request, 400, "请先勾选要导出的记录。")
+        return error_page(request, 400, "请先勾选要导出的记录。")
     if len(ids) > MAX_SELECTED:
-        return pages.error_page(request, 400, f"一次最多导出 {MAX_SELECTED} 条选中的记录。")
+        return error_page(request, 400, f"一次最多导出 {MAX_SELECTED} 条选中的记录。")
     # The query travels along only to name the file (查新平台-<query>-<date>.ris); the ids decide the content.
     q = request.query_params.get("q", "")[:MAX_QUERY_CHARS]
     query = urlencode([("format", fmt), *([("q", q)] if q else []), *(("ids", i) for i in dict.fromkeys(ids))])

@@ -270,7 +270,7 @@ def _iso2709_chunks(stream: IO[bytes]) -> Iterator[bytes]:
 # --- mapping ---------------------------------------------------------------------------------------
 
 
-def _trim(s: str | None) -> str:
+def _trim(s: str | None, *, title: bool = False) -> str:
     """A value without the ISBD punctuation that separates it from the next subfield."""
     # Stripped before clean_text, which would turn "刘宁." into "刘宁。" and hide the separator.
     value = (s or "").strip()
@@ -279,7 +279,7 @@ def _trim(s: str | None) -> str:
         if value[-1] == "." and re.search(r"\b(?:[A-Za-z]|[A-Z][a-z]{0,2})\.$", value):
             break
         value = value[:-1].rstrip()
-    return clean_text(value)
+    return clean_text(value, title=title)
 
 
 def _unspace_cjk(s: str) -> str:
@@ -291,7 +291,7 @@ def _title_of(f: MarcField) -> str:
     text = ""
     # Archival records title a collection by its form ($k) and dates ($f) instead of $a.
     codes = "abnp" if f.first("a") else "kfbnp"
-    for code, value in ((c, _trim(v)) for c, v in f.subfields if c in codes and _trim(v)):
+    for code, value in ((c, _trim(v, title=True)) for c, v in f.subfields if c in codes and _trim(v)):
         if not text:
             text = value
         elif code == "b":
@@ -350,6 +350,27 @@ def _authors(data: MarcData) -> list[Author]:
             )
         )
     return authors
+
+
+# What a cataloguer writes in 260/264 $a when the place is not known: no place, not a place.
+_NO_PLACE = re.compile(r"^(?:s\.\s*l\.?|sine loco|出版地不详|出版地不詳|place of publication not identified)$",
+                       re.IGNORECASE)  # fmt: skip
+
+
+def _place(data: MarcData, fields: list[MarcField]) -> str | None:
+    """The first place of publication (260/264 $a), for GB/T 7714's 出版地."""
+    for f in fields:
+        for v in (data.vernacular(f) or f).all("a"):
+            place = _trim(v).strip("[]").strip()
+            if place and not _NO_PLACE.match(place):
+                return place
+    return None
+
+
+def _edition(data: MarcData) -> str | None:
+    f = data.one("250")
+    value = _trim((data.vernacular(f) or f).first("a")) if f is not None else ""
+    return value or None
 
 
 def _publication(data: MarcData) -> tuple[str | None, int | None]:
@@ -611,6 +632,8 @@ def record_from_data(
             issn=list(dict.fromkeys(issn)),
             isbn=_isbns(data),
             publisher=publisher,
+            place=_place(data, data.get("260") + [f for f in data.get("264") if f.ind2 in ("1", " ")]),
+            edition=_edition(data),
             url=_url(data),
             language=_language(data),
             references=_references(data),

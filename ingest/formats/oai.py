@@ -157,7 +157,8 @@ def _dc_record(dc: Element, base: dict[str, Any], *, now: datetime, version: int
     def values(name: str) -> list[str]:
         return [t for el in dc if _namespace(el) == DC_NS and _local(el) == name if (t := _text(el))]
 
-    titles = [tidy_title(t) for t in values("title")]
+    # Titles uncleaned: tidy_title keeps a "." between Chinese words that clean_text would rewrite.
+    titles = [t for el in dc if _namespace(el) == DC_NS and _local(el) == "title" if (t := tidy_title(marc.plain_text(el)))]
     title = titles[0] if titles else None
     title_en = next((t for t in titles[1:] if has_cjk(title) and not has_cjk(t)), None)
     identifiers = values("identifier")

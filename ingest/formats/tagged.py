@@ -4,10 +4,11 @@ RIS (`TY  - JOUR` … `ER  -`), EndNote tagged / Refer (`%0 Journal Article`, `%
 (`RT Journal Article`, `A1` …), NoteExpress (`{Reference Type}: Journal Article`) and WoS plain text
 (`PT J` … `ER`). Each format is read into tag -> values, then one builder maps canonical fields.
 
-Document types: journal, thesis, conference, patent and standard map to their DocType. A report becomes
-a tech_report only with a report number (the platform identifies 科技报告 by it, and TechReportInfo
-requires one); without it the record is rejected rather than mislabelled. A standard needs a standard
-number for the same reason. Types the platform does not hold (newspaper, book, yearbook, 科技成果 …)
+Document types: journal, thesis, conference, patent, standard, book, book section, newspaper and web
+page map to their DocType. A report with a report number becomes a tech_report (the platform
+identifies 科技报告 by it, and TechReportInfo requires one), one without a number a `report`: the
+tagged formats have one report type, so a numbered report of another kind also reads as a 科技报告.
+A standard needs a standard number. Types the platform does not hold (statutes, yearbooks, 科技成果 …)
 are rejected with a RecordError naming the type, so the analyst sees what was left out.
 """
 
@@ -40,11 +41,22 @@ from ingest.normalize_text import (
     normalize_standard_number,
     parse_date,
     parse_year,
+    partial_date,
     split_values,
     tidy_title,
 )
 from mappings.citations.parse import parse_wos_cr
-from mappings.model import AccessLevel, Author, DocType, PatentInfo, Record, StandardInfo, TechReportInfo
+from mappings.model import (
+    AccessLevel,
+    Author,
+    DocType,
+    PatentInfo,
+    Record,
+    ReportInfo,
+    StandardInfo,
+    TechReportInfo,
+    ThesisInfo,
+)
 
 MAX_FILE_BYTES = 100_000_000
 
@@ -79,12 +91,13 @@ _RIS = _Syntax(
         "type=TY title=TI,T1,CT title_en=TT author=AU,A1 affiliation=AD venue=JF,JO,T2,JA,J2,BT year=PY,Y1 "
         "date=DA,PY,Y1 volume=VL issue=IS start_page=SP end_page=EP keywords=KW abstract=AB,N2 doi=DO "
         "number=SN,M1,IS,AN,ID publisher=PB url=UR,L1,LK language=LA database=DB,DP applicant=A2,PB "
-        "accession=AN"
+        "accession=AN place=CY edition=ET supervisor=A3 editor=A2,ED"
     ),
     codes={"JOUR": "journal", "JFULL": "journal", "EJOUR": "journal", "MGZN": "journal", "INPR": "journal",
            "THES": "thesis", "CONF": "conference", "CPAPER": "conference", "PAT": "patent",
            "STAND": "standard", "STD": "standard", "RPRT": "report", "GOVDOC": "report",
-           "NEWS": "newspaper", "BOOK": "book", "CHAP": "book section", "GEN": "generic"},
+           "NEWS": "newspaper", "BOOK": "book", "CHAP": "book section", "GEN": "generic", "ELEC": "web page",
+           "BLOG": "web page"},
 )  # fmt: skip
 
 _ENDNOTE = _Syntax(
@@ -94,7 +107,7 @@ _ENDNOTE = _Syntax(
     fields=_fields(
         "type=0 title=T title_en=Q author=A affiliation=+ venue=J,B year=D date=8,D volume=V issue=N pages=P "
         "keywords=K abstract=X doi=R number=@,V,N,M publisher=I url=U language=G database=~,W applicant=I "
-        "accession=M"
+        "accession=M place=C edition=7 supervisor=Y editor=E"
     ),
 )
 
@@ -111,7 +124,7 @@ _REFWORKS = _Syntax(
         "type=RT title=T1 author=A1 affiliation=AD venue=JF,JO,T2 year=YR date=FD,YR volume=VO issue=IS "
         "start_page=SP end_page=OP keywords=K1 abstract=AB doi=DO number=ID,C1,SN,AN,IS publisher=PB "
         "url=LK,UL,URL language=LA database=DB,DS applicant=A2 clc=CL implementation_date=U4 fund=FU "
-        "accession=AN"
+        "accession=AN place=PP edition=ED supervisor=A3 editor=A2"
     ),
 )
 
@@ -125,7 +138,8 @@ _NOTEEXPRESS = _Syntax(
         "keywords=keywords abstract=abstract doi=doi "
         "number=patent_number,standard_number,report_number,number,isbn/issn,issue "
         "publisher=publisher,university url=url language=language database=database_provider,database "
-        "applicant=assignee,applicant fund=fund,funding"
+        "applicant=assignee,applicant fund=fund,funding place=place_published edition=edition "
+        "supervisor=tertiary_author editor=secondary_author"
     ),
 )
 
@@ -150,7 +164,7 @@ _WOS = _Syntax(
 SYNTAXES = {"ris": _RIS, "endnote": _ENDNOTE, "refworks": _REFWORKS, "noteexpress": _NOTEEXPRESS, "wos": _WOS}
 FORMAT_LABELS = {"ris": "RIS", "endnote": "EndNote", "refworks": "RefWorks", "noteexpress": "NoteExpress",
                  "wos": "Web of Science"}  # fmt: skip
-_SUPPORTED = "期刊论文、学位论文、会议论文、专利、标准、科技报告"
+_SUPPORTED = "期刊论文、学位论文、会议论文、专利、标准、报告、图书、报纸、网页"
 
 
 @dataclass
@@ -228,6 +242,8 @@ def _kind(text: str) -> str:
         ("standard", ("standard", "标准", "標準")),
         ("report", ("report", "报告", "govdoc", "government document")),
         ("journal", ("journal", "magazine", "electronic article", "期刊", "杂志")),
+        ("chapter", ("book section", "book, section", "chapter", "incollection")),
+        ("webpage", ("web page", "webpage", "网页")),
         ("book", ("book", "图书", "专著", "圖書")),
     )
     return next((kind for kind, words in rules if any(w in t for w in words)), "other")
@@ -235,7 +251,9 @@ def _kind(text: str) -> str:
 
 _DOC_TYPES = {"journal": DocType.journal_article, "thesis": DocType.thesis,
               "conference": DocType.conference_paper, "patent": DocType.patent,
-              "standard": DocType.standard, "report": DocType.tech_report, "book": DocType.book}  # fmt: skip
+              "standard": DocType.standard, "report": DocType.tech_report, "book": DocType.book,
+              "chapter": DocType.book_chapter, "newspaper": DocType.newspaper_article,
+              "webpage": DocType.webpage}  # fmt: skip
 _EMAIL_NOTE = re.compile(r"\s*\([^)]*@[^)]*\)")
 _ISSN_ISBN = re.compile(r"^(?:\d{4}-\d{3}[\dXx]|[\d-]{10,17}[Xx]?)$")
 # RIS and NoteExpress put the issue among the number tags; a report number is longer than "3".
@@ -370,12 +388,18 @@ def _record(v: _Values, fmt: str, *, now: datetime, version: int) -> Record:
     year = parse_year(v.first("year")) or parse_year(v.first("date"))
     venue = clean_or_none(v.first("venue"))
     volume, issue = normalize_number(v.first("volume")), normalize_number(v.first("issue"))
-    patent = standard = tech_report = None
+    patent = standard = tech_report = thesis = report = None
+    doc_type = _DOC_TYPES[kind]
     patent_no = standard_no = report_no = None
+    body = clean_or_none(v.first("publisher"))
+    # CNKI writes a conference's venue city (会议地点) in PP / %C, not where its proceedings appeared.
+    place = clean_or_none(v.first("place")) if kind not in ("patent", "conference") else None
     if kind == "patent":
         patent_no = next((n for n in numbers if looks_like_patent_number(n)), None)
         applicants = [a for value in v.all("applicant") for a in _split_names(value)]
-        patent = PatentInfo(publication_number=patent_no, applicants=applicants)
+        # The one date CNKI gives a patent (FD / %8) is its 公开/公告日.
+        patent = PatentInfo(publication_number=patent_no, applicants=applicants,
+                            publication_date=parse_date(v.first("date")))  # fmt: skip
         venue = volume = issue = None
     elif kind == "standard":
         standard_no = next(
@@ -391,15 +415,22 @@ def _record(v: _Values, fmt: str, *, now: datetime, version: int) -> Record:
         venue = volume = issue = None
     elif kind == "report":
         report_no = next((n for n in numbers if _REPORT_NO.match(n) and not _ISSN_ISBN.match(n)), None)
-        if not report_no:
-            raise RecordError("科技报告缺少报告编号，无法入库")
-        tech_report = TechReportInfo(
-            report_no=report_no,
-            access_level=AccessLevel.public,  # it reached the analyst through a public export
-            organisation=clean_or_none(v.first("publisher")) or (affiliations[0] if affiliations else None),
-        )
+        if report_no:
+            tech_report = TechReportInfo(
+                report_no=report_no,
+                access_level=AccessLevel.public,  # it reached the analyst through a public export
+                organisation=body or (affiliations[0] if affiliations else None),
+            )
+        else:
+            doc_type = DocType.report  # a report outside the national system: no 公开范围 to police
+            report = ReportInfo(institution=body)
+    elif kind == "newspaper":
+        venue = venue or body  # CNKI writes the paper's name in PB / %I
     elif kind == "thesis":
-        venue = clean_or_none(v.first("publisher")) or venue  # the degree-granting university
+        venue = body or venue  # the degree-granting university
+        # CNKI's A3 / %Y on a thesis are its supervisors: kept, never authors.
+        supervisors = [n for value in v.all("supervisor") for n in _split_names(value)]
+        thesis = ThesisInfo(institution=body, supervisor="；".join(supervisors) or None)
     first_author = author_key(names[0]) if names else None
     rid = record_id(
         title=title, year=year, first_author=first_author, doi=doi,
@@ -410,7 +441,7 @@ def _record(v: _Values, fmt: str, *, now: datetime, version: int) -> Record:
             id=rid,
             source=fmt,
             source_id=doi or clean_or_none(v.first("accession")) or rid,
-            doc_type=_DOC_TYPES[kind],
+            doc_type=doc_type,
             title=title,
             title_en=tidy_title(v.first("title_en")) or None,
             authors=authors,
@@ -422,6 +453,14 @@ def _record(v: _Values, fmt: str, *, now: datetime, version: int) -> Record:
             issue=issue,
             pages=None if kind in ("patent", "standard") else _pages(v),
             doi=doi,
+            publisher=body if kind not in ("patent", "newspaper") else None,
+            place=place,
+            edition=clean_or_none(v.first("edition")),
+            date=partial_date(v.first("date")) if kind in ("newspaper", "webpage", "report") else None,
+            editors=[n for value in v.all("editor") for n in _split_names(value)]
+            if kind in ("chapter", "conference")
+            else [],
+            url=clean_or_none(v.first("url")) if kind == "webpage" else None,
             # RefWorks CL is a classification for articles but the degree for a thesis: shape decides.
             clc=[c for value in v.all("clc") for c in split_values(value) if _CLC.match(c)],
             language=_language(v.first("language"), title),
@@ -431,6 +470,8 @@ def _record(v: _Values, fmt: str, *, now: datetime, version: int) -> Record:
             tech_report=tech_report,
             patent=patent,
             standard=standard,
+            thesis=thesis,
+            report=report,
             references=[parse_wos_cr(c) for c in v.all("cited")],  # WoS CR, one cited work a value
         )
     except ValidationError as exc:

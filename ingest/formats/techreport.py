@@ -149,7 +149,7 @@ def _q(name: str) -> str:
     return f"{{{NS}}}{name}"
 
 
-def _text(el: Element | None) -> str | None:
+def _text(el: Element | None, *, title: bool = False) -> str | None:
     """Text without entity references: a declared or undeclared entity contributes nothing."""
     if el is None:
         return None
@@ -158,11 +158,11 @@ def _text(el: Element | None) -> str | None:
         if isinstance(child.tag, str):
             parts.append(_text(child) or "")
         parts.append(child.tail or "")
-    return clean_or_none("".join(parts))
+    return clean_or_none("".join(parts), title=title)
 
 
-def _find_text(el: Element, path: str) -> str | None:
-    return _text(el.find(path, {"t": NS}))
+def _find_text(el: Element, path: str, *, title: bool = False) -> str | None:
+    return _text(el.find(path, {"t": NS}), title=title)
 
 
 def _all_text(el: Element, path: str) -> list[str]:
@@ -215,7 +215,7 @@ def _funds(report: Element) -> list[str]:
 
 def _record(report: Element, *, base: Path, now: datetime, version: int) -> Record:
     report_no = _find_text(report, "t:reportNo") or ""
-    title = tidy_title(_find_text(report, "t:title"))
+    title = tidy_title(_find_text(report, "t:title", title=True))
     completed = _date(_find_text(report, "t:dates/t:completed"))
     published = _date(_find_text(report, "t:dates/t:published"))
     if published is not None and completed is not None and published < completed:
@@ -233,11 +233,12 @@ def _record(report: Element, *, base: Path, now: datetime, version: int) -> Reco
             source_id=report_no,
             doc_type=DocType.tech_report,
             title=title,
-            title_en=tidy_title(_find_text(report, "t:titleEn")) or None,
+            title_en=tidy_title(_find_text(report, "t:titleEn", title=True)) or None,
             authors=_authors(report),
             abstract=_find_text(report, "t:abstract"),
             keywords=list(dict.fromkeys(keywords)),
             year=year_date.year if year_date else None,
+            date=year_date.isoformat() if year_date else None,  # GB/T 7714-2025 8.8.3 发布日期
             clc=list(dict.fromkeys(_all_text(report, "t:clc"))),
             discipline=_find_text(report, "t:discipline"),
             category=_find_text(report, "t:reportType"),

@@ -287,7 +287,7 @@ def _main_title(el: Element | None, level: str) -> str | None:
     """The full title at a level: GROBID adds the journal's abbreviation as a second `title`."""
     titles = _titles(el, level)
     ranked = sorted(titles, key=lambda t: (t.get("type") == "abbrev", t.get("type") != "main"))
-    return next((text for t in ranked if (text := clean_text(_flatten(t)))), None)
+    return next((text for t in ranked if (text := clean_text(_flatten(t), title=True))), None)
 
 
 def _work_title(el: Element | None, level: str) -> str | None:

@@ -29,6 +29,7 @@ from ingest.normalize_text import (
     normalize_standard_number,
     parse_date,
     parse_year,
+    partial_date,
     split_values,
     tidy_title,
 )
@@ -39,9 +40,18 @@ MAX_FILE_BYTES = 200 * 1024 * 1024
 _TYPES = {
     "journalArticle": DocType.journal_article, "magazineArticle": DocType.journal_article,
     "thesis": DocType.thesis, "conferencePaper": DocType.conference_paper, "patent": DocType.patent,
-    "standard": DocType.standard, "book": DocType.book, "bookSection": DocType.book,
+    "standard": DocType.standard, "book": DocType.book, "bookSection": DocType.book_chapter,
+    "newspaperArticle": DocType.newspaper_article, "report": DocType.report, "webpage": DocType.webpage,
+    "blogPost": DocType.webpage, "forumPost": DocType.webpage,
 }  # fmt: skip
+# Zotero's `place` is a place of publication only for these types: a patent's is its country, a
+# conference paper's is the meeting's city as the CNKI translator fills it (会议地点, "中国上海"), and
+# the NSTRS translator's an unrelated category ("其他").
+_PLACE_TYPES = {DocType.book, DocType.book_chapter, DocType.thesis, DocType.report, DocType.newspaper_article}
+# Who a thesis's `contributor` is: its supervisor (CNKI, Wanfang and NDLTD translators say so).
+_SUPERVISOR_ROLES = {"contributor"}
 _AUTHOR_ROLES = {"author", "inventor", "contributor", "programmer", "presenter", "director", "podcaster"}
+_NUMBER_LIKE = re.compile(r"\d{5}")  # an application number has at least five digits
 _EXTRA_LINE = re.compile(r"^\s*([^:：]{1,40})[:：]\s*(.+?)\s*$")
 _LANGS = {"zh": "zh", "zh-cn": "zh", "zh-tw": "zh", "chinese": "zh", "中文": "zh", "en": "en", "en-us": "en",
           "english": "en", "ja": "ja", "ko": "ko", "es": "es", "de": "de", "fr": "fr", "ru": "ru"}  # fmt: skip
@@ -84,6 +94,10 @@ def _language(value: Any) -> str | None:
     return _LANGS.get(text) or _LANGS.get(text.split("-")[0]) if text else None
 
 
+def _people(creators: list[dict[str, Any]], roles: set[str]) -> list[str]:
+    return [n for n in (_name(c) for c in creators if c.get("creatorType", "author") in roles) if n]
+
+
 def _doc_type(item: dict[str, Any]) -> DocType:
     kind = str(item.get("itemType") or "")
     if kind == "report" and "科技报告" in str(item.get("reportType") or "") and item.get("reportNumber"):
@@ -93,13 +107,17 @@ def _doc_type(item: dict[str, Any]) -> DocType:
 
 def record_from_item(item: dict[str, Any], *, source: str, now: datetime, version: int) -> Record:
     """One Zotero item as a Record; RecordError says what is wrong with it."""
-    title = tidy_title(_s(item.get("title")) or "")
+    raw_title = item.get("title")
+    title = tidy_title(str(raw_title) if isinstance(raw_title, (str, int, float)) else "")
     if not title:
         raise RecordError("缺少题名（title）")
     extra = _extra(item)
     doc_type = _doc_type(item)
     creators = [c for c in item.get("creators") or [] if isinstance(c, dict)]
-    people = [c for c in creators if c.get("creatorType", "author") in _AUTHOR_ROLES] or creators
+    roles = _AUTHOR_ROLES - _SUPERVISOR_ROLES if doc_type is DocType.thesis else _AUTHOR_ROLES
+    people = [c for c in creators if c.get("creatorType", "author") in roles]
+    if not people and doc_type is not DocType.thesis:
+        people = creators  # an edited book: its editors are its responsible persons
     names = [n for n in (_name(c) for c in people) if n]
     authors = [Author(name=n, order=i) for i, n in enumerate(names, 1)]
     doi = normalize_doi(item.get("DOI") or extra.get("doi"))
@@ -114,7 +132,8 @@ def record_from_item(item: dict[str, Any], *, source: str, now: datetime, versio
         "authors": authors,
         "abstract": _s(item.get("abstractNote")),
         "keywords": _tags(item),
-        "venue": _s(item.get("publicationTitle") or item.get("proceedingsTitle") or item.get("conferenceName")),
+        "venue": _s(item.get("publicationTitle") or item.get("proceedingsTitle") or item.get("conferenceName")
+                    or item.get("bookTitle") or item.get("websiteTitle")),
         "year": year,
         "volume": _s(item.get("volume")),
         "issue": _s(item.get("issue")),
@@ -123,6 +142,14 @@ def record_from_item(item: dict[str, Any], *, source: str, now: datetime, versio
         "issn": split_values(_s(item.get("ISSN"))),
         "isbn": split_values(_s(item.get("ISBN"))),
         "publisher": _s(item.get("publisher") or item.get("university") or item.get("institution")),
+        "place": _s(item.get("place")) if doc_type in _PLACE_TYPES else None,
+        "edition": _s(item.get("edition")),
+        "date": partial_date(str(item.get("date") or item.get("issueDate") or "")),
+        "accessed": (d.isoformat() if (d := parse_date(str(item.get("accessDate") or ""))) else None),
+        # The host book's or proceedings' responsible persons: its author, else its editors.
+        "editors": (_people(creators, {"bookAuthor"}) or _people(creators, {"editor"}))
+        if doc_type in (DocType.book_chapter, DocType.conference_paper) else [],
+        "event": _s(item.get("conferenceName")) if doc_type is DocType.conference_paper else None,
         "url": _s(item.get("url")),
         "clc": split_values(extra.get("clc")),
         "language": _language(item.get("language")),
@@ -131,7 +158,10 @@ def record_from_item(item: dict[str, Any], *, source: str, now: datetime, versio
     if doc_type is DocType.patent:
         fields["patent"] = {
             "publication_number": patent_no,
-            "application_number": _s(item.get("applicationNumber")),
+            # Some translators put the patent's kind ("发明公开") where its number belongs.
+            "application_number": app
+            if (app := _s(item.get("applicationNumber"))) and _NUMBER_LIKE.search(app)
+            else None,
             "applicants": split_values(_s(item.get("assignee"))),
             "publication_date": parse_date(str(item.get("issueDate") or "")),
             "application_date": parse_date(str(item.get("filingDate") or "")),
@@ -139,12 +169,18 @@ def record_from_item(item: dict[str, Any], *, source: str, now: datetime, versio
     if standard_no:
         fields["standard"] = {"standard_number": standard_no, "status": _s(item.get("status"))}
     if doc_type is DocType.thesis:
-        fields["thesis"] = {"degree": _s(item.get("thesisType")), "institution": _s(item.get("university"))}
+        supervisors = _people(creators, _SUPERVISOR_ROLES)
+        fields["thesis"] = {"degree": _s(item.get("thesisType")), "institution": _s(item.get("university")),
+                            "supervisor": "；".join(supervisors) or None}  # fmt: skip
     if report_no:
         # The national report system's public records are the only reports Zotero can reach.
         fields["tech_report"] = {"report_no": report_no, "access_level": AccessLevel.public,
                                  "plan": clean_or_none(extra.get("program")),
-                                 "project_no": clean_or_none(extra.get("projectnumber"))}  # fmt: skip
+                                 "project_no": clean_or_none(extra.get("projectnumber")),
+                                 "organisation": _s(item.get("institution"))}  # fmt: skip
+    if doc_type is DocType.report:
+        fields["report"] = {"report_no": _s(item.get("reportNumber")), "report_type": _s(item.get("reportType")),
+                            "institution": _s(item.get("institution"))}  # fmt: skip
     rid = record_id(
         title=title, year=year, first_author=author_key(names[0]) if names else None, doi=doi,
         patent_number=patent_no, standard_number=standard_no, report_no=report_no,

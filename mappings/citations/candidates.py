@@ -12,11 +12,14 @@ Retrieval casts wide and the decision is strict. The body asks, in one bool `sho
   the index; half the words must match, which a title cut or garbled by PDF extraction still meets;
 - for a reference without title (WoS `CR`, "Cramer RD (2003) J Med Chem 46:374-389"): volume
   together with the first page or the venue.
+`second_query` is the matcher's second search for strings the first left unresolved: volume and
+first page ranked by the string's own words, and the raw words when no title was parsed.
 `decide` then scores every hit with `score.score` and refuses ambiguity (`score.best_match`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -35,6 +38,10 @@ SOURCE_FIELDS = [
     "issue", "pages", "doi", "ingested_at", "version",
 ]  # fmt: skip
 _MAX_TITLE_QUERY = 300  # characters of a title sent as words; the rest adds cost, not recall
+_MIN_RAW_LETTERS = 20  # a raw string with fewer letters is not searched by its words
+_LETTERS = re.compile(r"[A-Za-z]")
+_DIGITS = re.compile(r"\d+")
+_HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 def candidate_query(ref: Reference, size: int = 10) -> dict[str, Any]:
@@ -53,7 +60,7 @@ def candidate_query(ref: Reference, size: int = 10) -> dict[str, Any]:
         also: list[dict[str, Any]] = []
         page = first_page(ref.pages)
         if page:
-            also.append({"prefix": {"pages": page}})
+            also.append(_page_query(page))
         if ref.venue:
             also.append({"term": {"venue": ref.venue}})
         should.append({"bool": {"filter": [{"term": {"volume": ref.volume}}], "should": also,
@@ -64,6 +71,72 @@ def candidate_query(ref: Reference, size: int = 10) -> dict[str, Any]:
         "size": size,
         "query": {"bool": {"should": should, "minimum_should_match": 1}},
         "_source": SOURCE_FIELDS,
+    }
+
+
+def second_query(ref: Reference, size: int = 10) -> dict[str, Any] | None:
+    """A second search for a string `candidate_query` found nothing fitting for; None when it has
+    nothing more to ask with.
+
+    It asks for what a garbled string still holds: records of its volume and first page, ranked by
+    the string's own words (whatever the parse made of them), the year and the venue; and, when no
+    title was parsed at all, the string's words as a title. Run second and only for the unresolved
+    (under a tenth of the glutton strings), it costs little, and its hits join the first search's
+    before the decision, so ambiguity is judged over both."""
+    should: list[dict[str, Any]] = []
+    raw_words = _raw_words(ref)
+    if clause := _volume_page_clause(ref, raw_words or (fold(ref.title) if ref.title else "")):
+        should.append(clause)
+    if not ref.title and raw_words:
+        should.append({"match": {"ix.title_cjk": {"query": raw_words, "minimum_should_match": "50%"}}})
+    if not should:
+        return None
+    return {
+        "size": size,
+        "query": {"bool": {"should": should, "minimum_should_match": 1}},
+        "_source": SOURCE_FIELDS,
+    }
+
+
+def _page_query(page: str) -> dict[str, Any]:
+    # "148" or "148-151", never "1480".
+    return {"bool": {"should": [{"term": {"pages": page}}, {"prefix": {"pages": f"{page}-"}}]}}
+
+
+def _raw_words(ref: Reference) -> str:
+    """The raw string's words, digits left out (the title field rarely holds them); "" for Chinese
+    strings, which have their own parsers, and for strings too short to search by."""
+    if ref.raw and len(_LETTERS.findall(ref.raw)) >= _MIN_RAW_LETTERS and not _HAN.search(ref.raw):
+        return _DIGITS.sub(" ", fold(ref.raw))[:_MAX_TITLE_QUERY]
+    return ""
+
+
+def _volume_page_clause(ref: Reference, words: str) -> dict[str, Any] | None:
+    """Records of the same volume and first page, for a string whose title is garbled or cut.
+
+    Volume and first page alone are common across journals (volume 12, page 1), so the clause also
+    needs a word of the string (whatever the parse made of it), the year (±1) or the exact venue, and
+    ranks by how many of them agree; the decision (`score`) then asks for the title in the string."""
+    page = first_page(ref.pages)
+    if not (ref.volume and page):
+        return None
+    page_q = _page_query(page)
+    also: list[dict[str, Any]] = []
+    if words:
+        also.append({"match": {"ix.title_cjk": {"query": words}}})
+    if ref.year:
+        also.append({"range": {"year": {"gte": ref.year - 1, "lte": ref.year + 1}}})
+    if ref.venue:
+        also.append({"term": {"venue": ref.venue}})
+    if not also:
+        return {"bool": {"filter": [{"term": {"volume": ref.volume}}, page_q], "boost": 3.0}}
+    return {
+        "bool": {
+            "filter": [{"term": {"volume": ref.volume}}, page_q],
+            "should": also,
+            "minimum_should_match": 1,
+            "boost": 3.0,
+        }
     }
 
 
@@ -80,6 +153,6 @@ def hit_record(hit: Mapping[str, Any]) -> Record | None:
 
 def decide(ref: Reference, hits: Sequence[Record]) -> Match:
     """The record `ref` cites among `hits`, or none: too little evidence or two equal fits."""
-    if not (ref.doi or ref.title or (ref.authors and ref.volume and ref.pages)):
+    if not (ref.doi or ref.title or (ref.authors and ref.volume and ref.pages) or _raw_words(ref)):
         return Match(None, 0.0, "nothing to match on")
     return best_match(ref, hits)

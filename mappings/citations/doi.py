@@ -6,7 +6,14 @@ import re
 
 # A DOI is "10.<registrant>/<suffix>"; the suffix may hold almost anything but whitespace, so the
 # end is decided by trimming punctuation a sentence or a list puts after it.
-_DOI = re.compile(r"10\.\d{4,9}/[^\s\[\]<>\"{}|\\^`,;]+", re.IGNORECASE)
+_SUFFIX = r"[^\s\[\]<>\"{}|\\^`,;]+"
+# A DOI in free text, as PDF extraction leaves it: a line break may follow "10." or the "/"
+# ("10.  1111/j.1365-294X.2009.04419.x", "10.1038/  nchembio.174"). After a break the suffix must
+# hold a digit or a full stop, so "10.1000/ Next words" does not swallow a word.
+DOI_IN_TEXT = re.compile(
+    rf"(?<!\d)10\.\s{{0,3}}\d{{4,9}}/(?:{_SUFFIX}|\s{{1,3}}(?=[^\s]*[\d.]){_SUFFIX})", re.IGNORECASE
+)
+_SPACE = re.compile(r"\s+")
 _TRAILING = ".,;:)]}>'\""
 # Wiley's SICI-shaped DOIs hold `<`, `>` and `;` ("10.1002/(SICI)1097-4571(199009)41:6<391::AID-ASI1>3.0.CO;2-9").
 # Cut at the first `<` or `;`, two papers of one issue would share a DOI and be linked as one.
@@ -34,7 +41,11 @@ def dois_in(s: str) -> list[str]:
     out: list[str] = []
     sici = [(m.start(), m.end()) for m in _SICI.finditer(s)]
     found = [(m.start(), m.group(0)) for m in _SICI.finditer(s)]
-    found += [(m.start(), _trim(m.group(0))) for m in _DOI.finditer(s) if not any(a <= m.start() < b for a, b in sici)]
+    found += [
+        (m.start(), _trim(_SPACE.sub("", m.group(0))))
+        for m in DOI_IN_TEXT.finditer(s)
+        if not any(a <= m.start() < b for a, b in sici)
+    ]
     for _, raw in sorted(found):
         doi = raw.lower()
         if "/" in doi and not doi.endswith("/") and doi not in out:

@@ -99,10 +99,16 @@ def parse_cssci_reference(raw: str) -> Reference:
     return parse_cssci(raw, text)
 
 
+# A DOI given as its resolver link, alone: "https://doi.org/10.1007/BF02016680", "dx.doi.org/…", "doi:10.…".
+_DOI_LINK = re.compile(r"^(?:(?:https?://)?(?:dx\.)?doi\.org/|doi:\s*)(10\.\S+)$", re.IGNORECASE)
+
+
 def parse_reference(raw: str) -> Reference:
     """Structured fields for a raw reference string; only `raw` when nothing can be read safely."""
     raw = raw[:MAX_RAW]
     text = _NUMBERING.sub("", raw).strip()
+    if (link := _DOI_LINK.match(text)) and (dois := dois_in(link.group(1))):
+        return Reference(raw=raw, doi=dois[0])  # a URL, but one that names its work
     if _noise(text):
         return Reference(raw=raw)
     tm = TYPE_MARK.search(text)

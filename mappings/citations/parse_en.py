@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from mappings.citations.doi import dois_in
+from mappings.citations.doi import DOI_IN_TEXT, dois_in
 from mappings.model import Reference
 
 _YEAR = r"(?:1[6-9]\d\d|20\d\d)"
@@ -30,6 +30,8 @@ _PAGES = rf"{_PAGE}(?:\s*[-–—]\s*{_PAGE})?"
 # Word split over a PDF line break ("sig-\nnificantly"): joined without the hyphen, which the title
 # comparison ignores anyway.
 _BROKEN_WORD = re.compile(r"(?<=[a-z])-\s*\n\s*(?=[a-z])")
+# The next entry's number on a line of its own, caught from the other PDF column ("…Thomforde GM, \n5. \nDinneen S").
+_STRAY_NUMBER = re.compile(r"\n[ \t]*\d{1,3}\.[ \t]*\n")
 _DOI_TAIL = re.compile(r"\b(?:doi|DOI)\s*:?\s*(?:10\.\S+(?:\s+\S+)?)?\s*$|\bhttps?://\S+|\bwww\.\S+")
 _NUMBERING = re.compile(r"^\s*(?:\[\d+\]|\d+[.)]\s|\d+\s+(?=[A-Z]))\s*")
 _PAREN_YEAR = re.compile(rf"\(\s*({_YEAR})[a-z]?\s*\)\.?")
@@ -42,6 +44,12 @@ _YEAR_VOL = re.compile(
 _VOL_PAGES = re.compile(rf"(?:^|[\s.,])(\d+[A-Za-z]?)\s*(?:\(\s*([^)]{{1,20}})\s*\))?\s*:\s*({_PAGES})")
 # APA: ", 172, 658-666" and ", 111(6 Pt 1), e676-e682"; the "(1974)" variant: "49, 129-148 (1974)".
 _APA_TAIL = re.compile(rf",\s*(\d+[A-Za-z]?)\s*(?:\(\s*([^)]{{1,20}})\s*\))?\s*,\s*({_PAGES})")
+# Royal Society, Springer LNCS: "Mar. Biotechnol. 10, 166-180.", "Pharmacoeconomics 20(12), 855-867 (2002)"
+# at the very end of the string.
+_TAIL_END = re.compile(
+    rf"(?:[,.]\s*|\s+)(\d+[A-Za-z]?)\s*(?:\(\s*([^)]{{1,20}})\s*\))?\s*,\s*({_PAGES})"
+    rf"\s*(?:\(\s*{_YEAR}[a-z]?\s*\))?\s*\.?\s*$"
+)
 _ANY_YEAR = re.compile(rf"(?<![\d/.-])({_YEAR})(?![\d/-])")
 # The end of a title: a full stop, question or exclamation mark after a word of two letters or more
 # (so the "V." of "V. cholerae" is not taken for one).
@@ -65,7 +73,7 @@ def _clean(s: str) -> str:
 
 def clean_raw(raw: str) -> str:
     """One line: PDF line breaks removed, split words joined, numbering dropped."""
-    text = _BROKEN_WORD.sub("", raw)
+    text = _BROKEN_WORD.sub("", _STRAY_NUMBER.sub("\n", raw))
     return _NUMBERING.sub("", _collapse(text))
 
 
@@ -104,11 +112,14 @@ def _looks_like_authors(part: str) -> bool:
     return True
 
 
+_PARTICLE = r"(?:van|von|de|der|den|da|di|le|la|del|dos|du|el|al)"
+
+
 def _vancouver_author_end(text: str) -> int | None:
     """Where a Vancouver author list ends: the first ". " after a run of "Surname AB" names."""
     m = re.match(
-        r"((?:[A-Z][\w'’\-]*(?:\s+(?:van|de|der|von|den|da|di|le|la|del|dos|du|e|y|[A-Z][\w'’\-]*))*,?\s+"
-        r"[A-Z]{1,4}(?:[\s,]+|(?=[.:])))+(?:et\s+al\.?)?)",
+        rf"((?:(?:{_PARTICLE}\s+)*[A-Z][\w'’\-]*(?:\s+(?:{_PARTICLE}|e|y|[A-Z][\w'’\-]*))*,?\s+"
+        r"[A-Z]{1,4}(?:-[A-Z]{1,2})?(?:[\s,]+|(?=[.:])))+(?:et\s+al\.?)?)",
         text,
     )
     if m and text[m.end() :].startswith((". ", ": ")) or (m and m.group(1).rstrip().endswith("al.")):
@@ -116,11 +127,31 @@ def _vancouver_author_end(text: str) -> int | None:
     return None
 
 
+# Initials first, names and title all parted by commas (Elsevier): "A. Al-Azemi, J. Bahl, G.J.D. Smith,
+# Avian influenza …", "JM Cavanaugh, Y Lu, S Kallakuri, Pain generation …", "…, E. Couacy-Hymann et al., Title".
+_INITIAL_NAME = rf"(?:(?:[A-Z]\.\s?-?){{1,4}}|[A-Z]{{1,3}}\s)\s?(?:{_PARTICLE}\s+|[A-Z][a-z]{{1,2}}\s+)*[A-Z][\w'’\-]+"
+_INITIALS_FIRST = re.compile(
+    rf"^((?:{_INITIAL_NAME}(?:,\s+|\s+(?:and|&)\s+))+(?:{_INITIAL_NAME}\s+et\s+al\.?,\s+)?)(?=[A-Z0-9\"“(])"
+)
+
+
+def _title_like(piece: str) -> bool:
+    """A piece of prose, not a venue: venues are capitalised abbreviations ("J Biol Chem", "Proc. Natl.
+    Acad. Sci."), while a subtitle has a lower-case word of four letters or more."""
+    words = piece.split()
+    return len(words) >= 2 and any(len(w) >= 4 and w[0].islower() and w.isalpha() for w in words)
+
+
 def _split_title_venue(middle: str) -> tuple[str | None, str | None]:
     middle = middle.strip()
     ends = list(_SENTENCE_END.finditer(middle))
     if ends:
-        cut = ends[0]
+        # A title of two sentences ("GIS or GPS? A comparison of two methods …", "Bench to bedside. The
+        # quest for quality …"): a piece of prose that another piece still follows belongs to the title.
+        k = 0
+        while k + 1 < len(ends) and _title_like(middle[ends[k].end() : ends[k + 1].start()]):
+            k += 1
+        cut = ends[k]
         title = (
             _clean(middle[: cut.end()].rstrip())
             if middle[cut.start()] != "?"
@@ -139,7 +170,8 @@ def parse_english(raw: str) -> Reference | None:
     """Structured fields of an English reference string; None when no known layout fits."""
     text = clean_raw(raw)
     dois = dois_in(text)
-    text = _collapse(_DOI_TAIL.sub("", text))
+    # DOIs out first: their dots and digits ("j.1365-294X.2009.04419.x") read as a year or pages.
+    text = _collapse(_DOI_TAIL.sub("", DOI_IN_TEXT.sub(" ", text)))
     if not re.search(r"[A-Za-z]{3}", text) or _CSSCI_YEAR.search(text):
         return None
     authors_part: str | None = None
@@ -159,6 +191,8 @@ def parse_english(raw: str) -> Reference | None:
             authors_part, rest = text[:van], text[van:].lstrip(".: ")
         elif 0 < colon < 300 and _looks_like_authors(text[:colon]):
             authors_part, rest = text[:colon], text[colon + 2 :]
+        elif (ini := _INITIALS_FIRST.match(text)) and ini.group(1).count(",") >= 2:
+            authors_part, rest = ini.group(1).rstrip(", "), text[ini.end() :]
         else:
             lead = re.match(r"((?:[A-Z]{1,3}\s+)?[A-Z][\w'’\-]+(?:\s+[A-Z]{1,3})?),\s+", text)
             if lead and _looks_like_authors(lead.group(1)):
@@ -169,7 +203,7 @@ def parse_english(raw: str) -> Reference | None:
     volume = issue = pages = None
     middle = rest
     tail = None
-    for pattern in (_YEAR_VOL, _VOL_PAGES, _APA_TAIL):
+    for pattern in (_YEAR_VOL, _VOL_PAGES, _APA_TAIL, _TAIL_END):
         for m in pattern.finditer(rest):
             if pattern is _YEAR_VOL:
                 y, volume, issue, pages = m.group(1), m.group(2), m.group(3), m.group(4)

@@ -7,8 +7,9 @@ enough for short titles; no dependency).
 
 Weights were tuned on the biblio-glutton set (bench/citations.py): volume and first page agreeing
 weigh as much as a tenth of the title, because two different papers almost never share title,
-volume and first page; a title that only covers part of the other (a PDF-cut or truncated title)
-counts only with both of them agreeing.
+volume and first page; a title that only covers part of the other (a PDF-cut or truncated title),
+or a record title found whole in the raw string where the parse cut the title elsewhere, counts only
+with both of them agreeing. The table of evidence and weights is in docs/citations.md §3.
 """
 
 from __future__ import annotations
@@ -63,6 +64,40 @@ def _vol(v: str | None) -> str:
     return (v or "").strip().lower().lstrip("0")
 
 
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_RAW_NUMBER = re.compile(r"[a-z]?\d+")
+_MIN_COVER_CHARS = 20  # a record title shorter than this proves nothing by being found in a string
+_MIN_BLOCK = 4  # shorter runs of common characters are chance, not the same words
+
+
+def _raw_text(ref: Reference) -> str:
+    """The raw string folded to letters and digits; empty for Chinese strings, which have parsers of
+    their own and titles too short for the containment test."""
+    if not ref.raw or _HAN.search(ref.raw):
+        return ""
+    return _norm(ref.raw)
+
+
+def cover(title: str | None, text: str) -> float:
+    """How much of `title` (folded) appears in `text` (already folded) in order, in runs of four
+    characters or more; 0 for a title too short to tell."""
+    nt = _norm(title)
+    if len(nt) < _MIN_COVER_CHARS or not text:
+        return 0.0
+    blocks = SequenceMatcher(None, nt, text, autojunk=False).get_matching_blocks()
+    return sum(b.size for b in blocks if b.size >= _MIN_BLOCK) / len(nt)
+
+
+def _prefix(short: str | None, long_: str | None) -> bool:
+    """Whether `short` (ten characters or more, folded) begins `long_`."""
+    ns, nl = _norm(short), _norm(long_)
+    return len(ns) >= 10 and len(nl) > len(ns) and nl.startswith(ns)
+
+
+def _raw_numbers(ref: Reference) -> set[str]:
+    return {n.lstrip("0") for n in _RAW_NUMBER.findall((ref.raw or "").lower())} if ref.raw else set()
+
+
 def score(ref: Reference, rec: Record) -> tuple[float, str]:
     """0..1 and the evidence; a contradiction on year, volume or first page scores 0."""
     ref_doi = normalize_doi(ref.doi) if ref.doi else None
@@ -82,19 +117,38 @@ def score(ref: Reference, rec: Record) -> tuple[float, str]:
         # References name the first author; the record's list may order differently.
         author = any(same_author(ref.authors[0], a.name) for a in rec.authors[:3])
     vol_ok, page_ok = bool(rv and rv == cv), bool(rp and rp == cp)
+    raw = _raw_text(ref)
+    if raw and not (rv and rp):
+        # The parse missed the numbers ("Mar. Biotechnol. 10, 166-180" after a title it could not
+        # place): the record's volume and first page standing in the string as numbers count.
+        numbers = _raw_numbers(ref)
+        vol_ok = vol_ok or bool(not rv and cv and cv in numbers)
+        page_ok = page_ok or bool(not rp and cp and cp in numbers)
     venue_ok = bool(ref.venue and rec.venue and title_similarity(ref.venue, rec.venue) > 0.8)
     reasons: list[str] = []
     s = 0.0
-    if ref.title:
-        t = title_similarity(ref.title, rec.title)
-        if t < 0.8:
-            part = partial_title(ref.title, rec.title)
-            if not (part >= 0.95 and vol_ok and page_ok):
-                return 0.0, f"title {t:.2f}"
-            t = 0.8
-            reasons.append("title part")
+    t = title_similarity(ref.title, rec.title) if ref.title else 0.0
+    # The record's whole title standing in the string counts where the parse cut the title elsewhere
+    # (a title of two sentences, an author list run into it, no layout found at all): with volume
+    # and first page agreeing, two different papers cannot look like this.
+    inside = bool(raw and vol_ok and page_ok) and cover(rec.title, raw) >= 0.95
+    if inside and t < 0.95:
+        s = 0.6 * 0.95
+        reasons.append("title in string")
+    elif t >= 0.8:
         s = 0.6 * t
         reasons.append(f"title {t:.2f}")
+    elif ref.title and vol_ok and page_ok and partial_title(ref.title, rec.title) >= 0.95:
+        # One title is a cut of the other (a truncated string, a title cut short by the source).
+        s = 0.6 * 0.8
+        reasons.append("title part")
+    elif ref.title and vol_ok and page_ok and venue_ok and _prefix(rec.title, ref.title):
+        # A record title cut after its first words ("Sperm cells of", as NLM cuts at italics): it
+        # only confirms what volume, first page and venue already say.
+        s = 0.6 * 0.85
+        reasons.append("title prefix")
+    elif ref.title:
+        return 0.0, f"title {t:.2f}"
     else:
         # No title (WoS CR, "Cramer RD (2003) J Med Chem 46:374-389"): author, volume and first page
         # must all agree, and the year or the venue too.
@@ -105,6 +159,11 @@ def score(ref: Reference, rec: Record) -> tuple[float, str]:
     if author:
         s += 0.15
         reasons.append("author")
+    elif ref.authors and rec.authors and t >= 0.95 and vol_ok and page_ok and venue_ok:
+        # Title, volume, first page and venue all agree: the names differ by a typo, a PDF glyph or a
+        # parse ("Capuano F" for Capuana, "Kamin´skiKamin´ski M"); two papers cannot agree on the rest.
+        s -= 0.05
+        reasons.append("author differs, all else agrees")
     elif ref.authors and rec.authors:
         s -= 0.2
         reasons.append("author differs")

@@ -152,15 +152,32 @@ def doc_number(rec: RecordDict) -> str | None:
         return text(rec, "standard", "standard_number")
     if kind == "tech_report":
         return text(rec, "tech_report", "report_no")
+    if kind == "report":
+        return text(rec, "report", "report_no")
+    return None
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def full_date(rec: RecordDict, *path: str) -> str | None:
+    """ "YYYY-MM-DD" from the field at `path` (a patent's publication date), else from the record's
+    `date`; None when neither holds a full date."""
+    for value in (text(rec, *path) if path else None, text(rec, "date")):
+        if value and _ISO_DATE.match(value[:10]):
+            return value[:10]
     return None
 
 
 def publisher(rec: RecordDict) -> str | None:
-    """The body that issued the document: the degree-granting university (kept in `venue` for a
-    thesis) or the organisation behind a report."""
+    """The body that issued the document: a thesis's degree-granting university (`thesis.institution`;
+    records from before that field keep it in `publisher` or `venue`), the organisation behind a
+    report, else the publisher."""
     kind = doc_type(rec)
     if kind == "thesis":
-        return text(rec, "venue")
+        return text(rec, "thesis", "institution") or text(rec, "publisher") or text(rec, "venue")
     if kind == "tech_report":
-        return text(rec, "tech_report", "organisation")
-    return None
+        return text(rec, "tech_report", "organisation") or text(rec, "publisher")
+    if kind == "report":
+        return text(rec, "report", "institution") or text(rec, "publisher")
+    return text(rec, "publisher")

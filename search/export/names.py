@@ -27,6 +27,7 @@ _PARTICLES = frozenset(
 )
 _INITIALS = re.compile(r"^(?:[A-Z]\.?-?)+$")  # "A", "A.", "AA", "A.A.", "J.-P."
 _SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
+_GENERATION = frozenset({"jr", "jr.", "sr", "sr."})
 
 
 def _is_initials(word: str) -> bool:
@@ -120,4 +121,12 @@ def personal_name(name: str, *, edition: str) -> str:
     surname, given = _split(name)
     surname = surname.upper() if edition == "2015" else _recase(surname)
     initials = _initials(given)
-    return f"{surname} {initials}" if initials else surname
+    out = f"{surname} {initials}" if initials else surname
+    # "Jr" stays, after the initials: "PEEBLES P Z, Jr." (2015 4.1 ex. 14, 4.2 ex. 6) and
+    # "Peebles P Z Jr" (2025 8.2.2 ex. 6, 8.3.2 ex. 4).
+    suffix = next(
+        (w.rstrip(".").capitalize() for w in re.split(r"[\s,]+", name) if w.lower() in _GENERATION), None
+    )
+    if suffix:
+        out += f", {suffix}." if edition == "2015" else f" {suffix}"
+    return out

@@ -31,6 +31,7 @@ from search.export.fields import (
     corresponding_authors,
     doc_type,
     pages,
+    publisher,
     strings,
     text,
     year,
@@ -65,6 +66,10 @@ COLUMNS: list[tuple[str, Callable[[RecordDict], Cell]]] = [
     ("卷", lambda r: text(r, "volume")),
     ("期", lambda r: text(r, "issue")),
     ("页码", pages),
+    ("出版地", lambda r: text(r, "place")),
+    ("出版者", publisher),  # 出版社、学位授予单位或报告发布机构
+    ("版本", lambda r: text(r, "edition")),
+    ("导师", lambda r: text(r, "thesis", "supervisor")),
     ("DOI", lambda r: text(r, "doi")),
     ("关键词", lambda r: _joined(strings(r, "keywords"))),
     ("摘要", lambda r: clean_block(r.get("abstract"))),

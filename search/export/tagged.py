@@ -63,7 +63,8 @@ def _ris_line(tag: str, value: str) -> str:
 
 _RIS = _Style(
     types={"journal_article": "JOUR", "thesis": "THES", "conference_paper": "CONF", "patent": "PAT",
-           "standard": "STAND", "tech_report": "RPRT", "book": "BOOK"},
+           "standard": "STAND", "tech_report": "RPRT", "report": "RPRT", "book": "BOOK", "book_chapter": "CHAP",
+           "newspaper_article": "NEWS", "webpage": "ELEC"},
     fallback_type="GEN",
     line=_ris_line,
     type_tag="TY",
@@ -71,14 +72,16 @@ _RIS = _Style(
     tags={"title": "TI", "title_en": "TT", "author": "AU", "affiliation": "AD", "journal": "JO",
           "proceedings": "T2", "year": "PY", "volume": "VL", "issue": "IS", "start_page": "SP",
           "end_page": "EP", "number": "SN", "publisher": "PB", "doi": "DO", "keyword": "KW",
-          "abstract": "AB", "language": "LA"},
+          "abstract": "AB", "language": "LA", "place": "CY", "edition": "ET", "supervisor": "A3",
+          "editor": "A2", "host": "T2", "newspaper": "JO", "date": "DA", "url": "UR"},
     joined=frozenset({"publisher"}),
 )  # fmt: skip
 
 _ENDNOTE = _Style(
     types={"journal_article": "Journal Article", "thesis": "Thesis",
            "conference_paper": "Conference Proceedings", "patent": "Patent", "standard": "Standard",
-           "tech_report": "Report", "book": "Book"},
+           "tech_report": "Report", "report": "Report", "book": "Book", "book_chapter": "Book Section",
+           "newspaper_article": "Newspaper Article", "webpage": "Web Page"},
     fallback_type="Generic",
     line=lambda tag, value: f"%{tag} {value}",
     type_tag="0",
@@ -86,7 +89,8 @@ _ENDNOTE = _Style(
     tags={"title": "T", "title_en": "Q", "author": "A", "affiliation": "+", "journal": "J",
           "proceedings": "B", "year": "D", "volume": "V", "issue": "N", "pages": "P",
           "patent_number": "@", "number": "N", "publisher": "I", "doi": "R", "keyword": "K",
-          "abstract": "X", "language": "G"},
+          "abstract": "X", "language": "G", "place": "C", "edition": "7", "supervisor": "Y",
+          "editor": "E", "host": "B", "newspaper": "J", "date": "8", "url": "U"},
     joined=frozenset({"keyword", "publisher"}),
 )  # fmt: skip
 
@@ -94,21 +98,24 @@ _REFWORKS = _Style(
     types={"journal_article": "Journal Article", "thesis": "Dissertation/Thesis",
            # RefWorks has no standard type of its own; CNKI writes "Standard", and so do we.
            "conference_paper": "Conference Proceedings", "patent": "Patent", "standard": "Standard",
-           "tech_report": "Report", "book": "Book, Whole"},
+           "tech_report": "Report", "report": "Report", "book": "Book, Whole", "book_chapter": "Book, Section",
+           "newspaper_article": "Newspaper Article", "webpage": "Web Page"},
     fallback_type="Generic",
     line=lambda tag, value: f"{tag} {value}",
     type_tag="RT",
     tags={"title": "T1", "author": "A1", "affiliation": "AD", "journal": "JF", "proceedings": "T2",
           "year": "YR", "volume": "VO", "issue": "IS", "start_page": "SP", "end_page": "OP",
           "number": "SN", "publisher": "PB", "keyword": "K1", "abstract": "AB", "doi": "DO",
-          "language": "LA", "clc": "CL", "fund": "FU"},
+          "language": "LA", "clc": "CL", "fund": "FU", "place": "PP", "edition": "ED", "supervisor": "A3",
+          "editor": "A2", "host": "T2", "newspaper": "JF", "date": "FD", "url": "LK"},
     joined=frozenset({"affiliation", "keyword", "publisher", "clc", "fund"}),
 )  # fmt: skip
 
 _NOTEEXPRESS = _Style(
     types={"journal_article": "Journal Article", "thesis": "Thesis",
            "conference_paper": "Conference Proceedings", "patent": "Patent", "standard": "Standard",
-           "tech_report": "Report", "book": "Book"},
+           "tech_report": "Report", "report": "Report", "book": "Book", "book_chapter": "Book Section",
+           "newspaper_article": "Newspaper Article", "webpage": "Web Page"},
     fallback_type="Generic",
     line=lambda tag, value: f"{{{tag}}}: {value}",
     type_tag="Reference Type",
@@ -118,7 +125,9 @@ _NOTEEXPRESS = _Style(
           "patent_number": "Patent Number", "standard_number": "Standard Number",
           "number": "Report Number", "publisher": "Publisher", "assignee": "Assignee",
           "keyword": "Keywords", "abstract": "Abstract", "doi": "DOI", "language": "Language",
-          "fund": "Fund"},
+          "fund": "Fund", "place": "Place Published", "edition": "Edition", "supervisor": "Tertiary Author",
+          "editor": "Secondary Author", "host": "Secondary Title", "newspaper": "Journal", "date": "Date",
+          "url": "URL"},
     joined=frozenset({"keyword", "assignee", "fund"}),
 )  # fmt: skip
 
@@ -133,11 +142,17 @@ def _fields(rec: RecordDict) -> Iterator[tuple[str, str]]:
         yield "author", name
     for aff in affiliations(rec):
         yield "affiliation", aff
+    if kind in ("book_chapter", "conference_paper"):
+        for name in strings(rec, "editors"):
+            yield "editor", name
+    if kind == "thesis" and (supervisor := text(rec, "thesis", "supervisor")):
+        for name in split_names(supervisor):
+            yield "supervisor", name
     if venue := text(rec, "venue"):
-        if kind == "journal_article":
-            yield "journal", venue
-        elif kind == "conference_paper":
-            yield "proceedings", venue
+        venue_field = {"journal_article": "journal", "conference_paper": "proceedings", "book_chapter": "host",
+                       "webpage": "host", "newspaper_article": "newspaper"}.get(kind)  # fmt: skip
+        if venue_field:
+            yield venue_field, venue
     for key, value in (("year", year(rec)), ("volume", text(rec, "volume")), ("issue", text(rec, "issue"))):
         if value:
             yield key, value
@@ -153,6 +168,14 @@ def _fields(rec: RecordDict) -> Iterator[tuple[str, str]]:
         yield (specific, number) if specific else ("number", number)
     if body := publisher(rec):
         yield "publisher", body
+    if place := text(rec, "place"):
+        yield "place", place
+    if edition := text(rec, "edition"):
+        yield "edition", edition
+    if kind in ("newspaper_article", "webpage") and (date := text(rec, "date")):
+        yield "date", date
+    if kind == "webpage" and (url := text(rec, "url")):
+        yield "url", url
     for applicant in strings(rec, "patent", "applicants"):
         yield "assignee", applicant
     for key, values in (("keyword", strings(rec, "keywords")), ("clc", strings(rec, "clc")),
@@ -166,6 +189,11 @@ def _fields(rec: RecordDict) -> Iterator[tuple[str, str]]:
 
 # Where a style has no specific tag, a more general one carries the value.
 _FALLBACKS = {"patent_number": "number", "standard_number": "number", "assignee": "publisher"}
+
+
+def split_names(value: str) -> list[str]:
+    """A thesis's supervisors, stored as one string joined with "；"."""
+    return [n.strip() for n in re.split(r"[;；]", value) if n.strip()]
 
 
 def _entry(rec: RecordDict, style: _Style) -> str:
@@ -209,7 +237,9 @@ write_noteexpress = _writer(_NOTEEXPRESS)
 # ---- BibTeX -------------------------------------------------------------------------------------
 
 _BIBTEX_TYPES = {"journal_article": "article", "thesis": "phdthesis", "conference_paper": "inproceedings",
-                 "patent": "patent", "standard": "standard", "tech_report": "techreport"}  # fmt: skip
+                 "patent": "patent", "standard": "standard", "tech_report": "techreport", "report": "techreport",
+                 "book": "book", "book_chapter": "incollection", "newspaper_article": "article",
+                 "webpage": "online"}  # fmt: skip
 _TEX_SPECIAL = {
     "\\": r"\textbackslash{}",
     "{": r"\{",
@@ -255,17 +285,30 @@ def _bib_fields(rec: RecordDict) -> Iterator[tuple[str, str]]:
     applicants = strings(rec, "patent", "applicants")
     if not names and kind == "patent":
         names = applicants
-    if not names and kind == "tech_report" and (org := publisher(rec)):
+    if not names and kind in ("tech_report", "report") and (org := publisher(rec)):
         names = [org]
     if names:
         yield "author", " and ".join(_bib_name(n) for n in names)
     if title := text(rec, "title"):
         yield "title", tex(title)
-    venue_field = {"journal_article": "journal", "conference_paper": "booktitle"}.get(kind)
+    venue_field = {"journal_article": "journal", "newspaper_article": "journal", "conference_paper": "booktitle",
+                   "book_chapter": "booktitle"}.get(kind)  # fmt: skip
     if venue_field and (venue := text(rec, "venue")):
         yield venue_field, tex(venue)
-    if (body := publisher(rec)) and kind in ("thesis", "tech_report"):
-        yield ("school" if kind == "thesis" else "institution"), tex(body)
+    if (editors := strings(rec, "editors")) and kind in ("book_chapter", "conference_paper"):
+        yield "editor", " and ".join(_bib_name(n) for n in editors)
+    if body := publisher(rec):
+        field = {"thesis": "school", "tech_report": "institution", "report": "institution"}.get(
+            kind, "publisher"
+        )
+        yield field, tex(body)
+    if kind == "thesis" and (supervisor := text(rec, "thesis", "supervisor")):
+        # BibTeX has no field for a supervisor: BibTeX ignores an unknown field, bibtexparser keeps it.
+        yield "supervisor", " and ".join(_bib_name(n) for n in split_names(supervisor))
+    if place := text(rec, "place"):
+        yield "address", tex(place)
+    if edition := text(rec, "edition"):
+        yield "edition", tex(edition)
     if applicants and kind == "patent":
         yield "holder", " and ".join(_bib_name(a) for a in applicants)
     for key, value in (("year", year(rec)), ("volume", text(rec, "volume")), ("number", text(rec, "issue"))):
