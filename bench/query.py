@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/query.py [--prefix smoke] [--out FILE]
 
-Without --prefix it ingests the demo corpus (data/demo/csl_demo.jsonl.gz, 2,000 records) into a
-fresh prefix (bench-<hex>) with `ingest.submit.submit()` and a `chaxin worker` subprocess, and drops
+Without --prefix it ingests --source (../shared/data/csl/csl_10k.jsonl, else the demo corpus
+data/demo/csl_demo.jsonl.gz, 2,000 records) into a fresh prefix (bench-<hex>) with `ingest.submit.submit()` and a `chaxin worker` subprocess, and drops
 that index at the end. With --prefix it reuses an index that already holds data (left untouched).
 
 It starts `chaxin serve` on a free port, takes a fixed set of simple queries from the corpus
@@ -12,6 +12,9 @@ It starts `chaxin serve` on a free port, takes a fixed set of simple queries fro
   - as the equivalent body (search.simple_query.build_simple + _source, as search/service.py
     builds it) POSTed to <ES>/<prefix>-records/_search,
 at concurrency 1 and 16, after a warm-up pass, and reports p50/p95/p99 latency and throughput.
+The two targets take turns on the same slices of the query sequence (12 turns at concurrency 1, 4
+above), so that on a machine whose load drifts both sides of a ratio see the same moments. The same
+for pro-mode expressions, then a timed export of up to 10,000 records in every format.
 Figures are printed and written to bench/results/query-<timestamp>.json. Not a test: no assertions.
 """
 
@@ -66,7 +69,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--concurrency", default="1,16", help="comma-separated concurrency levels")
     p.add_argument("--passes-c1", type=int, default=3, help="passes over the query set at concurrency 1")
     p.add_argument("--requests", type=int, default=640, help="requests per target at concurrency > 1")
+    p.add_argument("--turns-c1", type=int, default=12, help="turns the targets take at concurrency 1")
+    p.add_argument("--turns", type=int, default=4, help="turns the targets take at concurrency > 1")
     p.add_argument("--port", type=int, default=0, help="API port (default: a free one)")
+    p.add_argument(
+        "--api-workers", type=int, default=None, help="`chaxin serve --workers N` (default: CHAXIN_API_WORKERS)"
+    )
     p.add_argument(
         "--redis-db", type=int, default=11, help="Redis database used as the benchmark's Celery queue"
     )
@@ -75,6 +83,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--out", type=Path, default=None, help="JSON results file (default bench/results/query-<ts>.json)"
     )
     p.add_argument("--keep-tmp", action="store_true")
+    p.add_argument(
+        "--keep-index", action="store_true", help="leave the ingested index in place, for later runs with --prefix"
+    )
     return p.parse_args(argv)
 
 
@@ -133,13 +144,21 @@ def pick_queries(records: list[dict[str, Any]], seed: int) -> list[dict[str, str
 # ------------------------------------------------------------------ load generation
 
 
-def run_load(send: Any, queries: list[str], concurrency: int, n_requests: int) -> dict[str, Any]:
-    """Send n_requests (cycling through queries) from `concurrency` threads; latencies in ms."""
-    lat: list[float] = []
-    errors: list[str] = []
-    took: list[int] = []
+class Tally:
+    """Latencies (ms), errors and ES `took` of one target, over every turn it had."""
+
+    def __init__(self) -> None:
+        self.lat: list[float] = []
+        self.errors: list[str] = []
+        self.took: list[int] = []
+        self.wall = 0.0
+        self.requests = 0
+
+
+def drive(send: Any, queries: list[str], concurrency: int, indices: range, tally: Tally) -> None:
+    """Send requests number `indices` (cycling through queries) from `concurrency` threads."""
     lock = threading.Lock()
-    counter = iter(range(n_requests))
+    counter = iter(indices)
 
     def worker() -> None:
         while True:
@@ -157,26 +176,32 @@ def run_load(send: Any, queries: list[str], concurrency: int, n_requests: int) -
                 es_took = _took(resp) if status == 200 else None
                 with lock:
                     if status == 200:
-                        lat.append(ms)
+                        tally.lat.append(ms)
                         if es_took is not None:
-                            took.append(es_took)
+                            tally.took.append(es_took)
                     else:
-                        errors.append(f"HTTP {status}")
+                        tally.errors.append(f"HTTP {status}")
             except Exception as exc:  # noqa: BLE001 - counted, reported
                 with lock:
-                    errors.append(type(exc).__name__)
+                    tally.errors.append(type(exc).__name__)
 
     t0 = time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         for f in [pool.submit(worker) for _ in range(concurrency)]:
             f.result()
-    wall = time.perf_counter() - t0
+    tally.wall += time.perf_counter() - t0
+    tally.requests += len(indices)
+
+
+def summary(tally: Tally, concurrency: int, turns: int) -> dict[str, Any]:
+    lat, took, wall = tally.lat, tally.took, tally.wall
     return {
         "concurrency": concurrency,
-        "requests": n_requests,
+        "requests": tally.requests,
+        "turns": turns,
         "ok": len(lat),
-        "errors": len(errors),
-        "error_kinds": dict(Counter(errors)),
+        "errors": len(tally.errors),
+        "error_kinds": dict(Counter(tally.errors)),
         "wall_seconds": round(wall, 3),
         "throughput_rps": round(len(lat) / wall, 1) if wall else None,
         "p50_ms": round(percentile(lat, 50), 2),
@@ -238,7 +263,9 @@ def main(argv: list[str] | None = None) -> int:
 
         port = args.port or harness.free_port()
         log(f"starting `chaxin serve --port {port}` ...")
-        api = harness.start_api(env, tmp / "api.log", port)
+        workers = ["--workers", str(args.api_workers)] if args.api_workers else []
+        results["api_workers"] = args.api_workers or getattr(settings, "api_workers", 1)
+        api = harness.start_api(env, tmp / "api.log", port, extra_args=workers)
         procs.append(api)
         results["runs"] = bench_queries(args, settings, names, port, qs, levels, results)
         records = load_records(args.source)
@@ -252,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for proc in procs:
             proc.stop()
-        if created and es is not None:
+        if created and es is not None and not args.keep_index:
             from ingest.index_admin import drop_all
             from mappings.naming import IndexNames
 
@@ -300,16 +327,26 @@ def _index_analysis(es: Any, alias: str) -> str | None:
 
 
 def load_levels(args: argparse.Namespace, qs: list[str], levels: list[int], targets: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each target at each concurrency level: passes over the set at c=1, a fixed request count above."""
+    """Each target at each concurrency level: passes over the set at c=1, a fixed request count above.
+
+    The targets take turns (API, ES, ES, API, ...), each turn the same slice of the query sequence:
+    on a machine whose load drifts, both sides of a ratio then see the same moments."""
     runs: list[dict[str, Any]] = []
     for c in levels:
         n = len(qs) * args.passes_c1 if c == 1 else args.requests
-        for target, send in targets.items():
-            log(f"{target} at concurrency {c}: {n} requests ...")
-            run = run_load(send, qs, c, n)
+        turns = max(1, min(n, args.turns_c1 if c == 1 else args.turns))
+        log(f"{' and '.join(targets)} at concurrency {c}: {n} requests each, in {turns} turns ...")
+        tallies = {target: Tally() for target in targets}
+        bounds = [n * k // turns for k in range(turns + 1)]
+        for k in range(turns):
+            order = list(targets) if k % 2 == 0 else list(reversed(targets))
+            for target in order:
+                drive(targets[target], qs, c, range(bounds[k], bounds[k + 1]), tallies[target])
+        for target, tally in tallies.items():
+            run = summary(tally, c, turns)
             run["target"] = target
             runs.append(run)
-            log(f"  p50 {run['p50_ms']} ms, p95 {run['p95_ms']} ms, p99 {run['p99_ms']} ms, "
+            log(f"  {target}: p50 {run['p50_ms']} ms, p95 {run['p95_ms']} ms, p99 {run['p99_ms']} ms, "
                 f"{run['throughput_rps']} req/s, {run['errors']} errors")  # fmt: skip
     return runs
 
@@ -469,6 +506,7 @@ def report(results: dict[str, Any]) -> str:
         qs = results.get("queries") or []
         kinds = Counter(x["kind"] for x in qs)
         lines.append(["queries", f"{len(qs)} ({', '.join(f'{v} {k}' for k, v in kinds.items())})"])
+        lines.append(["API worker processes", results.get("api_workers", "-")])
         lines.append(["zero-hit queries", len(results.get("zero_hit_queries") or [])])
         lines.append(["API vs ES result mismatches", len(results.get("api_es_mismatches") or [])])
         parts.append(table(["setup", "value"], lines, title="== Query benchmark"))
@@ -493,6 +531,8 @@ def report(results: dict[str, Any]) -> str:
                  r["throughput_rps"]] for r in pro]  # fmt: skip
         parts.append(table(["target", "conc.", "requests", "errors", "p50 ms", "p95 ms", "p99 ms", "req/s"], rows,
                            title=f"== Pro mode ({len(results.get('pro_queries') or [])} expressions)"))  # fmt: skip
+    if runs or pro:
+        parts.append(goals_table(results))
     exports = results.get("exports")
     if exports:
         n = (results.get("index") or {}).get("records", 0)
@@ -505,6 +545,24 @@ def report(results: dict[str, Any]) -> str:
         parts.append(f"peak RSS: bench process {rss:,.0f} MB; API process {api_rss or 0:,.0f} MB; load average at start "
                      f"{', '.join(f'{x:.2f}' for x in results['load_average_at_start'])}")  # fmt: skip
     return "\n\n".join(parts)
+
+
+def goals_table(results: dict[str, Any]) -> str:
+    """The issue's table (issue 15 §5): API beside ES direct, p50 and throughput, with p99 at c > 1."""
+    rows = []
+    for label, key, api, es in (("simple", "runs", "API", "ES"), ("pro", "pro_runs", "API pro", "ES pro")):
+        by = {(r["target"], r["concurrency"]): r for r in results.get(key) or []}
+        for c in sorted({r["concurrency"] for r in results.get(key) or []}):
+            a, e = by.get((api, c)), by.get((es, c))
+            if not (a and e):
+                continue
+            p99 = f" (p99 {a['p99_ms']:,.0f} / {e['p99_ms']:,.0f}, {_ratio(a['p99_ms'], e['p99_ms'])}x)" if c > 1 else ""
+            rows.append([f"{label}, {c} client{'s' if c > 1 else ''}", f"{a['p50_ms']:.1f} ms{p99}", f"{e['p50_ms']:.1f} ms",
+                         _ratio(a["p50_ms"], e["p50_ms"]), a["throughput_rps"], e["throughput_rps"],
+                         _ratio(a["throughput_rps"], e["throughput_rps"])])  # fmt: skip
+    return table(["", "API p50", "ES p50", "ratio", "API req/s", "ES req/s", "ratio"], rows,
+                 title="== Against the goals (p50 ratio <= 1.2 at 1 client; req/s ratio >= 0.8, p99 <= 2x ES at 16)",
+                 digits=2)  # fmt: skip
 
 
 def _took(resp: Any) -> int | None:

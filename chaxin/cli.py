@@ -646,7 +646,9 @@ def centres_list() -> None:
 @app.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="API worker processes (default: CHAXIN_API_WORKERS)")  # fmt: skip
+def serve(host: str, port: int, workers: int | None) -> None:
     """Run the API and the search pages."""
     import uvicorn
 
@@ -656,8 +658,12 @@ def serve(host: str, port: int) -> None:
     upgrade(settings.effective_database_url)
     # h11 rather than httptools: httptools refuses a URL past ~64 KB in English before the app sees it;
     # with room for 1 MiB, the app's own limit (web/url_limit.py) answers in Chinese first.
+    # Several processes share one socket: one Python process serves requests one GIL at a time.
+    # Everything a request relies on across requests lives outside the process (sessions and history
+    # in the database, rate limits in Redis, the CSRF key in the environment or one file).
     uvicorn.run("web.app:create_app", factory=True, host=host, port=port, log_level="info", http="h11",
-                h11_max_incomplete_event_size=H11_MAX_EVENT_BYTES, **uvicorn_proxy_options(settings))  # fmt: skip
+                h11_max_incomplete_event_size=H11_MAX_EVENT_BYTES, workers=workers or settings.api_workers,
+                **uvicorn_proxy_options(settings))  # fmt: skip
 
 
 H11_MAX_EVENT_BYTES = 1024 * 1024

@@ -21,6 +21,9 @@ def make_es(settings: Settings) -> Elasticsearch:
         retry_on_timeout=True,
         retry_on_status=(429, 502, 503, 504),
         max_retries=3,
+        # Room for every request an API process runs at once (anyio's thread pool holds 40): with the
+        # default 10, requests past the tenth queued for a connection (bench/query.py at 16 clients).
+        connections_per_node=40,
         # Bulk bodies are most of what ingest serialises; orjson does it several times faster.
         serializer=OrjsonSerializer(),
     )

@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     anon_search_per_minute: int = Field(default=60, ge=1, alias="CHAXIN_ANON_SEARCH_PER_MINUTE")
     # Report verifications per minute per client address (slows guessing report numbers and codes).
     verify_per_minute: int = Field(default=30, ge=1, alias="CHAXIN_VERIFY_PER_MINUTE")
+    # Processes `chaxin serve` runs (each with its own thread pool): one per core, up to 4.
+    api_workers: int = Field(default_factory=lambda: min(os.cpu_count() or 1, 4), ge=1, le=64,
+                             alias="CHAXIN_API_WORKERS")  # fmt: skip
     # The public address issued reports print for /verify (and encode in the cover's QR code); empty:
     # the address the staff member's browser used to reach the site.
     public_url: str = Field(default="", alias="CHAXIN_PUBLIC_URL")

@@ -10,9 +10,9 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Insert, Table, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -55,9 +55,26 @@ def _check_name(name: str) -> str:
     return name
 
 
+def _numbered_insert() -> Insert:
+    """One statement that numbers and stores a row: no read-then-write window between two searches
+    of the same owner, and, built once, no statement building or ORM unit of work per pro search."""
+    entry = cast(Table, SearchHistoryEntry.__table__)
+    columns = ("owner", "expression", "normalized", "cnki", "query_json", "total", "created_at")
+    numbered = select(
+        func.coalesce(func.max(entry.c.number), 0) + 1, *(bindparam(c, type_=entry.c[c].type) for c in columns)
+    ).where(entry.c.owner == bindparam("owner"))
+    return insert(entry).from_select(["number", *columns], numbered).returning(entry.c.number)
+
+
+_ADD = _numbered_insert()
+
+
 class HistoryStore:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], *, writes: sessionmaker[Session] | None = None) -> None:
         self.sessions = sessions
+        # Where `add` commits: every pro search writes a row, so the web app passes sessions whose
+        # commit does not wait for the disk (appdb.session.relaxed_session_factory).
+        self.writes = writes or sessions
 
     def resolver(self, owner: str) -> HistoryResolver:
         """`#n` -> the compiled query of that entry, or None (the compiler reports unknown numbers)."""
@@ -84,21 +101,16 @@ class HistoryStore:
             raise BadQuery(
                 f"检索式过大（{size // 1024} KB），无法存入检索历史（上限 {MAX_ENTRY_BYTES // 1024} KB）"
             )
+        values = {"owner": owner, "expression": expression, "normalized": normalized, "cnki": cnki,
+                  "query_json": query_json, "total": total, "created_at": datetime.now(UTC)}  # fmt: skip
         for attempt in range(50):
             if attempt:
-                # Another search of the same owner took the number; back off a little, with jitter.
+                # Another search of the same owner took the number (PostgreSQL reads max() before it
+                # inserts); back off a little, with jitter.
                 time.sleep(random.uniform(0, 0.005 * attempt))
             try:
-                with self.sessions.begin() as session:
-                    last = session.scalar(
-                        select(func.max(SearchHistoryEntry.number)).where(SearchHistoryEntry.owner == owner)
-                    )
-                    number = (last or 0) + 1
-                    session.add(SearchHistoryEntry(
-                        owner=owner, number=number, expression=expression, normalized=normalized, cnki=cnki,
-                        query_json=query_json, total=total, created_at=datetime.now(UTC),
-                    ))  # fmt: skip
-                return number
+                with self.writes.begin() as session:
+                    return int(session.execute(_ADD, values).scalar_one())
             except IntegrityError:
                 continue
         raise RuntimeError("could not number the history entry")

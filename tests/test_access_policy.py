@@ -173,7 +173,15 @@ def test_police_leaves_the_query_alone_and_gates_hidden_fields() -> None:
     assert inner["must"] == [{"match": {"ix.title": "a"}}], "visible fields are not touched"
     assert inner["must_not"][0]["bool"]["must"] == [{"match_phrase": {"ix.abstract_cjk": "b"}}]
     assert "filter" in inner["must_not"][0]["bool"]
-    split = inner["should"][0]["bool"]["should"]
+    # Scored by its best field: the best of the visible fields and, where the gate holds, the hidden one.
+    visible_part, hidden_part = inner["should"][0]["dis_max"]["queries"]
+    assert visible_part["multi_match"]["fields"] == ["ix.title^4"]
+    assert hidden_part["bool"]["must"][0]["multi_match"]["fields"] == ["ix.abstract"]
+    assert "filter" in hidden_part["bool"]
+    # A score that sums fields (a tie_breaker) cannot be split that way: both branches, gated.
+    summed = {"multi_match": {"query": "c", "fields": ["ix.title^4", "ix.abstract"], "tie_breaker": 0.3}}
+    split = police(summed, ANONYMOUS)["bool"]["must"][0]["bool"]["should"]
+    assert split[0]["bool"]["must"] == [summed]
     assert split[1]["bool"]["must"][0]["multi_match"]["fields"] == ["ix.title^4"]
     assert policed["bool"]["filter"] == [search_filter(ANONYMOUS)]
     assert police(query, PRINCIPALS["admin"]) == query, "an admin's query runs as written"

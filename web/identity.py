@@ -10,44 +10,28 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import FastAPI, HTTPException, Request
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from appdb import accounts
 from appdb.session import session_factory
 from search.principal import ANONYMOUS, Principal, principal_for
+from web.anonymous_tokens import AnonymousTokens
+from web.session_cookie import COOKIE as COOKIE  # where the tests and pages have always found it
+from web.session_cookie import SessionCookie
 from web.state import app_state
 
-COOKIE = "chaxin_sid"
-COOKIE_MAX_AGE = 180 * 24 * 3600
-_TOKEN = re.compile(r"[0-9a-f]{32}")
 CSRF_FIELD = "csrf_token"
 
 
 def install_session_cookie(app: FastAPI) -> None:
     """Give every browser a session token on first contact, and send it again whenever a route rotates it."""
-
-    @app.middleware("http")
-    async def _session(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        incoming = request.cookies.get(COOKIE, "")
-        token = incoming if _TOKEN.fullmatch(incoming) else secrets.token_hex(16)
-        request.state.session_token = token
-        # A token minted just now cannot belong to a signed-in session: no database look-up needed.
-        request.state.session_fresh = token != incoming
-        response = await call_next(request)
-        token = request.state.session_token
-        if token != incoming:
-            secure = app_state(request).settings.cookie_secure
-            response.set_cookie(
-                COOKIE, token, httponly=True, samesite="lax", secure=secure, max_age=COOKIE_MAX_AGE, path="/"
-            )
-        return response
+    app.add_middleware(SessionCookie)
 
 
 def db_sessions(request: Request) -> sessionmaker[Session]:
@@ -98,6 +82,7 @@ def current_principal(request: Request) -> Principal:
     if cached is not None:
         return cached
     token = request.state.session_token
+    anonymous = AnonymousTokens.of(request.app)
     identity: accounts.Identity | None = None
     bearer = _bearer(request)
     with db_sessions(request).begin() as session:
@@ -110,9 +95,11 @@ def current_principal(request: Request) -> Principal:
                     detail="API 令牌无效、已撤销或已过期",
                     headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
                 )
-        elif not getattr(request.state, "session_fresh", False):
+        elif not getattr(request.state, "session_fresh", False) and not anonymous.known(token):
             user_id = accounts.session_user(session, token)
             identity = accounts.identity_for(session, user_id) if user_id is not None else None
+            if user_id is None:
+                anonymous.add(token)
     principal = principal_for(identity) if identity else Principal(owner=f"anon:{token}")
     request.state.principal = principal
     return principal

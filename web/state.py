@@ -8,7 +8,7 @@ import redis
 from elasticsearch import Elasticsearch
 from fastapi import Request
 
-from appdb.session import session_factory
+from appdb.session import relaxed_session_factory, session_factory
 from conf.clients import make_es, make_redis
 from conf.settings import Settings
 from mappings.analysis.tokenizer import get_tokenizer
@@ -28,12 +28,13 @@ class AppState:
     @classmethod
     def build(cls, settings: Settings) -> AppState:
         es = make_es(settings)
+        url = settings.effective_database_url
         return cls(
             settings=settings,
             es=es,
             redis=make_redis(settings),
             search=SearchService(es, IndexNames(settings.index_prefix), get_tokenizer(settings.tokenizer_backend)),
-            history=HistoryStore(session_factory(settings.effective_database_url)),
+            history=HistoryStore(session_factory(url), writes=relaxed_session_factory(url)),
         )
 
 
