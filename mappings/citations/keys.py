@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 
 from mappings.analysis.normalize import fold
 from mappings.citations.doi import normalize_doi
@@ -19,6 +20,9 @@ _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _FIRST_PAGE = re.compile(r"[A-Za-z]?\d+")
 
 
+# Folding (NFKC, opencc) is the dear part of a key, and a title recurs: in each reference citing
+# it, and each time a record is relinked.
+@lru_cache(maxsize=65536)
 def title_fingerprint(title: str) -> str | None:
     """Folded title without spaces or punctuation, hashed short; None when too short to mean anything."""
     text = _NON_WORD.sub("", fold(title))
