@@ -231,16 +231,20 @@ def link_records(
         return result
     # Candidates and citers are found by search: what was just written must be visible to it.
     es.indices.refresh(index=index)
-    for start in range(0, len(ids), BATCH):
-        part = ids[start : start + BATCH]
-        todo = list(part)
-        arrivals = Arrivals(frozenset(part), frozenset())
-        if incoming:
-            arrived = [rec for rec, _, _ in read_documents(es, index, part).values()]
-            todo += citers_of(es, index, arrived)
-            arrivals = Arrivals(arrivals.ids, frozenset(k for r in arrived for k in record_keys(r)))
-        for start2 in range(0, len(todo), BATCH):
-            _link_batch(es, index, todo[start2 : start2 + BATCH], tokenizer, arrivals, result)
+    arrivals = Arrivals(frozenset(ids), frozenset())
+    todo = list(ids)
+    if incoming:
+        # The citers of the whole call at once: one citing several of `ids` is written once.
+        keys: set[str] = set()
+        citers: list[str] = []
+        for start in range(0, len(ids), BATCH):
+            arrived = [rec for rec, _, _ in read_documents(es, index, ids[start : start + BATCH]).values()]
+            keys.update(k for r in arrived for k in record_keys(r))
+            citers += citers_of(es, index, arrived)
+        todo += [c for c in _unique(citers) if c not in arrivals.ids]
+        arrivals = Arrivals(arrivals.ids, frozenset(keys))
+    for start in range(0, len(todo), BATCH):
+        _link_batch(es, index, todo[start : start + BATCH], tokenizer, arrivals, result)
     return result
 
 
