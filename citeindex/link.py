@@ -74,10 +74,11 @@ def citers_of(es: Elasticsearch, index: str, records: Sequence[Record]) -> list[
     return _unique(hit["_id"] for hit in found)
 
 
-def read_documents(
-    es: Elasticsearch, index: str, ids: list[str]
-) -> dict[str, tuple[Record, dict[str, Any], int]]:
-    out: dict[str, tuple[Record, dict[str, Any], int]] = {}
+Document = tuple[Record, dict[str, Any], int]  # the record, its citations block, its version
+
+
+def read_documents(es: Elasticsearch, index: str, ids: list[str]) -> dict[str, Document]:
+    out: dict[str, Document] = {}
     for doc in es.mget(index=index, ids=ids)["docs"]:
         if not doc.get("found"):
             continue
@@ -149,13 +150,18 @@ def _round(
     result: LinkResult,
     *,
     partial: bool,
+    read: Mapping[str, Document] | None = None,
 ) -> list[str]:
     """Recompute and write the links of `ids`; returns the IDs that met a concurrent write.
 
     With `partial`, of the records that are not arrivals (their citers) only the references the
     arrivals may have changed are resolved again; otherwise every reference of every record is.
+    `read` holds documents already read (a write since shows up as a conflict; the next round reads).
     """
-    current = read_documents(es, index, ids)
+    known = read or {}
+    current = {rid: known[rid] for rid in ids if rid in known}
+    if len(current) < len(ids):
+        current |= read_documents(es, index, [rid for rid in ids if rid not in known])
     wanted: list[Wanted] = []
     redo: dict[str, list[bool]] = {}
     for rid, (record, _, _) in current.items():
@@ -233,18 +239,21 @@ def link_records(
     es.indices.refresh(index=index)
     arrivals = Arrivals(frozenset(ids), frozenset())
     todo = list(ids)
+    read: dict[str, Document] = {}
     if incoming:
         # The citers of the whole call at once: one citing several of `ids` is written once.
         keys: set[str] = set()
         citers: list[str] = []
         for start in range(0, len(ids), BATCH):
-            arrived = [rec for rec, _, _ in read_documents(es, index, ids[start : start + BATCH]).values()]
+            docs = read_documents(es, index, ids[start : start + BATCH])
+            read.update(docs)
+            arrived = [rec for rec, _, _ in docs.values()]
             keys.update(k for r in arrived for k in record_keys(r))
             citers += citers_of(es, index, arrived)
         todo += [c for c in _unique(citers) if c not in arrivals.ids]
         arrivals = Arrivals(arrivals.ids, frozenset(keys))
     for start in range(0, len(todo), BATCH):
-        _link_batch(es, index, todo[start : start + BATCH], tokenizer, arrivals, result)
+        _link_batch(es, index, todo[start : start + BATCH], tokenizer, arrivals, result, read)
     return result
 
 
@@ -255,6 +264,7 @@ def _link_batch(
     tokenizer: Tokenizer,
     arrivals: Arrivals,
     result: LinkResult,
+    read: Mapping[str, Document],
 ) -> None:
     pending = ids
     result.examined += len(ids)
@@ -262,7 +272,10 @@ def _link_batch(
         if round_no:
             time.sleep(random.uniform(0, 0.04 * 2 ** min(round_no, 6)))
         # A record that met a concurrent write may have new references: those rounds redo it whole.
-        pending = _round(es, index, pending, tokenizer, arrivals, result, partial=not round_no)
+        first = not round_no
+        pending = _round(
+            es, index, pending, tokenizer, arrivals, result, partial=first, read=read if first else None
+        )
         if not pending:
             return
     result.failed += pending
