@@ -3,9 +3,11 @@
 `link_records(es, index, ids)` runs after a chunk of records is written:
 - outgoing: every reference of each record is resolved (citeindex/resolve.py);
 - incoming: the records already in the index whose references might cite one of them (their
-  `ix.ref_keys` meet the record's lookup keys, or their `citations.cites` names it) are resolved again,
-  against every candidate now in the index. So a newly arrived, equally good candidate unlinks a
-  reference (precision first), and the links come out the same whatever the order of arrival.
+  `ix.ref_keys` meet the record's lookup keys, or their `citations.cites` names it) have those
+  references resolved again, against every candidate now in the index. So a newly arrived, equally
+  good candidate unlinks a reference (precision first), and the links come out the same whatever the
+  order of arrival. Their other references keep their targets: a reference's target depends only on
+  the records sharing a key with it, and none of those arrived.
 
 A record's link state is recomputed whole from its references and the index, never patched: linking
 twice, re-ingesting, or a relink after the same matcher changes nothing, and a citation is never
@@ -21,8 +23,9 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from elasticsearch import Elasticsearch, helpers
@@ -33,7 +36,7 @@ from ingest.document import index_document
 from ingest.link_state import CITATIONS
 from ingest.writer import CONFLICT_ROUNDS, RetryableBulkError
 from mappings.analysis.tokenizer import Tokenizer
-from mappings.citations.keys import record_lookup_keys
+from mappings.citations.keys import record_keys, record_lookup_keys
 from mappings.citations.names import shares_any_author
 from mappings.model import Record
 
@@ -55,7 +58,7 @@ class LinkResult:
         self.failed += other.failed
 
 
-def _unique(ids: Iterable[str]) -> list[str]:
+def _unique(ids: Iterable[str | None]) -> list[str]:
     return list(dict.fromkeys(i for i in ids if i))
 
 
@@ -71,10 +74,11 @@ def citers_of(es: Elasticsearch, index: str, records: Sequence[Record]) -> list[
     return _unique(hit["_id"] for hit in found)
 
 
-def read_documents(
-    es: Elasticsearch, index: str, ids: list[str]
-) -> dict[str, tuple[Record, dict[str, Any], int]]:
-    out: dict[str, tuple[Record, dict[str, Any], int]] = {}
+Document = tuple[Record, dict[str, Any], int]  # the record, its citations block, its version
+
+
+def read_documents(es: Elasticsearch, index: str, ids: list[str]) -> dict[str, Document]:
+    out: dict[str, Document] = {}
     for doc in es.mget(index=index, ids=ids)["docs"]:
         if not doc.get("found"):
             continue
@@ -88,18 +92,32 @@ def read_documents(
     return out
 
 
-def _linked_state(record: Record, targets: Sequence[Record | None]) -> tuple[Record, list[str], list[str]]:
+@lru_cache(maxsize=65536)
+def _shares(citing: tuple[str, ...], cited: tuple[str, ...]) -> bool:
+    # A record is relinked each time one of the records it cites arrives: the pairs repeat.
+    return shares_any_author(citing, cited)
+
+
+def _is_self(authors: tuple[str, ...], cited: Record) -> bool:
+    return bool(authors) and _shares(authors, tuple(a.name for a in cited.authors))
+
+
+def _linked_state(
+    record: Record, targets: Sequence[str | None], found: Mapping[str, Record], known_self: set[str]
+) -> tuple[Record, list[str], list[str]]:
+    """The record with each reference linked to its target, its cites and its cites_self.
+
+    `found` holds the targets resolved in this round; a target kept from before (a reference the
+    arrivals cannot have changed) keeps its 自引 decision from `known_self`.
+    """
     refs = [
-        r.model_copy(update={"linked_id": t.id if t else None})
+        r if r.linked_id == t else r.model_copy(update={"linked_id": t})
         for r, t in zip(record.references, targets, strict=True)
     ]
-    cites = _unique(t.id for t in targets if t is not None)
-    authors = [a.name for a in record.authors]
-    by_id = {t.id: t for t in targets if t is not None}
+    cites = _unique(targets)
+    authors = tuple(a.name for a in record.authors)
     # 自引: the citing and cited records share any author, over both full author lists.
-    cites_self = [
-        c for c in cites if authors and shares_any_author(authors, [a.name for a in by_id[c].authors])
-    ]
+    cites_self = [c for c in cites if (_is_self(authors, found[c]) if c in found else c in known_self)]
     return record.model_copy(update={"references": refs}), cites, cites_self
 
 
@@ -112,24 +130,65 @@ def _new_citations(old: dict[str, Any], cites: list[str], cites_self: list[str])
     return out
 
 
+def _affected(refs: Sequence[Wanted], arrivals: Arrivals) -> list[bool]:
+    """Which references of a citer the arrivals may have changed: those sharing a key with one of
+    them, or linked to one. A reference's target depends only on the records sharing its keys, so
+    the others resolve as they did."""
+    return [
+        (w.ref.linked_id is not None and w.ref.linked_id in arrivals.ids)
+        or not arrivals.keys.isdisjoint(w.keys)
+        for w in refs
+    ]
+
+
 def _round(
-    es: Elasticsearch, index: str, ids: list[str], tokenizer: Tokenizer, arrived: set[str], result: LinkResult
+    es: Elasticsearch,
+    index: str,
+    ids: list[str],
+    tokenizer: Tokenizer,
+    arrivals: Arrivals,
+    result: LinkResult,
+    *,
+    partial: bool,
+    read: Mapping[str, Document] | None = None,
 ) -> list[str]:
-    """Recompute and write the links of `ids`; returns the IDs that met a concurrent write."""
-    current = read_documents(es, index, ids)
+    """Recompute and write the links of `ids`; returns the IDs that met a concurrent write.
+
+    With `partial`, of the records that are not arrivals (their citers) only the references the
+    arrivals may have changed are resolved again; otherwise every reference of every record is.
+    `read` holds documents already read (a write since shows up as a conflict; the next round reads).
+    """
+    known = read or {}
+    current = {rid: known[rid] for rid in ids if rid in known}
+    if len(current) < len(ids):
+        current |= read_documents(es, index, [rid for rid in ids if rid not in known])
     wanted: list[Wanted] = []
+    redo: dict[str, list[bool]] = {}
     for rid, (record, _, _) in current.items():
-        wanted += [Wanted(rid, ref) for ref in record.references]
+        refs = [Wanted(rid, ref) for ref in record.references]
+        citer = partial and rid not in arrivals.ids
+        redo[rid] = _affected(refs, arrivals) if citer else [True] * len(refs)
+        wanted += [w for w, again in zip(refs, redo[rid], strict=True) if again]
     resolved = iter(resolve(es, index, wanted))
     actions: list[dict[str, Any]] = []
     dirty: dict[str, set[str]] = {}
     for rid, (record, citations, version) in current.items():
-        targets = [next(resolved) for _ in record.references]
-        linked, cites, cites_self = _linked_state(record, targets)
+        found: dict[str, Record] = {}
+        targets: list[str | None] = []
+        for ref, again in zip(record.references, redo[rid], strict=True):
+            if not again:
+                targets.append(ref.linked_id)
+                continue
+            target = next(resolved)
+            if target is not None:
+                found[target.id] = target
+            targets.append(target.id if target else None)
+        known_self = set(citations.get("cites_self") or [])
+        linked, cites, cites_self = _linked_state(record, targets, found, known_self)
         new = _new_citations(citations, cites, cites_self)
         old_cites = set(citations.get("cites") or [])
         # A record that just arrived may have changed its access level: all it cites is recounted.
-        dirty[rid] = old_cites | set(cites) if rid in arrived else old_cites ^ set(cites)
+        dirty[rid] = old_cites | set(cites) if rid in arrivals.ids else old_cites ^ set(cites)
         if linked.references == record.references and new == citations:
             continue
         actions.append({
@@ -160,6 +219,14 @@ def _round(
     return conflicts
 
 
+@dataclass(frozen=True)
+class Arrivals:
+    """Records just written, whose citers are being relinked: their IDs and their match keys."""
+
+    ids: frozenset[str]
+    keys: frozenset[str]
+
+
 def link_records(
     es: Elasticsearch, index: str, ids: Sequence[str], tokenizer: Tokenizer, *, incoming: bool = True
 ) -> LinkResult:
@@ -170,26 +237,45 @@ def link_records(
         return result
     # Candidates and citers are found by search: what was just written must be visible to it.
     es.indices.refresh(index=index)
-    for start in range(0, len(ids), BATCH):
-        part = ids[start : start + BATCH]
-        todo = list(part)
-        if incoming:
-            arrived = [rec for rec, _, _ in read_documents(es, index, part).values()]
-            todo += citers_of(es, index, arrived)
-        for start2 in range(0, len(todo), BATCH):
-            _link_batch(es, index, todo[start2 : start2 + BATCH], tokenizer, set(part), result)
+    arrivals = Arrivals(frozenset(ids), frozenset())
+    todo = list(ids)
+    read: dict[str, Document] = {}
+    if incoming:
+        # The citers of the whole call at once: one citing several of `ids` is written once.
+        keys: set[str] = set()
+        citers: list[str] = []
+        for start in range(0, len(ids), BATCH):
+            docs = read_documents(es, index, ids[start : start + BATCH])
+            read.update(docs)
+            arrived = [rec for rec, _, _ in docs.values()]
+            keys.update(k for r in arrived for k in record_keys(r))
+            citers += citers_of(es, index, arrived)
+        todo += [c for c in _unique(citers) if c not in arrivals.ids]
+        arrivals = Arrivals(arrivals.ids, frozenset(keys))
+    for start in range(0, len(todo), BATCH):
+        _link_batch(es, index, todo[start : start + BATCH], tokenizer, arrivals, result, read)
     return result
 
 
 def _link_batch(
-    es: Elasticsearch, index: str, ids: list[str], tokenizer: Tokenizer, arrived: set[str], result: LinkResult
+    es: Elasticsearch,
+    index: str,
+    ids: list[str],
+    tokenizer: Tokenizer,
+    arrivals: Arrivals,
+    result: LinkResult,
+    read: Mapping[str, Document],
 ) -> None:
     pending = ids
     result.examined += len(ids)
     for round_no in range(CONFLICT_ROUNDS):
         if round_no:
             time.sleep(random.uniform(0, 0.04 * 2 ** min(round_no, 6)))
-        pending = _round(es, index, pending, tokenizer, arrived, result)
+        # A record that met a concurrent write may have new references: those rounds redo it whole.
+        first = not round_no
+        pending = _round(
+            es, index, pending, tokenizer, arrivals, result, partial=first, read=read if first else None
+        )
         if not pending:
             return
     result.failed += pending

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 
 from mappings.analysis.normalize import fold
 from mappings.citations.doi import normalize_doi
@@ -19,6 +20,9 @@ _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _FIRST_PAGE = re.compile(r"[A-Za-z]?\d+")
 
 
+# Folding (NFKC, opencc) is the dear part of a key, and a title recurs: in each reference citing
+# it, and each time a record is relinked.
+@lru_cache(maxsize=65536)
 def title_fingerprint(title: str) -> str | None:
     """Folded title without spaces or punctuation, hashed short; None when too short to mean anything."""
     text = _NON_WORD.sub("", fold(title))
@@ -35,7 +39,7 @@ def first_page(pages: str | None) -> str | None:
 
 
 def _keys(
-    doi: str | None, title: str | None, surname: str | None, years: list[int], pages: str | None
+    doi: str | None, title: str | None, surname: str | None, years: tuple[int, ...], pages: str | None
 ) -> list[str]:
     keys: list[str] = []
     norm = normalize_doi(doi) if doi else None
@@ -51,27 +55,37 @@ def _keys(
     return keys
 
 
+# A reference's keys are asked for on every write of its record (stored keys) and every time it is
+# resolved (lookup keys): memoised on the fields they are made of.
+@lru_cache(maxsize=1 << 17)
+def _ref_keys(
+    doi: str | None, title: str | None, author: str | None, year: int | None, pages: str | None, spread: bool
+) -> tuple[str, ...]:
+    years = (year - 1, year, year + 1) if year and spread else (year,) if year else ()
+    surname = first_surname(author) if author else None
+    return tuple(_keys(doi, title, surname, years, pages))
+
+
 def reference_keys(ref: Reference) -> list[str]:
     """Keys to look a reference up by (its year and the neighbours, for online-first dates)."""
-    years = [ref.year - 1, ref.year, ref.year + 1] if ref.year else []
-    surname = first_surname(ref.authors[0]) if ref.authors else None
-    return _keys(ref.doi, ref.title, surname, years, ref.pages)
+    author = ref.authors[0] if ref.authors else None
+    return list(_ref_keys(ref.doi, ref.title, author, ref.year, ref.pages, True))
 
 
 def reference_stored_keys(ref: Reference) -> list[str]:
     """Keys stored on an unresolved reference: its own year only (records look up their ±1 years)."""
-    surname = first_surname(ref.authors[0]) if ref.authors else None
-    return _keys(ref.doi, ref.title, surname, [ref.year] if ref.year else [], ref.pages)
+    author = ref.authors[0] if ref.authors else None
+    return list(_ref_keys(ref.doi, ref.title, author, ref.year, ref.pages, False))
 
 
 def record_keys(record: Record) -> list[str]:
     """Keys stored on a record (field `match_keys`); its own year only."""
     surname = first_surname(record.authors[0].name) if record.authors else None
-    return _keys(record.doi, record.title, surname, [record.year] if record.year else [], record.pages)
+    return _keys(record.doi, record.title, surname, (record.year,) if record.year else (), record.pages)
 
 
 def record_lookup_keys(record: Record) -> list[str]:
     """Keys a newly arrived record uses to find unresolved references citing it (its year ±1)."""
     surname = first_surname(record.authors[0].name) if record.authors else None
-    years = [record.year - 1, record.year, record.year + 1] if record.year else []
+    years = (record.year - 1, record.year, record.year + 1) if record.year else ()
     return _keys(record.doi, record.title, surname, years, record.pages)
