@@ -46,7 +46,7 @@ sys.path.insert(0, str(_HERE.parent))
 
 from bench import harness  # noqa: E402
 from bench.harness import log, table  # noqa: E402
-from bench.query import pick_queries, run_load  # noqa: E402
+from bench.query import Tally, drive, pick_queries, summary  # noqa: E402
 
 DEEP_HIT = 50_000
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{4,8}")
@@ -260,8 +260,7 @@ class SizeRun:
 
     def _time(self, qs: list[str], send_api: Callable[[str], Any], send_es: Callable[[str], Any]) -> dict[str, Any]:
         n = max(self.args.requests, len(qs))
-        api = run_load(send_api, qs, 1, n)
-        es = run_load(send_es, qs, 1, n)
+        api, es = _turns({"api": send_api, "es": send_es}, qs, n)
         keys = ("p50_ms", "p95_ms", "p99_ms", "errors")
         return {
             "api": {k: api[k] for k in keys},
@@ -340,7 +339,7 @@ class SizeRun:
                                                                "cursor": cursor})  # fmt: skip
 
             if cursor is None:
-                es = run_load(send_es, [q], 1, self.args.requests)
+                es = _turns({"es": send_es}, [q], self.args.requests)[0]
                 return {"queries": 1, "mean_total": total, "api": None,
                         "es": {k: es[k] for k in ("p50_ms", "p95_ms", "p99_ms", "errors")},
                         "note": "the search API returned no cursor: API arm skipped"}  # fmt: skip
@@ -367,6 +366,18 @@ class SizeRun:
                 return None
             seen += len(body["hits"])
         return cursor
+
+
+def _turns(targets: dict[str, Callable[[str], Any]], qs: list[str], n: int, turns: int = 8) -> list[dict[str, Any]]:
+    """n requests per target at concurrency 1, the targets taking turns on the same slices of the
+    query sequence (as bench/query.py does), so a drifting machine load falls on both sides alike."""
+    tallies = {name: Tally() for name in targets}
+    turns = max(1, min(n, turns))
+    bounds = [n * k // turns for k in range(turns + 1)]
+    for k in range(turns):
+        for name in list(targets) if k % 2 == 0 else list(reversed(targets)):
+            drive(targets[name], qs, 1, range(bounds[k], bounds[k + 1]), tallies[name])
+    return [summary(tallies[name], 1, turns) for name in targets]
 
 
 def _group(field: str) -> str:
