@@ -650,32 +650,42 @@ def centres_list() -> None:
               help="API worker processes (default: CHAXIN_API_WORKERS)")  # fmt: skip
 def serve(host: str, port: int, workers: int | None) -> None:
     """Run the API and the search pages."""
-    import uvicorn
-
     from appdb.session import upgrade
 
     settings = get_settings()
     upgrade(settings.effective_database_url)
-    # h11 rather than httptools: httptools refuses a URL past ~64 KB in English before the app sees it;
-    # with room for 1 MiB, the app's own limit (web/url_limit.py) answers in Chinese first.
-    # Several processes share one socket: one Python process serves requests one GIL at a time.
-    # Everything a request relies on across requests lives outside the process (sessions and history
-    # in the database, rate limits in Redis, the CSRF key in the environment or one file).
-    uvicorn.run("web.app:create_app", factory=True, host=host, port=port, log_level="info", http="h11",
-                h11_max_incomplete_event_size=H11_MAX_EVENT_BYTES, workers=workers or settings.api_workers,
-                **uvicorn_proxy_options(settings))  # fmt: skip
+    # uvicorn's own command replaces this process: with several workers it stays as their supervisor,
+    # and a supervisor that had imported this CLI (ingest, Celery, the parsers) held 100 MB for nothing.
+    argv = uvicorn_argv(settings, host=host, port=port, workers=workers or settings.api_workers)
+    os.execvp(argv[0], argv)
 
 
 H11_MAX_EVENT_BYTES = 1024 * 1024
 
 
-def uvicorn_proxy_options(settings: Settings) -> dict[str, Any]:
+def uvicorn_argv(settings: Settings, *, host: str, port: int, workers: int) -> list[str]:
+    """The uvicorn command line that `chaxin serve` becomes.
+
+    h11 rather than httptools: httptools refuses a URL past ~64 KB in English before the app sees it;
+    with room for 1 MiB, the app's own limit (web/url_limit.py) answers in Chinese first.
+    Several processes share one socket: one Python process serves requests one GIL at a time.
+    Everything a request relies on across requests lives outside the process (sessions and history
+    in the database, rate limits in Redis, the CSRF key in the environment or one file).
+    """
+    return [
+        sys.executable, "-m", "uvicorn", "web.app:create_app", "--factory", "--host", host, "--port", str(port),
+        "--log-level", "info", "--http", "h11", "--h11-max-incomplete-event-size", str(H11_MAX_EVENT_BYTES),
+        "--workers", str(workers), *uvicorn_proxy_args(settings),
+    ]  # fmt: skip
+
+
+def uvicorn_proxy_args(settings: Settings) -> list[str]:
     """Forwarded headers are believed only from CHAXIN_TRUSTED_PROXIES; uvicorn's own default (trust
     127.0.0.1) would let anyone on the host, or behind an unconfigured proxy, pick their address."""
     proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
     if not proxies:
-        return {"proxy_headers": False, "forwarded_allow_ips": ""}
-    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(proxies)}
+        return ["--no-proxy-headers", "--forwarded-allow-ips", ""]
+    return ["--proxy-headers", "--forwarded-allow-ips", ",".join(proxies)]
 
 
 @app.command()

@@ -605,16 +605,13 @@ def test_an_account_has_a_failure_cap_of_its_own_across_addresses(tmp_path_facto
 
 
 def test_uvicorn_trusts_forwarded_headers_only_from_configured_proxies() -> None:
-    from chaxin.cli import uvicorn_proxy_options
+    from chaxin.cli import uvicorn_proxy_args
 
     none = settings_for("x")
     assert none.trusted_proxies == ""
-    assert uvicorn_proxy_options(none) == {"proxy_headers": False, "forwarded_allow_ips": ""}
+    assert uvicorn_proxy_args(none) == ["--no-proxy-headers", "--forwarded-allow-ips", ""]
     some = none.model_copy(update={"trusted_proxies": " 10.0.0.5, 172.16.0.0/12 "})
-    assert uvicorn_proxy_options(some) == {
-        "proxy_headers": True,
-        "forwarded_allow_ips": "10.0.0.5,172.16.0.0/12",
-    }
+    assert uvicorn_proxy_args(some) == ["--proxy-headers", "--forwarded-allow-ips", "10.0.0.5,172.16.0.0/12"]
 
 
 def test_a_password_change_revokes_the_accounts_api_tokens(site: Site) -> None:

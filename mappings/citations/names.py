@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pypinyin import Style, lazy_pinyin
-
 from mappings.analysis.normalize import fold
+from mappings.citations.pinyin import syllables
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
 # Name parts are split at spaces, commas and full stops; a hyphen or an apostrophe stays inside its part
@@ -56,7 +55,7 @@ def latin_parts(name: str) -> tuple[str, ...]:
         chars = _HAN.findall(folded)
         if not chars:
             return ()
-        syl = lazy_pinyin(chars, style=Style.NORMAL)
+        syl = syllables(chars)
         # Two-character compound surnames are rare; the first character is the surname.
         return (syl[0], "".join(syl[1:])) if len(syl) > 1 else (syl[0],)
     if "," in folded:
