@@ -238,14 +238,19 @@ class SizeRun:
         body["_source"] = list(SUMMARY_FIELDS)
         return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
-    def _pair(self, qs: list[str], mode: str, filters: dict[str, list[str]] | None = None) -> dict[str, Any]:
-        """Warm up, then time the same requests through the API and straight to ES."""
-        bodies = {q: self._es_body(q, mode, filters) for q in qs}
+    def _pair(
+        self, qs: list[str], mode: str, filters: dict[str, dict[str, list[str]]] | None = None
+    ) -> dict[str, Any]:
+        """Warm up, then time the same requests through the API and straight to ES.
+
+        `filters` gives each query its own facet filters (query → facet → values)."""
+        own = filters or {}
+        bodies = {q: self._es_body(q, mode, own.get(q)) for q in qs}
         url = f"{self.es_url}/{self.names.read_alias}/_search"
-        params: dict[str, Any] = {"mode": mode, "size": self.args.size, **(filters or {})}
+        params: dict[str, Any] = {"mode": mode, "size": self.args.size}
 
         def send_api(q: str) -> Any:
-            return self.api.get("/api/v1/search", params={**params, "q": q})
+            return self.api.get("/api/v1/search", params={**params, **own.get(q, {}), "q": q})
 
         def send_es(q: str) -> Any:
             return self.esx.post(url, content=bodies[q])
@@ -284,13 +289,21 @@ class SizeRun:
     def boolean_class(self) -> dict[str, Any]:
         runs = self._title_runs(48)
         qs = [f"(TI='{a[:2]}' OR AB='{b[:2]}') NOT TI='{b[-2:]}'" for a, b in zip(runs[::2], runs[1::2], strict=False)]
-        # The facet values the unfiltered searches share most, so the four filters leave hits.
-        probe = self.api.get("/api/v1/search", params={"q": qs[0], "mode": "pro", "size": 1})
-        probe.raise_for_status()
-        first = probe.json()["facets"]
-        filters = {name: [first[name][0]["value"]] for name in ("doc_type", "year", "category", "discipline")
-                   if first.get(name)}  # fmt: skip
+        # Each query drills down through the four facets, taking the commonest value of each given the
+        # ones already chosen, so its four filters together still leave hits (one set of values for all
+        # queries, taken from the first query's facets, left none from 100k records on).
+        filters = {q: self._drill_down(q) for q in qs}
         return self._pair(qs, "pro", filters) | {"filters": filters}
+
+    def _drill_down(self, q: str) -> dict[str, list[str]]:
+        chosen: dict[str, list[str]] = {}
+        for name in ("doc_type", "year", "category", "discipline"):
+            probe = self.api.get("/api/v1/search", params={"q": q, "mode": "pro", "size": 1, **chosen})
+            probe.raise_for_status()
+            values = probe.json()["facets"].get(name) or []
+            if values:
+                chosen[name] = [str(values[0]["value"])]
+        return chosen
 
     def big_class(self) -> dict[str, Any]:
         # The most common abstract words of the corpus: each matches a large share of it.
