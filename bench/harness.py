@@ -88,21 +88,33 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Current RSS of a process and all its descendants (Linux /proc), in MB."""
+def _tree_kb(pid: int, path: str, key: str) -> float:
     total_kb = 0
     stack = [pid]
     while stack:
         p = stack.pop()
         try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(f"/proc/{p}/{path}").read_text().splitlines():
+                if line.startswith(key):
                     total_kb += int(line.split()[1])
                     break
         except OSError:
             continue
         stack += _children(p)
     return round(total_kb / 1024, 1)
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Current RSS of a process and all its descendants (Linux /proc), in MB.
+
+    Pages the processes share (the interpreter, the extension modules' code) count once per process."""
+    return _tree_kb(pid, "status", "VmRSS:")
+
+
+def tree_pss_mb(pid: int) -> float:
+    """Current PSS of a process and all its descendants, in MB: each shared page split among the
+    processes that map it, so the sum is what the tree takes from the machine."""
+    return _tree_kb(pid, "smaps_rollup", "Pss:")
 
 
 def machine_info() -> dict[str, Any]:
@@ -140,6 +152,10 @@ class Proc:
         rss = tree_rss_mb(self.popen.pid) if self.alive() else 0.0
         self.peak_tree_rss_mb = max(self.peak_tree_rss_mb, rss)
         return rss
+
+    def sample_pss(self) -> float:
+        """Sample the PSS of this process tree (see tree_pss_mb)."""
+        return tree_pss_mb(self.popen.pid) if self.alive() else 0.0
 
     def alive(self) -> bool:
         return self.popen.poll() is None

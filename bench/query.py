@@ -273,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         results["pro_runs"] = bench_pro(args, settings, names, port, results["pro_queries"], levels)
         results["exports"] = bench_exports(port, limit=10_000)
         results["api_rss_mb_after_runs"] = api.sample_rss()
+        results["api_pss_mb_after_runs"] = api.sample_pss()
     except BaseException as exc:
         results["error"] = f"{type(exc).__name__}: {exc}"
         raise
@@ -542,7 +543,9 @@ def report(results: dict[str, Any]) -> str:
     rss = results.get("peak_rss_mb")
     if rss:
         api_rss = results.get("api_rss_mb_after_runs")
-        parts.append(f"peak RSS: bench process {rss:,.0f} MB; API process {api_rss or 0:,.0f} MB; load average at start "
+        api_pss = results.get("api_pss_mb_after_runs")
+        parts.append(f"peak RSS: bench process {rss:,.0f} MB; API processes {api_rss or 0:,.0f} MB RSS, "
+                     f"{api_pss or 0:,.0f} MB PSS (shared pages split); load average at start "
                      f"{', '.join(f'{x:.2f}' for x in results['load_average_at_start'])}")  # fmt: skip
     return "\n\n".join(parts)
 

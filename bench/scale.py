@@ -219,6 +219,7 @@ class SizeRun:
                 classes.append({"class": name, **made})
             self.out["classes"] = classes
             self.out["api_rss_mb"] = api.sample_rss()
+            self.out["api_pss_mb"] = api.sample_pss()
         finally:
             self.api.close()
             self.esx.close()
@@ -415,10 +416,10 @@ def report(results: dict[str, Any]) -> str:
     parts = [f"== Scale benchmark on {results['elasticsearch']['url']} ({results['elasticsearch']['nodes']} node(s)); "
              f"load average at start {', '.join(f'{x:.2f}' for x in results['load_average_at_start'])}"]  # fmt: skip
     parts.append(table(
-        ["records", "rec/s", "worker CPU ms/rec", "ES CPU ms/rec", "worker/ES", "worker peak RSS MB", "API RSS MB"],
+        ["records", "rec/s", "worker CPU ms/rec", "ES CPU ms/rec", "worker/ES", "worker peak RSS MB", "API RSS MB", "API PSS MB"],
         [[r["records"], r["ingest"]["records_per_s"], r["ingest"]["worker_cpu_ms_per_record"],
           r["ingest"]["es_cpu_ms_per_record"], r["ingest"]["worker_over_es_cpu"], r["ingest"]["worker_peak_rss_mb"],
-          r.get("api_rss_mb")] for r in runs],
+          r.get("api_rss_mb"), r.get("api_pss_mb")] for r in runs],
         title="== Ingest", digits=2))  # fmt: skip
     groups = list(runs[0]["disk"]["groups_bytes_per_record"])
     parts.append(table(
