@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session
 
 from appdb.models import ExportJob
 
+# A job in one of these states is never run again (expired: done, and its file deleted).
+FINISHED = ("done", "failed", "expired")
+
 
 @dataclass(frozen=True)
 class ExportRequest:
@@ -97,7 +100,7 @@ def user_jobs(session: Session, user_id: int, limit: int = 50) -> list[ExportJob
 def start(session: Session, job_id: int) -> ExportJob | None:
     """Mark the job running (again, when a worker died mid-file) and return it; None if it is finished or gone."""
     job = session.get(ExportJob, job_id)
-    if job is None or job.state in ("done", "failed"):
+    if job is None or job.state in FINISHED:
         return None
     job.state = "running"
     job.started_at = datetime.now(UTC)
@@ -109,17 +112,33 @@ def progress(session: Session, job_id: int, written: int) -> None:
     session.execute(update(ExportJob).where(ExportJob.id == job_id).values(written=written))
 
 
-def finish(session: Session, job_id: int, *, written: int, path: Path, size: int) -> None:
-    session.execute(
-        update(ExportJob).where(ExportJob.id == job_id).values(
+def finish(session: Session, job_id: int, *, written: int, path: Path, size: int) -> bool:
+    """Record the finished file; False when another run of the same job finished first (a task sent
+    again by the resume sweep while the first was only slow), whose file then stands."""
+    done = session.execute(
+        update(ExportJob).where(ExportJob.id == job_id, ExportJob.state.not_in(FINISHED)).values(
             state="done", written=written, path=str(path), bytes=size, finished_at=datetime.now(UTC)
         )
     )  # fmt: skip
+    return bool(getattr(done, "rowcount", 0))
+
+
+def stalled(session: Session, idle_seconds: float) -> list[int]:
+    """Unfinished jobs neither submitted nor started in the last `idle_seconds`: their task may be lost."""
+    cutoff = datetime.now(UTC).timestamp() - idle_seconds
+    rows = session.execute(
+        select(ExportJob.id, ExportJob.created_at, ExportJob.started_at).where(ExportJob.state.in_(("queued", "running")))
+    ).all()
+    return [
+        job_id for job_id, created, started in rows
+        if max(_aware(m).timestamp() for m in (created, started) if m is not None) < cutoff
+    ]  # fmt: skip
 
 
 def fail(session: Session, job_id: int, message: str) -> None:
+    """Mark the job failed, unless another run of it finished first."""
     session.execute(
-        update(ExportJob).where(ExportJob.id == job_id).values(
+        update(ExportJob).where(ExportJob.id == job_id, ExportJob.state.not_in(FINISHED)).values(
             state="failed", message=message[:1000], finished_at=datetime.now(UTC)
         )
     )  # fmt: skip

@@ -81,9 +81,11 @@ def run_export(self: Task, job_id: int, index_prefix: str) -> None:
     fmt = FORMATS[fmt_name]
     out_dir = settings.effective_export_dir
     out_dir.mkdir(parents=True, exist_ok=True)
-    final = out_dir / f"export-{job_id}-{secrets.token_hex(8)}.{fmt.extension}"
-    # One name per job: a task handed out again after its worker died overwrites what that one left.
-    partial = out_dir / f"export-{job_id}.{fmt.extension}.part"
+    run = secrets.token_hex(8)
+    final = out_dir / f"export-{job_id}-{run}.{fmt.extension}"
+    # One name per run: the resume sweep may send a slow job's task again, and two runs must not
+    # write into one file. The run that finishes first keeps its file and removes what dead runs left.
+    partial = out_dir / f"export-{job_id}-{run}.{fmt.extension}.part"
     service = SearchService(_es(), IndexNames(index_prefix), get_tokenizer(settings.tokenizer_backend))
     seen = [0]
     try:
@@ -114,4 +116,9 @@ def run_export(self: Task, job_id: int, index_prefix: str) -> None:
             exports.fail(session, job_id, f"导出失败（{type(exc).__name__}），请重新提交")
         return
     with Session.begin() as session:
-        exports.finish(session, job_id, written=seen[0], path=final, size=final.stat().st_size)
+        first = exports.finish(session, job_id, written=seen[0], path=final, size=final.stat().st_size)
+    if not first:
+        final.unlink(missing_ok=True)
+        return
+    for left in out_dir.glob(f"export-{job_id}-*.part"):
+        left.unlink(missing_ok=True)

@@ -14,7 +14,7 @@ CHUNK_TASK = "ingest.chunk"
 LINK_TASK = "citeindex.link_records"
 # Export jobs (exportjobs/) are queued by the web layer by this name.
 EXPORT_TASK = "exportjobs.run"
-TASK_MODULES = ["ingest.tasks", "ingest.resume", "citeindex.tasks", "exportjobs.tasks"]
+TASK_MODULES = ["ingest.tasks", "ingest.resume", "citeindex.tasks", "exportjobs.tasks", "exportjobs.resume"]
 # Task priorities 0 (first) to 9 on Redis, one list each; ingest/submit.py spreads a job over them.
 PRIORITY_STEPS = 10
 

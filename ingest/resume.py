@@ -15,7 +15,7 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,41 +53,61 @@ def _queue_lists(queue: str) -> list[str]:
     return [queue] + [f"{queue}{_PRIORITY_SEP}{p}" for p in range(1, PRIORITY_STEPS)]
 
 
-def _chunk_of(message: dict[str, Any]) -> tuple[int, int] | None:
-    """(job, chunk) of a chunk task's message, else None."""
-    if message.get("headers", {}).get("task") != CHUNK_TASK:
-        return None
-    body: Any = message.get("body", "")
-    if message.get("properties", {}).get("body_encoding") == "base64":
-        body = base64.b64decode(body)
-    args = json.loads(body)[0]
-    return int(args[0]), int(args[4]["chunk_no"])
+def messages_in_broker(r: redis.Redis, queue: str = "celery") -> Iterator[dict[str, Any]]:
+    """Every task message still queued on `queue` (each priority step) or taken by a worker and not
+    yet acknowledged (retries waiting for their countdown included). What is not a message is skipped."""
 
-
-def chunks_in_broker(r: redis.Redis, jobs: Iterable[int], queue: str = "celery") -> set[tuple[int, int]]:
-    """(job, chunk) of every chunk task of `jobs` still queued or taken by a worker (retries waiting
-    for their countdown included)."""
-    wanted = set(jobs)
-    found: set[tuple[int, int]] = set()
-
-    def note(raw: bytes | str) -> None:
+    def parsed(raw: bytes | str) -> dict[str, Any] | None:
         try:
             item = json.loads(raw)
-            message = item[0] if isinstance(item, list) else item  # unacked: [message, exchange, key]
-            key = _chunk_of(message)
-        except (ValueError, KeyError, IndexError, TypeError):
-            return  # not a message of ours
-        if key and key[0] in wanted:
-            found.add(key)
+        except ValueError:
+            return None
+        message = item[0] if isinstance(item, list) and item else item  # unacked: [message, exchange, key]
+        return message if isinstance(message, dict) else None
 
     for name in _queue_lists(queue):
         start = 0
         while page := r.lrange(name, start, start + _PAGE - 1):
             for raw in page:
-                note(raw)
+                if (message := parsed(raw)) is not None:
+                    yield message
             start += _PAGE
     for _, raw in r.hscan_iter(_UNACKED, count=_PAGE):
-        note(raw)
+        if (message := parsed(raw)) is not None:
+            yield message
+
+
+def task_args(message: dict[str, Any], task: str) -> list[Any] | None:
+    """The positional arguments of a message of `task`, else None."""
+    if message.get("headers", {}).get("task") != task:
+        return None
+    body: Any = message.get("body", "")
+    if message.get("properties", {}).get("body_encoding") == "base64":
+        body = base64.b64decode(body)
+    try:
+        args = json.loads(body)[0]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+    return args if isinstance(args, list) else None
+
+
+def _chunk_of(message: dict[str, Any]) -> tuple[int, int] | None:
+    """(job, chunk) of a chunk task's message, else None."""
+    args = task_args(message, CHUNK_TASK)
+    return (int(args[0]), int(args[4]["chunk_no"])) if args is not None else None
+
+
+def chunks_in_broker(r: redis.Redis, jobs: Iterable[int], queue: str = "celery") -> set[tuple[int, int]]:
+    """(job, chunk) of every chunk task of `jobs` still queued or taken by a worker."""
+    wanted = set(jobs)
+    found: set[tuple[int, int]] = set()
+    for message in messages_in_broker(r, queue):
+        try:
+            key = _chunk_of(message)
+        except (ValueError, KeyError, IndexError, TypeError):
+            continue  # not a message of ours
+        if key and key[0] in wanted:
+            found.add(key)
     return found
 
 
@@ -132,11 +152,14 @@ def resume_stalled(settings: Settings) -> list[ResumeResult]:
     return results
 
 
-def _sweep_forever(settings: Settings, stop: threading.Event) -> None:
+def sweep_forever(
+    settings: Settings, stop: threading.Event, name: str, what: str, sweep: Callable[[Settings], object]
+) -> None:
+    """Run `sweep` every half visibility timeout (1-60 s) until `stop`, in one worker at a time per
+    broker and database (a Redis lock named for `name`), whichever worker it is. `what` is for the log."""
     interval = max(1.0, min(60.0, settings.broker_visibility_timeout / 2))
-    # One sweeper at a time per broker and database, whichever worker it is.
     digest = hashlib.sha256(settings.effective_database_url.encode()).hexdigest()[:16]
-    key = f"chaxin:resume-sweep:{broker_id(settings)}:{digest}"
+    key = f"chaxin:{name}-sweep:{broker_id(settings)}:{digest}"
     r = make_redis(settings)
     while not stop.wait(interval):
         try:
@@ -144,14 +167,14 @@ def _sweep_forever(settings: Settings, stop: threading.Event) -> None:
             if not lock.acquire():
                 continue
             try:
-                resume_stalled(settings)
+                sweep(settings)
             finally:
                 try:
                     lock.release()
                 except redis.exceptions.LockError:
                     pass
         except Exception:  # a database or broker hiccup must not end the sweeps
-            log.exception("looking for stalled ingest jobs failed")
+            log.exception("looking for stalled %s failed", what)
 
 
 _stop = threading.Event()
@@ -159,4 +182,5 @@ _stop = threading.Event()
 
 @worker_ready.connect  # type: ignore[untyped-decorator]
 def _start_sweeper(**_: Any) -> None:
-    threading.Thread(target=_sweep_forever, args=(get_settings(), _stop), name="resume-stalled", daemon=True).start()
+    threading.Thread(target=sweep_forever, args=(get_settings(), _stop, "resume", "ingest jobs", resume_stalled),
+                     name="resume-stalled", daemon=True).start()  # fmt: skip
