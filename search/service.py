@@ -28,6 +28,8 @@ SUMMARY_FIELDS = (
     "id", "source", "source_id", "doc_type", "title", "title_en", "authors", "abstract", "keywords", "venue",
     "year", "category", "discipline", "doi", "tech_report",
 )  # fmt: skip
+# A hit list's `_source`: the summary and the stored citation counts (search/citations.py stored_counts).
+HIT_SOURCE = (*SUMMARY_FIELDS, *citations.STORED_FIELDS)
 
 
 @contextmanager
@@ -86,13 +88,13 @@ class SearchService:
         (CURSOR_START, then the `cursor` of each result) through any number of them."""
         body = build_simple(q, tokenizer=self.tokenizer, page=page, size=size, filters=filters, sort=sort)
         body["query"] = self._police(body["query"], principal)
-        body["_source"] = list(SUMMARY_FIELDS)
+        body["_source"] = list(HIT_SOURCE)
         resp, paging = self._page(body, page, cursor)
         result = {
             "total": resp["hits"]["total"]["value"] if cursor is None else paging["total"],
             "page": page,
             "size": size,
-            "hits": self._with_counts(self._hits(resp["hits"]["hits"], principal), principal),
+            "hits": self._with_counts(self._hits(resp["hits"]["hits"], principal), resp["hits"]["hits"], principal),
             "facets": self._facets(resp.get("aggregations", {})),
         }
         _paged(result, paging)
@@ -145,11 +147,16 @@ class SearchService:
         resp = self._search(citations.counts_body(ids, principal), filter_path=citations.COUNTS_FILTER_PATH)
         return citations.read_counts(resp, ids)
 
-    def _with_counts(self, hits: list[dict[str, Any]], principal: Principal) -> list[dict[str, Any]]:
-        # One request for the whole page of hits, never one per hit.
-        counts = self.citation_counts([h["id"] for h in hits], principal)
+    def _with_counts(
+        self, hits: list[dict[str, Any]], raw: list[dict[str, Any]], principal: Principal
+    ) -> list[dict[str, Any]]:
+        """Each shown hit with 被引 and 他引 as `principal` may see them: the stored counts from the
+        hit's own `_source` where they are exact for `principal`, one live request for the rest."""
+        as_anonymous = citations.sees_as_anonymous(principal)
+        stored = {h["_id"]: citations.stored_counts(h.get("_source") or {}, as_anonymous=as_anonymous) for h in raw}
+        live = self.citation_counts([h["id"] for h in hits if stored.get(h["id"]) is None], principal)
         for hit in hits:
-            hit.update(counts.get(hit["id"], citations.ZERO).as_dict())
+            hit.update((stored.get(hit["id"]) or live.get(hit["id"], citations.ZERO)).as_dict())
         return hits
 
     def citing(
@@ -233,7 +240,7 @@ class SearchService:
         if year_to is not None:
             query = {"bool": {"must": [query], "filter": [published_by(year_to)]}}
         request.body["query"] = self._police(query, principal)
-        request.body["_source"] = list(SUMMARY_FIELDS)
+        request.body["_source"] = list(HIT_SOURCE)
         resp, paging = self._page(request.body, page, cursor)
         result = {
             "total": resp["hits"]["total"]["value"] if cursor is None else paging["total"],
@@ -241,7 +248,7 @@ class SearchService:
             "size": size,
             "normalized": request.normalized,
             "cnki": request.cnki,
-            "hits": self._with_counts(self._hits(resp["hits"]["hits"], principal), principal),
+            "hits": self._with_counts(self._hits(resp["hits"]["hits"], principal), resp["hits"]["hits"], principal),
             "facets": self._facets(resp.get("aggregations", {})),
         }
         _paged(result, paging)
