@@ -20,7 +20,7 @@ from search.highlight import map_fragment, map_values
 from search.paging import CURSOR_KEEP_ALIVE, CURSOR_START, STALE_MESSAGE, Cursor, CursorExpired, fingerprint
 from search.policy import Visibility, effective_level, notice, police, redact, visibility
 from search.principal import ANONYMOUS, Principal
-from search.pro_query import build_pro, published_by
+from search.pro_query import ProRequest, build_pro, published_by
 from search.query import HistoryResolver
 from search.simple_query import build_simple, term_query, terms
 
@@ -86,9 +86,7 @@ class SearchService:
     ) -> dict[str, Any]:
         """A page of a free-text search: by `page` within the first 10,000 hits, or by `cursor`
         (CURSOR_START, then the `cursor` of each result) through any number of them."""
-        body = build_simple(q, tokenizer=self.tokenizer, page=page, size=size, filters=filters, sort=sort)
-        body["query"] = self._police(body["query"], principal)
-        body["_source"] = list(HIT_SOURCE)
+        body = self.simple_body(q, page=page, size=size, filters=filters, sort=sort, principal=principal)
         resp, paging = self._page(body, page, cursor)
         result = {
             "total": resp["hits"]["total"]["value"] if cursor is None else paging["total"],
@@ -102,6 +100,23 @@ class SearchService:
             # No record holds every term: say how many hold each one, as CNKI does.
             result["per_term"] = self._per_term(q, filters, principal)
         return result
+
+    def simple_body(
+        self,
+        q: str,
+        *,
+        page: int = 1,
+        size: int = 20,
+        filters: Mapping[str, Sequence[str]] | None = None,
+        sort: str = "relevance",
+        principal: Principal = ANONYMOUS,
+    ) -> dict[str, Any]:
+        """The search body `simple` sends (policed for `principal`): also what bench/query.py sends
+        straight to Elasticsearch, so that its API/ES ratio compares the same request."""
+        body = build_simple(q, tokenizer=self.tokenizer, page=page, size=size, filters=filters, sort=sort)
+        body["query"] = self._police(body["query"], principal)
+        body["_source"] = list(HIT_SOURCE)
+        return body
 
     def _page(
         self, body: dict[str, Any], page: int, cursor: str | None
@@ -233,14 +248,10 @@ class SearchService:
 
         The kept query is the one before the access policy: `#n` combines it again later, policed for
         whoever runs that search then."""
-        request = build_pro(
-            q, tokenizer=self.tokenizer, page=page, size=size, filters=filters, history=history, sort=sort
-        )
-        query = request.body["query"]
-        if year_to is not None:
-            query = {"bool": {"must": [query], "filter": [published_by(year_to)]}}
-        request.body["query"] = self._police(query, principal)
-        request.body["_source"] = list(HIT_SOURCE)
+        request, query = self.pro_request(
+            q, page=page, size=size, filters=filters, history=history, sort=sort, principal=principal,
+            year_to=year_to,
+        )  # fmt: skip
         resp, paging = self._page(request.body, page, cursor)
         result = {
             "total": resp["hits"]["total"]["value"] if cursor is None else paging["total"],
@@ -253,6 +264,30 @@ class SearchService:
         }
         _paged(result, paging)
         return result, query
+
+    def pro_request(
+        self,
+        q: str,
+        *,
+        page: int = 1,
+        size: int = 20,
+        filters: Mapping[str, Sequence[str]] | None = None,
+        history: HistoryResolver | None = None,
+        sort: str = "relevance",
+        principal: Principal = ANONYMOUS,
+        year_to: int | None = None,
+    ) -> tuple[ProRequest, dict[str, Any]]:
+        """The compiled expression with the search body `pro` sends (`.body`, policed for `principal`;
+        bench/query.py sends the same body straight to Elasticsearch), and the query before the policy."""
+        request = build_pro(
+            q, tokenizer=self.tokenizer, page=page, size=size, filters=filters, history=history, sort=sort
+        )
+        query = request.body["query"]
+        if year_to is not None:
+            query = {"bool": {"must": [query], "filter": [published_by(year_to)]}}
+        request.body["query"] = self._police(query, principal)
+        request.body["_source"] = list(HIT_SOURCE)
+        return request, query
 
     def query_for(
         self,
