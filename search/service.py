@@ -16,7 +16,7 @@ from mappings.naming import IndexNames
 from search import citations
 from search.errors import BadQuery, SearchUnavailable
 from search.fields import DOC_TYPE_LABELS, FACETS, HIGHLIGHT_FIELDS, SORTS, VALUE_LABELS
-from search.highlight import map_fragment, map_values
+from search.highlight import map_fragments, map_values
 from search.paging import CURSOR_KEEP_ALIVE, CURSOR_START, STALE_MESSAGE, Cursor, CursorExpired, fingerprint
 from search.policy import Visibility, effective_level, notice, police, redact, visibility
 from search.principal import ANONYMOUS, Principal
@@ -496,7 +496,7 @@ def _highlights(hl: dict[str, list[str]], src: dict[str, Any]) -> dict[str, Any]
         if isinstance(value, list):
             out[display] = map_values(frags, [str(v) for v in value])
         elif isinstance(value, str):
-            mapped = [map_fragment(f, value) for f in frags]
+            mapped = map_fragments(frags, value)
             out[display] = mapped[0] if display == "title" else mapped
     if "title" not in out and src.get("title"):
         out["title"] = html.escape(src["title"])
