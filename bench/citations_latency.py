@@ -7,10 +7,12 @@ the same search without them, and the citing list of one record, p50 and p95, in
    with 1-3 authors from a pool (so some citations are 自引), a year, and about `--refs` citations of
    older records, preferentially the oldest (a few records are cited thousands of times, most a few
    times, as in real citation graphs). 5 % are 限制 tech reports. The documents are built by
-   `ingest.document.index_document` and carry `citations.*` as linking leaves them, stored counts
-   over the non-限制 citers.
-2. Per query (one real keyword each, simple mode, 20 hits), interleaved so both see the same noise:
-   the search as `SearchService.simple` runs it but without the count request (plain), then with it.
+   `ingest.document.index_document` and carry `citations.*` as linking and the count refresh leave
+   them: stored counts over the non-限制 citers, and the 限制 citers apart (`cited_by_restricted`).
+2. Per query (one real keyword each, simple mode, 20 hits), interleaved in random order so all see
+   the same noise: the search as `SearchService.simple` runs it but without counts (plain), and with
+   them, once anonymous and once as a platform admin. Anonymous hits read the stored counts (one
+   request); the admin's hits with 限制 citers are counted live (a second request for those hits).
    The goal is counts/plain ≤ 1.2 at p50 and p95.
 3. `GET /api/v1/records/{id}/citations?size=20` through the real app (in process, ASGI) for the most
    cited records and for random ones, and `GET /api/v1/search` with counts for the same queries.
