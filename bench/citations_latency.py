@@ -7,10 +7,12 @@ the same search without them, and the citing list of one record, p50 and p95, in
    with 1-3 authors from a pool (so some citations are 自引), a year, and about `--refs` citations of
    older records, preferentially the oldest (a few records are cited thousands of times, most a few
    times, as in real citation graphs). 5 % are 限制 tech reports. The documents are built by
-   `ingest.document.index_document` and carry `citations.*` as linking leaves them, stored counts
-   over the non-限制 citers.
-2. Per query (one real keyword each, simple mode, 20 hits), interleaved so both see the same noise:
-   the search as `SearchService.simple` runs it but without the count request (plain), then with it.
+   `ingest.document.index_document` and carry `citations.*` as linking and the count refresh leave
+   them: stored counts over the non-限制 citers, and the 限制 citers apart (`cited_by_restricted`).
+2. Per query (one real keyword each, simple mode, 20 hits), interleaved in random order so all see
+   the same noise: the search as `SearchService.simple` runs it but without counts (plain), and with
+   them, once anonymous and once as a platform admin. Anonymous hits read the stored counts (one
+   request); the admin's hits with 限制 citers are counted live (a second request for those hits).
    The goal is counts/plain ≤ 1.2 at p50 and p95.
 3. `GET /api/v1/records/{id}/citations?size=20` through the real app (in process, ASGI) for the most
    cited records and for random ones, and `GET /api/v1/search` with counts for the same queries.
@@ -85,6 +87,7 @@ def build_documents(n: int, refs: int, seed: int) -> tuple[list[dict[str, Any]],
         restricted.append(secret)
     count = [0] * n
     others = [0] * n
+    hidden = [0] * n
     for i, doc in enumerate(docs):
         if i == 0:
             continue
@@ -92,12 +95,14 @@ def build_documents(n: int, refs: int, seed: int) -> tuple[list[dict[str, Any]],
         cited = sorted({int(i * rng.random() ** 3) for _ in range(rng.randint(refs // 2, refs * 3 // 2))})
         own = [c for c in cited if authors_of[c] & authors_of[i]]
         doc["citations"] = {"cites": [docs[c]["id"] for c in cited], "cites_self": [docs[c]["id"] for c in own]}
-        if not restricted[i]:
-            for c in cited:
+        for c in cited:
+            if restricted[i]:
+                hidden[c] += 1
+            else:
                 count[c] += 1
                 others[c] += c not in own
     for i, doc in enumerate(docs):
-        stored = {"cited_by_count": count[i], "cited_by_others": others[i]}
+        stored = {"cited_by_count": count[i], "cited_by_others": others[i], "cited_by_restricted": hidden[i]}
         doc["citations"] = {**doc.get("citations", {}), **stored}
     queries = rng.sample(sorted({k for row in base for k in row["keywords"]}), 400)
     return docs, queries
@@ -129,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     from ingest.index_admin import create, drop_all
     from mappings.analysis.tokenizer import get_tokenizer
     from mappings.naming import IndexNames
+    from search.principal import ANONYMOUS, Principal, Role
     from search.service import SearchService
     from web.app import create_app
 
@@ -156,20 +162,22 @@ def main(argv: list[str] | None = None) -> int:
         rng = random.Random(args.seed)
         queries = [q for q in pool if service.simple(q, size=1)["total"] >= 20][: args.queries]
         plain_service = SearchService(es, names, tokenizer)
-        plain_service._with_counts = lambda hits, principal: hits  # type: ignore[method-assign]
+        plain_service._with_counts = lambda hits, raw, principal: hits  # type: ignore[method-assign]
         for q in queries[:5]:  # warm both paths
             service.simple(q, size=20)
             plain_service.simple(q, size=20)
 
-        plain: list[float] = []
-        counted: list[float] = []
+        admin = Principal(user_id=1, username="bench", roles=frozenset({Role.platform_admin}), owner="user:1")
+        series: dict[str, list[float]] = {"plain": [], "counts": [], "admin_plain": [], "admin_counts": []}
         log(f"searching: {len(queries)} queries x {args.passes} passes")
         for _ in range(args.passes):
             for q in queries:
-                pair = [("plain", plain_service), ("counts", service)]
-                rng.shuffle(pair)
-                for label, svc in pair:
-                    (plain if label == "plain" else counted).append(timed(lambda s=svc, q=q: s.simple(q, size=20)))
+                turns = [("plain", plain_service, ANONYMOUS), ("counts", service, ANONYMOUS),
+                         ("admin_plain", plain_service, admin), ("admin_counts", service, admin)]  # fmt: skip
+                rng.shuffle(turns)
+                for label, svc, who in turns:
+                    series[label].append(timed(lambda s=svc, q=q, w=who: s.simple(q, size=20, principal=w)))
+        plain, counted = series["plain"], series["counts"]
 
         by_count = sorted(range(len(docs)), key=lambda i: -docs[i]["citations"]["cited_by_count"])
         top = [docs[i]["id"] for i in by_count[:20]]
@@ -195,16 +203,21 @@ def main(argv: list[str] | None = None) -> int:
         drop_all(es, names)
 
     rows = [stats("search, plain (service)", plain), stats("search + counts (service)", counted),
+            stats("search, plain, admin (service)", series["admin_plain"]),
+            stats("search + counts, admin (service)", series["admin_counts"]),
             stats("GET /api/v1/search + counts", api["api_search"]),
             stats(f"GET …/citations, top-cited (max {top_count:,})", api["citing_top"]),
             stats("GET …/citations, random records", api["citing_random"])]  # fmt: skip
     ratio = {k: rows[1][k] / rows[0][k] for k in ("p50", "p95")}
     print(table(["measure (ms)", "n", "p50", "p95"], [[r["name"], r["n"], r["p50"], r["p95"]] for r in rows],
                 title=f"{args.records:,} records, {edges:,} citation edges, indexed in {index_s:.0f} s"))  # fmt: skip
+    admin_ratio = {k: rows[3][k] / rows[2][k] for k in ("p50", "p95")}
     print(f"\ncounts / plain: p50 {ratio['p50']:.2f}x, p95 {ratio['p95']:.2f}x (goal ≤ 1.2x)")
+    print(f"admin, counts / plain: p50 {admin_ratio['p50']:.2f}x, p95 {admin_ratio['p95']:.2f}x")
     out = args.out or default_out("citations_latency")
     write_json(out, {"args": {k: str(v) for k, v in vars(args).items()}, "machine": machine_info(),
-                     "records": args.records, "edges": edges, "rows": rows, "ratio": ratio})  # fmt: skip
+                     "records": args.records, "edges": edges, "rows": rows, "ratio": ratio,
+                     "admin_ratio": admin_ratio})  # fmt: skip
     log(f"wrote {out}")
     return 0
 

@@ -9,8 +9,8 @@ that index at the end. With --prefix it reuses an index that already holds data 
 It starts `chaxin serve` on a free port, takes a fixed set of simple queries from the corpus
 (keyword pairs, 6-10 character title runs, single keywords, English acronyms), then runs them
   - through GET /api/v1/search?q=...&size=20, and
-  - as the equivalent body (search.simple_query.build_simple + _source, as search/service.py
-    builds it) POSTed to <ES>/<prefix>-records/_search,
+  - as the very body the API sends for an anonymous caller (SearchService.simple_body: the
+    access policy, facets, highlight and _source included) POSTed to <ES>/<prefix>-records/_search,
 at concurrency 1 and 16, after a warm-up pass, and reports p50/p95/p99 latency and throughput.
 The two targets take turns on the same slices of the query sequence (12 turns at concurrency 1, 4
 above), so that on a machine whose load drifts both sides of a ratio see the same moments. The same
@@ -364,20 +364,26 @@ def _http_clients(settings: Any, names: Any, port: int) -> tuple[str, Any, Any]:
     )
 
 
+def _service(settings: Any, names: Any) -> Any:
+    from conf.clients import make_es
+    from mappings.analysis.tokenizer import get_tokenizer
+    from search.service import SearchService
+
+    return SearchService(make_es(settings), names, get_tokenizer(settings.tokenizer_backend))
+
+
+def _json(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+
 def bench_queries(args: argparse.Namespace, settings: Any, names: Any, port: int, qs: list[str],
                   levels: list[int], results: dict[str, Any]) -> list[dict[str, Any]]:  # fmt: skip
     import httpx
 
-    from mappings.analysis.tokenizer import get_tokenizer
-    from search.service import SUMMARY_FIELDS
-    from search.simple_query import build_simple
-
-    tokenizer = get_tokenizer("rjieba")
-    bodies: dict[str, bytes] = {}
-    for q in qs:
-        body = build_simple(q, tokenizer=tokenizer, page=1, size=args.size)
-        body["_source"] = list(SUMMARY_FIELDS)
-        bodies[q] = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    service = _service(settings, names)
+    # The very body the API's search service sends for an anonymous caller: access policy, facets,
+    # highlight, `_source` and all, so the ratio compares the same Elasticsearch request.
+    bodies = {q: _json(service.simple_body(q, size=args.size)) for q in qs}
     es_url, api_client, es_client = _http_clients(settings, names, port)
 
     def send_api(q: str) -> httpx.Response:
@@ -442,16 +448,8 @@ def bench_pro(args: argparse.Namespace, settings: Any, names: Any, port: int, qs
     """Pro mode through the API (parse, compile, search, history row) against the compiled query sent to ES."""
     import httpx
 
-    from mappings.analysis.tokenizer import get_tokenizer
-    from search.pro_query import build_pro
-    from search.service import SUMMARY_FIELDS
-
-    tokenizer = get_tokenizer("rjieba")
-    bodies: dict[str, bytes] = {}
-    for q in qs:
-        body = build_pro(q, tokenizer=tokenizer, page=1, size=args.size).body
-        body["_source"] = list(SUMMARY_FIELDS)
-        bodies[q] = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    service = _service(settings, names)
+    bodies = {q: _json(service.pro_request(q, size=args.size)[0].body) for q in qs}
     es_url, api_client, es_client = _http_clients(settings, names, port)
 
     def send_api(q: str) -> httpx.Response:

@@ -225,18 +225,16 @@ class SizeRun:
             self.esx.close()
 
     def _es_body(self, q: str, mode: str, filters: dict[str, list[str]] | None = None) -> bytes:
+        """The very body the API's search service sends for an anonymous caller (access policy included)."""
         from mappings.analysis.tokenizer import get_tokenizer
-        from search.pro_query import build_pro
-        from search.service import SUMMARY_FIELDS
-        from search.simple_query import build_simple
+        from search.service import SearchService
 
-        tok = get_tokenizer(self.settings.tokenizer_backend)
+        service = SearchService(self.es, self.names, get_tokenizer(self.settings.tokenizer_backend))
         size = self.args.size
         if mode == "pro":
-            body = build_pro(q, tokenizer=tok, page=1, size=size, filters=filters).body
+            body = service.pro_request(q, size=size, filters=filters)[0].body
         else:
-            body = build_simple(q, tokenizer=tok, page=1, size=size, filters=filters)
-        body["_source"] = list(SUMMARY_FIELDS)
+            body = service.simple_body(q, size=size, filters=filters)
         return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
     def _pair(

@@ -1,8 +1,12 @@
-"""Stored citation counts (`citations.cited_by_count`, `cited_by_others`) for sorting and the CF field.
+"""Stored citation counts (`citations.cited_by_count`, `cited_by_others`, `cited_by_restricted`).
 
-They count only citers that every visitor may see (`search_filter` of the anonymous principal: not
-限制; the filter does not depend on the date), so `sort=cited_desc` and `CF>=10` never reveal a 限制
-citer to anyone. The counts a user is shown are not these: search/ computes them live per user.
+`cited_by_count` / `cited_by_others` count only citers that every visitor may see (`search_filter`
+of the anonymous principal: not 限制; the filter does not depend on the date), so `sort=cited_desc`
+and `CF>=10` never reveal a 限制 citer to anyone. `cited_by_restricted` counts the other citers, the
+ones only an admin or a grantee may see. Together they let a hit list show counts without a second
+request (search/citations.py `stored_counts`): for a principal whose filter is the anonymous one, or
+for a record no 限制 record cites, the stored pair is exactly what that principal may see. A single
+record, its citing list and the 收录引证 reports are still counted live.
 
 Linking marks the cited records whose counts may have changed in a Redis set (one per index); the
 refresh task takes them in batches, counts each batch with one aggregation, and writes the records
@@ -12,6 +16,7 @@ whose counts differ, with the same versioned read-modify-write as linking.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -36,22 +41,41 @@ def mark_dirty(r: redis.Redis, index: str, ids: Iterable[str]) -> int:
     return int(r.sadd(dirty_key(index), *ids)) if ids else 0
 
 
-def count_citers(es: Elasticsearch, index: str, ids: list[str]) -> dict[str, tuple[int, int]]:
-    """(cited_by_count, cited_by_others) of each ID, over the citers an anonymous visitor may see."""
-    filters: list[dict[str, Any]] = [{"terms": {"citations.cites": ids}}]
+@dataclass(frozen=True)
+class Stored:
+    """What the refresh stores on a cited record (docs/citations.md §4)."""
+
+    count: int  # citers not 限制
+    others: int  # of those, not 自引
+    restricted: int  # 限制 citers, seen only by admins and grantees
+
+    def fields(self) -> dict[str, int]:
+        return {"cited_by_count": self.count, "cited_by_others": self.others, "cited_by_restricted": self.restricted}
+
+
+def count_citers(es: Elasticsearch, index: str, ids: list[str]) -> dict[str, Stored]:
+    """The stored counts of each ID: one aggregation over all its citers, split by the anonymous filter."""
+    def cited(field: str) -> dict[str, Any]:
+        return {"terms": {"field": field, "include": ids, "size": len(ids)}}
+
     visible = search_filter(ANONYMOUS)
-    if visible is not None:
-        filters.append(visible)
     resp = es.search(
-        index=index, size=0, query={"bool": {"filter": filters}},
+        index=index, size=0, query={"bool": {"filter": [{"terms": {"citations.cites": ids}}]}},
         aggs={
-            "cited": {"terms": {"field": "citations.cites", "include": ids, "size": len(ids)}},
-            "self": {"terms": {"field": "citations.cites_self", "include": ids, "size": len(ids)}},
+            "all": cited("citations.cites"),
+            "visible": {"filter": visible if visible is not None else {"match_all": {}},
+                        "aggs": {"cited": cited("citations.cites"), "self": cited("citations.cites_self")}},
         },
     )  # fmt: skip
-    total = {b["key"]: int(b["doc_count"]) for b in resp["aggregations"]["cited"]["buckets"]}
-    own = {b["key"]: int(b["doc_count"]) for b in resp["aggregations"]["self"]["buckets"]}
-    return {i: (total.get(i, 0), total.get(i, 0) - own.get(i, 0)) for i in ids}
+    aggs = resp["aggregations"]
+
+    def buckets(agg: dict[str, Any]) -> dict[str, int]:
+        return {b["key"]: int(b["doc_count"]) for b in agg["buckets"]}
+
+    every, shown, own = buckets(aggs["all"]), buckets(aggs["visible"]["cited"]), buckets(aggs["visible"]["self"])
+    return {
+        i: Stored(shown.get(i, 0), shown.get(i, 0) - own.get(i, 0), every.get(i, 0) - shown.get(i, 0)) for i in ids
+    }
 
 
 def _write_counts(
@@ -63,10 +87,10 @@ def _write_counts(
     for _ in range(CONFLICT_ROUNDS):
         actions = []
         for rid, (record, citations, version) in read_documents(es, index, pending).items():
-            count, others = counts[rid]
-            if (citations.get("cited_by_count", 0), citations.get("cited_by_others", 0)) == (count, others):
-                continue
-            new = {**citations, "cited_by_count": count, "cited_by_others": others}
+            stored = counts[rid].fields()
+            if all(citations.get(k, 0) == v for k, v in stored.items()):
+                continue  # a missing count is 0: records nobody cites carry none
+            new = {**citations, **stored}
             actions.append({
                 "_index": index, "_id": rid, "version": version + 1, "version_type": "external",
                 "_source": index_document(record, tokenizer, new),

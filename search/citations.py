@@ -1,10 +1,21 @@
 """Citation counts and citing lists as one principal may see them (issue 11, docs/citations.md).
 
 A count is a disclosure: a 限制 report citing a public paper must add nothing to what an anonymous
-visitor reads. So counts shown to a user are never the stored ones; they are counted live, over the
-citing records `search.policy.search_filter` lets that user see:
+visitor reads. What a principal may see is the citing records `search.policy.search_filter` lets
+through: the records that are not 限制, plus the principal's granted ones, or everything for a
+platform admin. It does not depend on the date.
 
-- counts for the ids on one page (hits, or one record) take ONE request: the filter above AND
+- The hits of a search read the counts stored on each hit (`stored_counts`): the refresh
+  (citeindex/counts.py) stores the citers that are not 限制 (`cited_by_count`, `cited_by_others`)
+  and the 限制 ones (`cited_by_restricted`). For a principal whose filter is the anonymous one, and
+  for any hit no 限制 record cites, the stored pair is exactly what that principal may see, so the
+  hits come with their counts in the one search request. Only the hits with 限制 citers, shown to a
+  principal who may see more than the anonymous filter, are counted live (`counts_body`, for those
+  hits only). Stored counts follow linking after the count refresh (seconds, docs/citations.md §4).
+- One record (its page, `GET /records/{id}`), its citing list and the 收录引证 reports are counted
+  live, never from stored counts: one record is one cheap request, and a certified figure must not
+  wait on a refresh.
+- Live counts for the ids on one page take ONE request: the filter above AND
   `terms citations.cites: ids`, with `terms` aggregations on `citations.cites` and
   `citations.cites_self` restricted (`include`) to those ids. 他引 = all − 自引. Only the citers of the
   shown ids are touched, so the cost follows the page, not the index;
@@ -12,8 +23,8 @@ citing records `search.policy.search_filter` lets that user see:
   each citer marked 自引 when the cited id is in its `citations.cites_self` (a named query, so the
   possibly long `cites_self` arrays never leave Elasticsearch).
 
-The stored `citations.cited_by_count` (citers every visitor may see) is only for ordering and the
-`CF` field (search.fields.SORTS, search.query), where a per-user figure cannot be indexed.
+The stored `citations.cited_by_count` (citers every visitor may see) is also what ordering and the
+`CF` field read (search.fields.SORTS, search.query), where a per-user figure cannot be indexed.
 
 The bodies and the readers of their answers are pure; `SearchService` sends them.
 """
@@ -25,12 +36,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from search.policy import search_filter
-from search.principal import Principal
+from search.principal import ANONYMOUS, Principal
 
 CITES = "citations.cites"
 CITES_SELF = "citations.cites_self"
 STORED_COUNT = "citations.cited_by_count"
 STORED_OTHERS = "citations.cited_by_others"
+STORED_RESTRICTED = "citations.cited_by_restricted"
+# What a hit's `_source` brings along for `stored_counts` (never `cites`, which may name 限制 records).
+STORED_FIELDS = (STORED_COUNT, STORED_OTHERS, STORED_RESTRICTED)
 COUNTS_FILTER_PATH = "aggregations.*.buckets.key,aggregations.*.buckets.doc_count"
 # Named query that marks a citer whose citation of the listed record is a 自引.
 SELF_QUERY = "self_citation"
@@ -53,6 +67,28 @@ class Counts:
 
 
 ZERO = Counts()
+
+
+def sees_as_anonymous(principal: Principal) -> bool:
+    """Whether `principal` may see exactly the citers an anonymous visitor may see: the set the stored
+    counts were counted over. Every other principal's filter widens the anonymous one (grants, admin)."""
+    return search_filter(principal) == search_filter(ANONYMOUS)
+
+
+def stored_counts(source: Mapping[str, Any], *, as_anonymous: bool) -> Counts | None:
+    """The counts a hit's `_source` (`STORED_FIELDS`) holds, when they are exactly what the principal
+    may see; None when they are not (限制 citers, and a principal who may see beyond the anonymous
+    filter), and the hit is counted live. `as_anonymous` is `sees_as_anonymous(principal)`.
+
+    A missing count is 0: the refresh writes counts only on records somebody cites. (An index copied
+    from mapping v6, before `cited_by_restricted`, needs `chaxin citations relink` once: docs/citations.md §4.)
+    """
+    stored = source.get("citations")
+    block = stored if isinstance(stored, Mapping) else {}
+    if not as_anonymous and int(block.get("cited_by_restricted") or 0) > 0:
+        return None
+    count = int(block.get("cited_by_count") or 0)
+    return Counts(count, min(int(block.get("cited_by_others") or 0), count))
 
 
 def _visible(principal: Principal, clauses: list[dict[str, Any]]) -> dict[str, Any]:

@@ -16,11 +16,11 @@ from mappings.naming import IndexNames
 from search import citations
 from search.errors import BadQuery, SearchUnavailable
 from search.fields import DOC_TYPE_LABELS, FACETS, HIGHLIGHT_FIELDS, SORTS, VALUE_LABELS
-from search.highlight import map_fragment, map_values
+from search.highlight import map_fragments, map_values
 from search.paging import CURSOR_KEEP_ALIVE, CURSOR_START, STALE_MESSAGE, Cursor, CursorExpired, fingerprint
 from search.policy import Visibility, effective_level, notice, police, redact, visibility
 from search.principal import ANONYMOUS, Principal
-from search.pro_query import build_pro, published_by
+from search.pro_query import ProRequest, build_pro, published_by
 from search.query import HistoryResolver
 from search.simple_query import build_simple, term_query, terms
 
@@ -28,6 +28,8 @@ SUMMARY_FIELDS = (
     "id", "source", "source_id", "doc_type", "title", "title_en", "authors", "abstract", "keywords", "venue",
     "year", "category", "discipline", "doi", "tech_report",
 )  # fmt: skip
+# A hit list's `_source`: the summary and the stored citation counts (search/citations.py stored_counts).
+HIT_SOURCE = (*SUMMARY_FIELDS, *citations.STORED_FIELDS)
 
 
 @contextmanager
@@ -84,15 +86,13 @@ class SearchService:
     ) -> dict[str, Any]:
         """A page of a free-text search: by `page` within the first 10,000 hits, or by `cursor`
         (CURSOR_START, then the `cursor` of each result) through any number of them."""
-        body = build_simple(q, tokenizer=self.tokenizer, page=page, size=size, filters=filters, sort=sort)
-        body["query"] = self._police(body["query"], principal)
-        body["_source"] = list(SUMMARY_FIELDS)
+        body = self.simple_body(q, page=page, size=size, filters=filters, sort=sort, principal=principal)
         resp, paging = self._page(body, page, cursor)
         result = {
             "total": resp["hits"]["total"]["value"] if cursor is None else paging["total"],
             "page": page,
             "size": size,
-            "hits": self._with_counts(self._hits(resp["hits"]["hits"], principal), principal),
+            "hits": self._with_counts(self._hits(resp["hits"]["hits"], principal), resp["hits"]["hits"], principal),
             "facets": self._facets(resp.get("aggregations", {})),
         }
         _paged(result, paging)
@@ -100,6 +100,23 @@ class SearchService:
             # No record holds every term: say how many hold each one, as CNKI does.
             result["per_term"] = self._per_term(q, filters, principal)
         return result
+
+    def simple_body(
+        self,
+        q: str,
+        *,
+        page: int = 1,
+        size: int = 20,
+        filters: Mapping[str, Sequence[str]] | None = None,
+        sort: str = "relevance",
+        principal: Principal = ANONYMOUS,
+    ) -> dict[str, Any]:
+        """The search body `simple` sends (policed for `principal`): also what bench/query.py sends
+        straight to Elasticsearch, so that its API/ES ratio compares the same request."""
+        body = build_simple(q, tokenizer=self.tokenizer, page=page, size=size, filters=filters, sort=sort)
+        body["query"] = self._police(body["query"], principal)
+        body["_source"] = list(HIT_SOURCE)
+        return body
 
     def _page(
         self, body: dict[str, Any], page: int, cursor: str | None
@@ -145,11 +162,16 @@ class SearchService:
         resp = self._search(citations.counts_body(ids, principal), filter_path=citations.COUNTS_FILTER_PATH)
         return citations.read_counts(resp, ids)
 
-    def _with_counts(self, hits: list[dict[str, Any]], principal: Principal) -> list[dict[str, Any]]:
-        # One request for the whole page of hits, never one per hit.
-        counts = self.citation_counts([h["id"] for h in hits], principal)
+    def _with_counts(
+        self, hits: list[dict[str, Any]], raw: list[dict[str, Any]], principal: Principal
+    ) -> list[dict[str, Any]]:
+        """Each shown hit with 被引 and 他引 as `principal` may see them: the stored counts from the
+        hit's own `_source` where they are exact for `principal`, one live request for the rest."""
+        as_anonymous = citations.sees_as_anonymous(principal)
+        stored = {h["_id"]: citations.stored_counts(h.get("_source") or {}, as_anonymous=as_anonymous) for h in raw}
+        live = self.citation_counts([h["id"] for h in hits if stored.get(h["id"]) is None], principal)
         for hit in hits:
-            hit.update(counts.get(hit["id"], citations.ZERO).as_dict())
+            hit.update((stored.get(hit["id"]) or live.get(hit["id"], citations.ZERO)).as_dict())
         return hits
 
     def citing(
@@ -226,14 +248,10 @@ class SearchService:
 
         The kept query is the one before the access policy: `#n` combines it again later, policed for
         whoever runs that search then."""
-        request = build_pro(
-            q, tokenizer=self.tokenizer, page=page, size=size, filters=filters, history=history, sort=sort
-        )
-        query = request.body["query"]
-        if year_to is not None:
-            query = {"bool": {"must": [query], "filter": [published_by(year_to)]}}
-        request.body["query"] = self._police(query, principal)
-        request.body["_source"] = list(SUMMARY_FIELDS)
+        request, query = self.pro_request(
+            q, page=page, size=size, filters=filters, history=history, sort=sort, principal=principal,
+            year_to=year_to,
+        )  # fmt: skip
         resp, paging = self._page(request.body, page, cursor)
         result = {
             "total": resp["hits"]["total"]["value"] if cursor is None else paging["total"],
@@ -241,11 +259,35 @@ class SearchService:
             "size": size,
             "normalized": request.normalized,
             "cnki": request.cnki,
-            "hits": self._with_counts(self._hits(resp["hits"]["hits"], principal), principal),
+            "hits": self._with_counts(self._hits(resp["hits"]["hits"], principal), resp["hits"]["hits"], principal),
             "facets": self._facets(resp.get("aggregations", {})),
         }
         _paged(result, paging)
         return result, query
+
+    def pro_request(
+        self,
+        q: str,
+        *,
+        page: int = 1,
+        size: int = 20,
+        filters: Mapping[str, Sequence[str]] | None = None,
+        history: HistoryResolver | None = None,
+        sort: str = "relevance",
+        principal: Principal = ANONYMOUS,
+        year_to: int | None = None,
+    ) -> tuple[ProRequest, dict[str, Any]]:
+        """The compiled expression with the search body `pro` sends (`.body`, policed for `principal`;
+        bench/query.py sends the same body straight to Elasticsearch), and the query before the policy."""
+        request = build_pro(
+            q, tokenizer=self.tokenizer, page=page, size=size, filters=filters, history=history, sort=sort
+        )
+        query = request.body["query"]
+        if year_to is not None:
+            query = {"bool": {"must": [query], "filter": [published_by(year_to)]}}
+        request.body["query"] = self._police(query, principal)
+        request.body["_source"] = list(HIT_SOURCE)
+        return request, query
 
     def query_for(
         self,
@@ -454,7 +496,7 @@ def _highlights(hl: dict[str, list[str]], src: dict[str, Any]) -> dict[str, Any]
         if isinstance(value, list):
             out[display] = map_values(frags, [str(v) for v in value])
         elif isinstance(value, str):
-            mapped = [map_fragment(f, value) for f in frags]
+            mapped = map_fragments(frags, value)
             out[display] = mapped[0] if display == "title" else mapped
     if "title" not in out and src.get("title"):
         out["title"] = html.escape(src["title"])

@@ -1,6 +1,6 @@
 """The access policy over HTTP: search API, search page, record page and API, exports, per principal.
 
-The principal is swapped in through FastAPI's dependency override of `current_principal`, the one
+The principal is swapped in through FastAPI's dependency override of `asking` (web.identity), the one
 dependency every route takes its identity from; the table of what each principal sees is the one in
 test_access_policy.py.
 """
@@ -38,7 +38,7 @@ from tests.test_access_policy import (
     visible,
 )
 from web.app import create_app
-from web.identity import current_principal
+from web.identity import asking
 
 MATRIX = [(rid, who) for rid in EXPECTED for who in PRINCIPALS]
 
@@ -69,7 +69,7 @@ def client(
     create(es, names, tokenizer)
     write_records(es, names.write_alias, [(r.id, r) for r in corpus()], tokenizer, refresh=True)
     app = create_app(settings)
-    app.dependency_overrides[current_principal] = acting
+    app.dependency_overrides[asking] = acting
     with TestClient(app) as c:
         yield c
     drop_all(es, names)

@@ -18,7 +18,7 @@ import redis
 from elasticsearch import Elasticsearch
 
 import citeindex.link as link_module
-from citeindex.counts import count_citers, dirty_key, mark_dirty, refresh_counts
+from citeindex.counts import Stored, count_citers, dirty_key, mark_dirty, refresh_counts
 from citeindex.link import LinkResult, link_records
 from conf.settings import Settings
 from ingest.document import index_document
@@ -30,6 +30,8 @@ from mappings.analysis.tokenizer import Tokenizer
 from mappings.citations.keys import record_keys
 from mappings.model import AccessLevel, Record, Reference
 from mappings.naming import IndexNames
+from search.principal import ANONYMOUS, Principal, Role
+from search.service import SearchService
 from tests.conftest import make_record, new_prefix, settings_for, shared_file
 
 CSSCI = ("citations", "cssci_smart_library", "LY_20230630122752.txt")
@@ -218,7 +220,7 @@ def test_duplicate_references_count_once_and_reingest_keeps_links(
     assert [x.get("linked_id") for x in source(es, index_names, "citing")["references"]] == ["cited", "cited"]
     link_records(es, index_names.write_alias, written.written, tokenizer)
     assert links(es, index_names)["citing"] == (["cited", "cited"], ["cited"], [])
-    assert count_citers(es, index_names.write_alias, ["cited"]) == {"cited": (1, 1)}
+    assert count_citers(es, index_names.write_alias, ["cited"]) == {"cited": Stored(1, 1, 0)}
 
 
 def test_linking_twice_changes_nothing(
@@ -278,6 +280,16 @@ def test_a_late_link_write_loses_to_a_newer_record(
 # ------------------------------------------------------------------ stored counts and the access policy
 
 
+ADMIN = Principal(user_id=1, username="root", roles=frozenset({Role.platform_admin}), owner="user:1")
+
+
+def _hit_counts(service: SearchService, who: Principal) -> dict[str, tuple[int, int]]:
+    # Written counts reach searches at Elasticsearch's next refresh (within a second in service).
+    service.es.indices.refresh(index=service.names.read_alias)
+    hits = service.simple("碳纳米管增强复合材料", principal=who)["hits"]
+    return {h["id"]: (h["cited_by_count"], h["cited_by_others"]) for h in hits}
+
+
 def test_stored_counts_leave_out_a_restricted_citer(
     es: Elasticsearch, tokenizer: Tokenizer, index_names: IndexNames
 ) -> None:
@@ -294,9 +306,15 @@ def test_stored_counts_leave_out_a_restricted_citer(
     mark_dirty(r, index, result.dirty)
     refresh_counts(es, r, index, tokenizer)
     c = source(es, index_names, "pub")["citations"]
-    # Two records cite it; the 限制 report is not in the counts sort and CF use. p1 shares 周七: 自引.
-    assert (c["cited_by_count"], c["cited_by_others"]) == (1, 0)
+    # Two records cite it; the 限制 report is not in the counts sort and CF use, and is stored apart
+    # (cited_by_restricted). p1 shares 周七: 自引.
+    assert (c["cited_by_count"], c["cited_by_others"], c["cited_by_restricted"]) == (1, 0, 1)
     assert not r.exists(dirty_key(index))
+    # The hits read these stored counts: the 限制 citer adds nothing for the anonymous visitor, while
+    # the admin (who may see it) gets that hit counted live.
+    service = SearchService(es, index_names, tokenizer)
+    assert _hit_counts(service, ANONYMOUS)["pub"] == (1, 0)
+    assert _hit_counts(service, ADMIN)["pub"] == (2, 1)
     # The report becomes 公开: its citation now counts for everyone, once its cited records are recounted.
     opened = secret.model_copy(update={
         "version": 2, "tech_report": secret.tech_report.model_copy(update={"access_level": AccessLevel.public})  # type: ignore[union-attr]
@@ -306,7 +324,8 @@ def test_stored_counts_leave_out_a_restricted_citer(
     mark_dirty(r, index, result.dirty)
     refresh_counts(es, r, index, tokenizer)
     c = source(es, index_names, "pub")["citations"]
-    assert (c["cited_by_count"], c["cited_by_others"]) == (2, 1)
+    assert (c["cited_by_count"], c["cited_by_others"], c["cited_by_restricted"]) == (2, 1, 0)
+    assert _hit_counts(service, ANONYMOUS)["pub"] == _hit_counts(service, ADMIN)["pub"] == (2, 1)
     # Re-ingesting the cited record keeps its stored counts (the writer merges link state apart).
     write_records(es, index, [("1", cited.model_copy(update={"version": 3, "abstract": "摘要"}))], tokenizer)
     assert source(es, index_names, "pub")["citations"]["cited_by_count"] == 2

@@ -20,7 +20,9 @@ from elasticsearch import Elasticsearch
 
 from conf.settings import REPO_ROOT, Settings
 from ingest.submit import submit
+from mappings.analysis.tokenizer import Tokenizer
 from mappings.naming import IndexNames
+from search.service import SearchService
 from tests.test_ingest_pipeline import wait_done
 
 ARTICLE = """<?xml version="1.0" encoding="UTF-8"?>
@@ -83,7 +85,7 @@ def relink(settings: Settings) -> str:
 
 
 def test_a_late_arrival_is_linked_counted_and_relink_changes_nothing(
-    pipeline: Settings, es: Elasticsearch, tmp_path: Path
+    pipeline: Settings, es: Elasticsearch, tokenizer: Tokenizer, tmp_path: Path
 ) -> None:
     tag = pipeline.index_prefix[-8:]
     cited_doi, citing_doi = f"10.5555/cited.{tag}", f"10.5555/citing.{tag}"
@@ -127,6 +129,16 @@ def test_a_late_arrival_is_linked_counted_and_relink_changes_nothing(
     counts = eventually(lambda: doc(es, pipeline, cited_id).get("citations", {}).get("cited_by_count") == 1)
     assert counts
     assert doc(es, pipeline, cited_id)["citations"]["cited_by_others"] == 0
+    # A hit reads the stored counts: it shows the citation once the refresh task has written them and
+    # Elasticsearch's own refresh has made that write searchable (nothing forces either here).
+    service = SearchService(es, names, tokenizer)
+
+    def hit_count() -> tuple[int, int] | None:
+        hits = [h for h in service.simple(f"Blocking keys {tag}")["hits"] if h["id"] == cited_id]
+        found = (hits[0]["cited_by_count"], hits[0]["cited_by_others"]) if hits else None
+        return found if found == (1, 0) else None
+
+    assert eventually(hit_count) == (1, 0)
 
     # The citing file again (a re-ingest): nothing is counted twice.
     wait_done(pipeline, submit(pipeline, "jats", citing)[0])

@@ -16,6 +16,7 @@ import pytest
 from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 
+from citeindex.counts import Stored, count_citers
 from ingest.index_admin import create, drop_all
 from mappings.analysis.tokenizer import Tokenizer
 from mappings.naming import IndexNames
@@ -82,7 +83,7 @@ def test_counts_follow_who_asks(
     assert counts[SHADOW] == citations.Counts(*shadow)
 
 
-def test_counts_take_one_request_for_a_page(service: SearchService, monkeypatch: pytest.MonkeyPatch) -> None:
+def _spy(service: SearchService, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     sent: list[dict[str, Any]] = []
     real = service._search
 
@@ -91,10 +92,51 @@ def test_counts_take_one_request_for_a_page(service: SearchService, monkeypatch:
         return real(body, **kwargs)
 
     monkeypatch.setattr(service, "_search", spy)
-    result = service.simple(TOPIC, size=20)
+    return sent
+
+
+@pytest.mark.parametrize("who", [ANONYMOUS, ANALYST])
+def test_hit_counts_come_with_the_hits_for_the_anonymous_filter(
+    service: SearchService, monkeypatch: pytest.MonkeyPatch, who: Principal
+) -> None:
+    sent = _spy(service, monkeypatch)
+    result = service.simple(TOPIC, size=20, principal=who)
     assert result["total"] == 5  # the five public papers; the 限制 reports stay out
-    assert len(sent) == 2, "the search, then one request for the counts of every hit on the page"
-    assert sent[1]["query"]["bool"]["filter"][0] == {"terms": {citations.CITES: sorted(h["id"] for h in result["hits"])}}
+    assert len(sent) == 1, "the stored counts are exact for this filter: no second request"
+    counts = {h["id"]: (h["cited_by_count"], h["cited_by_others"]) for h in result["hits"]}
+    # CITED's 限制 citer (stored apart, cited_by_restricted 1) adds nothing; SHADOW's three add nothing.
+    assert counts == {CITED: (2, 1), SHADOW: (0, 0), OTHER: (0, 0), SELF: (0, 0), LONELY: (0, 0)}
+
+
+@pytest.mark.parametrize(("who", "shadow"), [(ADMIN, (3, 3)), (GRANTEE, (1, 1))])
+def test_only_hits_with_restricted_citers_are_counted_live_for_a_wider_filter(
+    service: SearchService, monkeypatch: pytest.MonkeyPatch, who: Principal, shadow: tuple[int, int]
+) -> None:
+    sent = _spy(service, monkeypatch)
+    result = service.simple(TOPIC, size=20, principal=who)
+    assert len(sent) == 2, "the search, then one request for the hits with 限制 citers only"
+    assert sent[1]["query"]["bool"]["filter"][0] == {"terms": {citations.CITES: [CITED, SHADOW]}}
+    counts = {h["id"]: (h["cited_by_count"], h["cited_by_others"]) for h in result["hits"]}
+    # The 限制 citer SECRET counts for both; SECRET-2 and -3 for the admin only.
+    public = {CITED: (3, 2), SHADOW: shadow, OTHER: (0, 0), SELF: (0, 0), LONELY: (0, 0)}
+    assert {k: v for k, v in counts.items() if k in public} == public
+
+
+def test_stored_counts_rule() -> None:
+    clean = {"citations": {"cited_by_count": 4, "cited_by_others": 3, "cited_by_restricted": 0}}
+    hidden = {"citations": {"cited_by_count": 4, "cited_by_others": 3, "cited_by_restricted": 2}}
+    assert citations.stored_counts(clean, as_anonymous=False) == citations.Counts(4, 3)
+    assert citations.stored_counts(hidden, as_anonymous=True) == citations.Counts(4, 3)
+    assert citations.stored_counts(hidden, as_anonymous=False) is None
+    assert citations.stored_counts({}, as_anonymous=False) == citations.ZERO, "nobody cites it: no counts stored"
+    assert citations.sees_as_anonymous(ANONYMOUS) and citations.sees_as_anonymous(ANALYST)
+    assert not citations.sees_as_anonymous(ADMIN) and not citations.sees_as_anonymous(GRANTEE)
+
+
+def test_the_refresh_stores_what_the_hits_read(es: Elasticsearch, names: IndexNames) -> None:
+    # The network's stored state is the refresh's own aggregation over its citers, both ways.
+    counts = count_citers(es, names.read_alias, [CITED, SHADOW, LONELY])
+    assert counts == {CITED: Stored(2, 1, 1), SHADOW: Stored(0, 0, 3), LONELY: Stored(0, 0, 0)}
 
 
 def test_counts_body_is_exact_per_id() -> None:

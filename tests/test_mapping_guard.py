@@ -33,6 +33,7 @@ PUBLISHED = {
     4: "ea328865301db05c13def990332e7c1db9d6b018dc3b6b1c946c67562547282a",
     5: "0b80af65b768d9366f7e4754e2c35c62ae0c01b16b51ab5654cb4f39f30bfec7",
     6: "c61c49fab409ed94cdecc33fd29034f77cc5dd15aceb491faefa8fa1bfbd980b",
+    7: "f2e7aaec59981215019af7c040c0d909a272ae36ccd14b59e5c5619cdcad780e",
 }
 # v2 re-analysed the bigram fields before this rule existed (unigrams in the index); kept as history.
 ALLOWED_CHANGES = {(1, 2): {"ix.title_cjk", "ix.abstract_cjk", "ix.keywords_cjk"}}

@@ -22,11 +22,11 @@ from web.api import DbId
 from web.cases_api import require_staff, site_url
 from web.citation_case_bodies import CitationHeaderFields, CitingAdjustment, PaperDecision, PaperInput
 from web.deps import Db
-from web.identity import current_principal
+from web.identity import asking
 from web.state import app_state
 
 router = APIRouter(prefix="/api/v1/cases", dependencies=[Depends(require_staff)])
-Who = Annotated[Principal, Depends(current_principal)]
+Who = Annotated[Principal, Depends(asking)]
 
 
 def _citer(c: citing.Citer) -> dict[str, Any]:

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from casework.centre_access import may_view_centres
 from search.fields import FACETS
 from search.principal import Principal
-from web.identity import csrf_valid, current_principal, db_sessions, viewer
+from web.identity import asking, csrf_valid, db_sessions, viewer
 from web.state import AppState, app_state
 
 State = Annotated[AppState, Depends(app_state)]
-Who = Annotated[Principal, Depends(current_principal)]
+Who = Annotated[Principal, Depends(asking)]
 
 
 # ---------------------------------------------------------------- the database

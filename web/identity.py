@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from appdb import accounts
 from appdb.session import session_factory
@@ -72,17 +73,33 @@ def _bearer(request: Request) -> str | None:
     return value.strip()
 
 
+def _known_without_database(request: Request) -> Principal | None:
+    """The principal when no database look-up is needed: already found for this request, or an
+    anonymous visitor (no bearer token) whose session token was minted just now or is known to be no
+    signed-in session. None when the database must be asked."""
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    if _bearer(request) is not None:
+        return None
+    token = request.state.session_token
+    if getattr(request.state, "session_fresh", False) or AnonymousTokens.of(request.app).known(token):
+        principal = Principal(owner=f"anon:{token}")
+        request.state.principal = principal
+        return principal
+    return None
+
+
 def current_principal(request: Request) -> Principal:
-    """Who is asking, for every route that searches, shows or exports records (a FastAPI dependency).
+    """Who is asking, for every route that searches, shows or exports records.
 
     A bearer token wins over the cookie; an invalid or expired token is a 401 rather than a silent
     fall-back to anonymous, so an API client learns its token no longer works.
     """
-    cached: Principal | None = getattr(request.state, "principal", None)
-    if cached is not None:
-        return cached
+    known = _known_without_database(request)
+    if known is not None:
+        return known
     token = request.state.session_token
-    anonymous = AnonymousTokens.of(request.app)
     identity: accounts.Identity | None = None
     bearer = _bearer(request)
     with db_sessions(request).begin() as session:
@@ -95,14 +112,23 @@ def current_principal(request: Request) -> Principal:
                     detail="API 令牌无效、已撤销或已过期",
                     headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
                 )
-        elif not getattr(request.state, "session_fresh", False) and not anonymous.known(token):
+        else:
             user_id = accounts.session_user(session, token)
             identity = accounts.identity_for(session, user_id) if user_id is not None else None
             if user_id is None:
-                anonymous.add(token)
+                AnonymousTokens.of(request.app).add(token)
     principal = principal_for(identity) if identity else Principal(owner=f"anon:{token}")
     request.state.principal = principal
     return principal
+
+
+async def asking(request: Request) -> Principal:
+    """`current_principal` as the routes' dependency (`web.deps.Who`). FastAPI runs a plain-function
+    dependency in the thread pool, a hop there and back on every request (py-spy under bench/query.py:
+    about a tenth of an anonymous search's CPU); an async one runs on the event loop. So the answers
+    that need no database (most anonymous requests) are given here, and only a look-up goes to the pool."""
+    known = _known_without_database(request)
+    return known if known is not None else await run_in_threadpool(current_principal, request)
 
 
 def viewer(request: Request) -> Principal:

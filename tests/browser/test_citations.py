@@ -35,7 +35,7 @@ def citation_site(
 ) -> Iterator[str]:
     settings = settings_for(new_prefix("bcite"), f"sqlite:///{tmp_path_factory.mktemp('bcite') / 'b.sqlite3'}")
     state = {**CITATIONS, **{rid: {"cites": [CITED]} for rid in MANY}}
-    state[CITED] = {"cited_by_count": 12, "cited_by_others": 11}
+    state[CITED] = {"cited_by_count": 12, "cited_by_others": 11, "cited_by_restricted": 1}
     with site_index(es, tokenizer, settings) as names:
         write_network(es, names.write_alias, tokenizer, extra=_many(), state=state)
         with serve(settings) as url:
