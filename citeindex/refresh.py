@@ -37,6 +37,7 @@ from elasticsearch import Elasticsearch, helpers
 
 from citeindex.counts import count_citers, dirty_key
 from citeindex.link import BATCH, Plan, citers_of, linked_references, plan_links, read_documents, with_links
+from citeindex.resolve import read_candidates
 from ingest.document import index_document
 from ingest.writer import CONFLICT_ROUNDS, RetryableBulkError
 from mappings.analysis.tokenizer import Tokenizer
@@ -73,8 +74,8 @@ def note_arrivals(es: Elasticsearch, r: redis.Redis, index: str, ids: Iterable[s
     es.indices.refresh(index=index)
     noted = set(ids)
     for start in range(0, len(ids), BATCH):
-        docs = read_documents(es, index, ids[start : start + BATCH])
-        noted.update(citers_of(es, index, [rec for rec, _, _ in docs.values()]))
+        # Citers are found by the arrivals' keys: their references need not be read.
+        noted.update(citers_of(es, index, read_candidates(es, index, ids[start : start + BATCH])))
     return int(r.sadd(noted_key(index), *sorted(noted)))
 
 
