@@ -1,7 +1,11 @@
 """Linking records in both directions of time, written with the ingest writer's versioning.
 
-`link_records(es, index, ids)` runs after a chunk of records is written:
-- outgoing: every reference of each record is resolved (citeindex/resolve.py);
+`plan_links` recomputes the link state of records read from the index, without writing: every
+reference is resolved (citeindex/resolve.py) against the index as it is, or, given the arrivals, only
+the references of their citers that the arrivals may have changed. The worker's refresh
+(citeindex/refresh.py) writes plans together with the counts; `link_records(es, index, ids)` plans
+and writes at once (relink, and callers that need the links before they go on):
+- outgoing: every reference of each record is resolved;
 - incoming: the records already in the index whose references might cite one of them (their
   `ix.ref_keys` meet the record's lookup keys, or their `citations.cites` names it) have those
   references resolved again, against every candidate now in the index. So a newly arrived, equally
