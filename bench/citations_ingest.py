@@ -11,8 +11,9 @@ nothing, as most references of a fresh corpus do).
 
 Both arms run the worker's code in this process, one chunk after another, each on a fresh index:
 - off: `ingest.writer.write_records` per chunk (what `ingest.chunk` does with CHAXIN_CITATION_LINKING=false);
-- on: the same, then `citeindex.link.link_records` on the written IDs (the `citeindex.link_records` task)
-  and, at the end, the count refresh of every record marked dirty.
+- on: the same, then `citeindex.refresh.note_arrivals` on the written IDs (the `citeindex.link_records`
+  task), and `citeindex.refresh.refresh` (the refresh task: links and counts, one write per record) after
+  every `--refresh-every` chunks and at the end (default: only at the end, as after a bulk load).
 Celery's own per-task cost is the same in both arms and is left out. Figures are printed and written
 to bench/results/citations-ingest-<timestamp>.json; nothing here asserts a timing.
 """
@@ -34,8 +35,70 @@ from bench import harness
 from bench.harness import log, table
 
 TARGET_RATIO = 0.8
-SURNAMES = ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "高", "林", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹"]
-GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀", "霞", "平", "刚", "桂", "华", "建", "文", "玉", "志", "红", "国", "春"]
+SURNAMES = [
+    "王",
+    "李",
+    "张",
+    "刘",
+    "陈",
+    "杨",
+    "黄",
+    "赵",
+    "吴",
+    "周",
+    "徐",
+    "孙",
+    "马",
+    "朱",
+    "胡",
+    "郭",
+    "何",
+    "高",
+    "林",
+    "罗",
+    "郑",
+    "梁",
+    "谢",
+    "宋",
+    "唐",
+    "许",
+    "韩",
+    "冯",
+    "邓",
+    "曹",
+]
+GIVEN = [
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀",
+    "霞",
+    "平",
+    "刚",
+    "桂",
+    "华",
+    "建",
+    "文",
+    "玉",
+    "志",
+    "红",
+    "国",
+    "春",
+]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -44,6 +107,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--refs", type=int, default=20, help="references per record (average)")
     p.add_argument("--cited", type=float, default=0.3, help="share of references naming a corpus record")
     p.add_argument("--chunk", type=int, default=1000, help="records per chunk (CHAXIN_INGEST_CHUNK_LINES)")
+    p.add_argument("--refresh-every", type=int, default=0,
+                   help="chunks between refreshes in the 'on' arm (0: one refresh at the end)")  # fmt: skip
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--out", type=Path, default=None)
     return p.parse_args(argv)
@@ -58,7 +123,9 @@ def build_records(args: argparse.Namespace) -> list[Any]:
     with tempfile.TemporaryDirectory() as tmp:
         raw, _ = build_corpus(args.records, args.seed, Path(tmp) / "corpus.jsonl")
     rng = random.Random(args.seed)
-    people = [f"{s}{g}{h}" if rng.random() < 0.7 else f"{s}{g}" for s in SURNAMES for g in GIVEN for h in GIVEN[:4]]
+    people = [
+        f"{s}{g}{h}" if rng.random() < 0.7 else f"{s}{g}" for s in SURNAMES for g in GIVEN for h in GIVEN[:4]
+    ]
     meta = []
     for r in raw:
         authors = rng.sample(people, rng.randint(2, 4))
@@ -88,11 +155,15 @@ def build_records(args: argparse.Namespace) -> list[Any]:
     return records
 
 
-def run_arm(es: Any, records: list[Any], chunk: int, *, linking: bool) -> dict[str, Any]:
+def run_arm(
+    es: Any, records: list[Any], chunk: int, *, linking: bool, refresh_every: int = 0
+) -> dict[str, Any]:
+    import dataclasses
+
     import redis
 
-    from citeindex.counts import dirty_key, mark_dirty, refresh_counts
-    from citeindex.link import link_records
+    from citeindex.counts import dirty_key
+    from citeindex.refresh import RefreshResult, note_arrivals, noted_key, refresh
     from conf.settings import get_settings
     from ingest.index_admin import create, drop_all
     from ingest.writer import write_records
@@ -104,29 +175,40 @@ def run_arm(es: Any, records: list[Any], chunk: int, *, linking: bool) -> dict[s
     create(es, names, tokenizer)
     r = redis.Redis.from_url(get_settings().effective_redis_url)
     index = names.write_alias
-    out: dict[str, Any] = {"linking": linking, "write_seconds": 0.0, "link_seconds": 0.0, "count_seconds": 0.0,
-                           "changed_by_linking": 0, "examined_by_linking": 0}  # fmt: skip
+    out: dict[str, Any] = {"linking": linking, "write_seconds": 0.0, "note_seconds": 0.0, "refresh_seconds": 0.0,
+                           "refreshes": 0}  # fmt: skip
+    total = RefreshResult()
+
+    def run_refresh() -> None:
+        t = time.perf_counter()
+        done = refresh(es, r, index, tokenizer)
+        out["refresh_seconds"] += time.perf_counter() - t
+        out["refreshes"] += 1
+        for f in dataclasses.fields(total):
+            setattr(total, f.name, getattr(total, f.name) + getattr(done, f.name))
+
     t0 = time.perf_counter()
     try:
-        for start in range(0, len(records), chunk):
+        for n, start in enumerate(range(0, len(records), chunk)):
             part = records[start : start + chunk]
             t = time.perf_counter()
             written = write_records(es, index, [(x.id, x) for x in part], tokenizer)
             out["write_seconds"] += time.perf_counter() - t
             if linking:
                 t = time.perf_counter()
-                result = link_records(es, index, written.written, tokenizer)
-                mark_dirty(r, index, result.dirty)
-                out["link_seconds"] += time.perf_counter() - t
-                out["changed_by_linking"] += len(result.changed)
-                out["examined_by_linking"] += result.examined
-            if (start // chunk) % 20 == 0:
+                note_arrivals(es, r, index, written.written)
+                out["note_seconds"] += time.perf_counter() - t
+                if refresh_every and (n + 1) % refresh_every == 0:
+                    run_refresh()
+            if n % 20 == 0:
                 el = time.perf_counter() - t0
-                log(f"  {'on ' if linking else 'off'} {start + len(part):,} records, {(start + len(part)) / el:,.0f}/s")
+                log(
+                    f"  {'on ' if linking else 'off'} {start + len(part):,} records, {(start + len(part)) / el:,.0f}/s"
+                )
         if linking:
-            t = time.perf_counter()
-            out["count_writes"] = refresh_counts(es, r, index, tokenizer)
-            out["count_seconds"] = time.perf_counter() - t
+            run_refresh()
+            out["refresh"] = dataclasses.asdict(total)
+            out["writes_per_record"] = (len(records) + total.written) / len(records)
         es.indices.refresh(index=index)
         out["seconds"] = time.perf_counter() - t0
         out["records_per_s"] = len(records) / out["seconds"]
@@ -135,7 +217,7 @@ def run_arm(es: Any, records: list[Any], chunk: int, *, linking: bool) -> dict[s
             out["links"] = int(cites["aggregations"]["n"]["value"])
             out["disk_usage"] = field_bytes(es, index)
     finally:
-        r.delete(dirty_key(index))
+        r.delete(dirty_key(index), noted_key(index))
         drop_all(es, names)
     return out
 
@@ -144,7 +226,10 @@ def field_bytes(es: Any, index: str) -> dict[str, Any]:
     """Bytes on disk of the citation fields (the _disk_usage API: postings, doc values, ...)."""
     es.indices.forcemerge(index=index, max_num_segments=1)
     resp = es.perform_request(
-        "POST", f"/{index}/_disk_usage", params={"run_expensive_tasks": "true"}, headers={"accept": "application/json"}
+        "POST",
+        f"/{index}/_disk_usage",
+        params={"run_expensive_tasks": "true"},
+        headers={"accept": "application/json"},
     )
     body = dict(resp.body)
     phys = next(iter(v for k, v in body.items() if not k.startswith("_")))
@@ -170,17 +255,19 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"benchmark": "citations_ingest", "params": {k: str(v) for k, v in vars(args).items()},
                                "machine": harness.machine_info(), "references": n_refs}  # fmt: skip
     off = run_arm(es, records, args.chunk, linking=False)
-    on = run_arm(es, records, args.chunk, linking=True)
+    on = run_arm(es, records, args.chunk, linking=True, refresh_every=args.refresh_every)
     results.update(off=off, on=on, ratio=on["records_per_s"] / off["records_per_s"])
     out = args.out or harness.default_out("citations-ingest")
     harness.write_json(out, results)
     rows = [
-        ["linking off", off["records_per_s"], off["seconds"], off["write_seconds"], 0, 0, ""],
-        ["linking on", on["records_per_s"], on["seconds"], on["write_seconds"], on["link_seconds"],
-         on["count_seconds"], on.get("links", "")],
+        ["linking off", off["records_per_s"], off["seconds"], off["write_seconds"], 0, 0, 1.0, ""],
+        ["linking on", on["records_per_s"], on["seconds"], on["write_seconds"], on["note_seconds"],
+         on["refresh_seconds"], on["writes_per_record"], on.get("links", "")],
     ]  # fmt: skip
-    print(table(["", "records/s", "s", "write s", "link s", "count s", "links"], rows,
-                title=f"ingest, {len(records):,} records, {n_refs:,} references, chunks of {args.chunk}"))  # fmt: skip
+    print(table(["", "records/s", "s", "write s", "note s", "refresh s", "writes/record", "links"], rows,
+                title=f"ingest, {len(records):,} records, {n_refs:,} references, chunks of {args.chunk}, "
+                      f"{on['refreshes']} refresh(es)"))  # fmt: skip
+    print(f"refresh: {on['refresh']}")
     print(f"\nratio on/off: {results['ratio']:.2f} (goal >= {TARGET_RATIO})")
     if "disk_usage" in on:
         print("\nbytes on disk (after force-merge), per field:")

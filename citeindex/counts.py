@@ -8,9 +8,9 @@ request (search/citations.py `stored_counts`): for a principal whose filter is t
 for a record no 限制 record cites, the stored pair is exactly what that principal may see. A single
 record, its citing list and the 收录引证 reports are still counted live.
 
-Linking marks the cited records whose counts may have changed in a Redis set (one per index); the
-refresh task takes them in batches, counts each batch with one aggregation, and writes the records
-whose counts differ, with the same versioned read-modify-write as linking.
+A relink marks the cited records whose counts may have changed in a Redis set (one per index); the
+refresh (citeindex/refresh.py) counts them, with the targets of the records it relinks, one
+aggregation per batch, and writes each record whose links or counts differ once.
 """
 
 from __future__ import annotations
@@ -20,16 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
-from elasticsearch import Elasticsearch, helpers
+from elasticsearch import Elasticsearch
 
-from citeindex.link import read_documents
-from ingest.document import index_document
-from ingest.writer import CONFLICT_ROUNDS
-from mappings.analysis.tokenizer import Tokenizer
 from search.policy import search_filter
 from search.principal import ANONYMOUS
-
-BATCH = 1000
 
 
 def dirty_key(index: str) -> str:
@@ -77,55 +71,3 @@ def count_citers(es: Elasticsearch, index: str, ids: list[str]) -> dict[str, Sto
         i: Stored(shown.get(i, 0), shown.get(i, 0) - own.get(i, 0), every.get(i, 0) - shown.get(i, 0)) for i in ids
     }
 
-
-def _write_counts(
-    es: Elasticsearch, index: str, ids: list[str], tokenizer: Tokenizer
-) -> tuple[int, list[str]]:
-    counts = count_citers(es, index, ids)
-    written = 0
-    pending = ids
-    for _ in range(CONFLICT_ROUNDS):
-        actions = []
-        for rid, (record, citations, version) in read_documents(es, index, pending).items():
-            stored = counts[rid].fields()
-            if all(citations.get(k, 0) == v for k, v in stored.items()):
-                continue  # a missing count is 0: records nobody cites carry none
-            new = {**citations, **stored}
-            actions.append({
-                "_index": index, "_id": rid, "version": version + 1, "version_type": "external",
-                "_source": index_document(record, tokenizer, new),
-            })  # fmt: skip
-        conflicts = []
-        for ok, item in helpers.streaming_bulk(es, actions, raise_on_error=False, max_retries=3):
-            info = next(iter(item.values()))
-            if ok:
-                written += 1
-            elif info.get("status") == 409:
-                conflicts.append(info["_id"])
-            else:
-                raise RuntimeError(f"count write of {info.get('_id')} failed: {info.get('error')}")
-        if not conflicts:
-            return written, []
-        pending = conflicts
-    return written, pending
-
-
-def refresh_counts(es: Elasticsearch, r: redis.Redis, index: str, tokenizer: Tokenizer) -> int:
-    """Recount every record marked dirty for `index`; returns how many records were written."""
-    key = dirty_key(index)
-    es.indices.refresh(index=index)
-    written = 0
-    while True:
-        # Popped before counting: a record marked again meanwhile is counted again by the next run.
-        ids = sorted(i.decode() if isinstance(i, bytes) else str(i) for i in (r.spop(key, BATCH) or []))
-        if not ids:
-            return written
-        try:
-            done, left = _write_counts(es, index, ids, tokenizer)
-        except BaseException:
-            r.sadd(key, *ids)
-            raise
-        written += done
-        if left:
-            r.sadd(key, *left)
-            return written

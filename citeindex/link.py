@@ -1,7 +1,11 @@
 """Linking records in both directions of time, written with the ingest writer's versioning.
 
-`link_records(es, index, ids)` runs after a chunk of records is written:
-- outgoing: every reference of each record is resolved (citeindex/resolve.py);
+`plan_links` recomputes the link state of records read from the index, without writing: every
+reference is resolved (citeindex/resolve.py) against the index as it is, or, given the arrivals, only
+the references of their citers that the arrivals may have changed. The worker's refresh
+(citeindex/refresh.py) writes plans together with the counts; `link_records(es, index, ids)` plans
+and writes at once (relink, and callers that need the links before they go on):
+- outgoing: every reference of each record is resolved;
 - incoming: the records already in the index whose references might cite one of them (their
   `ix.ref_keys` meet the record's lookup keys, or their `citations.cites` names it) have those
   references resolved again, against every candidate now in the index. So a newly arrived, equally
@@ -102,32 +106,40 @@ def _is_self(authors: tuple[str, ...], cited: Record) -> bool:
     return bool(authors) and _shares(authors, tuple(a.name for a in cited.authors))
 
 
-def _linked_state(
-    record: Record, targets: Sequence[str | None], found: Mapping[str, Record], known_self: set[str]
-) -> tuple[Record, list[str], list[str]]:
-    """The record with each reference linked to its target, its cites and its cites_self.
-
-    `found` holds the targets resolved in this round; a target kept from before (a reference the
-    arrivals cannot have changed) keeps its 自引 decision from `known_self`.
-    """
+def linked_references(record: Record, targets: Sequence[str | None]) -> Record:
+    """`record` with each reference linked to its target (None: unlinked)."""
     refs = [
         r if r.linked_id == t else r.model_copy(update={"linked_id": t})
         for r, t in zip(record.references, targets, strict=True)
     ]
-    cites = _unique(targets)
-    authors = tuple(a.name for a in record.authors)
-    # 自引: the citing and cited records share any author, over both full author lists.
-    cites_self = [c for c in cites if (_is_self(authors, found[c]) if c in found else c in known_self)]
-    return record.model_copy(update={"references": refs}), cites, cites_self
+    return record.model_copy(update={"references": refs})
 
 
-def _new_citations(old: dict[str, Any], cites: list[str], cites_self: list[str]) -> dict[str, Any]:
+def with_links(old: Mapping[str, Any], cites: Sequence[str], cites_self: Sequence[str]) -> dict[str, Any]:
+    """The citations block `old` with these cites and cites_self (the counts kept as they are)."""
     out = {k: v for k, v in old.items() if k not in ("cites", "cites_self")}
     if cites:
-        out["cites"] = cites
+        out["cites"] = list(cites)
     if cites_self:
-        out["cites_self"] = cites_self
+        out["cites_self"] = list(cites_self)
     return out
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A record's link state recomputed from the version read, before anything is written."""
+
+    version: int
+    targets: tuple[str | None, ...]  # per reference, in order
+    cites: tuple[str, ...]  # each cited ID once
+    cites_self: tuple[str, ...]
+    old_cites: frozenset[str]
+    old_self: frozenset[str]
+    changed: bool  # whether the references' links or the cites differ from what was read
+
+    @property
+    def cites_changed(self) -> bool:
+        return set(self.cites) != self.old_cites or set(self.cites_self) != self.old_self
 
 
 def _affected(refs: Sequence[Wanted], arrivals: Arrivals) -> list[bool]:
@@ -139,6 +151,55 @@ def _affected(refs: Sequence[Wanted], arrivals: Arrivals) -> list[bool]:
         or not arrivals.keys.isdisjoint(w.keys)
         for w in refs
     ]
+
+
+def plan_links(
+    es: Elasticsearch,
+    index: str,
+    current: Mapping[str, Document],
+    arrivals: Arrivals | None = None,
+) -> dict[str, Plan]:
+    """The link state of each record in `current`, resolved against the index as it is now.
+
+    With `arrivals`, of the records that are not arrivals (their citers) only the references the
+    arrivals may have changed are resolved again; otherwise every reference of every record is.
+    """
+    wanted: list[Wanted] = []
+    redo: dict[str, list[bool]] = {}
+    for rid, (record, _, _) in current.items():
+        refs = [Wanted(rid, ref) for ref in record.references]
+        citer = arrivals is not None and rid not in arrivals.ids
+        redo[rid] = _affected(refs, arrivals) if citer and arrivals else [True] * len(refs)
+        wanted += [w for w, again in zip(refs, redo[rid], strict=True) if again]
+    resolved = iter(resolve(es, index, wanted))
+    plans: dict[str, Plan] = {}
+    for rid, (record, citations, version) in current.items():
+        found: dict[str, Record] = {}
+        targets: list[str | None] = []
+        for ref, again in zip(record.references, redo[rid], strict=True):
+            if not again:
+                targets.append(ref.linked_id)
+                continue
+            target = next(resolved)
+            if target is not None:
+                found[target.id] = target
+            targets.append(target.id if target else None)
+        cites = _unique(targets)
+        old_self = frozenset(citations.get("cites_self") or [])
+        authors = tuple(a.name for a in record.authors)
+        # 自引: the citing and cited records share any author, over both full author lists. A target
+        # kept from before (a reference the arrivals cannot have changed) keeps its decision.
+        cites_self = [c for c in cites if (_is_self(authors, found[c]) if c in found else c in old_self)]
+        old_cites = list(citations.get("cites") or [])
+        changed = (
+            any(r.linked_id != t for r, t in zip(record.references, targets, strict=True))
+            or old_cites != cites
+            or list(citations.get("cites_self") or []) != cites_self
+        )
+        plans[rid] = Plan(
+            version, tuple(targets), tuple(cites), tuple(cites_self), frozenset(old_cites), old_self, changed
+        )
+    return plans
 
 
 def _round(
@@ -154,47 +215,32 @@ def _round(
 ) -> list[str]:
     """Recompute and write the links of `ids`; returns the IDs that met a concurrent write.
 
-    With `partial`, of the records that are not arrivals (their citers) only the references the
-    arrivals may have changed are resolved again; otherwise every reference of every record is.
-    `read` holds documents already read (a write since shows up as a conflict; the next round reads).
+    With `partial`, the citers of the arrivals have only the references the arrivals may have
+    changed resolved again (plan_links). `read` holds documents already read (a write since shows
+    up as a conflict; the next round reads).
     """
     known = read or {}
     current = {rid: known[rid] for rid in ids if rid in known}
     if len(current) < len(ids):
         current |= read_documents(es, index, [rid for rid in ids if rid not in known])
-    wanted: list[Wanted] = []
-    redo: dict[str, list[bool]] = {}
-    for rid, (record, _, _) in current.items():
-        refs = [Wanted(rid, ref) for ref in record.references]
-        citer = partial and rid not in arrivals.ids
-        redo[rid] = _affected(refs, arrivals) if citer else [True] * len(refs)
-        wanted += [w for w, again in zip(refs, redo[rid], strict=True) if again]
-    resolved = iter(resolve(es, index, wanted))
+    plans = plan_links(es, index, current, arrivals if partial else None)
     actions: list[dict[str, Any]] = []
-    dirty: dict[str, set[str]] = {}
-    for rid, (record, citations, version) in current.items():
-        found: dict[str, Record] = {}
-        targets: list[str | None] = []
-        for ref, again in zip(record.references, redo[rid], strict=True):
-            if not again:
-                targets.append(ref.linked_id)
-                continue
-            target = next(resolved)
-            if target is not None:
-                found[target.id] = target
-            targets.append(target.id if target else None)
-        known_self = set(citations.get("cites_self") or [])
-        linked, cites, cites_self = _linked_state(record, targets, found, known_self)
-        new = _new_citations(citations, cites, cites_self)
-        old_cites = set(citations.get("cites") or [])
+    dirty: dict[str, frozenset[str]] = {}
+    for rid, plan in plans.items():
+        record, citations, version = current[rid]
+        new_cites = set(plan.cites)
         # A record that just arrived may have changed its access level: all it cites is recounted.
-        dirty[rid] = old_cites | set(cites) if rid in arrivals.ids else old_cites ^ set(cites)
-        if linked.references == record.references and new == citations:
+        dirty[rid] = plan.old_cites | new_cites if rid in arrivals.ids else plan.old_cites ^ new_cites
+        if not plan.changed:
             continue
-        actions.append({
-            "_index": index, "_id": rid, "version": version + 1, "version_type": "external",
-            "_source": index_document(linked, tokenizer, new),
-        })  # fmt: skip
+        doc = index_document(
+            linked_references(record, plan.targets),
+            tokenizer,
+            with_links(citations, plan.cites, plan.cites_self),
+        )
+        actions.append(
+            {"_index": index, "_id": rid, "version": version + 1, "version_type": "external", "_source": doc}
+        )
     conflicts: list[str] = []
     retry: list[str] = []
     unchanged = set(current) - {a["_id"] for a in actions}
@@ -205,7 +251,7 @@ def _round(
         rid = info.get("_id", "")
         if ok:
             result.changed.append(rid)
-            result.dirty |= dirty.get(rid, set())
+            result.dirty |= dirty.get(rid, frozenset())
         elif info.get("status") == 409:
             conflicts.append(rid)
         elif info.get("status") in (429, 503):
@@ -213,7 +259,7 @@ def _round(
         else:
             raise RuntimeError(f"link write of {rid} failed: {info.get('error')}")
     for rid in unchanged:
-        result.dirty |= dirty.get(rid, set())
+        result.dirty |= dirty.get(rid, frozenset())
     if retry:
         raise RetryableBulkError(retry[0])
     return conflicts

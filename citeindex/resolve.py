@@ -30,7 +30,7 @@ from mappings.model import Record, Reference
 CANDIDATES = 10  # candidate_query's size: a crowded key is ranked, not read whole
 _BATCH_KEYS = 4000  # keys per lookup query (Elasticsearch's terms limit is 65,536)
 _LOOKUP_SIZE = 5000  # hits read per lookup query; past it the batch's references are asked one by one
-_SOURCE = [
+CANDIDATE_FIELDS = [
     "id", "source", "source_id", "doc_type", "title", "authors", "venue", "year", "volume", "issue",
     "pages", "doi", "ingested_at", "version",
 ]  # fmt: skip
@@ -55,10 +55,17 @@ def _record(source: dict[str, Any]) -> Record | None:
         return None
 
 
+def read_candidates(es: Elasticsearch, index: str, ids: Sequence[str]) -> list[Record]:
+    """`ids` as candidates are read: the fields a reference is matched on, without the references."""
+    resp = es.mget(index=index, ids=list(ids), source_includes=CANDIDATE_FIELDS)
+    found = (_record(d["_source"]) for d in resp["docs"] if d.get("found"))
+    return [r for r in found if r is not None]
+
+
 def _lookup(es: Elasticsearch, index: str, keys: list[str]) -> tuple[list[Record], bool]:
     """Every record holding any of `keys`, and whether that is all of them."""
     resp = es.search(
-        index=index, query={"terms": {"ix.match_keys": keys}}, size=_LOOKUP_SIZE, source_includes=_SOURCE,
+        index=index, query={"terms": {"ix.match_keys": keys}}, size=_LOOKUP_SIZE, source_includes=CANDIDATE_FIELDS,
         track_total_hits=_LOOKUP_SIZE + 1, sort=[{"id": "asc"}],
     )  # fmt: skip
     hits = resp["hits"]["hits"]

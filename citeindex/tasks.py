@@ -1,7 +1,9 @@
 """Celery tasks of the citation index. They carry an index name and record IDs, never documents.
 
-- `citeindex.link_records`: queued by ingest (by name) after each written chunk;
-- `citeindex.refresh_counts`: recounts the records linking marked dirty (one runs at a time per index);
+- `citeindex.link_records`: queued by ingest (by name) after each written chunk; it notes the chunk's
+  records and their possible citers for the refresh (citeindex/refresh.py), and writes nothing;
+- `citeindex.refresh_counts`: relinks what was noted and recounts what may have changed, one write per
+  record (one runs at a time per index: a lock);
 - `citeindex.plan_relink` / `citeindex.relink_chunk`: `chaxin citations relink`, recorded as a job in
   the ingest-job tables so `--wait`, `chaxin ingest status` and the API show its progress.
 """
@@ -9,6 +11,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from celery import Task
@@ -18,8 +21,9 @@ from sqlalchemy import update
 from appdb.jobs import ChunkSpec, chunk_done, mark_running, record_chunk
 from appdb.models import IngestJob
 from appdb.session import session_factory
-from citeindex.counts import mark_dirty, refresh_counts
+from citeindex.counts import mark_dirty
 from citeindex.link import LinkResult, link_records
+from citeindex.refresh import note_arrivals, pending, refresh
 from conf.clients import worker_es, worker_redis
 from conf.settings import get_settings
 from ingest.celery_app import LINK_TASK, app
@@ -33,8 +37,10 @@ PLAN_TASK = "citeindex.plan_relink"
 RELINK_TASK = "citeindex.relink_chunk"
 RELINK_FORMAT = "citations-relink"  # the job's `format` in the ingest-job table
 RETRIES = 35
-# Link tasks of several chunks mark records dirty within a few seconds; one refresh serves them all.
-REFRESH_DELAY = 2
+# Link tasks of several chunks note records within seconds; one refresh serves them all, and the
+# more it serves, the fewer times a record cited from several chunks is written.
+REFRESH_DELAY = 10
+REFRESH_LOCK_SECONDS = 1800  # a refresh pass of 20,000 records takes minutes on a loaded machine
 
 
 def _tokenizer() -> Tokenizer:
@@ -72,24 +78,37 @@ def _link(index: str, ids: list[str], *, incoming: bool, recount: bool) -> LinkR
 @app.task(bind=True, acks_late=True, max_retries=RETRIES, name=LINK_TASK)  # type: ignore[untyped-decorator]
 def link_task(self: Task, index: str, ids: list[str]) -> None:
     try:
-        result = _link(index, ids, incoming=True, recount=False)
+        note_arrivals(worker_es(), worker_redis(), index, ids)
     except _TRANSIENT as exc:
         _retry(self, exc)
         return
-    if result.failed:
-        log.warning(
-            "citation links of %d record(s) still conflict; a relink recomputes them", len(result.failed)
-        )
+    schedule_refresh(index)
+
+
+def _lock(index: str) -> str:
+    return f"chaxin:citations:refresh-lock:{index}"
 
 
 @app.task(bind=True, acks_late=True, max_retries=RETRIES, name=REFRESH_TASK)  # type: ignore[untyped-decorator]
 def refresh_task(self: Task, index: str) -> None:
-    # Cleared first: records marked from now on queue the next refresh, and none is left behind.
-    worker_redis().delete(_refresh_flag(index))
+    r = worker_redis()
+    # Cleared first: records noted from now on queue the next refresh, and none is left behind.
+    r.delete(_refresh_flag(index))
+    token = uuid.uuid4().hex
+    if not r.set(_lock(index), token, nx=True, ex=REFRESH_LOCK_SECONDS):
+        # Another refresh runs (two would correct the same counts twice): this one comes back later.
+        app.send_task(REFRESH_TASK, args=[index], countdown=REFRESH_DELAY)
+        return
     try:
-        refresh_counts(worker_es(), worker_redis(), index, _tokenizer())
+        result = refresh(worker_es(), r, index, _tokenizer())
+        log.info("citation refresh of %s: %s", index, result)
     except _TRANSIENT as exc:
         _retry(self, exc)
+    finally:
+        if r.get(_lock(index)) in (token, token.encode()):
+            r.delete(_lock(index))
+    if pending(r, index):
+        schedule_refresh(index)
 
 
 def _session() -> Any:

@@ -18,8 +18,9 @@ import redis
 from elasticsearch import Elasticsearch
 
 import citeindex.link as link_module
-from citeindex.counts import Stored, count_citers, dirty_key, mark_dirty, refresh_counts
+from citeindex.counts import Stored, count_citers, dirty_key, mark_dirty
 from citeindex.link import LinkResult, link_records
+from citeindex.refresh import note_arrivals, noted_key, refresh
 from conf.settings import Settings
 from ingest.document import index_document
 from ingest.formats import cssci as cssci_format
@@ -157,6 +158,86 @@ def test_cssci_same_title_pair_stays_apart(
 
 PAIR_2018 = 27
 PAIR_2020 = 3
+
+
+def noted_ingest(
+    es: Elasticsearch, r: redis.Redis, names: IndexNames, tokenizer: Tokenizer, records: Sequence[Record]
+) -> None:
+    """Write `records` as one chunk and note them, as the worker's link task does (no refresh yet)."""
+    written = write_records(es, names.write_alias, [(x.id, x) for x in records], tokenizer)
+    assert not written.failed, written.failed
+    note_arrivals(es, r, names.write_alias, written.written)
+
+
+def stored_counts(es: Elasticsearch, names: IndexNames) -> dict[str, Stored]:
+    es.indices.refresh(index=names.read_alias)
+    resp = es.search(index=names.read_alias, size=10000, query={"match_all": {}})
+    out = {}
+    for h in resp["hits"]["hits"]:
+        c = h["_source"].get("citations", {})
+        out[h["_id"]] = Stored(c.get("cited_by_count", 0), c.get("cited_by_others", 0), c.get("cited_by_restricted", 0))
+    return out
+
+
+@pytest.mark.shared
+def test_cssci_refresh_links_and_counts_as_linking_does_in_both_orders(
+    es: Elasticsearch,
+    tokenizer: Tokenizer,
+    index_names: IndexNames,
+    other_index: IndexNames,
+    cssci: list[Record],
+) -> None:
+    """The worker's path: link tasks note, one refresh writes links and counts together."""
+    r = redis.Redis.from_url(settings_for("x").effective_redis_url)
+    for names in (index_names, other_index):
+        r.delete(noted_key(names.write_alias), dirty_key(names.write_alias))
+    # All at once, one refresh; newest first in chunks of 40 with a refresh after every third chunk.
+    noted_ingest(es, r, index_names, tokenizer, cssci)
+    refresh(es, r, index_names.write_alias, tokenizer)
+    newest_first = sorted(cssci, key=lambda x: (-(x.year or 0), x.id))
+    for n, start in enumerate(range(0, len(newest_first), 40)):
+        noted_ingest(es, r, other_index, tokenizer, newest_first[start : start + 40])
+        if n % 3 == 2:
+            refresh(es, r, other_index.write_alias, tokenizer)
+    refresh(es, r, other_index.write_alias, tokenizer)
+    at_once, in_chunks = links(es, index_names), links(es, other_index)
+    assert at_once == in_chunks
+    linked = sum(1 for refs, _, _ in at_once.values() for x in refs if x)
+    assert (linked, sum(len(c) for _, c, _ in at_once.values())) == (LINKED, CITES)
+    # The stored counts are the aggregation's, however the refreshes fell.
+    counts = stored_counts(es, index_names)
+    assert counts == stored_counts(es, other_index)
+    assert counts == count_citers(es, index_names.write_alias, sorted(counts))
+    assert sum(s.count for s in counts.values()) == CITES
+    # Noting everything again changes nothing.
+    before = {h["_id"]: h["_version"] for h in es.search(
+        index=index_names.read_alias, size=10000, version=True, query={"match_all": {}})["hits"]["hits"]}  # fmt: skip
+    note_arrivals(es, r, index_names.write_alias, sorted(before))
+    again = refresh(es, r, index_names.write_alias, tokenizer)
+    assert again.written == 0 and again.relinked == len(before)
+    assert not r.exists(noted_key(index_names.write_alias), dirty_key(index_names.write_alias))
+
+
+def test_refresh_an_equally_good_newcomer_unlinks_and_counts_follow(
+    es: Elasticsearch, tokenizer: Tokenizer, index_names: IndexNames
+) -> None:
+    r = redis.Redis.from_url(settings_for("x").effective_redis_url)
+    index = index_names.write_alias
+    r.delete(noted_key(index), dirty_key(index))
+    citing = paper("citing", "智慧图书馆服务研究综述", ["王五"], 2021,
+                   [ref(authors=["夏立新"], title="融合与重构：智慧图书馆发展新形态", year=2019)])  # fmt: skip
+    a = paper("a2018", "融合与重构：智慧图书馆发展新形态", ["夏立新", "白阳"], 2018)
+    b = paper("b2020", "融合与重构：智慧图书馆发展新形态", ["夏立新"], 2020)
+    noted_ingest(es, r, index_names, tokenizer, [citing])
+    noted_ingest(es, r, index_names, tokenizer, [a])
+    first = refresh(es, r, index, tokenizer)
+    assert links(es, index_names)["citing"] == (["a2018"], ["a2018"], [])
+    assert first.written == 2, "the citer's links and the cited record's count, one write each"
+    assert stored_counts(es, index_names)["a2018"] == Stored(1, 1, 0)
+    noted_ingest(es, r, index_names, tokenizer, [b])
+    refresh(es, r, index, tokenizer)
+    assert links(es, index_names)["citing"] == ([None], [], []), "the second equally good candidate unlinks"
+    assert stored_counts(es, index_names)["a2018"] == Stored(0, 0, 0)
 
 
 # ------------------------------------------------------------------ precision first, both directions
@@ -304,7 +385,7 @@ def test_stored_counts_leave_out_a_restricted_citer(
     result = ingest(es, index_names, tokenizer, [cited, public, secret])
     assert "pub" in result.dirty
     mark_dirty(r, index, result.dirty)
-    refresh_counts(es, r, index, tokenizer)
+    refresh(es, r, index, tokenizer)
     c = source(es, index_names, "pub")["citations"]
     # Two records cite it; the 限制 report is not in the counts sort and CF use, and is stored apart
     # (cited_by_restricted). p1 shares 周七: 自引.
@@ -322,7 +403,7 @@ def test_stored_counts_leave_out_a_restricted_citer(
     result = ingest(es, index_names, tokenizer, [opened])
     assert result.changed == [] and "pub" in result.dirty, "an arrival's cited records are always recounted"
     mark_dirty(r, index, result.dirty)
-    refresh_counts(es, r, index, tokenizer)
+    refresh(es, r, index, tokenizer)
     c = source(es, index_names, "pub")["citations"]
     assert (c["cited_by_count"], c["cited_by_others"], c["cited_by_restricted"]) == (2, 1, 0)
     assert _hit_counts(service, ANONYMOUS)["pub"] == _hit_counts(service, ADMIN)["pub"] == (2, 1)
