@@ -63,6 +63,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--keep", action="store_true", help="keep the indices (their prefixes are printed)")
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--keep-tmp", action="store_true")
+    p.add_argument("--ingest-only", action="store_true",
+                   help="measure the ingest (records/s, worker and ES CPU) and skip the disk and query figures")
     return p.parse_args(argv)
 
 
@@ -116,8 +118,9 @@ class SizeRun:
         self.names = IndexNames(self.prefix)
         try:
             self.ingest()
-            self.disk()
-            self.queries()
+            if not self.args.ingest_only:
+                self.disk()
+                self.queries()
         finally:
             for proc in self.procs:
                 proc.stop()
@@ -407,6 +410,8 @@ def report(results: dict[str, Any]) -> str:
           r["ingest"]["es_cpu_ms_per_record"], r["ingest"]["worker_over_es_cpu"], r["ingest"]["worker_peak_rss_mb"],
           r.get("api_rss_mb")] for r in runs],
         title="== Ingest", digits=2))  # fmt: skip
+    if "disk" not in runs[0]:
+        return "\n\n".join(parts)  # --ingest-only
     groups = list(runs[0]["disk"]["groups_bytes_per_record"])
     parts.append(table(
         ["records", "store B/rec", "lasting B/rec", *groups, "bigram/jieba"],
