@@ -143,10 +143,13 @@ def _parse_file(fmt: str, path: Path, *, now: datetime, version: int, origin: st
 def _with_source(record: Record, sha256: str | None, file: str, position: str) -> Record:
     # A parser that knows more of its source (the database's own ID, WoS editions) sets its one
     # SourceRef; the pipeline only adds where the record was read from.
-    told = record.sources[0] if record.sources else SourceRef(
-        source=record.source, source_id=record.source_id, version=record.version
-    )
-    ref = told.model_copy(update={"raw_sha256": sha256, "file": file, "position": position})
+    if record.sources:
+        ref = record.sources[0].model_copy(update={"raw_sha256": sha256, "file": file, "position": position})
+    else:
+        ref = SourceRef(
+            source=record.source, source_id=record.source_id, version=record.version,
+            raw_sha256=sha256, file=file, position=position,
+        )  # fmt: skip
     return record.model_copy(update={"sources": [ref]})
 
 
