@@ -233,9 +233,9 @@ def run_chunk(
                 session, work.job_id, spec, file=shown, seen=seen, indexed=0, skipped=0, errors=errors
             )
         return Outcome.DONE
-    if settings.citation_linking and result.written:
+    if settings.citation_linking and result.to_link:
         # Before the chunk is recorded: a task that dies in between runs again and queues it again.
-        app.send_task(LINK_TASK, args=[names.write_alias, result.written])
+        app.send_task(LINK_TASK, args=[names.write_alias, result.to_link])
     files_of = {pos: r.sources[0].file or shown for pos, r in records}
     for pos, reason in result.failed:
         rid = result.restricted.get(pos)
