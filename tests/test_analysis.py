@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 from elasticsearch import Elasticsearch
 
 from mappings.analysis.normalize import fold, normalize
-from mappings.analysis.tokenizer import Tokenizer, get_tokenizer
+from mappings.analysis.tokenizer import _WORD_CHAR, Tokenizer, _degrees, get_tokenizer
 from mappings.naming import IndexNames
 
 
@@ -50,6 +51,16 @@ def test_mixed_chinese_english_tokens() -> None:
     tokens = get_tokenizer("rjieba").analyze("基于BERT的文本分类")
     assert "bert" in tokens and "文本分类" in tokens
     assert all(t.strip() for t in tokens), "no whitespace or punctuation tokens"
+
+
+def test_token_filter_keeps_what_the_word_pattern_keeps() -> None:
+    # joined_folded keeps an all-isalnum() token without the regex: for that to keep the same tokens,
+    # isalnum() must agree with [^\W_] on every character.
+    disagree = [c for c in range(sys.maxunicode + 1) if chr(c).isalnum() != bool(_WORD_CHAR.match(chr(c)))]
+    assert disagree == []
+    tok = get_tokenizer("rjieba")
+    text = fold("4℃下，Ｇａｌａｘｙ_S 的 1mol/L Mg(ClO4)2 溶液……「测试」 ° c _ __ ·")
+    assert tok.joined_folded(text) == " ".join(filter(_WORD_CHAR.search, _degrees(list(tok._cut(text)))))
 
 
 def _analyze(es: Elasticsearch, index: str, analyzer: str, text: str) -> list[str]:
