@@ -63,6 +63,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--keep", action="store_true", help="keep the indices (their prefixes are printed)")
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--keep-tmp", action="store_true")
+    p.add_argument("--ingest-only", action="store_true",
+                   help="measure the ingest (records/s, worker and ES CPU) and skip the disk and query figures")
     return p.parse_args(argv)
 
 
@@ -88,6 +90,20 @@ def tree_cpu_ms(pid: int) -> float:
 def es_cpu_ms(es: Any) -> float:
     stats = es.nodes.stats(metric="process")
     return float(sum(n["process"]["cpu"]["total_in_millis"] for n in stats["nodes"].values()))
+
+
+def index_time_ms(es: Any, index: str) -> dict[str, float]:
+    """Time Elasticsearch's threads spent on one index, by kind (its own stats, so other indices'
+    load on a shared node is left out; thread time, not CPU: waits on I/O and locks count too)."""
+    t = es.indices.stats(index=index, metric="indexing,refresh,merge,search,get,flush")["_all"]["total"]
+    return {
+        "indexing": t["indexing"]["index_time_in_millis"],
+        "refresh": t["refresh"]["total_time_in_millis"],
+        "merge": t["merges"]["total_time_in_millis"],
+        "search": t["search"]["query_time_in_millis"] + t["search"]["fetch_time_in_millis"],
+        "get": t["get"]["time_in_millis"],
+        "flush": t["flush"]["total_time_in_millis"],
+    }
 
 
 # ------------------------------------------------------------------ one size
@@ -116,8 +132,9 @@ class SizeRun:
         self.names = IndexNames(self.prefix)
         try:
             self.ingest()
-            self.disk()
-            self.queries()
+            if not self.args.ingest_only:
+                self.disk()
+                self.queries()
         finally:
             for proc in self.procs:
                 proc.stop()
@@ -148,6 +165,7 @@ class SizeRun:
         status = harness.wait_for_job(self.database_url, job_id, timeout=6 * 3600, worker=worker, poll=1.0)
         dt = time.perf_counter() - t0
         w1, e1 = tree_cpu_ms(worker.pid), es_cpu_ms(self.es)
+        in_index = index_time_ms(self.es, self.names.read_alias)
         st = status.as_dict()
         worker.stop()
         self.procs.remove(worker)
@@ -158,13 +176,16 @@ class SizeRun:
             "worker_cpu_ms_per_record": round((w1 - w0) / indexed, 3),
             "es_cpu_ms_per_record": round((e1 - e0) / indexed, 3),
             "worker_peak_rss_mb": worker.peak_tree_rss_mb,
+            "es_index_thread_ms_per_record": round(sum(in_index.values()) / indexed, 3),
+            "es_index_thread_ms": in_index,
         }  # fmt: skip
         ing = self.out["ingest"]
         ing["worker_over_es_cpu"] = (
             round(ing["worker_cpu_ms_per_record"] / ing["es_cpu_ms_per_record"], 2) if ing["es_cpu_ms_per_record"] else None
         )
         log(f"[{self.n:,}] {st['indexed']:,} indexed in {dt:.0f}s ({ing['records_per_s']:,} rec/s); worker "
-            f"{ing['worker_cpu_ms_per_record']} ms/rec, ES {ing['es_cpu_ms_per_record']} ms/rec")  # fmt: skip
+            f"{ing['worker_cpu_ms_per_record']} ms/rec, ES {ing['es_cpu_ms_per_record']} ms/rec; ES threads "
+            f"in this index {ing['es_index_thread_ms_per_record']} ms/rec {in_index}")  # fmt: skip
 
     def disk(self) -> None:
         alias = self.names.read_alias
@@ -419,6 +440,8 @@ def report(results: dict[str, Any]) -> str:
           r["ingest"]["es_cpu_ms_per_record"], r["ingest"]["worker_over_es_cpu"], r["ingest"]["worker_peak_rss_mb"],
           r.get("api_rss_mb"), r.get("api_pss_mb")] for r in runs],
         title="== Ingest", digits=2))  # fmt: skip
+    if "disk" not in runs[0]:
+        return "\n\n".join(parts)  # --ingest-only
     groups = list(runs[0]["disk"]["groups_bytes_per_record"])
     parts.append(table(
         ["records", "store B/rec", "lasting B/rec", *groups, "bigram/jieba"],

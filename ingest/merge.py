@@ -67,6 +67,8 @@ def _content(record: Record) -> dict[str, Any]:
 def merge(existing: Record | None, incoming: Record) -> Merge:
     """What to write for `incoming` given what the index holds under its ID."""
     if existing is None:
+        if incoming.sources:
+            return Merge(incoming, Outcome.NEW)  # lists its sources already (the pipeline sets them)
         return Merge(incoming.model_copy(update={"sources": source_refs(incoming)}), Outcome.NEW)
     known = {_key(r): r for r in source_refs(existing)}
     arriving = source_refs(incoming)

@@ -143,10 +143,13 @@ def _parse_file(fmt: str, path: Path, *, now: datetime, version: int, origin: st
 def _with_source(record: Record, sha256: str | None, file: str, position: str) -> Record:
     # A parser that knows more of its source (the database's own ID, WoS editions) sets its one
     # SourceRef; the pipeline only adds where the record was read from.
-    told = record.sources[0] if record.sources else SourceRef(
-        source=record.source, source_id=record.source_id, version=record.version
-    )
-    ref = told.model_copy(update={"raw_sha256": sha256, "file": file, "position": position})
+    if record.sources:
+        ref = record.sources[0].model_copy(update={"raw_sha256": sha256, "file": file, "position": position})
+    else:
+        ref = SourceRef(
+            source=record.source, source_id=record.source_id, version=record.version,
+            raw_sha256=sha256, file=file, position=position,
+        )  # fmt: skip
     return record.model_copy(update={"sources": [ref]})
 
 
@@ -230,9 +233,9 @@ def run_chunk(
                 session, work.job_id, spec, file=shown, seen=seen, indexed=0, skipped=0, errors=errors
             )
         return Outcome.DONE
-    if settings.citation_linking and result.written:
+    if settings.citation_linking and result.to_link:
         # Before the chunk is recorded: a task that dies in between runs again and queues it again.
-        app.send_task(LINK_TASK, args=[names.write_alias, result.written])
+        app.send_task(LINK_TASK, args=[names.write_alias, result.to_link])
     files_of = {pos: r.sources[0].file or shown for pos, r in records}
     for pos, reason in result.failed:
         rid = result.restricted.get(pos)

@@ -42,7 +42,13 @@ class WriteResult:
     # Positions of failures about a 限制 report, with its ID: only those who may see it read the error.
     restricted: dict[str, str] = field(default_factory=dict)
     created: list[str] = field(default_factory=list)  # IDs this write created
-    written: list[str] = field(default_factory=list)  # IDs this write created or changed (for linking)
+    written: list[str] = field(default_factory=list)  # IDs this write created or changed
+    # Of `written`, those whose citation links may change. Left out: records this write created that
+    # have no references and no match keys. Nothing can cite them (a reference links only to a record
+    # sharing one of its keys, citeindex/resolve.py), an ID that did not exist is in nobody's
+    # `citations.cites`, and they cite nothing: linking them writes and recounts nothing (CSL records,
+    # which carry neither references nor year or DOI, are all such).
+    to_link: list[str] = field(default_factory=list)
 
 
 # How often a record is re-read and re-merged when another writer got there first; the pause
@@ -146,6 +152,7 @@ def _write_batch(
         existing = _existing(es, index, list(pending))
         actions: list[dict[str, Any]] = []
         outcomes: dict[str, Outcome] = {}
+        inert: set[str] = set()  # new records that cannot link (WriteResult.to_link)
         for rid, (_, record) in pending.items():
             old, es_version, state = existing.get(rid, (None, 0, LinkState()))
             merged = merge(old, record)
@@ -153,6 +160,7 @@ def _write_batch(
                 if old is not None and _written_by(old, record):
                     result.indexed += 1  # an earlier attempt of this write got it in, then died or failed
                     result.written.append(rid)  # and perhaps died before queueing its linking
+                    result.to_link.append(rid)
                 else:
                     result.skipped += 1
                 continue
@@ -164,17 +172,18 @@ def _write_batch(
                     result.restricted[position] = rid
                 continue
             outcomes[rid] = merged.outcome
-            action: dict[str, Any] = {
-                "_index": index,
-                "_id": rid,
-                "_source": index_document(reapply(merged.record, state), tokenizer, state.citations),
-            }
+            doc = index_document(reapply(merged.record, state), tokenizer, state.citations)
+            action: dict[str, Any] = {"_index": index, "_id": rid, "_source": doc}
             if rid in existing:
                 action.update(version=es_version + 1, version_type="external")
             else:
-                action["_op_type"] = "create"
+                action["_op_type"] = "create"  # so the ID did not exist when this write succeeds
+                if not merged.record.references and "match_keys" not in doc["ix"]:
+                    inert.add(rid)
             actions.append(action)
-        conflicts = _bulk(es, actions, pending, outcomes, result, max_docs=max_docs, max_bytes=max_bytes)
+        conflicts = _bulk(
+            es, actions, pending, outcomes, inert, result, max_docs=max_docs, max_bytes=max_bytes
+        )
         pending = {rid: pending[rid] for rid in conflicts}
         # A conflict means the ID exists now: the next round sees it, and the guard with it.
         if not pending:
@@ -190,6 +199,7 @@ def _bulk(
     actions: list[dict[str, Any]],
     pending: dict[str, tuple[str, Record]],
     outcomes: dict[str, Outcome],
+    inert: set[str],
     result: WriteResult,
     *,
     max_docs: int,
@@ -213,6 +223,8 @@ def _bulk(
         if ok:
             result.indexed += 1
             result.written.append(rid)
+            if rid not in inert:
+                result.to_link.append(rid)
             if outcomes.get(rid) is Outcome.NEW:
                 result.created.append(rid)
             if outcomes.get(rid) is Outcome.MERGED:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
 from elasticsearch import Elasticsearch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from mappings.analysis.normalize import fold, normalize
-from mappings.analysis.tokenizer import Tokenizer, get_tokenizer
+from mappings.analysis.normalize import fold, nfkc, normalize
+from mappings.analysis.tokenizer import _WORD_CHAR, Tokenizer, _degrees, get_tokenizer
 from mappings.naming import IndexNames
 
 
@@ -50,6 +54,35 @@ def test_mixed_chinese_english_tokens() -> None:
     tokens = get_tokenizer("rjieba").analyze("基于BERT的文本分类")
     assert "bert" in tokens and "文本分类" in tokens
     assert all(t.strip() for t in tokens), "no whitespace or punctuation tokens"
+
+
+# Full-width forms, their neighbours, combining marks (which compose with what precedes them),
+# compatibility characters (ligatures, circled and super/subscript forms, CJK compatibility ideographs),
+# Hangul jamo and Chinese: what could make NFKC of a whole string differ from NFKC piece by piece.
+_NFKC_ALPHABET = st.one_of(
+    st.sampled_from([chr(c) for c in (*range(0xFF01, 0xFF5F), 0x3000)]),
+    st.sampled_from("AaEeOoUuNn ,.()-_\u00a8\u00b4\u0300\u0301\u0308\u0327\u0338\u3099\u309a\u05b0\u0e38"),
+    st.characters(min_codepoint=0x0300, max_codepoint=0x036F),
+    st.sampled_from("ﬁ①²₃ｶﾞﾞ\u1100\u1161\u11a8가\uf900\ufa0e㍻℃№™…‥　Å\u212b"),
+    st.characters(min_codepoint=0x4E00, max_codepoint=0x4E40),
+    st.characters(codec="utf-8"),
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(text=st.text(alphabet=_NFKC_ALPHABET, max_size=40))
+def test_nfkc_shortcut_is_unicodedata_nfkc(text: str) -> None:
+    assert nfkc(text) == unicodedata.normalize("NFKC", text)
+
+
+def test_token_filter_keeps_what_the_word_pattern_keeps() -> None:
+    # joined_folded keeps an all-isalnum() token without the regex: for that to keep the same tokens,
+    # isalnum() must agree with [^\W_] on every character.
+    disagree = [c for c in range(sys.maxunicode + 1) if chr(c).isalnum() != bool(_WORD_CHAR.match(chr(c)))]
+    assert disagree == []
+    tok = get_tokenizer("rjieba")
+    text = fold("4℃下，Ｇａｌａｘｙ_S 的 1mol/L Mg(ClO4)2 溶液……「测试」 ° c _ __ ·")
+    assert tok.joined_folded(text) == " ".join(filter(_WORD_CHAR.search, _degrees(list(tok._cut(text)))))
 
 
 def _analyze(es: Elasticsearch, index: str, analyzer: str, text: str) -> list[str]:

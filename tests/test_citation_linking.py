@@ -44,10 +44,10 @@ CSSCI = ("citations", "cssci_smart_library", "LY_20230630122752.txt")
 def ingest(
     es: Elasticsearch, names: IndexNames, tokenizer: Tokenizer, records: Sequence[Record]
 ) -> LinkResult:
-    """Write `records` as one chunk, then link them as the worker's task does."""
+    """Write `records` as one chunk, then link them as the worker's task does (the IDs it queues)."""
     written = write_records(es, names.write_alias, [(r.id, r) for r in records], tokenizer)
     assert not written.failed, written.failed
-    return link_records(es, names.write_alias, written.written, tokenizer)
+    return link_records(es, names.write_alias, written.to_link, tokenizer)
 
 
 def links(es: Elasticsearch, names: IndexNames) -> dict[str, Any]:
@@ -302,6 +302,28 @@ def test_duplicate_references_count_once_and_reingest_keeps_links(
     link_records(es, index_names.write_alias, written.written, tokenizer)
     assert links(es, index_names)["citing"] == (["cited", "cited"], ["cited"], [])
     assert count_citers(es, index_names.write_alias, ["cited"]) == {"cited": Stored(1, 1, 0)}
+
+
+def test_new_records_without_references_or_keys_are_not_queued_for_linking(
+    es: Elasticsearch, tokenizer: Tokenizer, index_names: IndexNames
+) -> None:
+    # A CSL record: no references, no year or DOI, so no match keys. Nothing can cite it.
+    csl = make_record("csl", "基于物联网的智慧图书馆建设研究")
+    cited = paper("cited", "基于物联网的智慧图书馆", ["严栋"], 2010)
+    r = ref(authors=["严栋"], title="基于物联网的智慧图书馆", venue="图书馆学刊", year=2010)
+    citing = make_record("citing", "智慧图书馆研究", references=[r.model_dump()])
+    written = write_records(es, index_names.write_alias, [(x.id, x) for x in (csl, cited, citing)], tokenizer)
+    assert sorted(written.written) == ["cited", "citing", "csl"]
+    assert sorted(written.to_link) == ["cited", "citing"]
+    # Linking it anyway writes and recounts nothing.
+    left_out = link_records(es, index_names.write_alias, ["csl"], tokenizer)
+    assert (left_out.changed, left_out.dirty, left_out.failed) == ([], set(), [])
+    link_records(es, index_names.write_alias, written.to_link, tokenizer)
+    assert links(es, index_names)["citing"] == (["cited"], ["cited"], [])
+    # Not created by this write: it may hold link state to clear, so it is linked.
+    newer = csl.model_copy(update={"version": 2, "abstract": "摘要"})
+    again = write_records(es, index_names.write_alias, [("1", newer)], tokenizer)
+    assert again.to_link == ["csl"]
 
 
 def test_linking_twice_changes_nothing(

@@ -18,9 +18,30 @@ def _t2s() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+# The full-width ASCII forms and the ideographic space, each mapped to what NFKC makes of it alone.
+_FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]")
+_HALF_WIDTH = {chr(c): unicodedata.normalize("NFKC", chr(c)) for c in (*range(0xFF01, 0xFF5F), 0x3000)}
+
+
+def _half_width(m: re.Match[str]) -> str:
+    return _HALF_WIDTH[m.group()]
+
+
+def nfkc(text: str) -> str:
+    """unicodedata's NFKC, faster on Chinese text.
+
+    Chinese text nearly always holds full-width punctuation (，（）：), and one such character sends
+    NFKC down its slow path through the whole string. Written half-width first, most texts pass
+    NFKC's quick check and come back as they are. The result is the same: putting a character's own
+    NFKC form in its place never changes the NFKC of the string around it (the decompositions, and
+    so the composed result, are the same).
+    """
+    return unicodedata.normalize("NFKC", _FULL_WIDTH.sub(_half_width, text))
+
+
 def fold(text: str) -> str:
     """NFKC (full-width to half-width), traditional to simplified, lowercase; length kept when possible."""
-    text = unicodedata.normalize("NFKC", text)
+    text = nfkc(text)
     text = _t2s().convert(text)
     return text.lower()
 

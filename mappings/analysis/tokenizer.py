@@ -90,12 +90,15 @@ class Tokenizer:
 
     def joined_folded(self, folded: str) -> str:
         """Space-joined tokens of text that fold() already produced: the value of the jieba fields."""
-        # filter() with a compiled pattern's C method drops whitespace and punctuation-only tokens
-        # at a fraction of the cost of a per-token Python check.
+        # Drops whitespace and punctuation-only tokens. A token holds a [^\W_] character exactly when
+        # one of its characters isalnum() (that is how `re` defines \w, less "_"), so the cheap
+        # isalnum() of the whole token keeps most words (every character a letter or digit) without
+        # a regex match; only the rest are searched.
         tokens: Iterable[str] = self._cut(folded)
         if "°" in folded:
             tokens = _degrees(list(tokens))
-        return " ".join(filter(_WORD_CHAR.search, tokens))
+        search = _WORD_CHAR.search
+        return " ".join([t for t in tokens if t.isalnum() or search(t)])
 
     def tokens(self, text: str) -> list[str]:
         """Tokens of already normalised text."""
