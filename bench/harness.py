@@ -12,6 +12,7 @@ import os
 import platform
 import resource
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -337,6 +338,17 @@ def write_json(path: Path, data: dict[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return path
+
+
+def close_run(results: dict[str, Any], out: Path, tmp: Path, *, keep_tmp: bool) -> None:
+    """The end of a benchmark run, whether it finished or failed: closing figures, the results file,
+    and the temporary folder gone unless it is to be kept."""
+    results["load_average_at_end"] = os.getloadavg()
+    results["peak_rss_mb"] = peak_rss_mb()
+    results["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    write_json(out, results)
+    if not keep_tmp:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def log(msg: str) -> None:

@@ -26,7 +26,6 @@ import json
 import os
 import random
 import re
-import shutil
 import sys
 import tempfile
 import threading
@@ -288,12 +287,7 @@ def main(argv: list[str] | None = None) -> int:
                 drop_all(es, IndexNames(prefix))
             except Exception as exc:  # noqa: BLE001
                 log(f"could not drop indices of {prefix}: {exc}")
-        results["load_average_at_end"] = os.getloadavg()
-        results["peak_rss_mb"] = harness.peak_rss_mb()
-        results["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        harness.write_json(out, results)
-        if not args.keep_tmp:
-            shutil.rmtree(tmp, ignore_errors=True)
+        harness.close_run(results, out, tmp, keep_tmp=args.keep_tmp)
     print(report(results))
     print(f"\nresults written to {out}")
     return 0

@@ -32,7 +32,6 @@ import json
 import os
 import random
 import re
-import shutil
 import sys
 import tempfile
 import time
@@ -498,11 +497,7 @@ def main(argv: list[str] | None = None) -> int:
             results["sizes"].append(SizeRun(args, n, tmp, es).run())
             harness.write_json(out, results)
     finally:
-        results["load_average_at_end"] = os.getloadavg()
-        results["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        harness.write_json(out, results)
-        if not args.keep_tmp:
-            shutil.rmtree(tmp, ignore_errors=True)
+        harness.close_run(results, out, tmp, keep_tmp=args.keep_tmp)
     print(report(results))
     print(f"\nresults written to {out}")
     return 0
